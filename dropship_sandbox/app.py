@@ -1,0 +1,44 @@
+"""One loopback server for every simulated API, each under its own path prefix.
+
+| prefix      | API                                   | live base URL                                       |
+|-------------|---------------------------------------|-----------------------------------------------------|
+| /cj         | CJ Dropshipping API 2.0               | https://developers.cjdropshipping.com/api2.0/v1     |
+| /shopify    | Shopify Admin GraphQL                 | https://{shop}.myshopify.com                        |
+| /openai     | OpenAI-compatible chat completions    | https://api.openai.com/v1                           |
+| /_sandbox   | the sandbox's control API             | (none)                                              |
+"""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from dropship_sandbox.apis import cj, control, openai
+from dropship_sandbox.apis.shopify import router as shopify
+from dropship_sandbox.catalog import ensure_catalog
+from dropship_sandbox.world import World, WorldSettings
+
+CJ_PREFIX = "/cj/api2.0/v1"
+SHOPIFY_PREFIX = "/shopify"
+OPENAI_PREFIX = "/openai"
+
+
+def create_app(world: World) -> FastAPI:
+    ensure_catalog(world)
+    app = FastAPI(title="dropship sandbox", docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json")
+    app.state.world = world
+    app.include_router(control.router)
+    app.include_router(control.assets)
+    app.include_router(cj.router, prefix=CJ_PREFIX)
+    app.include_router(shopify.router, prefix=SHOPIFY_PREFIX)
+    app.include_router(openai.router, prefix=OPENAI_PREFIX)
+    return app
+
+
+def open_world(state_path: Path, seed: int | None = None, speed: float | None = None) -> World:
+    """Open (or create) the world in `state_path`; a seed or speed given here overrides the stored one."""
+    fresh = not state_path.exists()
+    settings = WorldSettings(seed=seed if seed is not None else 42) if fresh else None
+    world = World(state_path, settings)
+    if speed is not None:
+        world.set_clock(speed=speed)
+    return world

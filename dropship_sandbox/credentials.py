@@ -1,0 +1,15 @@
+"""The sandbox's own credentials. Not secrets: they only open the simulated world on loopback.
+
+`.env.sandbox` at the repository root sets the pipelines' environment variables to these values.
+"""
+
+CJ_API_KEY = "CJ5550001@api@0f3b6c2a9d8e4f7a8b1c2d3e4f5a6b7c"
+SHOPIFY_ACCESS_TOKEN = "shpat_sandbox_00000000000000000000000000000001"
+SHOPIFY_WEBHOOK_SECRET = "sandbox-webhook-secret"
+OPENAI_API_KEY = "sk-sandbox-000000000000000000000000000000000000"
+META_ACCESS_TOKEN = "EAAsandbox000000000000000000000000000000"
+META_AD_ACCOUNT_ID = "act_1000000000001"
+TIKTOK_ACCESS_TOKEN = "tiktok-sandbox-000000000000000000000000"
+TIKTOK_ADVERTISER_ID = "7000000000000000001"
+HELPDESK_USERNAME = "agent@sandbox-store.example"
+HELPDESK_API_KEY = "gorgias-sandbox-0000000000000000"

@@ -1,0 +1,157 @@
+"""The simulated world behind every sandbox API: a lazy clock, seeded randomness and fault switches.
+
+Deterministic in time, not in call order: events are drawn per entity per time bucket from an RNG seeded
+by (world seed, entity, bucket), so asking twice or asking later yields the same world. The clock is
+lazy: `sim_now = sim_start + (real_now - real_start) * speed`, and every request first advances the
+registered simulators up to `sim_now`; no background loop is needed.
+"""
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from dropship_sandbox.state import StateFile
+
+API_NAMES = ("cj", "shopify", "openai", "meta", "tiktok", "helpdesk")
+DEFAULT_SIM_START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@dataclass
+class ApiFaults:
+    """Faults a real API produces, switchable per API. All off by default (the demo runs clean)."""
+
+    error_rate: float = 0.0          # share of requests answered with the API's own 5xx / system-busy body
+    rate_limit_rate: float = 0.0     # share of requests answered with the API's own rate-limit signal
+    timeout_rate: float = 0.0        # share of requests that hang for `timeout_seconds` before answering
+    lost_response_rate: float = 0.0  # share of writes that take effect but whose answer is a 5xx
+    timeout_seconds: float = 3.0
+    expire_tokens: bool = False      # every existing access token is treated as expired
+    rate_limits: bool = True         # enforce the API's real quotas (Shopify cost bucket, CJ QPS, ...)
+
+    def any_random(self) -> bool:
+        return any((self.error_rate, self.rate_limit_rate, self.timeout_rate, self.lost_response_rate))
+
+
+@dataclass
+class LlmBehaviour:
+    """How the sandbox LLM misbehaves, for tests: a share of answers is replaced by `mode`."""
+
+    mode: str = "good"  # good | invalid_json | empty | off_topic | hallucinate | obey_injection | refusal
+    rate: float = 0.0   # share of answers affected (1.0 = every answer)
+
+
+class Simulator(Protocol):
+    """A part of the world that moves with the clock (orders, supplier shipping, ad delivery, ...)."""
+
+    name: str
+
+    def advance(self, world: "World", start: datetime, end: datetime) -> None:
+        """Generate everything that happens in [start, end). Must be deterministic per time bucket."""
+
+
+@dataclass
+class WorldSettings:
+    seed: int = 42
+    speed: float = 1.0
+    catalog_size: int = 600
+    shop_domain: str = "sandbox-store.myshopify.com"
+    webhook_url: str | None = None
+    webhook_secret: str = "sandbox-webhook-secret"
+    cj_level_qps: float = 4.0           # CJ "Prime / LV3": 4 requests per second per API
+    cj_daily_quota: int = 0             # 0 = unlimited; set to test 1600201
+    shopify_bucket: float = 2000.0      # Standard plan: 2,000 points, restored at 100/s
+    shopify_restore_rate: float = 100.0
+    faults: dict[str, ApiFaults] = field(default_factory=lambda: {name: ApiFaults() for name in API_NAMES})
+    llm: LlmBehaviour = field(default_factory=LlmBehaviour)
+
+
+def _settings_from_json(raw: dict[str, Any]) -> WorldSettings:
+    faults = {name: ApiFaults(**raw.get("faults", {}).get(name, {})) for name in API_NAMES}
+    llm = LlmBehaviour(**raw.get("llm", {}))
+    plain = {k: v for k, v in raw.items() if k not in ("faults", "llm")}
+    return WorldSettings(**plain, faults=faults, llm=llm)
+
+
+class World:
+    """One simulated world: state file + clock + settings + simulators."""
+
+    def __init__(self, state_path: Path, settings: WorldSettings | None = None) -> None:
+        self.state = StateFile(state_path)
+        self.lock = threading.RLock()
+        self.simulators: list[Simulator] = []
+        self._request_counter = 0
+        with self.state:
+            stored = self.state.meta("settings")
+            if stored is None or settings is not None:
+                self.settings = settings or WorldSettings()
+                self._save_settings()
+            else:
+                self.settings = _settings_from_json(json.loads(stored))
+            if self.state.meta("sim_start") is None:
+                self._rebase(DEFAULT_SIM_START, self.settings.speed)
+
+    # --- settings -----------------------------------------------------------------------------------
+    def _save_settings(self) -> None:
+        self.state.set_meta("settings", json.dumps(asdict(self.settings)))
+
+    def update_settings(self, change: Callable[[WorldSettings], None]) -> None:
+        with self.lock, self.state:
+            change(self.settings)
+            self._save_settings()
+
+    def faults(self, api: str) -> ApiFaults:
+        return self.settings.faults[api]
+
+    # --- clock --------------------------------------------------------------------------------------
+    def _rebase(self, sim_now: datetime, speed: float) -> None:
+        self.state.set_meta("sim_start", sim_now.isoformat())
+        self.state.set_meta("real_start", repr(time.time()))
+        self.settings.speed = speed
+        self._save_settings()
+
+    def now(self) -> datetime:
+        sim_start = datetime.fromisoformat(self.state.meta("sim_start") or DEFAULT_SIM_START.isoformat())
+        real_start = float(self.state.meta("real_start") or time.time())
+        return sim_start + timedelta(seconds=(time.time() - real_start) * self.settings.speed)
+
+    def set_clock(self, sim_now: datetime | None = None, speed: float | None = None) -> None:
+        """Jump the clock forward (never back: the past already happened) and/or change its speed."""
+        with self.lock, self.state:
+            current = self.now()
+            target = max(sim_now, current) if sim_now else current
+            self._rebase(target, self.settings.speed if speed is None else speed)
+
+    def advance(self) -> datetime:
+        """Bring every simulator up to `sim_now`. Called at the start of each request."""
+        with self.lock, self.state:
+            now = self.now()
+            for sim in self.simulators:
+                key = f"advanced:{sim.name}"
+                last = self.state.meta(key)
+                start = datetime.fromisoformat(last) if last else DEFAULT_SIM_START
+                if now > start:
+                    sim.advance(self, start, now)
+                    self.state.set_meta(key, now.isoformat())
+            return now
+
+    # --- randomness ---------------------------------------------------------------------------------
+    def rng(self, *parts: object) -> random.Random:
+        """An RNG fixed by (seed, parts): the same entity and bucket always draw the same events."""
+        digest = hashlib.sha256(repr((self.settings.seed, *parts)).encode()).digest()
+        return random.Random(int.from_bytes(digest[:8], "big"))
+
+    def request_rng(self, api: str) -> random.Random:
+        """Per-request randomness for fault injection: reproducible for the same request order."""
+        self._request_counter += 1
+        return self.rng("request", api, self._request_counter)
+
+    def new_id(self, name: str, start: int = 1000) -> int:
+        """Sequential numeric ids (Shopify-style GIDs, order numbers)."""
+        return start + self.state.next_seq(f"id:{name}")
