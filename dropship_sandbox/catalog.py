@@ -18,47 +18,144 @@ class Category:
     name: str
     nouns: tuple[str, ...]
     adjectives: tuple[str, ...]
-    cost_range: tuple[float, float]      # supplier price, USD
-    weight_range: tuple[int, int]        # grams
-    variant_axis: str                    # Color | Size | Style
+    cost_range: tuple[float, float]  # supplier price, USD
+    weight_range: tuple[int, int]  # grams
+    variant_axis: str  # Color | Size | Style
     variant_values: tuple[str, ...]
 
 
 CATEGORIES: tuple[Category, ...] = (
-    Category("Home & Garden / Lighting / Night Lights", ("Sunset Lamp", "Moon Lamp", "Galaxy Projector",
-             "LED Strip Light", "Crystal Table Lamp", "Motion Sensor Light"), ("Aesthetic", "Rechargeable",
-             "Smart", "Dimmable", "Minimalist"), (3.5, 28.0), (150, 1400), "Color",
-             ("Black", "White", "Rose Gold", "Silver", "Blue")),
-    Category("Pet Supplies / Dog Supplies / Toys", ("Chew Toy", "Snuffle Mat", "Self-Cleaning Slicker Brush",
-             "Automatic Ball Launcher", "Lick Mat", "Cooling Mat"), ("Durable", "Interactive", "Washable",
-             "Portable", "Non-Slip"), (1.8, 35.0), (80, 2500), "Size", ("S", "M", "L", "XL")),
-    Category("Beauty & Health / Skin Care Tools", ("Ice Roller", "Gua Sha Set", "Facial Steamer",
-             "Blackhead Remover", "LED Face Mask", "Scalp Massager"), ("Rose Quartz", "Electric", "Mini",
-             "Professional", "Travel"), (1.2, 22.0), (50, 900), "Color", ("Pink", "Green", "White", "Purple")),
-    Category("Home & Garden / Kitchen / Gadgets", ("Vegetable Chopper", "Milk Frother", "Oil Sprayer",
-             "Magnetic Knife Strip", "Electric Salt Grinder", "Silicone Stretch Lids"), ("Multi-Function",
-             "Stainless Steel", "Rechargeable", "Compact", "Eco-Friendly"), (1.5, 19.0), (60, 1800),
-             "Style", ("Standard", "Deluxe", "Set of 2")),
-    Category("Consumer Electronics / Phone Accessories", ("Magnetic Phone Mount", "Wireless Charger",
-             "Ring Light", "Phone Tripod", "Power Bank", "Bluetooth Tracker"), ("Fast-Charging", "Foldable",
-             "360°", "Ultra-Slim", "Waterproof"), (2.2, 26.0), (40, 600), "Color",
-             ("Black", "White", "Green", "Blue")),
-    Category("Sports & Outdoors / Fitness", ("Resistance Bands Set", "Posture Corrector", "Massage Gun",
-             "Ab Roller", "Jump Rope", "Yoga Wheel"), ("Adjustable", "Heavy-Duty", "Smart", "Portable",
-             "Anti-Slip"), (2.0, 32.0), (100, 2200), "Size", ("S", "M", "L")),
-    Category("Women's Clothing / Accessories / Jewelry", ("Layered Necklace", "Hair Claw Clip Set",
-             "Birthstone Ring", "Pearl Earrings", "Silk Scrunchies"), ("Dainty", "Gold-Plated", "Vintage",
-             "Hypoallergenic", "Handmade"), (0.8, 12.0), (10, 200), "Style",
-             ("Gold", "Silver", "Rose Gold")),
-    Category("Toys & Hobbies / Educational", ("Magnetic Tiles", "Montessori Busy Board", "Fidget Cube",
-             "Kids Walkie Talkies", "STEM Robot Kit"), ("Colorful", "Wooden", "Creative", "Rechargeable",
-             "Safe"), (2.5, 30.0), (120, 2000), "Style", ("Standard", "Deluxe")),
-    Category("Car Accessories / Interior", ("Car Vacuum", "Seat Gap Filler", "Trunk Organizer",
-             "Dashboard Phone Holder", "Car Air Freshener"), ("Cordless", "Leather", "Collapsible",
-             "Universal", "Magnetic"), (1.5, 24.0), (80, 1600), "Color", ("Black", "Beige", "Gray")),
-    Category("Home & Garden / Home Storage", ("Under-Sink Organizer", "Vacuum Storage Bags",
-             "Drawer Dividers", "Cable Management Box", "Over-Door Shoe Rack"), ("Stackable", "Space-Saving",
-             "Bamboo", "Adjustable", "Clear"), (1.6, 21.0), (150, 2400), "Style", ("Small", "Large")),
+    Category(
+        "Home & Garden / Lighting / Night Lights",
+        (
+            "Sunset Lamp",
+            "Moon Lamp",
+            "Galaxy Projector",
+            "LED Strip Light",
+            "Crystal Table Lamp",
+            "Motion Sensor Light",
+        ),
+        ("Aesthetic", "Rechargeable", "Smart", "Dimmable", "Minimalist"),
+        (3.5, 28.0),
+        (150, 1400),
+        "Color",
+        ("Black", "White", "Rose Gold", "Silver", "Blue"),
+    ),
+    Category(
+        "Pet Supplies / Dog Supplies / Toys",
+        (
+            "Chew Toy",
+            "Snuffle Mat",
+            "Self-Cleaning Slicker Brush",
+            "Automatic Ball Launcher",
+            "Lick Mat",
+            "Cooling Mat",
+        ),
+        ("Durable", "Interactive", "Washable", "Portable", "Non-Slip"),
+        (1.8, 35.0),
+        (80, 2500),
+        "Size",
+        ("S", "M", "L", "XL"),
+    ),
+    Category(
+        "Beauty & Health / Skin Care Tools",
+        (
+            "Ice Roller",
+            "Gua Sha Set",
+            "Facial Steamer",
+            "Blackhead Remover",
+            "LED Face Mask",
+            "Scalp Massager",
+        ),
+        ("Rose Quartz", "Electric", "Mini", "Professional", "Travel"),
+        (1.2, 22.0),
+        (50, 900),
+        "Color",
+        ("Pink", "Green", "White", "Purple"),
+    ),
+    Category(
+        "Home & Garden / Kitchen / Gadgets",
+        (
+            "Vegetable Chopper",
+            "Milk Frother",
+            "Oil Sprayer",
+            "Magnetic Knife Strip",
+            "Electric Salt Grinder",
+            "Silicone Stretch Lids",
+        ),
+        ("Multi-Function", "Stainless Steel", "Rechargeable", "Compact", "Eco-Friendly"),
+        (1.5, 19.0),
+        (60, 1800),
+        "Style",
+        ("Standard", "Deluxe", "Set of 2"),
+    ),
+    Category(
+        "Consumer Electronics / Phone Accessories",
+        (
+            "Magnetic Phone Mount",
+            "Wireless Charger",
+            "Ring Light",
+            "Phone Tripod",
+            "Power Bank",
+            "Bluetooth Tracker",
+        ),
+        ("Fast-Charging", "Foldable", "360°", "Ultra-Slim", "Waterproof"),
+        (2.2, 26.0),
+        (40, 600),
+        "Color",
+        ("Black", "White", "Green", "Blue"),
+    ),
+    Category(
+        "Sports & Outdoors / Fitness",
+        ("Resistance Bands Set", "Posture Corrector", "Massage Gun", "Ab Roller", "Jump Rope", "Yoga Wheel"),
+        ("Adjustable", "Heavy-Duty", "Smart", "Portable", "Anti-Slip"),
+        (2.0, 32.0),
+        (100, 2200),
+        "Size",
+        ("S", "M", "L"),
+    ),
+    Category(
+        "Women's Clothing / Accessories / Jewelry",
+        ("Layered Necklace", "Hair Claw Clip Set", "Birthstone Ring", "Pearl Earrings", "Silk Scrunchies"),
+        ("Dainty", "Gold-Plated", "Vintage", "Hypoallergenic", "Handmade"),
+        (0.8, 12.0),
+        (10, 200),
+        "Style",
+        ("Gold", "Silver", "Rose Gold"),
+    ),
+    Category(
+        "Toys & Hobbies / Educational",
+        ("Magnetic Tiles", "Montessori Busy Board", "Fidget Cube", "Kids Walkie Talkies", "STEM Robot Kit"),
+        ("Colorful", "Wooden", "Creative", "Rechargeable", "Safe"),
+        (2.5, 30.0),
+        (120, 2000),
+        "Style",
+        ("Standard", "Deluxe"),
+    ),
+    Category(
+        "Car Accessories / Interior",
+        ("Car Vacuum", "Seat Gap Filler", "Trunk Organizer", "Dashboard Phone Holder", "Car Air Freshener"),
+        ("Cordless", "Leather", "Collapsible", "Universal", "Magnetic"),
+        (1.5, 24.0),
+        (80, 1600),
+        "Color",
+        ("Black", "Beige", "Gray"),
+    ),
+    Category(
+        "Home & Garden / Home Storage",
+        (
+            "Under-Sink Organizer",
+            "Vacuum Storage Bags",
+            "Drawer Dividers",
+            "Cable Management Box",
+            "Over-Door Shoe Rack",
+        ),
+        ("Stackable", "Space-Saving", "Bamboo", "Adjustable", "Clear"),
+        (1.6, 21.0),
+        (150, 2400),
+        "Style",
+        ("Small", "Large"),
+    ),
 )
 
 # Share of the catalog with the defects real feeds carry, by kind.
@@ -91,20 +188,22 @@ def generate_product(world: World, index: int) -> dict[str, Any]:
     variants = []
     for position, value in enumerate(variant_values):
         vrng = world.rng("variant", index, position)
-        variants.append({
-            "vid": str(uuid.UUID(int=vrng.getrandbits(128), version=4)).upper(),
-            "pid": pid,
-            "variantName": None,
-            "variantNameEn": f"{adjective} {noun} {value}",
-            "variantSku": f"{sku}-{value.replace(' ', '')}",
-            "variantImage": "",
-            "variantKey": value,
-            "variantStandard": "long=20,width=15,height=10",
-            "variantWeight": float(weight + vrng.randint(0, 40)),
-            "variantSellPrice": round(base_cost * vrng.uniform(0.95, 1.15), 2),
-            "variantSugSellPrice": round(base_cost * 2.6, 2),
-            "inventoryNum": vrng.randint(0, 5000),
-        })
+        variants.append(
+            {
+                "vid": str(uuid.UUID(int=vrng.getrandbits(128), version=4)).upper(),
+                "pid": pid,
+                "variantName": None,
+                "variantNameEn": f"{adjective} {noun} {value}",
+                "variantSku": f"{sku}-{value.replace(' ', '')}",
+                "variantImage": "",
+                "variantKey": value,
+                "variantStandard": "long=20,width=15,height=10",
+                "variantWeight": float(weight + vrng.randint(0, 40)),
+                "variantSellPrice": round(base_cost * vrng.uniform(0.95, 1.15), 2),
+                "variantSugSellPrice": round(base_cost * 2.6, 2),
+                "inventoryNum": vrng.randint(0, 5000),
+            }
+        )
     if index < INITIAL_SHARE * world.settings.catalog_size:
         created = DEFAULT_SIM_START - timedelta(days=rng.randint(1, 700))
     else:

@@ -9,9 +9,9 @@ from dropship_sandbox.world import World
 
 
 class Fault(StrEnum):
-    ERROR = "error"                  # the API's own 5xx / "system busy"
-    RATE_LIMIT = "rate_limit"        # the API's own throttle signal
-    TIMEOUT = "timeout"              # the answer comes too late for the client
+    ERROR = "error"  # the API's own 5xx / "system busy"
+    RATE_LIMIT = "rate_limit"  # the API's own throttle signal
+    TIMEOUT = "timeout"  # the answer comes too late for the client
     LOST_RESPONSE = "lost_response"  # the write happened; its answer is a 5xx
 
 

@@ -30,13 +30,27 @@ def product_image_png(pid: str, number: int, label: str) -> bytes:
     cx, cy = _SIZE[0] // 2 + (digest[6] % 80) - 40, _SIZE[1] // 2 - 40
     radius = 170 + digest[7] % 80
     if digest[8] % 2:
-        draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=accent, outline="white", width=6)
+        draw.ellipse(
+            [cx - radius, cy - radius, cx + radius, cy + radius], fill=accent, outline="white", width=6
+        )
     else:
-        draw.rounded_rectangle([cx - radius, cy - radius, cx + radius, cy + radius], radius=40, fill=accent,
-                               outline="white", width=6)
+        draw.rounded_rectangle(
+            [cx - radius, cy - radius, cx + radius, cy + radius],
+            radius=40,
+            fill=accent,
+            outline="white",
+            width=6,
+        )
     draw.ellipse([cx - radius // 3, cy - radius // 3, cx + radius // 3, cy + radius // 3], fill=base)
-    draw.text((_SIZE[0] // 2, _SIZE[1] - 90), label[:32], font=_font(38), fill="white", anchor="mm",
-              stroke_width=3, stroke_fill="black")
+    draw.text(
+        (_SIZE[0] // 2, _SIZE[1] - 90),
+        label[:32],
+        font=_font(38),
+        fill="white",
+        anchor="mm",
+        stroke_width=3,
+        stroke_fill="black",
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False)
     return buffer.getvalue()

@@ -27,13 +27,13 @@ DEFAULT_SIM_START = datetime(2026, 11, 1, tzinfo=UTC)
 class ApiFaults:
     """Faults a real API produces, switchable per API. All off by default (the demo runs clean)."""
 
-    error_rate: float = 0.0          # share of requests answered with the API's own 5xx / system-busy body
-    rate_limit_rate: float = 0.0     # share of requests answered with the API's own rate-limit signal
-    timeout_rate: float = 0.0        # share of requests that hang for `timeout_seconds` before answering
+    error_rate: float = 0.0  # share of requests answered with the API's own 5xx / system-busy body
+    rate_limit_rate: float = 0.0  # share of requests answered with the API's own rate-limit signal
+    timeout_rate: float = 0.0  # share of requests that hang for `timeout_seconds` before answering
     lost_response_rate: float = 0.0  # share of writes that take effect but whose answer is a 5xx
     timeout_seconds: float = 3.0
-    expire_tokens: bool = False      # every existing access token is treated as expired
-    rate_limits: bool = True         # enforce the API's real quotas (Shopify cost bucket, CJ QPS, ...)
+    expire_tokens: bool = False  # one-shot: every token issued before the switch is expired
+    rate_limits: bool = True  # enforce the API's real quotas (Shopify cost bucket, CJ QPS, ...)
 
     def any_random(self) -> bool:
         return any((self.error_rate, self.rate_limit_rate, self.timeout_rate, self.lost_response_rate))
@@ -44,7 +44,7 @@ class LlmBehaviour:
     """How the sandbox LLM misbehaves, for tests: a share of answers is replaced by `mode`."""
 
     mode: str = "good"  # good | invalid_json | empty | off_topic | hallucinate | obey_injection | refusal
-    rate: float = 0.0   # share of answers affected (1.0 = every answer)
+    rate: float = 0.0  # share of answers affected (1.0 = every answer)
 
 
 class Simulator(Protocol):
@@ -64,9 +64,9 @@ class WorldSettings:
     shop_domain: str = "sandbox-store.myshopify.com"
     webhook_url: str | None = None
     webhook_secret: str = "sandbox-webhook-secret"
-    cj_level_qps: float = 4.0           # CJ "Prime / LV3": 4 requests per second per API
-    cj_daily_quota: int = 0             # 0 = unlimited; set to test 1600201
-    shopify_bucket: float = 2000.0      # Standard plan: 2,000 points, restored at 100/s
+    cj_level_qps: float = 4.0  # CJ "Prime / LV3": 4 requests per second per API
+    cj_daily_quota: int = 0  # 0 = unlimited; set to test 1600201
+    shopify_bucket: float = 2000.0  # Standard plan: 2,000 points, restored at 100/s
     shopify_restore_rate: float = 100.0
     faults: dict[str, ApiFaults] = field(default_factory=lambda: {name: ApiFaults() for name in API_NAMES})
     llm: LlmBehaviour = field(default_factory=LlmBehaviour)
@@ -155,3 +155,9 @@ class World:
     def new_id(self, name: str, start: int = 1000) -> int:
         """Sequential numeric ids (Shopify-style GIDs, order numbers)."""
         return start + self.state.next_seq(f"id:{name}")
+
+
+def revoked(world: World, api: str, token_record: dict[str, Any]) -> bool:
+    """A token issued before the last `expire_tokens` switch is expired (the real APIs' 401 / code)."""
+    cutoff = float(world.state.meta(f"tokens_revoked_at:{api}", "0") or 0)
+    return float(token_record.get("issued_real", 0)) <= cutoff

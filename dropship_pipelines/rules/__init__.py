@@ -1,0 +1,1 @@
+"""Business rules: plain, typed, pure functions. No Dagster, no I/O."""

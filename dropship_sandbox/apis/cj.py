@@ -2,6 +2,7 @@
 
 import math
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -13,15 +14,24 @@ from fastapi.responses import JSONResponse
 from dropship_sandbox import credentials
 from dropship_sandbox.catalog import public_view, visible
 from dropship_sandbox.faults import Fault, LeakyBucket, draw_fault, hang
-from dropship_sandbox.world import World
+from dropship_sandbox.world import World, revoked
 
 router = APIRouter()
 
 CJ_TIMEZONE = timezone(timedelta(hours=8))  # CJ's servers report UTC+8
 ACCESS_TOKEN_LIFETIME = timedelta(days=15)
 REFRESH_TOKEN_LIFETIME = timedelta(days=180)
-SUPPORTED_COUNTRIES = {"US": 1.0, "CA": 1.2, "GB": 1.1, "DE": 1.1, "FR": 1.1, "AU": 1.4, "NL": 1.1,
-                       "ES": 1.15, "IT": 1.15}
+SUPPORTED_COUNTRIES = {
+    "US": 1.0,
+    "CA": 1.2,
+    "GB": 1.1,
+    "DE": 1.1,
+    "FR": 1.1,
+    "AU": 1.4,
+    "NL": 1.1,
+    "ES": 1.15,
+    "IT": 1.15,
+}
 _buckets: dict[str, LeakyBucket] = {}
 
 
@@ -35,13 +45,15 @@ class CjError(Exception):
 
 
 def envelope(data: Any = None, code: int = 200, message: str = "Success") -> JSONResponse:
-    return JSONResponse({
-        "code": code,
-        "result": code == 200,
-        "message": message,
-        "data": data,
-        "requestId": str(uuid.uuid4()),
-    })
+    return JSONResponse(
+        {
+            "code": code,
+            "result": code == 200,
+            "message": message,
+            "data": data,
+            "requestId": str(uuid.uuid4()),
+        }
+    )
 
 
 def world_of(request: Request) -> World:
@@ -78,9 +90,11 @@ def _authenticate(world: World, request: Request) -> None:
     if not token:
         raise CjError(1600002, "access token cannot be empty")
     record = world.state.get("cj_token", token)
-    if record is None or world.faults("cj").expire_tokens or datetime.fromisoformat(
-        record["access_expires"]
-    ) <= world.now():
+    if (
+        record is None
+        or revoked(world, "cj", record)
+        or datetime.fromisoformat(record["access_expires"]) <= world.now()
+    ):
         raise CjError(1600001, "Invalid API key or access token")
 
 
@@ -124,6 +138,7 @@ def _issue_tokens(world: World, open_id: int) -> dict[str, Any]:
         "access_expires": (now + ACCESS_TOKEN_LIFETIME).isoformat(),
         "refresh_expires": (now + REFRESH_TOKEN_LIFETIME).isoformat(),
         "created": now.isoformat(),
+        "issued_real": time.time(),
     }
     world.state.put("cj_token", access, record)
     world.state.put("cj_refresh", refresh, {"accessToken": access})
@@ -151,8 +166,10 @@ async def get_access_token(request: Request) -> JSONResponse:
         latest = world.state.meta("cj_latest_token")
         record = world.state.get("cj_token", latest) if latest else None
         # Repeat calls within 24 h return the same cached tokens (current CJ docs).
-        if record and not world.faults("cj").expire_tokens and (
-            world.now() - datetime.fromisoformat(record["created"]) < timedelta(hours=24)
+        if (
+            record
+            and not revoked(world, "cj", record)
+            and (world.now() - datetime.fromisoformat(record["created"]) < timedelta(hours=24))
         ):
             created = datetime.fromisoformat(record["created"])
             return {
@@ -206,9 +223,23 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
     return value
 
 
-_LIST_FIELDS = ("pid", "productName", "productNameEn", "productSku", "productImage", "productWeight",
-                "productType", "productUnit", "sellPrice", "categoryId", "categoryName", "listedNum",
-                "saleStatus", "isFreeShipping", "createTime")
+_LIST_FIELDS = (
+    "pid",
+    "productName",
+    "productNameEn",
+    "productSku",
+    "productImage",
+    "productWeight",
+    "productType",
+    "productUnit",
+    "sellPrice",
+    "categoryId",
+    "categoryName",
+    "listedNum",
+    "saleStatus",
+    "isFreeShipping",
+    "createTime",
+)
 
 
 @router.get("/product/list")
@@ -247,11 +278,18 @@ def _find_product(world: World, request: Request) -> dict[str, Any]:
     if params.get("pid"):
         product = world.state.get("cj_product", params["pid"])
     elif params.get("productSku"):
-        product = next((p for p in world.state.all("cj_product") if p["productSku"] == params["productSku"]),
-                       None)
+        product = next(
+            (p for p in world.state.all("cj_product") if p["productSku"] == params["productSku"]), None
+        )
     elif params.get("variantSku"):
-        product = next((p for p in world.state.all("cj_product")
-                        if any(v["variantSku"] == params["variantSku"] for v in p["variants"])), None)
+        product = next(
+            (
+                p
+                for p in world.state.all("cj_product")
+                if any(v["variantSku"] == params["variantSku"] for v in p["variants"])
+            ),
+            None,
+        )
     else:
         raise CjError(16900403, "pid can not be empty")
     if product is None or datetime.fromisoformat(product["_sim"]["created"]) > world.now():
@@ -294,12 +332,21 @@ def shipping_options(product: dict[str, Any], country: str, grams: float) -> lis
     fast, slow = product["_sim"]["ship_days"]
     per_100g = math.ceil(grams / 100)
     options = [
-        {"logisticName": "CJPacket Ordinary", "price": (2.4 + 0.55 * per_100g) * factor, "days": (fast, slow)},
+        {
+            "logisticName": "CJPacket Ordinary",
+            "price": (2.4 + 0.55 * per_100g) * factor,
+            "days": (fast, slow),
+        },
         {"logisticName": "DHL Official", "price": (13.0 + 1.9 * per_100g) * factor, "days": (3, 7)},
     ]
     if country == "US":
-        options.append({"logisticName": "USPS+", "price": 3.9 + 0.8 * per_100g,
-                        "days": (max(3, fast - 2), max(6, slow - 4))})
+        options.append(
+            {
+                "logisticName": "USPS+",
+                "price": 3.9 + 0.8 * per_100g,
+                "days": (max(3, fast - 2), max(6, slow - 4)),
+            }
+        )
     return sorted(
         (
             {

@@ -1,5 +1,6 @@
 """The sandbox's own control API, under a reserved prefix no real API uses: clock, faults, audit counts."""
 
+import time
 from dataclasses import asdict, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,10 +61,16 @@ def set_faults(api: str, request: Request, body: dict[str, Any]) -> dict[str, An
 
     def change(settings: WorldSettings) -> None:
         current = ApiFaults() if body.get("reset") else settings.faults[api]
-        settings.faults[api] = ApiFaults(**{**asdict(current), **{k: v for k, v in body.items() if k != "reset"}})
+        settings.faults[api] = ApiFaults(
+            **{**asdict(current), **{k: v for k, v in body.items() if k != "reset"}}
+        )
 
-    world_of(request).update_settings(change)
-    return asdict(world_of(request).settings.faults[api])
+    world = world_of(request)
+    world.update_settings(change)
+    if body.get("expire_tokens"):
+        with world.lock, world.state:
+            world.state.set_meta(f"tokens_revoked_at:{api}", repr(time.time()))
+    return asdict(world.settings.faults[api])
 
 
 @router.post("/llm")
@@ -107,5 +114,8 @@ def product_image(pid: str, number: int, request: Request) -> Response:
     if product is None or not 0 <= number < 3:
         raise HTTPException(404, "no such image")
     label = generate_product(world, product["_sim"]["index"])["productNameEn"]
-    return Response(product_image_png(pid, number, label), media_type="image/png",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        product_image_png(pid, number, label),
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

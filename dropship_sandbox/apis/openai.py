@@ -13,16 +13,24 @@ from dropship_sandbox.faults import Fault, draw_fault, hang
 from dropship_sandbox.world import World
 
 router = APIRouter()
-RATE_HEADERS = {"x-ratelimit-limit-requests": "10000", "x-ratelimit-limit-tokens": "2000000",
-                "x-ratelimit-remaining-requests": "9999", "x-ratelimit-remaining-tokens": "1999000",
-                "x-ratelimit-reset-requests": "6ms", "x-ratelimit-reset-tokens": "30ms"}
+RATE_HEADERS = {
+    "x-ratelimit-limit-requests": "10000",
+    "x-ratelimit-limit-tokens": "2000000",
+    "x-ratelimit-remaining-requests": "9999",
+    "x-ratelimit-remaining-tokens": "1999000",
+    "x-ratelimit-reset-requests": "6ms",
+    "x-ratelimit-reset-tokens": "30ms",
+}
 
 
-def _error(status: int, message: str, kind: str, code: str | None, headers: dict[str, str] | None = None
-           ) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}},
-                        status_code=status, headers={"x-request-id": f"req_{uuid.uuid4().hex}",
-                                                     **(headers or {})})
+def _error(
+    status: int, message: str, kind: str, code: str | None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "param": None, "code": code}},
+        status_code=status,
+        headers={"x-request-id": f"req_{uuid.uuid4().hex}", **(headers or {})},
+    )
 
 
 def strict_schema_problem(schema: dict[str, Any], path: str = "") -> str | None:
@@ -32,8 +40,10 @@ def strict_schema_problem(schema: dict[str, Any], path: str = "") -> str | None:
             return f"'additionalProperties' is required to be supplied and to be false at {path or 'root'}"
         missing = set(schema.get("properties", {})) - set(schema.get("required", []))
         if missing:
-            return (f"'required' is required to be supplied and to be an array including every key in "
-                    f"properties. Missing '{sorted(missing)[0]}' at {path or 'root'}")
+            return (
+                f"'required' is required to be supplied and to be an array including every key in "
+                f"properties. Missing '{sorted(missing)[0]}' at {path or 'root'}"
+            )
         for name, sub in schema.get("properties", {}).items():
             problem = strict_schema_problem(sub, f"{path}.{name}" if path else name)
             if problem:
@@ -47,8 +57,9 @@ def _tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
-def _answer(world: World, schema_name: str, schema: dict[str, Any] | None, prompt: str
-            ) -> tuple[str | None, str | None]:
+def _answer(
+    world: World, schema_name: str, schema: dict[str, Any] | None, prompt: str
+) -> tuple[str | None, str | None]:
     """(content, refusal) for this request, misbehaving as the world is told to."""
     rng = world.request_rng("openai-answer")
     facts = llm.extract_facts(prompt)
@@ -86,15 +97,24 @@ async def chat_completions(request: Request) -> JSONResponse:
     auth = request.headers.get("Authorization", "")
     if auth != f"Bearer {credentials.OPENAI_API_KEY}":
         shown = auth.removeprefix("Bearer ")[:6]
-        return _error(401, f"Incorrect API key provided: {shown}***. You can find your API key at "
-                      "https://platform.openai.com/account/api-keys.", "invalid_request_error", "invalid_api_key")
+        return _error(
+            401,
+            f"Incorrect API key provided: {shown}***. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "invalid_request_error",
+            "invalid_api_key",
+        )
     try:
         body = await request.json()
     except ValueError:
         return _error(400, "We could not parse the JSON body of your request.", "invalid_request_error", None)
     if not isinstance(body, dict) or not body.get("model") or not isinstance(body.get("messages"), list):
-        return _error(400, "Missing required parameter: 'model' or 'messages'.", "invalid_request_error",
-                      "missing_required_parameter")
+        return _error(
+            400,
+            "Missing required parameter: 'model' or 'messages'.",
+            "invalid_request_error",
+            "missing_required_parameter",
+        )
     response_format = body.get("response_format") or {}
     schema_name, schema = "", None
     if response_format.get("type") == "json_schema":
@@ -103,38 +123,70 @@ async def chat_completions(request: Request) -> JSONResponse:
         if spec.get("strict"):
             problem = strict_schema_problem(schema)
             if problem:
-                return _error(400, f"Invalid schema for response_format '{schema_name}': {problem}.",
-                              "invalid_request_error", None)
+                return _error(
+                    400,
+                    f"Invalid schema for response_format '{schema_name}': {problem}.",
+                    "invalid_request_error",
+                    None,
+                )
     fault = draw_fault(world, "openai", is_write=False)
     if fault is Fault.TIMEOUT:
         hang(world, "openai")
     if fault is Fault.RATE_LIMIT:
-        return _error(429, f"Rate limit reached for {body['model']} in organization org-sandbox on tokens per "
-                      "min (TPM): Limit 200000, Used 199000, Requested 1500. Please try again in 150ms.",
-                      "tokens", "rate_limit_exceeded",
-                      {**RATE_HEADERS, "retry-after": "1", "retry-after-ms": "150",
-                       "x-ratelimit-remaining-tokens": "0"})
+        return _error(
+            429,
+            f"Rate limit reached for {body['model']} in organization org-sandbox on tokens per "
+            "min (TPM): Limit 200000, Used 199000, Requested 1500. Please try again in 150ms.",
+            "tokens",
+            "rate_limit_exceeded",
+            {
+                **RATE_HEADERS,
+                "retry-after": "1",
+                "retry-after-ms": "150",
+                "x-ratelimit-remaining-tokens": "0",
+            },
+        )
     if fault is Fault.ERROR:
-        return _error(500, "The server had an error while processing your request. Sorry about that!",
-                      "server_error", None)
+        return _error(
+            500,
+            "The server had an error while processing your request. Sorry about that!",
+            "server_error",
+            None,
+        )
     world.advance()
     prompt = "\n".join(str(m.get("content") or "") for m in body["messages"] if m.get("role") == "user")
     full_prompt = "\n".join(str(m.get("content") or "") for m in body["messages"])
     with world.lock, world.state:
         content, refusal = _answer(world, schema_name, schema, prompt)
     prompt_tokens, completion_tokens = _tokens(full_prompt), _tokens(content or refusal or "")
-    return JSONResponse({
-        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": f"{body['model']}-sandbox",
-        "choices": [{"index": 0,
-                     "message": {"role": "assistant", "content": content, "refusal": refusal, "annotations": []},
-                     "logprobs": None, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens,
-                  "prompt_tokens_details": {"cached_tokens": 0},
-                  "completion_tokens_details": {"reasoning_tokens": 0}},
-        "service_tier": "default",
-        "system_fingerprint": "fp_sandbox",
-    }, headers={**RATE_HEADERS, "x-request-id": f"req_{uuid.uuid4().hex}"})
+    return JSONResponse(
+        {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": f"{body['model']}-sandbox",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": content,
+                        "refusal": refusal,
+                        "annotations": [],
+                    },
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": 0},
+            },
+            "service_tier": "default",
+            "system_fingerprint": "fp_sandbox",
+        },
+        headers={**RATE_HEADERS, "x-request-id": f"req_{uuid.uuid4().hex}"},
+    )

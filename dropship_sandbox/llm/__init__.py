@@ -25,8 +25,11 @@ class Generator:
 GENERATORS: dict[str, Generator] = {}
 
 
-def register(schema_name: str, good: Callable[[Facts, str, random.Random], dict[str, Any]],
-             bad: Callable[[str, Facts, str, random.Random], dict[str, Any] | None] | None = None) -> None:
+def register(
+    schema_name: str,
+    good: Callable[[Facts, str, random.Random], dict[str, Any]],
+    bad: Callable[[str, Facts, str, random.Random], dict[str, Any] | None] | None = None,
+) -> None:
     GENERATORS[schema_name] = Generator(good=good, bad=bad)
 
 

@@ -22,8 +22,10 @@ _BENEFITS = {
 
 
 def _benefit(category: str) -> str:
-    return next((text for key, text in _BENEFITS.items() if key.lower() in category.lower()),
-                "makes everyday life easier")
+    return next(
+        (text for key, text in _BENEFITS.items() if key.lower() in category.lower()),
+        "makes everyday life easier",
+    )
 
 
 def good(facts: llm.Facts, prompt: str, rng: random.Random) -> dict[str, Any]:

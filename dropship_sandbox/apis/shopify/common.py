@@ -29,7 +29,7 @@ def gid(kind: str, number: int | str) -> str:
 
 def gid_number(value: str, kind: str) -> str | None:
     prefix = f"gid://shopify/{kind}/"
-    return value[len(prefix):] if isinstance(value, str) and value.startswith(prefix) else None
+    return value[len(prefix) :] if isinstance(value, str) and value.startswith(prefix) else None
 
 
 def encode_cursor(key: Any) -> str:
@@ -66,8 +66,10 @@ def connection(
     nodes = [view(item) for item in window]
     return {
         "nodes": nodes,
-        "edges": [{"cursor": encode_cursor(key(item)), "node": node} for item, node in zip(window, nodes,
-                                                                                          strict=True)],
+        "edges": [
+            {"cursor": encode_cursor(key(item)), "node": node}
+            for item, node in zip(window, nodes, strict=True)
+        ],
         "pageInfo": {
             "hasNextPage": start + first < len(items),
             "hasPreviousPage": start > 0,

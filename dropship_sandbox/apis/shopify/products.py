@@ -79,15 +79,22 @@ def _unique_handle(world: World, wanted: str) -> str:
 
 
 def _errors(*items: tuple[list[str], str, str]) -> dict[str, Any]:
-    return {"product": None, "productSetOperation": None,
-            "userErrors": [{"field": f, "message": m, "code": c} for f, m, c in items]}
+    return {
+        "product": None,
+        "productSetOperation": None,
+        "userErrors": [{"field": f, "message": m, "code": c} for f, m, c in items],
+    }
 
 
 @query_field("shop")
 def resolve_shop(root: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     world = world_of(info)
-    return {"id": gid("Shop", 1), "name": "Sandbox Store", "myshopifyDomain": world.settings.shop_domain,
-            "currencyCode": "USD"}
+    return {
+        "id": gid("Shop", 1),
+        "name": "Sandbox Store",
+        "myshopifyDomain": world.settings.shop_domain,
+        "currencyCode": "USD",
+    }
 
 
 @query_field("product")
@@ -98,8 +105,9 @@ def resolve_product(root: Any, info: GraphQLResolveInfo, id: str) -> dict[str, A
 
 
 @query_field("productByIdentifier")
-def resolve_product_by_identifier(root: Any, info: GraphQLResolveInfo, identifier: dict[str, Any]
-                                  ) -> dict[str, Any] | None:
+def resolve_product_by_identifier(
+    root: Any, info: GraphQLResolveInfo, identifier: dict[str, Any]
+) -> dict[str, Any] | None:
     world = world_of(info)
     doc = _find(world, identifier.get("id"), identifier.get("handle"))
     return product_view(world, doc, info.context.base_url) if doc else None
@@ -127,18 +135,31 @@ def _matches(doc: dict[str, Any], query: str | None) -> bool:
 
 
 @query_field("products")
-def resolve_products(root: Any, info: GraphQLResolveInfo, first: int | None = None, after: str | None = None,
-                     query: str | None = None, reverse: bool = False, **_: Any) -> dict[str, Any]:
+def resolve_products(
+    root: Any,
+    info: GraphQLResolveInfo,
+    first: int | None = None,
+    after: str | None = None,
+    query: str | None = None,
+    reverse: bool = False,
+    **_: Any,
+) -> dict[str, Any]:
     world = world_of(info)
     docs = [d for d in world.state.all("shopify_product") if _matches(d, query)]
     if reverse:
         docs.reverse()
-    return connection(docs, first, after, key=lambda d: d["id"],
-                      view=lambda d: product_view(world, d, info.context.base_url))
+    return connection(
+        docs,
+        first,
+        after,
+        key=lambda d: d["id"],
+        view=lambda d: product_view(world, d, info.context.base_url),
+    )
 
 
-def _variant_docs(world: World, existing: list[dict[str, Any]], given: list[dict[str, Any]]
-                  ) -> list[dict[str, Any]] | tuple[list[str], str, str]:
+def _variant_docs(
+    world: World, existing: list[dict[str, Any]], given: list[dict[str, Any]]
+) -> list[dict[str, Any]] | tuple[list[str], str, str]:
     by_id = {v["id"]: v for v in existing}
     by_options = {tuple(sorted((o["name"], o["value"]) for o in v["selectedOptions"])): v for v in existing}
     result = []
@@ -150,32 +171,44 @@ def _variant_docs(world: World, existing: list[dict[str, Any]], given: list[dict
         except InvalidOperation:
             return (["input", "variants", str(position), "price"], "Price is invalid", "INVALID_VARIANT")
         if Decimal(price or "0") < 0:
-            return (["input", "variants", str(position), "price"], "Price must be greater than or equal to 0",
-                    "INVALID_VARIANT")
+            return (
+                ["input", "variants", str(position), "price"],
+                "Price must be greater than or equal to 0",
+                "INVALID_VARIANT",
+            )
         match = None
         if variant.get("id"):
             match = by_id.get(int(gid_number(variant["id"], "ProductVariant") or -1))
             if match is None:
-                return (["input", "variants", str(position), "id"], "Variant does not exist",
-                        "PRODUCT_VARIANT_DOES_NOT_EXIST")
+                return (
+                    ["input", "variants", str(position), "id"],
+                    "Variant does not exist",
+                    "PRODUCT_VARIANT_DOES_NOT_EXIST",
+                )
         match = match or by_options.get(tuple(sorted((o["name"], o["value"]) for o in options)))
         sku = variant.get("sku") or (variant.get("inventoryItem") or {}).get("sku")
-        result.append({
-            "id": match["id"] if match else world.new_id("variant", 40_000_000_000),
-            "title": " / ".join(o["value"] for o in options) or "Default Title",
-            "sku": sku,
-            "price": price,
-            "compareAtPrice": compare_at,
-            "inventoryPolicy": variant.get("inventoryPolicy") or "DENY",
-            "selectedOptions": options,
-        })
+        result.append(
+            {
+                "id": match["id"] if match else world.new_id("variant", 40_000_000_000),
+                "title": " / ".join(o["value"] for o in options) or "Default Title",
+                "sku": sku,
+                "price": price,
+                "compareAtPrice": compare_at,
+                "inventoryPolicy": variant.get("inventoryPolicy") or "DENY",
+                "selectedOptions": options,
+            }
+        )
     return result
 
 
 @mutation_field("productSet")
-def resolve_product_set(root: Any, info: GraphQLResolveInfo, input: dict[str, Any],
-                        identifier: dict[str, Any] | None = None, synchronous: bool = True
-                        ) -> dict[str, Any]:
+def resolve_product_set(
+    root: Any,
+    info: GraphQLResolveInfo,
+    input: dict[str, Any],
+    identifier: dict[str, Any] | None = None,
+    synchronous: bool = True,
+) -> dict[str, Any]:
     world = world_of(info)
     identifier = identifier or {}
     existing = _find(world, identifier.get("id") or input.get("id"), identifier.get("handle"))
@@ -186,37 +219,61 @@ def resolve_product_set(root: Any, info: GraphQLResolveInfo, input: dict[str, An
         return _errors((["input", "title"], "Title can't be blank", "BLANK"))
     variants_in = input.get("variants")
     if variants_in is not None and len(variants_in) > MAX_VARIANTS:
-        return _errors((["input", "variants"], f"Too many variants (limit {MAX_VARIANTS})",
-                        "TOO_MANY_VARIANTS"))
+        return _errors(
+            (["input", "variants"], f"Too many variants (limit {MAX_VARIANTS})", "TOO_MANY_VARIANTS")
+        )
     option_names = {o["name"] for o in input.get("productOptions") or []}
     for position, variant in enumerate(variants_in or []):
         unknown = {o["optionName"] for o in variant["optionValues"]} - option_names
         if option_names and unknown:
-            return _errors((["input", "variants", str(position), "optionValues"],
-                            f"Option does not exist: {', '.join(sorted(unknown))}", "OPTION_DOES_NOT_EXIST"))
+            return _errors(
+                (
+                    ["input", "variants", str(position), "optionValues"],
+                    f"Option does not exist: {', '.join(sorted(unknown))}",
+                    "OPTION_DOES_NOT_EXIST",
+                )
+            )
     now = world.now().isoformat().replace("+00:00", "Z")
     if existing is None:
         wanted = identifier.get("handle") or input.get("handle") or slugify(str(title))
         doc: dict[str, Any] = {
-            "id": world.new_id("product", 9_000_000_000), "handle": _unique_handle(world, wanted),
-            "createdAt": now, "variants": [], "media": [], "tags": [], "vendor": "", "productType": "",
-            "descriptionHtml": "", "status": "ACTIVE",
+            "id": world.new_id("product", 9_000_000_000),
+            "handle": _unique_handle(world, wanted),
+            "createdAt": now,
+            "variants": [],
+            "media": [],
+            "tags": [],
+            "vendor": "",
+            "productType": "",
+            "descriptionHtml": "",
+            "status": "ACTIVE",
         }
     else:
         doc = existing
-    variants = _variant_docs(world, doc["variants"], variants_in) if variants_in is not None else doc["variants"]
+    variants = (
+        _variant_docs(world, doc["variants"], variants_in) if variants_in is not None else doc["variants"]
+    )
     if isinstance(variants, tuple):
         return _errors(variants)
     for field in ("title", "descriptionHtml", "vendor", "productType", "status", "tags"):
         if input.get(field) is not None:
             doc[field] = input[field]
-    doc["variants"] = variants or [{
-        "id": world.new_id("variant", 40_000_000_000), "title": "Default Title", "sku": None, "price": "0.00",
-        "compareAtPrice": None, "inventoryPolicy": "DENY",
-        "selectedOptions": [{"name": "Title", "value": "Default Title"}]}]
+    doc["variants"] = variants or [
+        {
+            "id": world.new_id("variant", 40_000_000_000),
+            "title": "Default Title",
+            "sku": None,
+            "price": "0.00",
+            "compareAtPrice": None,
+            "inventoryPolicy": "DENY",
+            "selectedOptions": [{"name": "Title", "value": "Default Title"}],
+        }
+    ]
     if input.get("files") is not None:
-        doc["media"] = [{"id": world.new_id("media", 70_000_000_000), "src": f["originalSource"],
-                         "alt": f.get("alt")} for f in input["files"]]
+        doc["media"] = [
+            {"id": world.new_id("media", 70_000_000_000), "src": f["originalSource"], "alt": f.get("alt")}
+            for f in input["files"]
+        ]
     doc["updatedAt"] = now
     world.state.put("shopify_product", str(doc["id"]), doc)
     world.state.put("shopify_handle", doc["handle"], {"product_id": str(doc["id"])})
@@ -225,25 +282,36 @@ def resolve_product_set(root: Any, info: GraphQLResolveInfo, input: dict[str, An
     if existing is None:
         source = next((t[4:] for t in doc["tags"] if t.startswith("pid:")), doc["handle"])
         world.state.audit_increment("listings_created", source)
-    return {"product": product_view(world, doc, info.context.base_url), "productSetOperation": None,
-            "userErrors": []}
+    return {
+        "product": product_view(world, doc, info.context.base_url),
+        "productSetOperation": None,
+        "userErrors": [],
+    }
 
 
 @mutation_field("productVariantsBulkUpdate")
-def resolve_variants_bulk_update(root: Any, info: GraphQLResolveInfo, productId: str,
-                                 variants: list[dict[str, Any]]) -> dict[str, Any]:
+def resolve_variants_bulk_update(
+    root: Any, info: GraphQLResolveInfo, productId: str, variants: list[dict[str, Any]]
+) -> dict[str, Any]:
     world = world_of(info)
     doc = _find(world, productId, None)
     if doc is None:
-        return {"product": None, "productVariants": None,
-                "userErrors": [{"field": ["productId"], "message": "Product does not exist"}]}
+        return {
+            "product": None,
+            "productVariants": None,
+            "userErrors": [{"field": ["productId"], "message": "Product does not exist"}],
+        }
     by_id = {gid("ProductVariant", v["id"]): v for v in doc["variants"]}
     for position, change in enumerate(variants):
         target = by_id.get(change.get("id") or "")
         if target is None:
-            return {"product": None, "productVariants": None,
-                    "userErrors": [{"field": ["variants", str(position), "id"],
-                                    "message": "Product variant does not exist"}]}
+            return {
+                "product": None,
+                "productVariants": None,
+                "userErrors": [
+                    {"field": ["variants", str(position), "id"], "message": "Product variant does not exist"}
+                ],
+            }
         if change.get("price") is not None:
             target["price"] = money(change["price"])
         if change.get("compareAtPrice") is not None:
@@ -253,5 +321,8 @@ def resolve_variants_bulk_update(root: Any, info: GraphQLResolveInfo, productId:
     doc["updatedAt"] = world.now().isoformat().replace("+00:00", "Z")
     world.state.put("shopify_product", str(doc["id"]), doc)
     view = product_view(world, doc, info.context.base_url)
-    return {"product": view, "productVariants": view["variants"](info, first=MAX_VARIANTS)["nodes"],
-            "userErrors": []}
+    return {
+        "product": view,
+        "productVariants": view["variants"](info, first=MAX_VARIANTS)["nodes"],
+        "userErrors": [],
+    }

@@ -50,11 +50,14 @@ def shopify_schema() -> GraphQLSchema:
 def _bucket_for(world: World) -> LeakyBucket:
     settings = world.settings
     bucket = _bucket.get(settings.shop_domain)
-    if bucket is None or bucket.capacity != settings.shopify_bucket or (
-        bucket.restore_rate != settings.shopify_restore_rate
+    if (
+        bucket is None
+        or bucket.capacity != settings.shopify_bucket
+        or (bucket.restore_rate != settings.shopify_restore_rate)
     ):
-        bucket = _bucket[settings.shop_domain] = LeakyBucket(settings.shopify_bucket,
-                                                             settings.shopify_restore_rate)
+        bucket = _bucket[settings.shop_domain] = LeakyBucket(
+            settings.shopify_bucket, settings.shopify_restore_rate
+        )
     return bucket
 
 
@@ -65,18 +68,30 @@ def _argument(node: FieldNode, name: str, variables: dict[str, Any]) -> Any:
     return None
 
 
-def _selection_cost(selection_set: SelectionSetNode | None, parent: Any, schema: GraphQLSchema,
-                    variables: dict[str, Any], fragments: dict[str, Any]) -> int:
+def _selection_cost(
+    selection_set: SelectionSetNode | None,
+    parent: Any,
+    schema: GraphQLSchema,
+    variables: dict[str, Any],
+    fragments: dict[str, Any],
+) -> int:
     if selection_set is None:
         return 0
     total = 0
     for selection in selection_set.selections:
         if isinstance(selection, FragmentSpreadNode):
             fragment = fragments[selection.name.value]
-            total += _selection_cost(fragment.selection_set, schema.get_type(fragment.type_condition.name.value),
-                                     schema, variables, fragments)
+            total += _selection_cost(
+                fragment.selection_set,
+                schema.get_type(fragment.type_condition.name.value),
+                schema,
+                variables,
+                fragments,
+            )
         elif isinstance(selection, InlineFragmentNode):
-            target = schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
+            target = (
+                schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
+            )
             total += _selection_cost(selection.selection_set, target, schema, variables, fragments)
         elif isinstance(selection, FieldNode) and isinstance(parent, GraphQLObjectType):
             definition = parent.fields.get(selection.name.value)
@@ -85,7 +100,9 @@ def _selection_cost(selection_set: SelectionSetNode | None, parent: Any, schema:
             named = get_named_type(definition.type)
             inner = _selection_cost(selection.selection_set, named, schema, variables, fragments)
             if named.name.endswith("Connection"):
-                size = _argument(selection, "first", variables) or _argument(selection, "last", variables) or 1
+                size = (
+                    _argument(selection, "first", variables) or _argument(selection, "last", variables) or 1
+                )
                 total += 2 + int(size) * max(inner, 1)
             elif named.name == "PageInfo":
                 continue
@@ -105,7 +122,9 @@ def requested_cost(schema: GraphQLSchema, document: Any, variables: dict[str, An
         if definition.operation is OperationType.MUTATION:
             total += MUTATION_COST * len(definition.selection_set.selections)
         else:
-            total += _selection_cost(definition.selection_set, schema.query_type, schema, variables, fragments)
+            total += _selection_cost(
+                definition.selection_set, schema.query_type, schema, variables, fragments
+            )
     return max(total, 1)
 
 
@@ -123,10 +142,17 @@ def _actual_cost(data: Any) -> int:
 
 
 def _cost_extension(requested: int, actual: int | None, bucket: LeakyBucket) -> dict[str, Any]:
-    return {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
-                     "throttleStatus": {"maximumAvailable": bucket.capacity,
-                                        "currentlyAvailable": math.floor(bucket.level()),
-                                        "restoreRate": bucket.restore_rate}}}
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": {
+                "maximumAvailable": bucket.capacity,
+                "currentlyAvailable": math.floor(bucket.level()),
+                "restoreRate": bucket.restore_rate,
+            },
+        }
+    }
 
 
 def _error_json(error: GraphQLError) -> dict[str, Any]:
@@ -145,13 +171,16 @@ async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
     if request.headers.get("X-Shopify-Access-Token") != credentials.SHOPIFY_ACCESS_TOKEN:
         return JSONResponse(
             {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
-            status_code=401, headers=headers)
+            status_code=401,
+            headers=headers,
+        )
     try:
         payload = await request.json()
         query, variables = payload["query"], payload.get("variables") or {}
     except (ValueError, KeyError, TypeError):
-        return JSONResponse({"errors": {"query": "Required parameter missing or invalid"}}, status_code=400,
-                            headers=headers)
+        return JSONResponse(
+            {"errors": {"query": "Required parameter missing or invalid"}}, status_code=400, headers=headers
+        )
     schema = shopify_schema()
     try:
         document = parse(query)
@@ -160,8 +189,10 @@ async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
     problems = validate(schema, document)
     if problems:
         return JSONResponse({"errors": [_error_json(p) for p in problems]}, headers=headers)
-    is_write = any(isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
-                   for d in document.definitions)
+    is_write = any(
+        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
+        for d in document.definitions
+    )
     fault = draw_fault(world, "shopify", is_write)
     if fault is Fault.TIMEOUT:
         hang(world, "shopify")
@@ -170,23 +201,43 @@ async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
     requested = requested_cost(schema, document, variables)
     bucket = _bucket_for(world)
     if requested > MAX_QUERY_COST:
-        return JSONResponse({
-            "errors": [{"message": f"Query cost is {requested}, which exceeds the single query max cost "
-                                   f"limit ({MAX_QUERY_COST}).",
-                        "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested,
-                                       "maxCost": MAX_QUERY_COST}}],
-            "extensions": _cost_extension(requested, None, bucket)}, headers=headers)
+        return JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": f"Query cost is {requested}, which exceeds the single query max cost "
+                        f"limit ({MAX_QUERY_COST}).",
+                        "extensions": {
+                            "code": "MAX_COST_EXCEEDED",
+                            "cost": requested,
+                            "maxCost": MAX_QUERY_COST,
+                        },
+                    }
+                ],
+                "extensions": _cost_extension(requested, None, bucket),
+            },
+            headers=headers,
+        )
     limited = world.faults("shopify").rate_limits
     if fault is Fault.RATE_LIMIT or (limited and not bucket.take(requested)):
-        return JSONResponse({
-            "errors": [{"message": "Throttled",
-                        "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS}}],
-            "extensions": _cost_extension(requested, None, bucket)}, headers=headers)
+        return JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": "Throttled",
+                        "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS},
+                    }
+                ],
+                "extensions": _cost_extension(requested, None, bucket),
+            },
+            headers=headers,
+        )
     world.advance()
     context = ShopifyContext(world=world, base_url=str(request.base_url).rstrip("/"))
     with world.lock, world.state:
-        result = execute(schema, document, root_value=_root_fields(),
-                         context_value=context, variable_values=variables)
+        result = execute(
+            schema, document, root_value=_root_fields(), context_value=context, variable_values=variables
+        )
     actual = requested if is_write else min(requested, _actual_cost(result.data))
     if limited:
         bucket.refund(requested - actual)

@@ -1,0 +1,161 @@
+"""Data-quality guards of the discovery workflow; the blocking ones stand between us and a wrong price."""
+
+from decimal import Decimal
+
+import dagster as dg
+import sqlalchemy as sa
+
+from dropship_pipelines.assets.discovery import product_candidates, product_copy, store_listings
+from dropship_pipelines.assets.metadata import preview_table
+from dropship_pipelines.resources.pricing import PricingPolicy
+from dropship_pipelines.resources.shopify import ShopifyAdminResource
+from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.rules.pricing import unit_profit
+from dropship_pipelines.store.discovery_tables import (
+    listing_variants,
+    listings,
+)
+from dropship_pipelines.store.discovery_tables import (
+    product_candidates as candidates_t,
+)
+from dropship_pipelines.store.discovery_tables import product_copy as copy_t
+
+STORE_PRODUCTS = """
+query StoreProducts($after: String) {
+  products(first: 250, after: $after, query: "tag:source:cj") {
+    pageInfo { hasNextPage endCursor }
+    nodes { id tags }
+  }
+}
+"""
+
+
+@dg.asset_check(
+    asset=product_candidates,
+    blocking=True,
+    description="Every accepted candidate's price covers product cost, shipping and payment fees.",
+)
+def candidates_cover_costs(store_db: StoreDatabase, pricing: PricingPolicy) -> dg.AssetCheckResult:
+    rule = pricing.rule()
+    with store_db.engine().connect() as conn:
+        rows = conn.execute(sa.select(candidates_t).where(candidates_t.c.status == "accepted")).all()
+    under = [
+        {"pid": r.pid, "price": r.price, "cost": r.unit_cost, "shipping": r.shipping_cost}
+        for r in rows
+        if unit_profit(Decimal(r.price), Decimal(r.unit_cost), Decimal(r.shipping_cost), rule) <= 0
+    ]
+    return dg.AssetCheckResult(
+        passed=not under,
+        metadata={
+            "accepted": len(rows),
+            "under_cost": len(under),
+            "records": preview_table(under[:20], ("pid", "price", "cost", "shipping")),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=store_listings,
+    blocking=True,
+    description="No listed variant is priced at or under its cost + shipping + payment fees.",
+)
+def listings_priced_above_cost(store_db: StoreDatabase, pricing: PricingPolicy) -> dg.AssetCheckResult:
+    rule = pricing.rule()
+    query = (
+        sa.select(
+            listing_variants.c.vid,
+            listing_variants.c.sku,
+            listing_variants.c.price,
+            listing_variants.c.unit_cost,
+            listings.c.shipping_cost,
+            listings.c.pid,
+        )
+        .select_from(listing_variants.join(listings, listings.c.pid == listing_variants.c.pid))
+        .where(listings.c.status == "listed")
+    )
+    with store_db.engine().connect() as conn:
+        rows = conn.execute(query).all()
+    under = [
+        {"pid": r.pid, "sku": r.sku, "price": r.price, "cost": r.unit_cost}
+        for r in rows
+        if unit_profit(Decimal(r.price), Decimal(r.unit_cost), Decimal(r.shipping_cost), rule) <= 0
+    ]
+    return dg.AssetCheckResult(
+        passed=not under,
+        metadata={
+            "variants": len(rows),
+            "under_cost": len(under),
+            "records": preview_table(under[:20], ("pid", "sku", "price", "cost")),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=store_listings,
+    blocking=True,
+    description="The store holds at most one product per supplier product (counted at the store).",
+)
+def no_duplicate_listings(shopify: ShopifyAdminResource, store_db: StoreDatabase) -> dg.AssetCheckResult:
+    per_pid: dict[str, list[str]] = {}
+    after = None
+    while True:
+        page = shopify.execute(STORE_PRODUCTS, {"after": after})["products"]
+        for node in page["nodes"]:
+            for tag in node["tags"]:
+                if tag.startswith("pid:"):
+                    per_pid.setdefault(tag[4:], []).append(node["id"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    duplicates = [{"pid": pid, "products": ", ".join(ids)} for pid, ids in per_pid.items() if len(ids) > 1]
+    with store_db.engine().connect() as conn:
+        ledger = conn.scalar(
+            sa.select(sa.func.count()).select_from(listings).where(listings.c.status == "listed")
+        )
+    return dg.AssetCheckResult(
+        passed=not duplicates,
+        metadata={
+            "store_products": sum(len(v) for v in per_pid.values()),
+            "ledger_listed": ledger,
+            "duplicates": len(duplicates),
+            "records": preview_table(duplicates[:20], ("pid", "products")),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=store_listings, description="Listings the store refused, with the reason (need a human)."
+)
+def listing_failures(store_db: StoreDatabase) -> dg.AssetCheckResult:
+    with store_db.engine().connect() as conn:
+        rows = conn.execute(
+            sa.select(listings.c.pid, listings.c.title, listings.c.last_error).where(
+                listings.c.status == "failed"
+            )
+        ).all()
+    records = [dict(r._mapping) for r in rows]
+    return dg.AssetCheckResult(
+        passed=not records,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "failed": len(records),
+            "records": preview_table(records[:20], ("pid", "title", "last_error")),
+        },
+    )
+
+
+@dg.asset_check(asset=product_copy, description="Products whose copy the model failed to write usably.")
+def copy_failures(store_db: StoreDatabase) -> dg.AssetCheckResult:
+    with store_db.engine().connect() as conn:
+        rows = conn.execute(
+            sa.select(copy_t.c.pid, copy_t.c.attempts, copy_t.c.error).where(copy_t.c.status == "failed")
+        ).all()
+    records = [dict(r._mapping) for r in rows]
+    return dg.AssetCheckResult(
+        passed=not records,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "failed": len(records),
+            "records": preview_table(records[:20], ("pid", "attempts", "error")),
+        },
+    )

@@ -1,0 +1,204 @@
+"""CJ Dropshipping API 2.0: token lifecycle, QPS pacing, envelope codes mapped to our error kinds."""
+
+import hashlib
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+from pydantic import PrivateAttr, ValidationError
+
+from dropship_pipelines.resources.cj_models import CjFreightOption, CjProductDetail, CjProductPage
+from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.retry import call_with_retries
+
+API = "cj"
+TRANSIENT_CODES = {1600000, 1600200, 1600301}  # system busy, too many requests, read timed out
+EXPIRED_TOKEN_CODES = {1600001, 1600002}
+_pacers: dict[str, "_Pacer"] = {}
+_pacers_lock = threading.Lock()
+
+
+class _Pacer:
+    """Spaces calls to the account's QPS so we do not spend our retries on 1600200."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            time.sleep(delay)
+
+
+class CJDropshippingResource(dg.ConfigurableResource):
+    """CJ Dropshipping API 2.0 (`CJ-Access-Token` auth, HTTP 200 envelopes with `code`/`result`)."""
+
+    base_url: str = "https://developers.cjdropshipping.com/api2.0/v1"
+    api_key: str
+    timeout_s: float = 20.0
+    max_attempts: int = 6
+    requests_per_second: float = 4.0
+    token_cache_dir: str = ".data/tokens"
+
+    _token: dict[str, Any] | None = PrivateAttr(default=None)
+
+    # --- transport ----------------------------------------------------------------------------------
+    def _pacer(self) -> _Pacer:
+        with _pacers_lock:
+            return _pacers.setdefault(self.base_url, _Pacer(self.requests_per_second))
+
+    def _send(
+        self, method: str, path: str, *, token: str | None, params: Any = None, body: Any = None
+    ) -> dict[str, Any]:
+        self._pacer().wait()
+        headers = {"CJ-Access-Token": token} if token else {}
+        try:
+            with httpx.Client(base_url=self.base_url, timeout=self.timeout_s) as http:
+                response = http.request(method, path, params=params, json=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            retry_after = response.headers.get("Retry-After")
+            raise TransientApiError(
+                API,
+                f"{method} {path} answered HTTP {response.status_code}",
+                code=response.status_code,
+                retry_after=float(retry_after) if retry_after else None,
+            )
+        try:
+            envelope = response.json()
+        except ValueError as exc:
+            raise PayloadError(
+                API, f"{method} {path} answered HTTP {response.status_code} with non-JSON"
+            ) from exc
+        if not isinstance(envelope, dict):
+            raise PayloadError(
+                API, f"{method} {path} answered a JSON {type(envelope).__name__}, not an envelope"
+            )
+        return envelope
+
+    @staticmethod
+    def _succeeded(envelope: dict[str, Any]) -> bool:
+        # CJ mixes `result: true, code: 200` and `success: true, code: 0` envelopes.
+        return (
+            envelope.get("result") is True
+            or envelope.get("success") is True
+            or envelope.get("code") in (200, 0)
+        )
+
+    # --- tokens -------------------------------------------------------------------------------------
+    def _cache_file(self) -> Path:
+        key = hashlib.sha256(f"{self.base_url}|{self.api_key}".encode()).hexdigest()[:16]
+        return Path(self.token_cache_dir) / f"cj-{key}.json"
+
+    def _load_token(self) -> dict[str, Any] | None:
+        if self._token is None:
+            try:
+                self._token = json.loads(self._cache_file().read_text())
+            except (OSError, ValueError):
+                return None
+        return self._token
+
+    def _store_token(self, data: dict[str, Any]) -> None:
+        self._token = data
+        path = self._cache_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        os.chmod(tmp, 0o600)  # tokens are secrets too
+        tmp.replace(path)
+
+    def _fetch_token(self) -> dict[str, Any]:
+        cached = self._load_token()
+        if cached and cached.get("refreshToken"):
+            envelope = self._send(
+                "POST",
+                "/authentication/refreshAccessToken",
+                token=None,
+                body={"refreshToken": cached["refreshToken"]},
+            )
+            if self._succeeded(envelope):
+                data = envelope["data"]
+                self._store_token(data)
+                return data
+        envelope = self._send(
+            "POST", "/authentication/getAccessToken", token=None, body={"apiKey": self.api_key}
+        )
+        if not self._succeeded(envelope):
+            code = envelope.get("code")
+            if code in TRANSIENT_CODES:
+                raise TransientApiError(API, f"getAccessToken: {envelope.get('message')}", code=code)
+            raise PermanentApiError(
+                API, f"getAccessToken refused: {envelope.get('message')}; check CJ_API_KEY", code=code
+            )
+        data = envelope["data"]
+        self._store_token(data)
+        return data
+
+    def _access_token(self) -> str:
+        cached = self._load_token()
+        return str((cached or self._fetch_token())["accessToken"])
+
+    # --- calls --------------------------------------------------------------------------------------
+    def call(self, method: str, path: str, *, params: Any = None, body: Any = None) -> Any:
+        """One API call with token refresh and retries; returns the envelope's `data`."""
+
+        def attempt() -> Any:
+            envelope = self._send(method, path, token=self._access_token(), params=params, body=body)
+            code = envelope.get("code")
+            if code in EXPIRED_TOKEN_CODES:
+                self._token = None
+                self._fetch_token()
+                raise TransientApiError(
+                    API, f"{path}: access token expired, refreshed", code=code, retry_after=0
+                )
+            if self._succeeded(envelope):
+                return envelope.get("data")
+            message = f"{method} {path}: {envelope.get('message')}"
+            if code in TRANSIENT_CODES:
+                raise TransientApiError(API, message, code=code, retry_after=1.0 if code == 1600200 else None)
+            raise PermanentApiError(API, message, code=code)
+
+        return call_with_retries(attempt, max_attempts=self.max_attempts)
+
+    def list_products(self, page: int, size: int = 200) -> CjProductPage:
+        data = self.call("GET", "/product/list", params={"pageNum": page, "pageSize": size})
+        try:
+            return CjProductPage.model_validate(data)
+        except ValidationError as exc:
+            raise PayloadError(
+                API, f"/product/list page {page}: unexpected shape: {exc.errors()[:2]}"
+            ) from exc
+
+    def product_detail(self, pid: str) -> CjProductDetail:
+        data = self.call("GET", "/product/query", params={"pid": pid})
+        try:
+            return CjProductDetail.model_validate(data)
+        except ValidationError as exc:
+            raise PayloadError(API, f"/product/query {pid}: unexpected shape: {exc.errors()[:2]}") from exc
+
+    def freight_options(
+        self, vid: str, country: str, quantity: int = 1, zip_code: str | None = None
+    ) -> list[CjFreightOption]:
+        body: dict[str, Any] = {
+            "startCountryCode": "CN",
+            "endCountryCode": country,
+            "products": [{"vid": vid, "quantity": quantity}],
+        }
+        if zip_code:
+            body["zip"] = zip_code
+        data = self.call("POST", "/logistic/freightCalculate", body=body)
+        try:
+            return [CjFreightOption.model_validate(item) for item in data or []]
+        except (ValidationError, ValueError) as exc:
+            raise PayloadError(API, f"/logistic/freightCalculate {vid}: unexpected shape") from exc

@@ -1,0 +1,106 @@
+"""CJ API 2.0 payloads as typed models, parsed at the edge (field names as CJ spells them)."""
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class CjModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def _optional_decimal(value: Any) -> Decimal | None:
+    """CJ sends prices as numbers, strings, ranges ("2.02 -- 14.10") or nothing; keep the lowest."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and "--" in value:
+        value = value.split("--")[0].strip()
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def _optional_float(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class CjListedProduct(CjModel):
+    pid: str
+    sku: str = Field(alias="productSku")
+    name: str = Field(alias="productNameEn")
+    image_url: str | None = Field(default=None, alias="productImage")
+    sell_price: Decimal | None = Field(default=None, alias="sellPrice")
+    category: str = Field(default="", alias="categoryName")
+    listed_num: int = Field(default=0, alias="listedNum")
+    created: str | None = Field(default=None, alias="createTime")
+
+    _price = field_validator("sell_price", mode="before")(_optional_decimal)
+
+    @field_validator("listed_num", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> int:
+        return int(value or 0)
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, value: Any) -> str:
+        return value or ""
+
+
+class CjProductPage(CjModel):
+    page: int = Field(alias="pageNum")
+    size: int = Field(alias="pageSize")
+    total: int
+    items: list[dict[str, Any]] = Field(alias="list")
+
+
+class CjVariant(CjModel):
+    vid: str
+    sku: str = Field(alias="variantSku")
+    name: str | None = Field(default=None, alias="variantNameEn")
+    key: str | None = Field(default=None, alias="variantKey")
+    price: Decimal | None = Field(default=None, alias="variantSellPrice")
+    weight_g: float | None = Field(default=None, alias="variantWeight")
+    image_url: str | None = Field(default=None, alias="variantImage")
+
+    _price = field_validator("price", mode="before")(_optional_decimal)
+    _weight = field_validator("weight_g", mode="before")(_optional_float)
+
+
+class CjProductDetail(CjModel):
+    pid: str
+    sku: str = Field(alias="productSku")
+    name: str = Field(alias="productNameEn")
+    category: str = Field(default="", alias="categoryName")
+    description_html: str = Field(default="", alias="description")
+    image_url: str | None = Field(default=None, alias="productImage")
+    image_urls: list[str] = Field(default_factory=list, alias="productImageSet")
+    option_name: str | None = Field(default=None, alias="productKeyEn")
+    weight_g: float | None = Field(default=None, alias="productWeight")
+    sell_price: Decimal | None = Field(default=None, alias="sellPrice")
+    variants: list[CjVariant] = Field(default_factory=list)
+
+    _price = field_validator("sell_price", mode="before")(_optional_decimal)
+    _weight = field_validator("weight_g", mode="before")(_optional_float)
+
+    @field_validator("image_urls", mode="before")
+    @classmethod
+    def _images(cls, value: Any) -> list[str]:
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+
+class CjFreightOption(CjModel):
+    name: str = Field(alias="logisticName")
+    price: Decimal = Field(alias="logisticPrice")
+    aging: str = Field(alias="logisticAging")
+
+    @property
+    def days(self) -> tuple[int, int]:
+        """'2-5' -> (2, 5); a single number counts as both ends."""
+        low, _, high = self.aging.replace(" ", "").partition("-")
+        return int(low), int(high or low)

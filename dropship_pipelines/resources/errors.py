@@ -1,0 +1,28 @@
+"""Errors every API resource raises, so assets can tell "try again later" from "this record is bad"."""
+
+
+class ApiError(Exception):
+    """An external API refused a call. `api` names the service; the message says what to fix."""
+
+    def __init__(self, api: str, message: str, *, code: str | int | None = None) -> None:
+        super().__init__(f"{api}: {message}" + (f" (code {code})" if code is not None else ""))
+        self.api = api
+        self.code = code
+
+
+class TransientApiError(ApiError):
+    """Rate limits, 5xx, timeouts: the same call may succeed later. `retry_after` in seconds, if known."""
+
+    def __init__(
+        self, api: str, message: str, *, code: str | int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(api, message, code=code)
+        self.retry_after = retry_after
+
+
+class PermanentApiError(ApiError):
+    """The call will fail the same way until something changes (bad input, missing record, bad credentials)."""
+
+
+class PayloadError(ApiError):
+    """The API answered, but not in the shape its contract promises."""

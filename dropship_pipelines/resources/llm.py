@@ -1,0 +1,101 @@
+"""An OpenAI-compatible chat model, used for structured output only (the answer must fit a schema)."""
+
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import dagster as dg
+import openai
+from pydantic import BaseModel, ValidationError
+
+from dropship_pipelines.resources.errors import PermanentApiError, TransientApiError
+
+API = "llm"
+T = TypeVar("T", bound=BaseModel)
+
+
+class LlmOutputError(Exception):
+    """The model answered, but not usably (invalid JSON, empty, refused, wrong shape)."""
+
+
+@dataclass(frozen=True)
+class LlmResult(Generic[T]):
+    value: T
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema in the form strict structured outputs demand (closed, all required)."""
+    schema = model.model_json_schema()
+
+    def close(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                node["additionalProperties"] = False
+                node["required"] = list(node["properties"])
+            for value in node.values():
+                close(value)
+        elif isinstance(node, list):
+            for value in node:
+                close(value)
+
+    close(schema)
+    return schema
+
+
+class LlmResource(dg.ConfigurableResource):
+    """OpenAI Chat Completions (or any compatible endpoint) through the official `openai` client."""
+
+    base_url: str = "https://api.openai.com/v1"
+    api_key: str
+    model: str = "gpt-4o-mini"
+    timeout_s: float = 30.0
+    max_retries: int = 3
+    temperature: float = 0.4
+    input_usd_per_million: float = 0.15
+    output_usd_per_million: float = 0.60
+
+    def _client(self) -> openai.OpenAI:
+        # The client retries 408/409/429/5xx and timeouts itself, honouring retry-after(-ms).
+        return openai.OpenAI(
+            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=self.max_retries
+        )
+
+    def structured(self, *, system: str, user: str, schema_name: str, output: type[T]) -> LlmResult[T]:
+        """Ask for an answer fitting `output`; raise LlmOutputError when the answer is unusable."""
+        try:
+            completion = self._client().chat.completions.create(
+                model=self.model,
+                temperature=self.temperature,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": schema_name, "strict": True, "schema": strict_schema(output)},
+                },
+            )
+        except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as exc:
+            raise TransientApiError(API, f"{schema_name}: {type(exc).__name__} after retries") from exc
+        except openai.APIStatusError as exc:
+            raise PermanentApiError(
+                API, f"{schema_name}: HTTP {exc.status_code}: {exc.message}", code=exc.status_code
+            ) from exc
+        usage = completion.usage
+        prompt_tokens = usage.prompt_tokens if usage else 0
+        completion_tokens = usage.completion_tokens if usage else 0
+        message = completion.choices[0].message
+        if message.refusal:
+            raise LlmOutputError(f"{schema_name}: the model refused: {message.refusal[:200]}")
+        if not message.content or not message.content.strip():
+            raise LlmOutputError(f"{schema_name}: empty answer")
+        try:
+            value = output.model_validate(json.loads(message.content))
+        except ValueError as exc:
+            reason = "invalid JSON" if not isinstance(exc, ValidationError) else "wrong shape"
+            raise LlmOutputError(f"{schema_name}: {reason}: {str(exc)[:300]}") from exc
+        cost = (
+            prompt_tokens * self.input_usd_per_million + completion_tokens * self.output_usd_per_million
+        ) / 1e6
+        return LlmResult(value, completion.model, prompt_tokens, completion_tokens, round(cost, 6))

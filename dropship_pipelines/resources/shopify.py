@@ -1,0 +1,176 @@
+"""Shopify Admin GraphQL: calculated-cost throttling, THROTTLED backoff, userErrors as typed failures."""
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+import httpx
+
+from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.retry import call_with_retries
+
+API = "shopify"
+
+
+@dataclass
+class ThrottleState:
+    """The last `throttleStatus` Shopify reported, to wait *before* a call instead of after a refusal."""
+
+    maximum: float = 2000.0
+    available: float = 2000.0
+    restore_rate: float = 100.0
+    seen_at: float = 0.0
+
+    def estimate_now(self) -> float:
+        return min(self.maximum, self.available + (time.monotonic() - self.seen_at) * self.restore_rate)
+
+
+_throttle: dict[str, ThrottleState] = {}
+_last_cost: dict[str, float] = {}
+_lock = threading.Lock()
+
+
+class ShopifyUserError(PermanentApiError):
+    """A mutation ran and Shopify refused it (`userErrors`): the record needs fixing, not a retry."""
+
+    def __init__(self, operation: str, errors: list[dict[str, Any]]) -> None:
+        detail = "; ".join(f"{'.'.join(e.get('field') or [])}: {e.get('message')}" for e in errors)
+        super().__init__(
+            API, f"{operation} refused: {detail}", code=(errors[0].get("code") if errors else None)
+        )
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ListedProduct:
+    product_id: str
+    handle: str
+    variants_by_sku: dict[str, str]  # sku -> ProductVariant GID
+
+
+PRODUCT_SET = """
+mutation ListProduct($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {
+  productSet(input: $input, identifier: $identifier, synchronous: true) {
+    product { id handle variants(first: 100) { nodes { id sku price } } }
+    userErrors { field message code }
+  }
+}
+"""
+
+PRODUCT_BY_HANDLE = """
+query ProductByHandle($handle: String!) {
+  productByIdentifier(identifier: {handle: $handle}) { id handle variants(first: 100) { nodes { id sku } } }
+}
+"""
+
+
+class ShopifyAdminResource(dg.ConfigurableResource):
+    """Shopify Admin GraphQL API (`X-Shopify-Access-Token`)."""
+
+    shop_url: str = "https://your-store.myshopify.com"
+    access_token: str
+    api_version: str = "2026-10"
+    timeout_s: float = 20.0
+    max_attempts: int = 8
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.shop_url.rstrip('/')}/admin/api/{self.api_version}/graphql.json"
+
+    def _state(self) -> ThrottleState:
+        with _lock:
+            return _throttle.setdefault(self.shop_url, ThrottleState())
+
+    def _wait_for_budget(self, query_key: str) -> None:
+        state = self._state()
+        needed = _last_cost.get(query_key, 0.0)
+        if state.seen_at and needed > state.estimate_now():
+            time.sleep((needed - state.estimate_now()) / state.restore_rate)
+
+    def _remember(self, query_key: str, extensions: dict[str, Any] | None) -> None:
+        cost = (extensions or {}).get("cost") or {}
+        status = cost.get("throttleStatus")
+        if status:
+            with _lock:
+                _throttle[self.shop_url] = ThrottleState(
+                    float(status["maximumAvailable"]),
+                    float(status["currentlyAvailable"]),
+                    float(status["restoreRate"]),
+                    time.monotonic(),
+                )
+        if cost.get("requestedQueryCost") is not None:
+            _last_cost[query_key] = float(cost["requestedQueryCost"])
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one GraphQL operation and return its `data`, retrying throttles and transient failures."""
+        key = hashlib.sha1(query.encode()).hexdigest()
+
+        def attempt() -> dict[str, Any]:
+            self._wait_for_budget(key)
+            try:
+                with httpx.Client(timeout=self.timeout_s) as http:
+                    response = http.post(
+                        self.endpoint,
+                        json={"query": query, "variables": variables or {}},
+                        headers={"X-Shopify-Access-Token": self.access_token},
+                    )
+            except httpx.TimeoutException as exc:
+                raise TransientApiError(API, f"request timed out after {self.timeout_s}s") from exc
+            if response.status_code == 401:
+                raise PermanentApiError(API, "invalid access token; check SHOPIFY_ACCESS_TOKEN", code=401)
+            if response.status_code == 429 or response.status_code >= 500:
+                retry_after = response.headers.get("Retry-After")
+                raise TransientApiError(
+                    API,
+                    f"HTTP {response.status_code}",
+                    code=response.status_code,
+                    retry_after=float(retry_after) if retry_after else None,
+                )
+            if response.status_code != 200:
+                raise PermanentApiError(
+                    API, f"HTTP {response.status_code}: {response.text[:300]}", code=response.status_code
+                )
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise PayloadError(API, "answer is not JSON") from exc
+            self._remember(key, body.get("extensions"))
+            errors = body.get("errors") or []
+            if isinstance(errors, list) and any(
+                (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors
+            ):
+                cost = body["extensions"]["cost"]
+                status = cost["throttleStatus"]
+                wait = (cost["requestedQueryCost"] - status["currentlyAvailable"]) / status["restoreRate"]
+                raise TransientApiError(API, "THROTTLED", code="THROTTLED", retry_after=max(wait, 0.05))
+            if errors:
+                raise PermanentApiError(API, f"GraphQL errors: {errors}")
+            if body.get("data") is None:
+                raise PayloadError(API, "answer has no data")
+            return body["data"]
+
+        return call_with_retries(attempt, max_attempts=self.max_attempts)
+
+    # --- products -----------------------------------------------------------------------------------
+    @staticmethod
+    def _listed(product: dict[str, Any]) -> ListedProduct:
+        return ListedProduct(
+            product["id"],
+            product["handle"],
+            {v["sku"]: v["id"] for v in product["variants"]["nodes"] if v.get("sku")},
+        )
+
+    def product_by_handle(self, handle: str) -> ListedProduct | None:
+        product = self.execute(PRODUCT_BY_HANDLE, {"handle": handle})["productByIdentifier"]
+        return self._listed(product) if product else None
+
+    def set_product(self, handle: str, product_input: dict[str, Any]) -> ListedProduct:
+        """Create or update the product with this handle: a repeated call never creates a second one."""
+        data = self.execute(PRODUCT_SET, {"input": product_input, "identifier": {"handle": handle}})
+        payload = data["productSet"]
+        if payload["userErrors"]:
+            raise ShopifyUserError("productSet", payload["userErrors"])
+        return self._listed(payload["product"])

@@ -1,0 +1,18 @@
+"""The store database as a Dagster resource."""
+
+import dagster as dg
+from sqlalchemy.engine import Engine
+
+from dropship_pipelines.store.database import get_engine
+
+
+class StoreDatabase(dg.ConfigurableResource):
+    """SQL database holding the catalog, the ledgers of every side effect and the analytics tables.
+
+    `url` is a SQLAlchemy URL: `sqlite:///.data/store.db` (default) or `postgresql+psycopg2://...`.
+    """
+
+    url: str = "sqlite:///.data/store.db"
+
+    def engine(self) -> Engine:
+        return get_engine(self.url)

@@ -1,0 +1,84 @@
+"""Fulfillment: store orders, the orders sent to the supplier, and the fulfillments posted back.
+
+Support reads orders and tracking from here; analytics reads revenue and costs.
+"""
+
+import sqlalchemy as sa
+
+from dropship_pipelines.store.schema import MONEY, created_column, metadata, updated_column
+
+store_orders = sa.Table(
+    "store_orders",
+    metadata,
+    sa.Column("order_id", sa.String(100), primary_key=True),  # gid://shopify/Order/N
+    sa.Column("name", sa.String(32), nullable=False, index=True),  # "#1001"
+    sa.Column("email", sa.String(255), nullable=True),
+    sa.Column("customer_name", sa.String(255), nullable=True),
+    sa.Column("placed_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("store_updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("financial_status", sa.String(32), nullable=False),
+    sa.Column("fulfillment_status", sa.String(32), nullable=False),
+    sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("currency", sa.String(3), nullable=False, server_default="USD"),
+    sa.Column("total_price", MONEY, nullable=False),
+    sa.Column("shipping_address", sa.JSON, nullable=True),
+    sa.Column("country_code", sa.String(2), nullable=True),
+    sa.Column(
+        "state", sa.String(24), nullable=False, index=True
+    ),  # new | sent | shipped | problem | cancelled
+    sa.Column("problem", sa.Text, nullable=True),  # why it cannot go to the supplier
+    sa.Column("source", sa.String(16), nullable=False, server_default="organic"),  # organic | meta | tiktok
+    created_column(),
+    updated_column(),
+)
+
+store_order_lines = sa.Table(
+    "store_order_lines",
+    metadata,
+    sa.Column("line_id", sa.String(100), primary_key=True),
+    sa.Column("order_id", sa.String(100), nullable=False, index=True),
+    sa.Column("store_variant_id", sa.String(100), nullable=True),
+    sa.Column("sku", sa.String(100), nullable=True),
+    sa.Column("title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price", MONEY, nullable=False),
+    sa.Column("pid", sa.String(64), nullable=True, index=True),  # supplier product, once mapped
+    sa.Column("vid", sa.String(64), nullable=True),  # supplier variant, once mapped
+)
+
+supplier_orders = sa.Table(
+    "supplier_orders",
+    metadata,
+    sa.Column("order_number", sa.String(50), primary_key=True),  # derived from the store order
+    sa.Column("order_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("cj_order_id", sa.String(64), nullable=True, unique=True),
+    sa.Column("state", sa.String(24), nullable=False),  # pending | created | failed
+    sa.Column("supplier_status", sa.String(24), nullable=True),  # CJ: CREATED .. SHIPPED, DELIVERED
+    sa.Column("logistic_name", sa.String(100), nullable=True),
+    sa.Column("product_amount", MONEY, nullable=True),
+    sa.Column("postage_amount", MONEY, nullable=True),
+    sa.Column("total_amount", MONEY, nullable=True),
+    sa.Column("track_number", sa.String(64), nullable=True),
+    sa.Column("carrier", sa.String(100), nullable=True),
+    sa.Column("tracking_url", sa.Text, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    created_column(),
+    updated_column(),
+)
+
+fulfillments = sa.Table(
+    "fulfillments",
+    metadata,
+    sa.Column("order_id", sa.String(100), primary_key=True),
+    sa.Column("fulfillment_id", sa.String(100), nullable=True, unique=True),
+    sa.Column("state", sa.String(16), nullable=False),  # pending | posted | failed
+    sa.Column("track_number", sa.String(64), nullable=False),
+    sa.Column("carrier", sa.String(100), nullable=True),
+    sa.Column("tracking_url", sa.Text, nullable=True),
+    sa.Column("customer_notified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
+    created_column(),
+)

@@ -1,0 +1,9 @@
+"""Each workflow contributes one `dg.Definitions` (assets, checks, job, schedule, sensors)."""
+
+import dagster as dg
+
+from dropship_pipelines.assets.discovery_defs import discovery_defs
+
+WORKFLOWS: list[dg.Definitions] = [
+    discovery_defs,
+]

@@ -1,0 +1,74 @@
+"""A real sandbox HTTP server on a free loopback port, in a background thread, for tests and benchmarks."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from dropship_sandbox import credentials
+from dropship_sandbox.app import CJ_PREFIX, OPENAI_PREFIX, SHOPIFY_PREFIX, create_app
+from dropship_sandbox.world import World, WorldSettings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningSandbox:
+    world: World
+    url: str
+
+    def env(self, store_url: str, token_dir: Path) -> dict[str, str]:
+        """The environment variables that point the pipelines at this sandbox."""
+        return {
+            "CJ_BASE_URL": self.url + CJ_PREFIX,
+            "CJ_API_KEY": credentials.CJ_API_KEY,
+            "SHOPIFY_SHOP_URL": self.url + SHOPIFY_PREFIX,
+            "SHOPIFY_ACCESS_TOKEN": credentials.SHOPIFY_ACCESS_TOKEN,
+            "SHOPIFY_WEBHOOK_SECRET": credentials.SHOPIFY_WEBHOOK_SECRET,
+            "OPENAI_BASE_URL": self.url + OPENAI_PREFIX + "/v1",
+            "OPENAI_API_KEY": credentials.OPENAI_API_KEY,
+            "STORE_DATABASE_URL": store_url,
+            "DROPSHIP_TOKEN_CACHE_DIR": str(token_dir),
+            "CJ_REQUESTS_PER_SECOND": "50",
+        }
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = httpx.request(method, f"{self.url}/_sandbox{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def audit(self) -> dict[str, dict[str, int]]:
+        return self.control("GET", "/audit")
+
+
+@contextmanager
+def running_sandbox(state_path: Path, settings: WorldSettings | None = None) -> Iterator[RunningSandbox]:
+    world = World(state_path, settings or WorldSettings())
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(world), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("sandbox did not start")
+        time.sleep(0.02)
+    try:
+        yield RunningSandbox(world, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        world.state.close()
