@@ -12,9 +12,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from dropship_sandbox.apis import cj, control, openai
+from dropship_sandbox import webhooks
+from dropship_sandbox.apis import cj, cj_orders, control, openai, orders_control
+from dropship_sandbox.apis.shopify import orders as shopify_orders  # noqa: F401  (registers resolvers)
 from dropship_sandbox.apis.shopify import router as shopify
 from dropship_sandbox.catalog import ensure_catalog
+from dropship_sandbox.shop_orders import OrderSimulator
 from dropship_sandbox.world import World, WorldSettings
 
 CJ_PREFIX = "/cj/api2.0/v1"
@@ -29,8 +32,15 @@ def create_app(world: World) -> FastAPI:
     app.include_router(control.router)
     app.include_router(control.assets)
     app.include_router(cj.router, prefix=CJ_PREFIX)
+    app.include_router(cj_orders.router, prefix=CJ_PREFIX)
+    app.include_router(orders_control.router)
+    app.include_router(webhooks.router)
     app.include_router(shopify.router, prefix=SHOPIFY_PREFIX)
     app.include_router(openai.router, prefix=OPENAI_PREFIX)
+    for simulator in (OrderSimulator(), cj_orders.SupplierSimulator()):
+        if not any(sim.name == simulator.name for sim in world.simulators):
+            world.simulators.append(simulator)
+    app.state.webhook_dispatcher = webhooks.start_dispatcher(world)
     return app
 
 

@@ -1,0 +1,177 @@
+"""Shopify webhook deliveries: queued in the world's state, POSTed by a background thread.
+
+A delivery is queued inside the request that created the event, so it is sent only after that request's
+transaction committed. The body is serialized once and the HMAC is computed over exactly those bytes.
+Failures (connection error, non-2xx, no answer within 5 s) are retried with backoff up to 8 times, as
+Shopify does; a share of deliveries can be sent twice (`duplicate_rate`) because Shopify does that too.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+
+from dropship_sandbox.world import World
+
+MAX_ATTEMPTS = 8
+DELIVERY_TIMEOUT_S = 5.0
+QUEUE = "webhook_queue"
+router = APIRouter(prefix="/_sandbox/webhooks", tags=["sandbox control"])
+
+
+def sign(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def queue_webhook(world: World, topic: str, payload: dict[str, Any]) -> None:
+    """Queue one delivery for the configured target (none configured: nothing to deliver)."""
+    url = world.settings.webhook_url
+    if not url:
+        return
+    delivery_id = str(
+        uuid.UUID(int=world.rng("webhook", topic, payload.get("id")).getrandbits(128), version=4)
+    )
+    world.state.put(
+        "webhook_delivery",
+        delivery_id,
+        {
+            "id": delivery_id,
+            "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{topic}/{payload.get('id')}")),
+            "topic": topic,
+            "url": url,
+            "body": json.dumps(payload, separators=(",", ":")),
+            "triggered_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "attempts": 0,
+            "next_try": 0.0,
+            "status": "pending",
+            "responses": [],
+        },
+    )
+    queue = json.loads(world.state.meta(QUEUE, "[]") or "[]")
+    queue.append(delivery_id)
+    world.state.set_meta(QUEUE, json.dumps(queue))
+
+
+def headers_for(world: World, delivery: dict[str, Any], body: bytes) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": delivery["topic"],
+        "X-Shopify-Hmac-Sha256": sign(world.settings.webhook_secret, body),
+        "X-Shopify-Shop-Domain": world.settings.shop_domain,
+        "X-Shopify-API-Version": "2026-10",
+        "X-Shopify-Webhook-Id": delivery["id"],
+        "X-Shopify-Event-Id": delivery["event_id"],
+        "X-Shopify-Triggered-At": delivery["triggered_at"],
+    }
+
+
+class WebhookDispatcher:
+    """Delivers queued webhooks in a daemon thread; the world lock is never held during a POST."""
+
+    def __init__(self, world: World, poll_s: float = 0.05) -> None:
+        self.world = world
+        self.poll_s = poll_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="webhook-dispatcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _due(self) -> list[dict[str, Any]]:
+        world = self.world
+        with world.lock, world.state:
+            queue = json.loads(world.state.meta(QUEUE, "[]") or "[]")
+            due = []
+            for delivery_id in queue:
+                delivery = world.state.get("webhook_delivery", delivery_id)
+                if delivery and delivery["next_try"] <= time.time():
+                    due.append(delivery)
+            return due
+
+    def _send(self, client: httpx.Client, delivery: dict[str, Any]) -> str:
+        body = delivery["body"].encode()
+        try:
+            response = client.post(
+                delivery["url"], content=body, headers=headers_for(self.world, delivery, body)
+            )
+        except httpx.HTTPError as error:
+            return f"error: {type(error).__name__}"
+        return str(response.status_code)
+
+    def _record(self, delivery: dict[str, Any], outcome: str) -> None:
+        world = self.world
+        with world.lock, world.state:
+            current = world.state.get("webhook_delivery", delivery["id"]) or delivery
+            current["attempts"] += 1
+            current["responses"] = (current["responses"] + [outcome])[-MAX_ATTEMPTS:]
+            delivered = outcome.isdigit() and 200 <= int(outcome) < 300
+            if delivered or current["attempts"] >= MAX_ATTEMPTS:
+                current["status"] = "delivered" if delivered else "failed"
+                queue = [d for d in json.loads(world.state.meta(QUEUE, "[]") or "[]") if d != delivery["id"]]
+                world.state.set_meta(QUEUE, json.dumps(queue))
+                world.state.audit_increment(f"webhooks_{current['status']}", current["topic"])
+            else:
+                # Shopify spreads 8 tries over 4 hours; the sandbox compresses that to seconds.
+                current["next_try"] = time.time() + min(0.25 * 2 ** current["attempts"], 10.0)
+            world.state.put("webhook_delivery", current["id"], current)
+
+    def _duplicate(self, delivery: dict[str, Any]) -> bool:
+        world = self.world
+        with world.lock, world.state:
+            rate = float(world.state.meta("webhooks:duplicate_rate", "0") or 0)
+        return rate > 0 and world.rng("webhook_duplicate", delivery["id"]).random() < rate
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=DELIVERY_TIMEOUT_S) as client:
+            while not self._stop.wait(self.poll_s):
+                try:
+                    due = self._due()
+                except Exception:  # the state file was closed: the server is shutting down
+                    return
+                for delivery in due:
+                    outcome = self._send(client, delivery)
+                    try:
+                        self._record(delivery, outcome)
+                        if outcome.startswith("2") and self._duplicate(delivery):
+                            self._send(client, delivery)
+                    except Exception:
+                        return
+
+
+def start_dispatcher(world: World) -> WebhookDispatcher:
+    dispatcher = WebhookDispatcher(world)
+    dispatcher.start()
+    return dispatcher
+
+
+@router.get("")
+def deliveries(request: Request) -> dict[str, Any]:
+    """Delivery log: status, attempts and responses of every webhook sent."""
+    world: World = request.app.state.world
+    with world.lock, world.state:
+        items = world.state.all("webhook_delivery")
+    return {
+        "deliveries": [{k: v for k, v in d.items() if k != "body"} for d in items],
+        "pending": sum(1 for d in items if d["status"] == "pending"),
+    }
+
+
+@router.post("")
+def configure(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """`{"duplicate_rate": 0.2}`: share of deliveries sent twice (target URL/secret: `/_sandbox/settings`)."""
+    world: World = request.app.state.world
+    with world.lock, world.state:
+        if "duplicate_rate" in body:
+            world.state.set_meta("webhooks:duplicate_rate", str(float(body["duplicate_rate"])))
+        return {"duplicate_rate": float(world.state.meta("webhooks:duplicate_rate", "0") or 0)}
