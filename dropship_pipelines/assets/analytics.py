@@ -1,0 +1,362 @@
+"""Analytics: the ledger turned into the numbers the operator checks every morning (and the dashboard shows).
+
+When they run: **declarative automation, not a schedule or a sensor.** The analytics read tables that
+other workflows' assets write (`store_orders` / `supplier_orders` from fulfillment, `ad_metrics` /
+`ad_campaigns` from ads, `store_listings` from discovery). Those assets are declared as `deps`, so
+Dagster knows the lineage and an `AutomationCondition` fires exactly when one of them was materialized —
+no polling of our own, no cursor to keep, and the reason for each run is visible in the UI. A sensor
+would have to re-derive "did the data change" from the tables; a cron would recompute when nothing
+changed and lag when something did.
+
+- Daily partitions (`daily_sales`, `daily_profit`): `DAILY_ON_LEDGER_CHANGE` refreshes the last few days
+  (orders placed yesterday still change today: they are sent to the supplier, costs become actual,
+  orders get cancelled) whenever an upstream ledger asset updates, plus a nightly pass that closes the
+  previous day. Older days are recomputed by a backfill, run as a single run over the range.
+- Snapshots (`kpis`, `top_products`, `ad_performance`): `SNAPSHOT_ON_CHANGE` = eager: after any
+  upstream update, once nothing upstream is still running.
+
+The conditions are evaluated by `analytics_automation_sensor` (analytics_defs.py), which is on by default.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+import pandas as pd
+import sqlalchemy as sa
+
+from dropship_pipelines.assets.metadata import preview_table
+from dropship_pipelines.resources.pricing import PricingPolicy
+from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.rules import profit as money
+from dropship_pipelines.store import analytics_queries as q
+from dropship_pipelines.store.analytics_tables import (
+    analytics_ad_performance,
+    analytics_daily_profit,
+    analytics_daily_sales,
+    analytics_kpis,
+    analytics_top_products,
+)
+
+GROUP = "analytics"
+OWNERS = ["team:store"]
+KINDS = {"python", "sql", "pandas"}
+
+DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_offset=1)  # today's partition is open
+
+# Upstream ledger assets of the other workflows (their tables are what we read).
+STORE_ORDERS = dg.AssetKey("store_orders")
+SUPPLIER_ORDERS = dg.AssetKey("supplier_orders")
+AD_METRICS = dg.AssetKey("ad_metrics")
+AD_CAMPAIGNS = dg.AssetKey("ad_campaigns")
+STORE_LISTINGS = dg.AssetKey("store_listings")
+
+LATE_CHANGE_DAYS = 3  # how far back an order's costs or state still change (supplier handling time)
+
+DAILY_ON_LEDGER_CHANGE = (
+    dg.AutomationCondition.in_latest_time_window(lookback_delta=timedelta(days=LATE_CHANGE_DAYS))
+    & (
+        dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
+    ).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("recent days, after the ledger changed") | dg.AutomationCondition.on_cron("15 0 * * *")
+
+SNAPSHOT_ON_CHANGE = dg.AutomationCondition.eager()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _days(context: dg.AssetExecutionContext) -> tuple[date, date]:
+    """The partition window as days [first, end) — one day, or a range when a backfill runs as one run."""
+    window = context.partition_time_window
+    return window.start.date(), window.end.date()
+
+
+def _money(value: object) -> float:
+    return float(value)  # for metadata only; tables keep Decimal
+
+
+def daily_frame(store_db: StoreDatabase, pricing: PricingPolicy, first: date, end: date) -> pd.DataFrame:
+    """Sales and profit for days [first, end): one row per day that had an order or ad spend."""
+    with store_db.engine().connect() as conn:
+        orders = q.order_frame(conn, q.utc_start(first), q.utc_start(end))
+        spend = q.ad_spend_frame(conn, first, end)
+    return money.daily_profit_frame(orders, spend, pricing.rule())
+
+
+def _replace_days(store_db: StoreDatabase, table: sa.Table, first: date, end: date, rows: list[dict]) -> None:
+    """Delete-then-insert the window in one transaction, so re-runs and backfills are idempotent."""
+    with store_db.engine().begin() as conn:
+        conn.execute(table.delete().where(table.c.day >= first, table.c.day < end))
+        if rows:
+            conn.execute(table.insert(), rows)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    partitions_def=DAILY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[STORE_ORDERS, SUPPLIER_ORDERS],
+    automation_condition=DAILY_ON_LEDGER_CHANGE,
+)
+def daily_sales(
+    context: dg.AssetExecutionContext, store_db: StoreDatabase, pricing: PricingPolicy
+) -> dg.MaterializeResult:
+    """Sales per day: orders, items sold, revenue and average order value (cancelled orders excluded)."""
+    first, end = _days(context)
+    daily = daily_frame(store_db, pricing, first, end)
+    computed_at = _now()
+    rows = [
+        {
+            "day": r.day,
+            "orders": int(r.orders),
+            "items": int(r.items),
+            "sales": r.revenue,
+            "aov": r.aov,
+            "computed_at": computed_at,
+        }
+        for r in daily.itertuples()
+        if r.orders
+    ]
+    _replace_days(store_db, analytics_daily_sales, first, end, rows)
+    context.log.info("daily_sales %s..%s: %d day(s) with orders", first, end, len(rows))
+    return dg.MaterializeResult(
+        metadata={
+            "days": len(rows),
+            "orders": sum(r["orders"] for r in rows),
+            "sales": _money(sum(r["sales"] for r in rows)),
+            "preview": preview_table(rows[-10:], ("day", "orders", "items", "sales", "aov")),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    partitions_def=DAILY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[STORE_ORDERS, SUPPLIER_ORDERS, AD_METRICS, STORE_LISTINGS],
+    automation_condition=DAILY_ON_LEDGER_CHANGE,
+)
+def daily_profit(
+    context: dg.AssetExecutionContext, store_db: StoreDatabase, pricing: PricingPolicy
+) -> dg.MaterializeResult:
+    """Profit per day: revenue - product cost - shipping - payment fees - ad spend - refunds.
+
+    Costs are the supplier's actual charges once an order was sent, the listing's costs before that."""
+    first, end = _days(context)
+    daily = daily_frame(store_db, pricing, first, end)
+    computed_at = _now()
+    rows = [
+        {
+            "day": r.day,
+            "orders": int(r.orders),
+            "revenue": r.revenue,
+            "product_cost": r.product_cost,
+            "shipping_cost": r.shipping_cost,
+            "payment_fees": r.payment_fees,
+            "ad_spend": r.ad_spend,
+            "refunds": r.refunds,
+            "profit": r.profit,
+            "estimated_cost_orders": int(r.estimated_cost_orders),
+            "computed_at": computed_at,
+        }
+        for r in daily.itertuples()
+    ]
+    _replace_days(store_db, analytics_daily_profit, first, end, rows)
+    return dg.MaterializeResult(
+        metadata={
+            "days": len(rows),
+            "revenue": _money(sum(r["revenue"] for r in rows)),
+            "ad_spend": _money(sum(r["ad_spend"] for r in rows)),
+            "profit": _money(sum(r["profit"] for r in rows)),
+            "estimated_cost_orders": sum(r["estimated_cost_orders"] for r in rows),
+            "preview": preview_table(rows[-10:], ("day", "revenue", "ad_spend", "payment_fees", "profit")),
+        }
+    )
+
+
+def kpi_periods(today: date) -> dict[str, tuple[date | None, date | None]]:
+    """Periods as [start, end) days; None is open."""
+    tomorrow = today + timedelta(days=1)
+    return {
+        "all_time": (None, None),
+        "last_30_days": (today - timedelta(days=29), tomorrow),
+        "last_7_days": (today - timedelta(days=6), tomorrow),
+        "today": (today, tomorrow),
+    }
+
+
+def compute_kpis(store_db: StoreDatabase, today: date) -> list[dict]:
+    """KPI rows per period, from the daily profit table and the ad platforms' clicks."""
+    with store_db.engine().connect() as conn:
+        daily = pd.DataFrame.from_records(
+            conn.execute(sa.select(analytics_daily_profit)).mappings().all(),
+            columns=[c.name for c in analytics_daily_profit.c],
+        )
+        if len(daily):
+            daily["day"] = pd.to_datetime(daily["day"].astype(str)).dt.date
+        rows = []
+        computed_at = _now()
+        for period, (start, end) in kpi_periods(today).items():
+            chosen = daily
+            if start is not None:
+                chosen = chosen[(chosen["day"] >= start) & (chosen["day"] < end)]
+            k = money.kpis(chosen, q.ad_clicks(conn, start, end))
+            rows.append(
+                {
+                    "period": period,
+                    "start_day": start,
+                    "end_day": end - timedelta(days=1) if end else None,
+                    "sales": k.sales,
+                    "profit": k.profit,
+                    "orders": k.orders,
+                    "ad_spend": k.ad_spend,
+                    "ad_clicks": k.ad_clicks,
+                    "total_cost": k.total_cost,
+                    "roi": k.roi,
+                    "roas": k.roas,
+                    "conversion_rate": k.conversion_rate,
+                    "aov": k.aov,
+                    "computed_at": computed_at,
+                }
+            )
+    return rows
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=[daily_sales, daily_profit, AD_METRICS],
+    automation_condition=SNAPSHOT_ON_CHANGE,
+)
+def kpis(context: dg.AssetExecutionContext, store_db: StoreDatabase) -> dg.MaterializeResult:
+    """The store's headline numbers — sales, profit, orders, ad spend, ROI, ROAS, conversion rate
+    (orders / ad clicks) and AOV — for all time, the last 30 and 7 days and today (UTC)."""
+    rows = compute_kpis(store_db, _now().date())
+    with store_db.engine().begin() as conn:
+        conn.execute(analytics_kpis.delete())
+        conn.execute(analytics_kpis.insert(), rows)
+    overall = rows[0]
+    return dg.MaterializeResult(
+        metadata={
+            "sales": _money(overall["sales"]),
+            "profit": _money(overall["profit"]),
+            "orders": overall["orders"],
+            "ad_spend": _money(overall["ad_spend"]),
+            "roi": overall["roi"],
+            "periods": preview_table(rows, ("period", "sales", "profit", "orders", "ad_spend", "roi", "aov")),
+        }
+    )
+
+
+TOP_PRODUCTS_LIMIT = 100
+
+
+def compute_top_products(store_db: StoreDatabase, limit: int = TOP_PRODUCTS_LIMIT) -> list[dict]:
+    with store_db.engine().connect() as conn:
+        frame = q.product_sales(conn)
+    frame["contribution"] = (
+        frame["revenue"] - frame["product_cost"] - frame["shipping_cost"] - frame["ad_spend"]
+    )
+    frame = frame.sort_values(["revenue", "units", "pid"], ascending=[False, False, True]).head(limit)
+    computed_at = _now()
+    return [
+        {
+            "pid": r.pid,
+            "rank": rank,
+            "title": r.title[:300],
+            "orders": int(r.orders),
+            "units": int(r.units),
+            "revenue": money.from_cents(r.revenue),
+            "product_cost": money.from_cents(r.product_cost),
+            "shipping_cost": money.from_cents(r.shipping_cost),
+            "ad_spend": money.from_cents(r.ad_spend),
+            "contribution": money.from_cents(r.contribution),
+            "computed_at": computed_at,
+        }
+        for rank, r in enumerate(frame.itertuples(), start=1)
+    ]
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=[STORE_ORDERS, STORE_LISTINGS, AD_METRICS],
+    automation_condition=SNAPSHOT_ON_CHANGE,
+)
+def top_products(context: dg.AssetExecutionContext, store_db: StoreDatabase) -> dg.MaterializeResult:
+    """What sells: products ranked by revenue, with units, costs, ad spend and contribution
+    (revenue - product cost - shipping - ad spend; payment fees are per order, not per product)."""
+    rows = compute_top_products(store_db)
+    with store_db.engine().begin() as conn:
+        conn.execute(analytics_top_products.delete())
+        if rows:
+            conn.execute(analytics_top_products.insert(), rows)
+    losing = [r for r in rows if r["contribution"] < 0]
+    return dg.MaterializeResult(
+        metadata={
+            "products": len(rows),
+            "losing_money": len(losing),
+            "preview": preview_table(rows[:10], ("rank", "pid", "title", "units", "revenue", "contribution")),
+        }
+    )
+
+
+def compute_ad_performance(store_db: StoreDatabase) -> list[dict]:
+    with store_db.engine().connect() as conn:
+        frame = q.campaign_totals(conn)
+    computed_at = _now()
+    rows = []
+    for r in frame.itertuples():
+        spend, revenue = money.from_cents(r.spend), money.from_cents(r.revenue)
+        rows.append(
+            {
+                "platform": r.platform,
+                "campaign_id": r.campaign_id,
+                "pid": r.pid,
+                "state": None if pd.isna(r.state) else r.state,
+                "days": int(r.days),
+                "spend": spend,
+                "impressions": int(r.impressions),
+                "clicks": int(r.clicks),
+                "purchases": int(r.purchases),
+                "revenue": revenue,
+                "ctr": round(r.clicks / r.impressions, 4) if r.impressions else None,
+                "cpc": money.from_cents((r.spend * 2 + r.clicks) // (2 * r.clicks)) if r.clicks else None,
+                "roas": money.roas(revenue, spend),
+                "computed_at": computed_at,
+            }
+        )
+    return rows
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=[AD_METRICS, AD_CAMPAIGNS],
+    automation_condition=SNAPSHOT_ON_CHANGE,
+)
+def ad_performance(context: dg.AssetExecutionContext, store_db: StoreDatabase) -> dg.MaterializeResult:
+    """What burns cash: spend, clicks, purchases, CTR, CPC and ROAS per platform and campaign, all time."""
+    rows = compute_ad_performance(store_db)
+    with store_db.engine().begin() as conn:
+        conn.execute(analytics_ad_performance.delete())
+        if rows:
+            conn.execute(analytics_ad_performance.insert(), rows)
+    return dg.MaterializeResult(
+        metadata={
+            "campaigns": len(rows),
+            "spend": _money(sum(r["spend"] for r in rows)),
+            "below_roas_1": sum(1 for r in rows if r["roas"] is not None and r["roas"] < 1),
+            "preview": preview_table(rows[:10], ("platform", "campaign_id", "spend", "clicks", "roas")),
+        }
+    )

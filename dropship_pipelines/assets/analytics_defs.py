@@ -1,0 +1,31 @@
+"""The analytics workflow: assets, checks, job, and the sensor that evaluates their automation conditions."""
+
+import dagster as dg
+
+from dropship_pipelines.assets import analytics, analytics_checks
+
+WORKFLOW_TAG = "dropship/workflow"
+
+analytics_job = dg.define_asset_job(
+    "analytics_job",
+    selection=dg.AssetSelection.groups(analytics.GROUP),
+    executor_def=dg.in_process_executor,
+    tags={WORKFLOW_TAG: "analytics"},
+    description="Recompute daily sales and profit, KPIs, top products and ad performance from the ledger.",
+)
+
+# Dagster's default automation sensor starts stopped; the analytics must refresh without a click.
+analytics_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "analytics_automation_sensor",
+    target=dg.AssetSelection.groups(analytics.GROUP),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Recomputes the analytics after the ledger assets they read were materialized.",
+)
+
+analytics_defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([analytics]),
+    asset_checks=dg.load_asset_checks_from_modules([analytics_checks]),
+    jobs=[analytics_job],
+    sensors=[analytics_automation_sensor],
+)

@@ -1,0 +1,182 @@
+"""What the store earns: the operator's money numbers, as plain functions (no Dagster, no I/O).
+
+    profit = revenue - product cost - shipping - payment fees - ad spend - refunds
+
+- revenue: the total price of every order that was not cancelled, on the day it was placed (UTC).
+- product cost and shipping: what the supplier charged (`supplier_orders.product_amount` and
+  `postage_amount`) once the order was sent; before that, the listing's unit cost and shipping cost per
+  unit ordered (an estimate, counted in `estimated_cost_orders`).
+- payment fees: the store's fee rule per order, `fee_rate x total + fixed_fee`, rounded half up to the
+  cent per order (rules/pricing.py `fees`: 2.9 % + $0.30).
+- ad spend: what the ad platforms report spent that day (`ad_metrics_daily.spend`).
+- refunds: a `refunds` amount per order when the order ledger has that column; 0 until it does.
+
+Money is summed in integer cents, so totals reconcile with the ledger to the cent.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+from dropship_pipelines.rules.pricing import CENT, PriceRule, fees
+
+ORDER_COLUMNS = (
+    "order_id",
+    "day",
+    "revenue_cents",
+    "product_cost_cents",
+    "shipping_cents",
+    "refund_cents",
+    "items",
+    "cost_estimated",
+)
+DAILY_COLUMNS = (
+    "day",
+    "orders",
+    "items",
+    "revenue",
+    "product_cost",
+    "shipping_cost",
+    "payment_fees",
+    "refunds",
+    "ad_spend",
+    "profit",
+    "aov",
+    "estimated_cost_orders",
+)
+
+
+def to_cents(amount: Decimal | float | int | str | None) -> int:
+    """Exact cents of a money amount (None is 0)."""
+    if amount is None:
+        return 0
+    return int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def from_cents(cents: int) -> Decimal:
+    return (Decimal(int(cents)) / 100).quantize(CENT)
+
+
+def order_fee(total_price: Decimal, rule: PriceRule) -> Decimal:
+    """The payment processor's fee on one order (the same rule prices are made with)."""
+    return fees(total_price, rule)
+
+
+def order_fee_cents(revenue_cents: pd.Series | np.ndarray, rule: PriceRule) -> np.ndarray:
+    """`order_fee` for many orders at once, in exact integer arithmetic (half up, like `fees`)."""
+    numerator, denominator = rule.fee_rate.as_integer_ratio()
+    fixed = to_cents(rule.fixed_fee)
+    cents = np.asarray(revenue_cents, dtype=np.int64)
+    return (2 * cents * numerator + denominator) // (2 * denominator) + fixed
+
+
+def profit(
+    revenue: Decimal,
+    product_cost: Decimal,
+    shipping: Decimal,
+    payment_fees: Decimal,
+    ad_spend: Decimal,
+    refunds: Decimal = Decimal(0),
+) -> Decimal:
+    return (revenue - product_cost - shipping - payment_fees - ad_spend - refunds).quantize(CENT)
+
+
+def aov(revenue: Decimal, orders: int) -> Decimal | None:
+    """Average order value; None when there was no order."""
+    return (revenue / orders).quantize(CENT, rounding=ROUND_HALF_UP) if orders else None
+
+
+def roi(profit_amount: Decimal, total_cost: Decimal) -> float | None:
+    """Return on what was spent: profit / (product cost + shipping + payment fees + ad spend)."""
+    return round(float(profit_amount / total_cost), 4) if total_cost else None
+
+
+def roas(revenue: Decimal, ad_spend: Decimal) -> float | None:
+    """Return on ad spend: revenue / ad spend."""
+    return round(float(revenue / ad_spend), 4) if ad_spend else None
+
+
+def conversion_rate(orders: int, ad_clicks: int) -> float | None:
+    """Orders per ad click. All orders count (organic ones too), so it can exceed 1 with few ads."""
+    return round(orders / ad_clicks, 4) if ad_clicks else None
+
+
+@dataclass(frozen=True)
+class Kpis:
+    sales: Decimal
+    profit: Decimal
+    orders: int
+    ad_spend: Decimal
+    ad_clicks: int
+    total_cost: Decimal
+    roi: float | None
+    roas: float | None
+    conversion_rate: float | None
+    aov: Decimal | None
+
+
+def kpis(daily: pd.DataFrame, ad_clicks: int) -> Kpis:
+    """Store KPIs over the days in `daily` (rows of `daily_profit_frame`)."""
+    sales = sum((Decimal(str(v)) for v in daily["revenue"]), Decimal(0)).quantize(CENT)
+    total = {
+        col: sum((Decimal(str(v)) for v in daily[col]), Decimal(0)).quantize(CENT)
+        for col in ("product_cost", "shipping_cost", "payment_fees", "ad_spend", "refunds", "profit")
+    }
+    orders = int(daily["orders"].sum()) if len(daily) else 0
+    total_cost = total["product_cost"] + total["shipping_cost"] + total["payment_fees"] + total["ad_spend"]
+    return Kpis(
+        sales=sales,
+        profit=total["profit"],
+        orders=orders,
+        ad_spend=total["ad_spend"],
+        ad_clicks=ad_clicks,
+        total_cost=total_cost,
+        roi=roi(total["profit"], total_cost),
+        roas=roas(sales, total["ad_spend"]),
+        conversion_rate=conversion_rate(orders, ad_clicks),
+        aov=aov(sales, orders),
+    )
+
+
+def daily_profit_frame(orders: pd.DataFrame, ad_spend: pd.DataFrame, rule: PriceRule) -> pd.DataFrame:
+    """Sales and profit per day, vectorised.
+
+    `orders`: one row per counted order with ORDER_COLUMNS (money in integer cents, `day` a date).
+    `ad_spend`: columns `day`, `spend_cents`. A day with ad spend but no order still gets a row.
+    Returns DAILY_COLUMNS with money as Decimal, sorted by day.
+    """
+    frame = orders.loc[:, list(ORDER_COLUMNS)].copy()
+    frame["fee_cents"] = order_fee_cents(frame["revenue_cents"].to_numpy(dtype=np.int64), rule)
+    by_day = frame.groupby("day", sort=True).agg(
+        orders=("order_id", "count"),
+        items=("items", "sum"),
+        revenue=("revenue_cents", "sum"),
+        product_cost=("product_cost_cents", "sum"),
+        shipping_cost=("shipping_cents", "sum"),
+        payment_fees=("fee_cents", "sum"),
+        refunds=("refund_cents", "sum"),
+        estimated_cost_orders=("cost_estimated", "sum"),
+    )
+    spend = ad_spend.groupby("day")["spend_cents"].sum().rename("ad_spend")
+    daily = by_day.join(spend, how="outer").fillna(0).astype("int64").sort_index()
+    daily["profit"] = (
+        daily["revenue"]
+        - daily["product_cost"]
+        - daily["shipping_cost"]
+        - daily["payment_fees"]
+        - daily["ad_spend"]
+        - daily["refunds"]
+    )
+    daily.index.name = "day"
+    daily = daily.reset_index()
+    money = ("revenue", "product_cost", "shipping_cost", "payment_fees", "refunds", "ad_spend", "profit")
+    out = daily[["day", "orders", "items", "estimated_cost_orders"]].copy()
+    for col in money:
+        out[col] = [from_cents(c) for c in daily[col]]
+    out["aov"] = [
+        from_cents((r * 2 + o) // (2 * o)) if o else None
+        for r, o in zip(daily["revenue"], daily["orders"], strict=True)
+    ]
+    return out.loc[:, list(DAILY_COLUMNS)]

@@ -1,0 +1,240 @@
+"""Reads of the ledger for the analytics assets: aggregated in SQL, money as integer cents.
+
+Days are UTC calendar days of `store_orders.placed_at` (SQLite stores the UTC wall time; PostgreSQL is
+converted to UTC). Windows are half-open: start <= placed_at < end.
+"""
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dropship_pipelines.rules.profit import ORDER_COLUMNS
+from dropship_pipelines.store.ads_tables import ad_campaigns, ad_metrics_daily
+from dropship_pipelines.store.discovery_tables import listing_variants, listings
+from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders, supplier_orders
+
+COUNTED = sa.and_(store_orders.c.state != "cancelled", store_orders.c.cancelled_at.is_(None))
+
+
+def cents(expr: Any) -> sa.ColumnElement:
+    """Exact cents of a money expression (SQLite keeps NUMERIC as REAL: rounding absorbs its error)."""
+    return sa.cast(sa.func.round(sa.func.coalesce(expr, 0) * 100), sa.BigInteger)
+
+
+def day_of(conn: Connection, column: Any) -> sa.ColumnElement:
+    if conn.dialect.name == "postgresql":
+        return sa.cast(sa.func.timezone("UTC", column), sa.Date)
+    return sa.func.date(column)
+
+
+def refunds_column() -> Any:
+    """Refunds per order, when the order ledger records them (a column `refunds`); else 0."""
+    return store_orders.c.refunds if "refunds" in store_orders.c else sa.literal(0)
+
+
+def utc_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _bound(conn: Connection, moment: datetime) -> datetime:
+    # SQLite stores naive UTC wall time and compares strings: bind the same form.
+    return moment.replace(tzinfo=None) if conn.dialect.name == "sqlite" else moment
+
+
+def _window(conn: Connection, start: datetime, end: datetime) -> sa.ColumnElement:
+    return sa.and_(
+        store_orders.c.placed_at >= _bound(conn, start), store_orders.c.placed_at < _bound(conn, end)
+    )
+
+
+def _as_day(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series.astype(str)).dt.date
+
+
+def order_frame(conn: Connection, start: datetime, end: datetime) -> pd.DataFrame:
+    """One row per counted order placed in the window, with its costs (ORDER_COLUMNS, money in cents)."""
+    unit_cost = sa.func.coalesce(listing_variants.c.unit_cost, listings.c.unit_cost, 0)
+    lines = (
+        sa.select(
+            store_order_lines.c.order_id,
+            sa.func.sum(store_order_lines.c.quantity).label("item_count"),
+            sa.func.sum(store_order_lines.c.quantity * unit_cost).label("est_cost"),
+            sa.func.sum(store_order_lines.c.quantity * sa.func.coalesce(listings.c.shipping_cost, 0)).label(
+                "est_shipping"
+            ),
+        )
+        .select_from(
+            store_order_lines.join(store_orders, store_orders.c.order_id == store_order_lines.c.order_id)
+            .outerjoin(listings, listings.c.pid == store_order_lines.c.pid)
+            .outerjoin(listing_variants, listing_variants.c.vid == store_order_lines.c.vid)
+        )
+        .where(_window(conn, start, end))
+        .group_by(store_order_lines.c.order_id)
+        .subquery("lines")
+    )
+    actual = supplier_orders.c.product_amount.is_not(None)
+    query = (
+        sa.select(
+            store_orders.c.order_id,
+            day_of(conn, store_orders.c.placed_at).label("day"),
+            cents(store_orders.c.total_price).label("revenue_cents"),
+            sa.case((actual, cents(supplier_orders.c.product_amount)), else_=cents(lines.c.est_cost)).label(
+                "product_cost_cents"
+            ),
+            sa.case(
+                (actual, cents(supplier_orders.c.postage_amount)), else_=cents(lines.c.est_shipping)
+            ).label("shipping_cents"),
+            cents(refunds_column()).label("refund_cents"),
+            sa.func.coalesce(lines.c.item_count, 0).label("items"),
+            sa.case((actual, 0), else_=1).label("cost_estimated"),
+        )
+        .select_from(
+            store_orders.outerjoin(
+                supplier_orders, supplier_orders.c.order_id == store_orders.c.order_id
+            ).outerjoin(lines, lines.c.order_id == store_orders.c.order_id)
+        )
+        .where(COUNTED, _window(conn, start, end))
+    )
+    rows = conn.execute(query).all()
+    frame = pd.DataFrame.from_records(rows, columns=list(ORDER_COLUMNS))
+    if len(frame):
+        frame["day"] = _as_day(frame["day"])
+    for col in ORDER_COLUMNS[2:]:
+        frame[col] = frame[col].astype("int64")
+    return frame
+
+
+def ad_spend_frame(conn: Connection, start: date, end: date) -> pd.DataFrame:
+    """Ad spend per day (all platforms), days start <= day < end."""
+    query = (
+        sa.select(ad_metrics_daily.c.day, cents(sa.func.sum(ad_metrics_daily.c.spend)).label("spend_cents"))
+        .where(ad_metrics_daily.c.day >= start, ad_metrics_daily.c.day < end)
+        .group_by(ad_metrics_daily.c.day)
+    )
+    frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=["day", "spend_cents"])
+    if len(frame):
+        frame["day"] = _as_day(frame["day"])
+    frame["spend_cents"] = frame["spend_cents"].astype("int64")
+    return frame
+
+
+def ad_clicks(conn: Connection, start: date | None = None, end: date | None = None) -> int:
+    query = sa.select(sa.func.coalesce(sa.func.sum(ad_metrics_daily.c.clicks), 0))
+    if start is not None:
+        query = query.where(ad_metrics_daily.c.day >= start)
+    if end is not None:
+        query = query.where(ad_metrics_daily.c.day < end)
+    return int(conn.execute(query).scalar_one())
+
+
+def ledger_totals_by_day(conn: Connection) -> pd.DataFrame:
+    """The ledger's own per-day totals (independent of the analytics code) for the reconciliation checks."""
+    day = day_of(conn, store_orders.c.placed_at).label("day")
+    orders = pd.DataFrame.from_records(
+        conn.execute(
+            sa.select(day, sa.func.count().label("orders"), cents(sa.func.sum(store_orders.c.total_price)))
+            .where(COUNTED)
+            .group_by(day)
+        ).all(),
+        columns=["day", "orders", "sales_cents"],
+    )
+    spend = pd.DataFrame.from_records(
+        conn.execute(
+            sa.select(ad_metrics_daily.c.day, cents(sa.func.sum(ad_metrics_daily.c.spend))).group_by(
+                ad_metrics_daily.c.day
+            )
+        ).all(),
+        columns=["day", "ad_spend_cents"],
+    )
+    for frame in (orders, spend):
+        if len(frame):
+            frame["day"] = _as_day(frame["day"])
+    merged = orders.merge(spend, on="day", how="outer").fillna(0)
+    for col in ("orders", "sales_cents", "ad_spend_cents"):
+        merged[col] = merged[col].astype("int64")
+    return merged
+
+
+def product_sales(conn: Connection) -> pd.DataFrame:
+    """Per product: orders, units, revenue and listing-based costs of counted orders (money in cents)."""
+    unit_cost = sa.func.coalesce(listing_variants.c.unit_cost, listings.c.unit_cost, 0)
+    query = (
+        sa.select(
+            store_order_lines.c.pid,
+            sa.func.max(sa.func.coalesce(listings.c.title, store_order_lines.c.title)).label("title"),
+            sa.func.count(sa.distinct(store_order_lines.c.order_id)).label("orders"),
+            sa.func.sum(store_order_lines.c.quantity).label("units"),
+            cents(sa.func.sum(store_order_lines.c.quantity * store_order_lines.c.unit_price)).label(
+                "revenue"
+            ),
+            cents(sa.func.sum(store_order_lines.c.quantity * unit_cost)).label("product_cost"),
+            cents(
+                sa.func.sum(store_order_lines.c.quantity * sa.func.coalesce(listings.c.shipping_cost, 0))
+            ).label("shipping_cost"),
+        )
+        .select_from(
+            store_order_lines.join(store_orders, store_orders.c.order_id == store_order_lines.c.order_id)
+            .outerjoin(listings, listings.c.pid == store_order_lines.c.pid)
+            .outerjoin(listing_variants, listing_variants.c.vid == store_order_lines.c.vid)
+        )
+        .where(COUNTED, store_order_lines.c.pid.is_not(None))
+        .group_by(store_order_lines.c.pid)
+    )
+    columns = ["pid", "title", "orders", "units", "revenue", "product_cost", "shipping_cost"]
+    frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=columns)
+    spend = pd.DataFrame.from_records(
+        conn.execute(
+            sa.select(ad_metrics_daily.c.pid, cents(sa.func.sum(ad_metrics_daily.c.spend)).label("ad_spend"))
+            .where(ad_metrics_daily.c.pid.is_not(None))
+            .group_by(ad_metrics_daily.c.pid)
+        ).all(),
+        columns=["pid", "ad_spend"],
+    )
+    frame = frame.merge(spend, on="pid", how="left").fillna({"ad_spend": 0})
+    for col in ("orders", "units", "revenue", "product_cost", "shipping_cost", "ad_spend"):
+        frame[col] = frame[col].astype("int64")
+    frame["title"] = frame["title"].fillna("").astype(str)
+    return frame
+
+
+def campaign_totals(conn: Connection) -> pd.DataFrame:
+    """Per platform and campaign, all time: spend, delivery and attributed revenue (money in cents)."""
+    m = ad_metrics_daily.c
+    query = sa.select(
+        m.platform,
+        m.campaign_id,
+        sa.func.max(m.pid).label("pid"),
+        sa.func.count().label("days"),
+        cents(sa.func.sum(m.spend)).label("spend"),
+        sa.func.sum(m.impressions).label("impressions"),
+        sa.func.sum(m.clicks).label("clicks"),
+        sa.func.sum(m.purchases).label("purchases"),
+        cents(sa.func.sum(m.revenue)).label("revenue"),
+    ).group_by(m.platform, m.campaign_id)
+    columns = [
+        "platform",
+        "campaign_id",
+        "pid",
+        "days",
+        "spend",
+        "impressions",
+        "clicks",
+        "purchases",
+        "revenue",
+    ]
+    frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=columns)
+    states = pd.DataFrame.from_records(
+        conn.execute(
+            sa.select(ad_campaigns.c.platform, ad_campaigns.c.campaign_id, ad_campaigns.c.state).where(
+                ad_campaigns.c.campaign_id.is_not(None)
+            )
+        ).all(),
+        columns=["platform", "campaign_id", "state"],
+    )
+    frame = frame.merge(states, on=["platform", "campaign_id"], how="left")
+    for col in ("days", "spend", "impressions", "clicks", "purchases", "revenue"):
+        frame[col] = frame[col].astype("int64")
+    return frame

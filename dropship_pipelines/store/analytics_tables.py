@@ -1,0 +1,92 @@
+"""Analytics: the numbers the operator's dashboard reads, recomputed from the ledger by the analytics assets.
+
+Daily tables are keyed by day (UTC) and rewritten per partition (delete-then-insert); the others are
+small snapshots rewritten whole.
+"""
+
+import sqlalchemy as sa
+
+from dropship_pipelines.store.schema import MONEY, metadata
+
+analytics_daily_sales = sa.Table(
+    "analytics_daily_sales",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("items", sa.Integer, nullable=False),
+    sa.Column("sales", MONEY, nullable=False),  # total price of orders not cancelled
+    sa.Column("aov", MONEY, nullable=True),  # average order value; null on a day without orders
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+analytics_daily_profit = sa.Table(
+    "analytics_daily_profit",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("revenue", MONEY, nullable=False),
+    sa.Column("product_cost", MONEY, nullable=False),
+    sa.Column("shipping_cost", MONEY, nullable=False),
+    sa.Column("payment_fees", MONEY, nullable=False),
+    sa.Column("ad_spend", MONEY, nullable=False),
+    sa.Column("refunds", MONEY, nullable=False),
+    sa.Column("profit", MONEY, nullable=False),
+    sa.Column(
+        "estimated_cost_orders", sa.Integer, nullable=False
+    ),  # costs from the listing, not the supplier
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+analytics_kpis = sa.Table(
+    "analytics_kpis",
+    metadata,
+    sa.Column("period", sa.String(16), primary_key=True),  # all_time | last_30_days | last_7_days | today
+    sa.Column("start_day", sa.Date, nullable=True),
+    sa.Column("end_day", sa.Date, nullable=True),
+    sa.Column("sales", MONEY, nullable=False),
+    sa.Column("profit", MONEY, nullable=False),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("ad_spend", MONEY, nullable=False),
+    sa.Column("ad_clicks", sa.Integer, nullable=False),
+    sa.Column("total_cost", MONEY, nullable=False),
+    sa.Column("roi", sa.Float, nullable=True),  # profit / total cost
+    sa.Column("roas", sa.Float, nullable=True),  # sales / ad spend
+    sa.Column("conversion_rate", sa.Float, nullable=True),  # orders / ad clicks
+    sa.Column("aov", MONEY, nullable=True),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+analytics_top_products = sa.Table(
+    "analytics_top_products",
+    metadata,
+    sa.Column("pid", sa.String(64), primary_key=True),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("revenue", MONEY, nullable=False),
+    sa.Column("product_cost", MONEY, nullable=False),  # units x listing unit cost
+    sa.Column("shipping_cost", MONEY, nullable=False),  # units x listing shipping cost
+    sa.Column("ad_spend", MONEY, nullable=False),
+    sa.Column("contribution", MONEY, nullable=False),  # revenue - costs - ad spend (before payment fees)
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+analytics_ad_performance = sa.Table(
+    "analytics_ad_performance",
+    metadata,
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("campaign_id", sa.String(64), primary_key=True),
+    sa.Column("pid", sa.String(64), nullable=True),
+    sa.Column("state", sa.String(16), nullable=True),  # from ad_campaigns, when the campaign is known
+    sa.Column("days", sa.Integer, nullable=False),
+    sa.Column("spend", MONEY, nullable=False),
+    sa.Column("impressions", sa.BigInteger, nullable=False),
+    sa.Column("clicks", sa.BigInteger, nullable=False),
+    sa.Column("purchases", sa.BigInteger, nullable=False),
+    sa.Column("revenue", MONEY, nullable=False),
+    sa.Column("ctr", sa.Float, nullable=True),
+    sa.Column("cpc", MONEY, nullable=True),
+    sa.Column("roas", sa.Float, nullable=True),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+)
