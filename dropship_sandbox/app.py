@@ -5,6 +5,7 @@
 | /cj         | CJ Dropshipping API 2.0               | https://developers.cjdropshipping.com/api2.0/v1     |
 | /shopify    | Shopify Admin GraphQL                 | https://{shop}.myshopify.com                        |
 | /openai     | OpenAI-compatible chat completions    | https://api.openai.com/v1                           |
+| /helpdesk   | Helpdesk REST API shaped like Gorgias | https://{domain}.gorgias.com                        |
 | /_sandbox   | the sandbox's control API             | (none)                                              |
 """
 
@@ -13,16 +14,18 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from dropship_sandbox import webhooks
-from dropship_sandbox.apis import cj, cj_orders, control, openai, orders_control
+from dropship_sandbox.apis import cj, cj_orders, control, helpdesk, openai, orders_control
 from dropship_sandbox.apis.shopify import orders as shopify_orders  # noqa: F401  (registers resolvers)
 from dropship_sandbox.apis.shopify import router as shopify
 from dropship_sandbox.catalog import ensure_catalog
 from dropship_sandbox.shop_orders import OrderSimulator
+from dropship_sandbox.support_messages import SupportMessages
 from dropship_sandbox.world import World, WorldSettings
 
 CJ_PREFIX = "/cj/api2.0/v1"
 SHOPIFY_PREFIX = "/shopify"
 OPENAI_PREFIX = "/openai"
+HELPDESK_PREFIX = "/helpdesk"
 
 
 def create_app(world: World) -> FastAPI:
@@ -37,9 +40,14 @@ def create_app(world: World) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(shopify.router, prefix=SHOPIFY_PREFIX)
     app.include_router(openai.router, prefix=OPENAI_PREFIX)
+    app.include_router(helpdesk.router, prefix=HELPDESK_PREFIX)
+    app.include_router(helpdesk.control)
     for simulator in (OrderSimulator(), cj_orders.SupplierSimulator()):
         if not any(sim.name == simulator.name for sim in world.simulators):
             world.simulators.append(simulator)
+    # After the orders: customers write about orders placed earlier in the same stretch of time.
+    if not any(sim.name == SupportMessages.name for sim in world.simulators):
+        world.simulators.append(SupportMessages())
     app.state.webhook_dispatcher = webhooks.start_dispatcher(world)
     return app
 

@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 
 from dropship_sandbox import credentials
-from dropship_sandbox.app import CJ_PREFIX, OPENAI_PREFIX, SHOPIFY_PREFIX, create_app
+from dropship_sandbox.app import CJ_PREFIX, HELPDESK_PREFIX, OPENAI_PREFIX, SHOPIFY_PREFIX, create_app
 from dropship_sandbox.world import World, WorldSettings
 
 
@@ -41,6 +41,9 @@ class RunningSandbox:
             "STORE_DATABASE_URL": store_url,
             "DROPSHIP_TOKEN_CACHE_DIR": str(token_dir),
             "CJ_REQUESTS_PER_SECOND": "50",
+            "HELPDESK_BASE_URL": self.url + HELPDESK_PREFIX,
+            "HELPDESK_USERNAME": credentials.HELPDESK_USERNAME,
+            "HELPDESK_API_KEY": credentials.HELPDESK_API_KEY,
         }
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

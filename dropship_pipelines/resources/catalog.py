@@ -5,10 +5,12 @@ from typing import Any
 import dagster as dg
 
 from dropship_pipelines.resources.cj import CJDropshippingResource
+from dropship_pipelines.resources.helpdesk import HelpdeskResource
 from dropship_pipelines.resources.llm import LlmResource
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.shopify import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.resources.support_policy import SupportPolicyResource
 from dropship_pipelines.settings import LIVE_CJ_BASE_URL, LIVE_OPENAI_BASE_URL, env
 
 
@@ -32,4 +34,11 @@ def build_resources() -> dict[str, Any]:
             api_key=dg.EnvVar("OPENAI_API_KEY"),
             model=env("OPENAI_MODEL", "gpt-4o-mini"),
         ),
+        "helpdesk": HelpdeskResource(
+            base_url=dg.EnvVar("HELPDESK_BASE_URL"),
+            username=dg.EnvVar("HELPDESK_USERNAME"),
+            api_key=dg.EnvVar("HELPDESK_API_KEY"),
+            requests_per_second=float(env("HELPDESK_REQUESTS_PER_SECOND", "2")),
+        ),
+        "support_policy": SupportPolicyResource(),
     }

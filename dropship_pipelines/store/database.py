@@ -13,6 +13,7 @@ from dropship_pipelines.store import (  # noqa: F401  (register every workflow's
     ads_tables,
     discovery_tables,
     fulfillment_tables,
+    support_tables,
 )
 from dropship_pipelines.store.schema import metadata
 

@@ -81,3 +81,4 @@ def off_topic(value: Any) -> Any:
 
 
 from dropship_sandbox.llm import product_copy  # noqa: E402, F401  (registers its generator)
+from dropship_sandbox.llm import support  # noqa: E402, F401  (registers its generators)

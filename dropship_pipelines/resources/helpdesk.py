@@ -1,0 +1,231 @@
+"""The store's helpdesk (Gorgias REST API, docs/helpdesk-contract.md): read tickets, reply, tag, close.
+
+Basic auth `email:api_key`; cursor pagination; 429 + `Retry-After` on its leaky bucket (40 calls, 2/s),
+honoured by the retries. A reply carries our idempotency marker in `external_id`; when a send fails in a
+way that may have gone through (5xx, timeout), the ticket is checked for the marker before trying again.
+"""
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import dagster as dg
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.retry import call_with_retries
+
+API = "helpdesk"
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | None = None
+    email: str | None = None
+    name: str | None = None
+    firstname: str | None = None
+
+
+class Tag(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+
+
+class Ticket(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    channel: str = "email"
+    status: str
+    subject: str | None = None
+    language: str | None = None
+    customer: Person | None = None
+    tags: list[Tag] = Field(default_factory=list)
+    created_datetime: datetime
+    updated_datetime: datetime | None = None
+    last_received_message_datetime: datetime | None = None
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    ticket_id: int
+    channel: str
+    from_agent: bool
+    public: bool = True
+    sender: Person | None = None
+    subject: str | None = None
+    body_text: str | None = None
+    body_html: str | None = None
+    external_id: str | None = None
+    created_datetime: datetime
+    sent_datetime: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SentReply:
+    message_id: str
+    recovered: bool  # True when the reply was already on the helpdesk (found by its marker)
+
+
+_pacing_lock = threading.Lock()
+_next_call_at: dict[str, float] = {}
+
+
+class HelpdeskResource(dg.ConfigurableResource):
+    """Gorgias REST API (`https://{domain}.gorgias.com`), HTTP Basic with the account email and API key."""
+
+    base_url: str = "https://your-store.gorgias.com"
+    username: str
+    api_key: str
+    timeout_s: float = 20.0
+    max_attempts: int = 6
+    requests_per_second: float = 2.0  # the API-key leaky bucket refills at 2 calls per second
+    page_size: int = 100
+
+    def _pace(self) -> None:
+        """Spread calls at the refill rate so a run never empties the bucket others share."""
+        if self.requests_per_second <= 0:
+            return
+        with _pacing_lock:
+            now = time.monotonic()
+            at = max(now, _next_call_at.get(self.base_url, 0.0))
+            _next_call_at[self.base_url] = at + 1.0 / self.requests_per_second
+        if at > now:
+            time.sleep(at - now)
+
+    def _request(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            self._pace()
+            try:
+                with httpx.Client(
+                    base_url=self.base_url, timeout=self.timeout_s, auth=(self.username, self.api_key)
+                ) as http:
+                    response = http.request(method, path, **kwargs)
+            except httpx.TimeoutException as exc:
+                raise TransientApiError(API, f"{method} {path}: timed out after {self.timeout_s}s") from exc
+            if response.status_code == 401:
+                raise PermanentApiError(
+                    API, "unauthorized: check HELPDESK_USERNAME / HELPDESK_API_KEY", code=401
+                )
+            if response.status_code == 429 or response.status_code >= 500:
+                retry_after = response.headers.get("Retry-After")
+                raise TransientApiError(
+                    API,
+                    f"{method} {path}: HTTP {response.status_code}",
+                    code=response.status_code,
+                    retry_after=float(retry_after) if retry_after else None,
+                )
+            if response.status_code >= 400:
+                raise PermanentApiError(
+                    API,
+                    f"{method} {path}: HTTP {response.status_code}: {response.text[:300]}",
+                    code=response.status_code,
+                )
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise PayloadError(API, f"{method} {path}: answer is not JSON") from exc
+
+        return call_with_retries(attempt, max_attempts=self.max_attempts) if retry else attempt()
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        cursor: str | None = None
+        while True:
+            body = self._request(
+                "GET",
+                path,
+                params={**params, "limit": self.page_size, **({"cursor": cursor} if cursor else {})},
+            )
+            if not isinstance(body.get("data"), list):
+                raise PayloadError(API, f"GET {path}: no data list")
+            yield body["data"]
+            cursor = (body.get("meta") or {}).get("next_cursor")
+            if not cursor:
+                return
+
+    # --- reading -----------------------------------------------------------------------------------------
+    def tickets_with_messages_since(self, since: datetime | None) -> Iterator[Ticket]:
+        """Tickets whose last customer message is at or after `since`, newest first (stops past it)."""
+        for page in self._pages("/api/tickets", {"order_by": "last_received_message_datetime:desc"}):
+            for raw in page:
+                try:
+                    ticket = Ticket.model_validate(raw)
+                except ValidationError as exc:
+                    raise PayloadError(API, f"ticket {raw.get('id')}: {exc.errors()[0]['msg']}") from exc
+                received = ticket.last_received_message_datetime
+                if since is not None and (received is None or received < since):
+                    return
+                yield ticket
+
+    def newest_received_at(self) -> datetime | None:
+        """When the newest customer message arrived (one cheap call: the sensor's probe)."""
+        body = self._request(
+            "GET", "/api/tickets", params={"order_by": "last_received_message_datetime:desc", "limit": 1}
+        )
+        data = body.get("data") or []
+        return Ticket.model_validate(data[0]).last_received_message_datetime if data else None
+
+    def messages(self, ticket_id: int | str) -> list[Message]:
+        out = []
+        for page in self._pages(f"/api/tickets/{ticket_id}/messages", {"order_by": "created_datetime:asc"}):
+            for raw in page:
+                try:
+                    out.append(Message.model_validate(raw))
+                except ValidationError as exc:
+                    raise PayloadError(API, f"message {raw.get('id')}: {exc.errors()[0]['msg']}") from exc
+        return out
+
+    def find_reply(self, ticket_id: int | str, marker: str) -> Message | None:
+        """Our outgoing message carrying `marker`, if the helpdesk has it."""
+        return next((m for m in self.messages(ticket_id) if m.from_agent and m.external_id == marker), None)
+
+    # --- writing -----------------------------------------------------------------------------------------
+    def send_reply(
+        self, ticket_id: int | str, *, marker: str, to_email: str, subject: str, body_text: str
+    ) -> SentReply:
+        """Post an outgoing email reply once. A failure that may have delivered is checked, not repeated."""
+        existing = self.find_reply(ticket_id, marker)
+        if existing is not None:
+            return SentReply(str(existing.id), recovered=True)
+        payload = {
+            "channel": "email",
+            "via": "api",
+            "from_agent": True,
+            "external_id": marker,
+            "receiver": {"email": to_email},
+            "source": {"type": "email", "to": [{"address": to_email}]},
+            "subject": subject,
+            "body_text": body_text,
+            "body_html": "".join(f"<p>{_escape(p)}</p>" for p in body_text.split("\n\n")),
+        }
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                body = self._request("POST", f"/api/tickets/{ticket_id}/messages", retry=False, json=payload)
+                return SentReply(str(body["id"]), recovered=False)
+            except (TransientApiError, httpx.TransportError) as error:
+                # A 5xx or a timeout may hide a reply that was delivered: look before posting again.
+                if attempt == self.max_attempts:
+                    raise
+                time.sleep(min(getattr(error, "retry_after", None) or 0.25 * 2**attempt, 10.0))
+                found = self.find_reply(ticket_id, marker)
+                if found is not None:
+                    return SentReply(str(found.id), recovered=True)
+        raise AssertionError("unreachable")
+
+    def tag_and_set_status(self, ticket_id: int | str, tags: list[str], status: str | None = None) -> None:
+        body: dict[str, Any] = {"tags": [{"name": t} for t in sorted(set(tags))]}
+        if status:
+            body["status"] = status
+        self._request("PUT", f"/api/tickets/{ticket_id}", json=body)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")

@@ -1,0 +1,357 @@
+"""What a reply to a customer may say, and which messages a machine must not answer. Pure functions.
+
+A reply states only facts of the customer's own order (no tracking number, date, amount, order number
+or link that the facts do not hold), promises nothing the policy does not allow (refunds, credits,
+discounts, delivery dates), never recites its instructions, and is civil and of sensible length.
+A message is risky when it threatens legal action, asks for a refund above the limit or outside the
+window, or tries to steer the model (prompt injection); risky messages go to a human.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from dropship_pipelines.rules.support_policy import SupportPolicy
+
+SHIPPED_STATES = ("shipped", "delivered")
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """Everything a reply may state about an order; built from the store database, never from the LLM."""
+
+    order_name: str  # "#1001"
+    status: str  # processing | shipped | delivered | cancelled | on_hold
+    placed_on: date
+    total: Decimal
+    currency: str = "USD"
+    items: tuple[str, ...] = ()
+    supplier_status: str | None = None
+    track_number: str | None = None
+    carrier: str | None = None
+    tracking_url: str | None = None
+    shipped_on: date | None = None
+    customer_first_name: str | None = None
+
+
+class Risk(StrEnum):
+    LEGAL_THREAT = "legal_threat"
+    INJECTION_ATTEMPT = "injection_attempt"
+    REFUND_ABOVE_LIMIT = "refund_above_limit"
+    REFUND_OUTSIDE_WINDOW = "refund_outside_window"
+
+
+@dataclass(frozen=True)
+class Route:
+    auto: bool
+    reason: str  # why a human must answer; "" when the machine may
+
+
+# --- normalisation: what the rules look at -------------------------------------------------------------
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def normalise(text: str) -> str:
+    """NFKC, invisible characters removed, lower case: full-width or zero-width tricks read as plain text."""
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE).lower()
+
+
+def _squashed(text: str) -> str:
+    """Letters only: 'i g n o r e  y.o.u.r' reads as 'ignoreyour'."""
+    return re.sub(r"[^a-zà-ÿß]", "", normalise(text))
+
+
+# --- message risk --------------------------------------------------------------------------------------
+_INJECTION = re.compile(
+    r"ignor\w*\s+(?:all\s+|any\s+|your\s+|the\s+|my\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
+    r"(?:instructions|rules|prompt|guidelines|directions)"
+    r"|disregard\s+(?:all\s+|any\s+|your\s+|the\s+|previous\s+|prior\s+)*(?:instructions|rules|prompt|policy)"
+    r"|forget\s+(?:all\s+|your\s+|the\s+|previous\s+)*(?:instructions|rules)"
+    r"|system\s*prompt|system\s*message|developer\s+mode|admin\s+mode|jailbreak|\bdan\s+mode"
+    r"|you\s+are\s+now\b|from\s+now\s+on\s+you|act\s+as\s+(?:an?\s+)?(?:admin|manager|developer|system)"
+    r"|pretend\s+(?:to\s+be|you\s+are)|new\s+instructions\s*:|^\s*(?:system|assistant)\s*:"
+    r"|(?:print|reveal|show|repeat)\s+(?:me\s+)?(?:your|the)\s+(?:instructions|prompt|rules|policy)"
+    r"|ignora\w*\s+(?:tus\s+|las\s+|todas\s+las\s+)?instrucciones"
+    r"|ignorier\w*\s+(?:alle\s+)?(?:vorherigen\s+|bisherigen\s+)?(?:anweisungen|regeln)"
+    r"|ignore[sz]?\s+(?:tes\s+|vos\s+|les\s+|toutes\s+les\s+)?(?:instructions|consignes)(?:\s+précédentes)?"
+    r"|<\s*/?\s*(?:system|instructions?)\s*>|\[\s*(?:system|inst)\s*\]",
+    re.IGNORECASE | re.MULTILINE,
+)
+_INJECTION_SQUASHED = (
+    "ignoreyourinstructions",
+    "ignorepreviousinstructions",
+    "ignoreallinstructions",
+    "ignoreallpreviousinstructions",
+    "systemprompt",
+    "disregardyourinstructions",
+)
+_LEGAL = re.compile(
+    r"\blawyers?\b|\battorneys?\b|\bsue\b|\bsuing\b|\blawsuit|legal\s+action|\bcourt\b|small\s+claims"
+    r"|charge\s*back|dispute\s+(?:the|this|my)\s+(?:charge|payment|transaction)|\bfraud\b|\bscam\b"
+    r"|consumer\s+protection|better\s+business\s+bureau|\bbbb\b|trading\s+standards"
+    r"|abogad[oa]|demanda\w*|denuncia\w*|\banwalt|\banwältin|\bklage\b|verklagen|gericht"
+    r"|\bavocat|tribunal|poursuite|porter\s+plainte|\bplainte\b",
+    re.IGNORECASE,
+)
+_REFUND_WORDS = re.compile(
+    r"refund|money\s+back|reimburs|reembols|devoluci[oó]n\s+del\s+dinero|rückerstatt|erstatt|geld\s+zurück"
+    r"|rembours",
+    re.IGNORECASE,
+)
+
+
+def injection_attempt(message: str) -> bool:
+    text = normalise(message)
+    return bool(_INJECTION.search(text)) or any(s in _squashed(message) for s in _INJECTION_SQUASHED)
+
+
+def legal_threat(message: str) -> bool:
+    return bool(_LEGAL.search(normalise(message)))
+
+
+def asks_for_refund(message: str) -> bool:
+    return bool(_REFUND_WORDS.search(normalise(message)))
+
+
+def refund_allowed(facts: OrderFacts, policy: SupportPolicy, today: date) -> bool:
+    """A reply may promise a refund only within the window and up to the automatic limit."""
+    return (
+        today - facts.placed_on
+    ).days <= policy.refund_window_days and facts.total <= policy.auto_refund_limit
+
+
+def classify_risks(
+    message: str, intent: str, facts: OrderFacts | None, policy: SupportPolicy, today: date
+) -> list[Risk]:
+    risks = []
+    if injection_attempt(message):
+        risks.append(Risk.INJECTION_ATTEMPT)
+    if legal_threat(message):
+        risks.append(Risk.LEGAL_THREAT)
+    if facts is not None and (intent == "refund" or asks_for_refund(message)):
+        if facts.total > policy.auto_refund_limit:
+            risks.append(Risk.REFUND_ABOVE_LIMIT)
+        if (today - facts.placed_on).days > policy.refund_window_days:
+            risks.append(Risk.REFUND_OUTSIDE_WINDOW)
+    return risks
+
+
+def route(
+    intent: str,
+    confidence: float,
+    language: str,
+    risks: list[Risk],
+    facts: OrderFacts | None,
+    policy: SupportPolicy,
+) -> Route:
+    """Answer automatically, or hand to a human with the reason (the first that applies)."""
+    if risks:
+        return Route(False, risks[0].value)
+    if facts is None:
+        return Route(False, "no_matching_order")
+    if confidence < policy.min_confidence:
+        return Route(False, "low_confidence")
+    if not policy.auto_answers(intent):
+        return Route(False, f"policy_topic:{intent}")
+    if language not in policy.languages:
+        return Route(False, f"unsupported_language:{language}")
+    return Route(True, "")
+
+
+# --- reply validation ----------------------------------------------------------------------------------
+_URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
+_TRACKING_LIKE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{7,34}\b|\b\d{10,30}\b")
+_ORDER_NUMBER = re.compile(r"#\s?\d{3,}|\border\s+(?:number\s+|no\.?\s+)?(\d{4,})\b", re.IGNORECASE)
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+    "|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
+    "|januar|februar|märz|mai|juni|juli|oktober|dezember"
+    "|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre"
+)
+_DATE = re.compile(
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?(?:{_MONTHS})\b"
+    rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b",
+    re.IGNORECASE,
+)
+_RELATIVE_PROMISE = re.compile(
+    r"\btomorrow\b|\bby\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the\s+end\s+of)"
+    r"|within\s+\d+\s+(?:business\s+)?(?:days|hours|weeks)|in\s+\d+\s+(?:business\s+)?days"
+    r"|\bmañana\b|en\s+\d+\s+días|\bmorgen\b|in\s+\d+\s+tagen|\bdemain\b|sous\s+\d+\s+jours",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(
+    r"(?:[$€£]|usd|eur|gbp)\s?(\d[\d,]*(?:\.\d{1,2})?)"
+    r"|(\d[\d,]*(?:[.,]\d{1,2})?)\s?(?:[$€£]|usd\b|eur\b|gbp\b|dollars?\b|euros?\b)",
+    re.IGNORECASE,
+)
+_PERCENT = re.compile(r"(\d{1,3})\s?%")
+_DISCOUNT_OFFER = re.compile(
+    r"discount\s+code|coupon|promo(?:tion)?\s+code|voucher|código\s+de\s+descuento|cupón|gutschein|rabattcode"
+    r"|code\s+promo|bon\s+de\s+réduction",
+    re.IGNORECASE,
+)
+_REFUND_PROMISE = re.compile(
+    r"refund|reimburs|money\s+back|reembols|rückerstatt|erstatte|rembours",
+    re.IGNORECASE,
+)
+_OTHER_PROMISES = re.compile(
+    r"store\s+credit|credit\s+(?:to|on)\s+your\s+account|applied\s+a\s+.{0,12}credit|\bguarantee"
+    r"|compensat|free\s+(?:replacement|gift|shipping|item)|send\s+(?:you\s+)?a\s+(?:new|replacement)"
+    r"|reship|re-ship|garantiz|garantier|garanti[es]?\b|gratis|kostenlos|gratuit",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\bnot\b|n't|\byet\b|\baún\s+no\b|\bnoch\s+nicht\b|\bpas\s+encore\b", re.IGNORECASE)
+_REFUND_REFUSAL = re.compile(
+    r"\bcannot\b|can't|\bunable\b|not\s+able|won't|will\s+not|\bcolleague|team\s+will|will\s+review"
+    r"|no\s+(?:puedo|podemos)|compañer|nicht|kolleg|ne\s+(?:pouvons|peux)\s+pas|collègue",
+    re.IGNORECASE,
+)
+_SHIPPED_CLAIM = re.compile(
+    r"shipped|dispatched|on\s+its\s+way|enviado|versandt|expédiée|expédié", re.IGNORECASE
+)
+_DELIVERED_CLAIM = re.compile(r"delivered|entregado|zugestellt|livrée|livré", re.IGNORECASE)
+_LEAK_MARKERS = re.compile(
+    r"system\s*prompt|my\s+instructions|i\s+was\s+instructed|i\s+am\s+instructed|as\s+an\s+ai\b"
+    r"|language\s+model|i\s+am\s+an\s+ai|my\s+(?:rules|guidelines)\s+(?:say|are)|```|\{\s*[\"']"
+    r"|refund_window_days|auto_refund_limit|max_discount_percent|min_confidence|refund_allowed"
+    r"|instrucciones\s+del\s+sistema|systemanweisung|consignes\s+système",
+    re.IGNORECASE,
+)
+_INSULTS = re.compile(
+    r"\bidiot\w*|\bstupid\b|\bdumb\b|shut\s+up|your\s+(?:own\s+)?fault|\bliar\b|\bmoron|\bidiota|\bdumm\b"
+    r"|\bimbécile|\bcalm\s+down",
+    re.IGNORECASE,
+)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?;:])\s+|\n+", text) if s.strip()]
+
+
+def _shingles(text: str, size: int = 6) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", normalise(text))
+    return {tuple(words[i : i + size]) for i in range(max(0, len(words) - size + 1))}
+
+
+def _as_decimal(raw: str) -> Decimal | None:
+    cleaned = (
+        raw.replace(",", "") if re.search(r"\.\d{1,2}$", raw) else raw.replace(".", "").replace(",", ".")
+    )
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None
+
+
+def validate_reply(
+    reply: str,
+    facts: OrderFacts,
+    policy: SupportPolicy,
+    *,
+    intent: str,
+    system_prompt: str,
+    may_refund: bool,
+) -> list[str]:
+    """Reasons this reply must not reach the customer; empty when it may."""
+    problems: list[str] = []
+    text = unicodedata.normalize("NFKC", reply).translate(_INVISIBLE)
+    stripped = text.strip()
+    if len(stripped) < policy.min_reply_chars:
+        problems.append(f"reply shorter than {policy.min_reply_chars} characters")
+    if len(stripped) > policy.max_reply_chars:
+        problems.append(f"reply longer than {policy.max_reply_chars} characters")
+
+    # Links: only the carrier's tracking link from the facts.
+    allowed_urls = [facts.tracking_url] if facts.tracking_url else []
+    for url in _URL.findall(text):
+        url = url.rstrip(".,;:!?")
+        if not any(url == allowed or url.startswith(allowed) for allowed in allowed_urls):
+            problems.append(f"link not in the order's facts: {url[:80]}")
+    scrubbed = _URL.sub(" ", text)
+
+    # Tracking numbers: only the order's own.
+    allowed_tracking = {facts.track_number.upper()} if facts.track_number else set()
+    # Words of the facts themselves (a customer called "Alex2", an item "LED Lamp X200") are not inventions.
+    facts_text = " ".join([facts.customer_first_name or "", *facts.items]).upper()
+    allowed_tracking |= set(re.findall(r"[A-Z0-9-]+", facts_text))
+    for token in _TRACKING_LIKE.findall(scrubbed.upper()):
+        if token.upper() not in allowed_tracking:
+            problems.append(f"tracking-like number not in the facts: {token}")
+
+    # Order numbers: only this order.
+    own_number = re.sub(r"\D", "", facts.order_name)
+    for match in _ORDER_NUMBER.finditer(scrubbed):
+        if re.sub(r"\D", "", match.group(0)) != own_number:
+            problems.append(f"order number not the customer's: {match.group(0).strip()}")
+
+    # Dates: none but the ones in the facts; no delivery promises.
+    allowed_dates = {d.isoformat() for d in (facts.placed_on, facts.shipped_on) if d}
+    for match in _DATE.finditer(scrubbed):
+        if match.group(0) not in allowed_dates:
+            problems.append(f"date not in the facts: {match.group(0)}")
+    if _RELATIVE_PROMISE.search(scrubbed):
+        problems.append("promises a delivery time the facts do not hold")
+
+    # Amounts: only the order total; percentages only within the discount the policy allows.
+    for match in _AMOUNT.finditer(scrubbed):
+        value = _as_decimal(match.group(1) or match.group(2) or "")
+        if value is None or value != facts.total:
+            problems.append(f"amount not in the facts: {match.group(0).strip()}")
+    for match in _PERCENT.finditer(scrubbed):
+        if int(match.group(1)) > policy.max_discount_percent:
+            problems.append(f"offers {match.group(1)}% (policy allows {policy.max_discount_percent}%)")
+    if policy.max_discount_percent == 0 and _DISCOUNT_OFFER.search(scrubbed):
+        problems.append("offers a discount code the policy does not allow")
+
+    # Promises.
+    for sentence in _sentences(scrubbed):
+        if _REFUND_PROMISE.search(sentence) and not may_refund and not _REFUND_REFUSAL.search(sentence):
+            problems.append("promises a refund the policy does not allow")
+            break
+    if _OTHER_PROMISES.search(scrubbed):
+        problems.append("promises a credit, replacement or guarantee the policy does not allow")
+
+    # Contradicting the order's state.
+    for sentence in _sentences(scrubbed):
+        negated = bool(_NEGATION.search(sentence))
+        if facts.status not in SHIPPED_STATES and _SHIPPED_CLAIM.search(sentence) and not negated:
+            problems.append(f"says the order shipped but it is {facts.status}")
+            break
+        if facts.status != "delivered" and _DELIVERED_CLAIM.search(sentence) and not negated:
+            problems.append(f"says the order was delivered but it is {facts.status}")
+            break
+
+    # Leaks of instructions or policy internals.
+    if _LEAK_MARKERS.search(scrubbed) or (_shingles(scrubbed) & _shingles(system_prompt)):
+        problems.append("reveals instructions or internal policy")
+
+    # Substance: this order, and its tracking when the customer asks where it is.
+    if facts.order_name not in text:
+        problems.append(f"does not name the order {facts.order_name}")
+    if intent in ("where_is_order", "complaint") and facts.track_number and facts.track_number not in text:
+        problems.append("does not give the tracking number the customer asked about")
+    if policy.signature not in text:
+        problems.append("missing the store's signature")
+
+    # Tone.
+    if _INSULTS.search(scrubbed):
+        problems.append("rude or blaming wording")
+    words = re.findall(r"[^\W\d_]{4,}", scrubbed)
+    shouting = [w for w in words if w.isupper()]
+    if words and len(shouting) / len(words) > 0.3:
+        problems.append("shouting (mostly capital letters)")
+    if scrubbed.count("!") > 3:
+        problems.append("too many exclamation marks")
+    return list(dict.fromkeys(problems))
+
+
+def order_names_in(text: str) -> list[str]:
+    """Order names a customer mentions ("#1001", "order 1001"), in order of appearance."""
+    pattern = re.compile(r"#\s?(\d{3,})|\border\s+(?:number\s+|no\.?\s+)?#?(\d{4,})", re.IGNORECASE)
+    found = [f"#{m.group(1) or m.group(2)}" for m in pattern.finditer(text)]
+    return list(dict.fromkeys(found))

@@ -1,0 +1,33 @@
+"""New customer message -> answer it: a sensor on the helpdesk's newest incoming message."""
+
+from typing import Any
+
+import dagster as dg
+
+from dropship_pipelines.resources.errors import ApiError
+from dropship_pipelines.resources.helpdesk import HelpdeskResource
+
+
+def build_new_message_sensor(job: Any) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="new_customer_messages",
+        job=job,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Launches customer service when a customer message newer than the last one seen arrives.",
+    )
+    def new_customer_messages(context: dg.SensorEvaluationContext, helpdesk: HelpdeskResource):
+        seen = context.cursor or ""
+        try:
+            newest = helpdesk.newest_received_at()
+        except ApiError as error:
+            return dg.SkipReason(f"helpdesk not reachable, will look again: {error}")
+        if newest is None:
+            return dg.SkipReason("the helpdesk has no customer message yet")
+        stamp = newest.isoformat()
+        if seen and stamp <= seen:
+            return dg.SkipReason(f"no customer message newer than {seen}")
+        context.update_cursor(stamp)
+        return dg.RunRequest(run_key=f"support-{stamp}", tags={"dropship/trigger": "new_message"})
+
+    return new_customer_messages
