@@ -17,6 +17,11 @@ ad_campaigns = sa.Table(
     sa.Column("daily_budget", MONEY, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("launched_at", sa.DateTime(timezone=True), nullable=True),
+    # Added by the ads workflow (the columns above are read by analytics and keep their names):
+    sa.Column("campaign_name", sa.String(255), nullable=True),  # deterministic: looked up on resume
+    sa.Column("creative_fingerprint", sa.String(64), nullable=True),  # the video the ad was launched with
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("budget_changed_day", sa.Date, nullable=True),  # reporting day of the last budget change
     created_column(),
     updated_column(),
 )
@@ -33,7 +38,49 @@ ad_metrics_daily = sa.Table(
     sa.Column("clicks", sa.Integer, nullable=False),
     sa.Column("purchases", sa.Integer, nullable=False),
     sa.Column("revenue", MONEY, nullable=False),
-    sa.Column("ctr", sa.Float, nullable=True),
+    sa.Column("ctr", sa.Float, nullable=True),  # clicks / impressions, a fraction (0.012 = 1.2 %)
     sa.Column("cpc", MONEY, nullable=True),
+    sa.Column("roas", sa.Float, nullable=True),  # revenue / spend; NULL when nothing was spent
+)
+
+ad_creatives = sa.Table(
+    "ad_creatives",
+    metadata,
+    sa.Column("pid", sa.String(64), primary_key=True),  # one current creative per listed product
+    sa.Column("content_hash", sa.String(64), nullable=False),  # facts + video settings it was made from
+    sa.Column("status", sa.String(16), nullable=False),  # ok | failed
+    sa.Column("headline", sa.String(255), nullable=True),
+    sa.Column("hooks", sa.JSON, nullable=True),
+    sa.Column("caption", sa.Text, nullable=True),
+    sa.Column("call_to_action", sa.String(32), nullable=True),
+    sa.Column("video_path", sa.Text, nullable=True),
+    sa.Column("video_fingerprint", sa.String(64), nullable=True),
+    sa.Column("video_bytes", sa.Integer, nullable=True),
+    sa.Column("render_seconds", sa.Float, nullable=True),
+    sa.Column("model", sa.String(100), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("generated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+ad_actions = sa.Table(
+    "ad_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("campaign_id", sa.String(64), nullable=False, index=True),
+    sa.Column("pid", sa.String(64), nullable=True),
+    sa.Column("action", sa.String(16), nullable=False),  # pause | scale
+    sa.Column("status", sa.String(16), nullable=False),  # proposed (dry run) | pending | applied | failed
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("window_days", sa.Integer, nullable=False),
+    sa.Column("spend", MONEY, nullable=False),
+    sa.Column("revenue", MONEY, nullable=False),
+    sa.Column("purchases", sa.Integer, nullable=False),
     sa.Column("roas", sa.Float, nullable=True),
+    sa.Column("old_budget", MONEY, nullable=False),
+    sa.Column("new_budget", MONEY, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("run_id", sa.String(64), nullable=True),
 )

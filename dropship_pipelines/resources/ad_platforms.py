@@ -1,0 +1,116 @@
+"""What the ad launch and optimisation need from any ad platform, and the helpers both clients share."""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from dropship_pipelines.resources.errors import TransientApiError
+from dropship_pipelines.resources.retry import call_with_retries
+from dropship_pipelines.rules.ad_metrics import CampaignDay
+
+T = TypeVar("T")
+
+
+class ThrottledApiError(TransientApiError):
+    """The platform refused the call before doing anything (rate limit): retrying it is always safe."""
+
+
+@dataclass(frozen=True)
+class AdText:
+    """What the ad says and where it leads."""
+
+    headline: str
+    message: str
+    call_to_action: str  # SHOP_NOW | ORDER_NOW | LEARN_MORE (valid on both platforms)
+    link: str
+    thumbnail_url: str | None = None
+
+
+class AdPlatform(Protocol):
+    """One ad platform, in the terms of our workflow (campaign -> ad set/ad group -> ad)."""
+
+    platform: str
+
+    def find_campaign(self, name: str) -> str | None: ...
+    def create_campaign(self, name: str, look_first: bool = False) -> str: ...
+    def find_adset(self, campaign_id: str, name: str) -> str | None: ...
+    def create_adset(
+        self, campaign_id: str, name: str, daily_budget: Decimal, look_first: bool = False
+    ) -> str: ...
+    def upload_video(self, path: Path, name: str) -> str: ...
+    def find_ad(self, adset_id: str, name: str) -> str | None: ...
+    def create_ad(
+        self, adset_id: str, name: str, video_id: str, text: AdText, look_first: bool = False
+    ) -> str: ...
+    def set_campaign_active(self, campaign_id: str, active: bool) -> None: ...
+    def set_daily_budget(self, adset_id: str, daily_budget: Decimal) -> None: ...
+    def campaign_days(self, since: date, until: date) -> list[CampaignDay]: ...
+
+
+class Pacer:
+    """Spaces calls to a rate so the client does not spend its retries on the platform's throttle."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            time.sleep(delay)
+
+
+_pacers: dict[str, Pacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def pacer(key: str, per_second: float) -> Pacer:
+    with _pacers_lock:
+        current = _pacers.get(key)
+        if current is None or abs(current.interval - (1.0 / per_second if per_second > 0 else 0.0)) > 1e-9:
+            current = _pacers[key] = Pacer(per_second)
+        return current
+
+
+def create_once(
+    find: Callable[[], str | None],
+    create: Callable[[], str],
+    *,
+    look_first: bool,
+    max_attempts: int,
+    max_wait_s: float,
+) -> str:
+    """Create an object at most once, though calls may fail half way.
+
+    A throttled call did nothing and is simply retried. Any other failure (5xx, timeout, lost answer) may
+    have created the object, so the next attempt looks it up by its deterministic name before creating.
+    `look_first` does that from the start (a run resumed after a crash)."""
+    state = {"look": look_first}
+
+    def attempt() -> str:
+        if state["look"]:
+            found = find()
+            if found:
+                return found
+        try:
+            return create()
+        except ThrottledApiError:
+            raise
+        except Exception:
+            state["look"] = True
+            raise
+
+    return call_with_retries(attempt, max_attempts=max_attempts, max_wait_s=max_wait_s)
+
+
+def call(fn: Callable[[], T], *, max_attempts: int, max_wait_s: float) -> T:
+    return call_with_retries(fn, max_attempts=max_attempts, max_wait_s=max_wait_s)

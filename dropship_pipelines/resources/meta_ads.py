@@ -1,0 +1,261 @@
+"""Meta Marketing API (Graph): campaigns, ad sets, videos, creatives, ads, status/budget, insights.
+
+Errors come as `{"error": {code, error_subcode, is_transient, ...}}` (mostly HTTP 400). Throttles (4, 17,
+32, 613, 80000, 80004) are retried after `estimated_time_to_regain_access` from `X-Business-Use-Case-Usage`
+(minutes) or with exponential backoff; code 190 (token invalid or expired) fails fast with what to fix.
+The token goes in an `Authorization` header, never in a URL, so it cannot end up in a log line.
+"""
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+
+from dropship_pipelines.resources.ad_platforms import AdText, ThrottledApiError, call, create_once, pacer
+from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.rules.ad_metrics import CampaignDay, from_meta
+
+API = "meta"
+THROTTLE_CODES = {4, 17, 32, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80014}
+TOKEN_CODES = {190, 2500}
+TRANSIENT_CODES = {1, 2}
+INSIGHT_FIELDS = "campaign_id,campaign_name,spend,impressions,clicks,actions,action_values"
+
+
+def _regain_seconds(headers: httpx.Headers) -> float | None:
+    """The longest `estimated_time_to_regain_access` (minutes) in the BUC usage header, in seconds."""
+    raw = headers.get("X-Business-Use-Case-Usage")
+    if not raw:
+        return None
+    try:
+        usage = json.loads(raw)
+        minutes = max(
+            float(entry.get("estimated_time_to_regain_access") or 0)
+            for entries in usage.values()
+            for entry in entries
+        )
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return minutes * 60 if minutes > 0 else None
+
+
+class MetaAdsResource(dg.ConfigurableResource):
+    """Meta Marketing API (Graph API), one ad account."""
+
+    base_url: str = "https://graph.facebook.com"
+    api_version: str = "v26.0"
+    access_token: str
+    ad_account_id: str  # act_<digits>
+    page_id: str = ""  # the Facebook page the ads run as
+    timeout_s: float = 60.0
+    max_attempts: int = 8
+    max_wait_s: float = 120.0
+    requests_per_second: float = 8.0
+    insights_page_size: int = 500
+
+    @property
+    def platform(self) -> str:
+        return API
+
+    @property
+    def _account(self) -> str:
+        return self.ad_account_id if self.ad_account_id.startswith("act_") else f"act_{self.ad_account_id}"
+
+    # --- transport -------------------------------------------------------------------------------------
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
+        url: str | None = None,
+    ) -> dict[str, Any]:
+        pacer(f"meta:{self.base_url}", self.requests_per_second).wait()
+        target = url or f"{self.base_url.rstrip('/')}/{self.api_version}/{path.lstrip('/')}"
+        form = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in (data or {}).items()}
+        try:
+            with httpx.Client(timeout=self.timeout_s) as http:
+                response = http.request(
+                    method,
+                    target,
+                    params=params,
+                    data=form or None,
+                    files=files,
+                    headers={"Authorization": f"Bearer {self.access_token}"},
+                )
+        except httpx.TimeoutException as exc:
+            raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
+        try:
+            body = response.json()
+        except ValueError as exc:
+            if response.status_code >= 500:
+                raise TransientApiError(API, f"{method} {path}: HTTP {response.status_code}") from exc
+            raise PayloadError(API, f"{method} {path}: HTTP {response.status_code}, not JSON") from exc
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            self._raise(method, path, response, body["error"])
+        if response.status_code >= 400 or not isinstance(body, dict):
+            raise PayloadError(API, f"{method} {path}: HTTP {response.status_code} without an error body")
+        return body
+
+    @staticmethod
+    def _raise(method: str, path: str, response: httpx.Response, error: dict[str, Any]) -> None:
+        code = error.get("code")
+        subcode = error.get("error_subcode")
+        message = str(error.get("error_user_msg") or error.get("message") or "")[:300]
+        where = f"{method} {path}: {message} (code {code}" + (f"/{subcode})" if subcode else ")")
+        if code in THROTTLE_CODES:
+            raise ThrottledApiError(API, where, code=code, retry_after=_regain_seconds(response.headers))
+        if code in TOKEN_CODES:
+            raise PermanentApiError(
+                API,
+                f"{where.rstrip('.')}. The access token is invalid or expired: put a valid "
+                "system-user token in META_ACCESS_TOKEN (system-user tokens do not expire)",
+                code=code,
+            )
+        if error.get("is_transient") or code in TRANSIENT_CODES or response.status_code >= 500:
+            raise TransientApiError(API, where, code=code)
+        raise PermanentApiError(API, where, code=code)
+
+    def _call(self, fn: Any) -> Any:
+        return call(fn, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s)
+
+    def _create(self, find: Any, create: Any, look_first: bool) -> str:
+        return create_once(
+            find, create, look_first=look_first, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s
+        )
+
+    def _find_named(self, path: str, name: str) -> str | None:
+        params = {
+            "fields": "id,name,status",
+            "filtering": json.dumps([{"field": "name", "operator": "EQUAL", "value": name}]),
+            "limit": 50,
+        }
+        body = self._request("GET", path, params=params)
+        found = [row["id"] for row in body.get("data", []) if row.get("name") == name]
+        return found[0] if found else None
+
+    # --- launch ----------------------------------------------------------------------------------------
+    def find_campaign(self, name: str) -> str | None:
+        return self._call(lambda: self._find_named(f"{self._account}/campaigns", name))
+
+    def create_campaign(self, name: str, look_first: bool = False) -> str:
+        """A sales campaign, PAUSED until its ad exists; budgets live on its ad set."""
+        data = {
+            "name": name,
+            "objective": "OUTCOME_SALES",
+            "status": "PAUSED",
+            "special_ad_categories": [],
+            "buying_type": "AUCTION",
+            "is_adset_budget_sharing_enabled": "false",
+        }
+        return self._create(
+            lambda: self._find_named(f"{self._account}/campaigns", name),
+            lambda: str(self._request("POST", f"{self._account}/campaigns", data=data)["id"]),
+            look_first,
+        )
+
+    def find_adset(self, campaign_id: str, name: str) -> str | None:
+        return self._call(lambda: self._find_named(f"{campaign_id}/adsets", name))
+
+    def create_adset(
+        self, campaign_id: str, name: str, daily_budget: Decimal, look_first: bool = False
+    ) -> str:
+        data = {
+            "name": name,
+            "campaign_id": campaign_id,
+            "daily_budget": int((daily_budget * 100).to_integral_value()),  # minor units
+            "billing_event": "IMPRESSIONS",
+            "optimization_goal": "OFFSITE_CONVERSIONS",
+            "bid_strategy": "LOWEST_COST_WITHOUT_CAP",
+            "targeting": {"geo_locations": {"countries": ["US"]}, "age_min": 18, "age_max": 65},
+            "status": "ACTIVE",
+        }
+        return self._create(
+            lambda: self._find_named(f"{campaign_id}/adsets", name),
+            lambda: str(self._request("POST", f"{self._account}/adsets", data=data)["id"]),
+            look_first,
+        )
+
+    def upload_video(self, path: Path, name: str) -> str:
+        def upload() -> str:
+            with path.open("rb") as fh:
+                body = self._request(
+                    "POST",
+                    f"{self._account}/advideos",
+                    data={"name": name, "title": name},
+                    files={"source": (path.name, fh, "video/mp4")},
+                )
+            return str(body["id"])
+
+        return self._call(upload)
+
+    def find_ad(self, adset_id: str, name: str) -> str | None:
+        return self._call(lambda: self._find_named(f"{adset_id}/ads", name))
+
+    def create_ad(
+        self, adset_id: str, name: str, video_id: str, text: AdText, look_first: bool = False
+    ) -> str:
+        video_data: dict[str, Any] = {
+            "video_id": video_id,
+            "title": text.headline,
+            "message": text.message,
+            "call_to_action": {"type": text.call_to_action, "value": {"link": text.link}},
+        }
+        if text.thumbnail_url:
+            video_data["image_url"] = text.thumbnail_url
+        creative = {"name": name, "object_story_spec": {"page_id": self.page_id, "video_data": video_data}}
+
+        def create() -> str:
+            # A creative alone never spends: creating a second one on a retry is harmless.
+            creative_id = self._request("POST", f"{self._account}/adcreatives", data=creative)["id"]
+            ad = {
+                "name": name,
+                "adset_id": adset_id,
+                "creative": {"creative_id": creative_id},
+                "status": "ACTIVE",
+            }
+            return str(self._request("POST", f"{self._account}/ads", data=ad)["id"])
+
+        return self._create(lambda: self._find_named(f"{adset_id}/ads", name), create, look_first)
+
+    # --- changes ---------------------------------------------------------------------------------------
+    def set_campaign_active(self, campaign_id: str, active: bool) -> None:
+        status = "ACTIVE" if active else "PAUSED"
+        self._call(lambda: self._request("POST", campaign_id, data={"status": status}))
+
+    def set_daily_budget(self, adset_id: str, daily_budget: Decimal) -> None:
+        minor = int((daily_budget * 100).to_integral_value())
+        self._call(lambda: self._request("POST", adset_id, data={"daily_budget": minor}))
+
+    # --- reporting -------------------------------------------------------------------------------------
+    def campaign_days(self, since: date, until: date) -> list[CampaignDay]:
+        """Every campaign's daily numbers in [since, until], all pages."""
+        params: dict[str, Any] | None = {
+            "level": "campaign",
+            "time_increment": 1,
+            "time_range": json.dumps({"since": since.isoformat(), "until": until.isoformat()}),
+            "fields": INSIGHT_FIELDS,
+            "limit": self.insights_page_size,
+        }
+        rows: list[CampaignDay] = []
+        next_url: str | None = None
+        while True:
+            page = self._call(
+                lambda p=params, u=next_url: self._request(
+                    "GET", f"{self._account}/insights", params=p, url=u
+                )
+            )
+            try:
+                rows += [from_meta(row) for row in page.get("data", [])]
+            except (KeyError, ValueError) as exc:
+                raise PayloadError(API, f"insights row not as documented: {exc}") from exc
+            next_url = (page.get("paging") or {}).get("next")
+            if not next_url:
+                return rows
+            params = None  # `next` carries every parameter

@@ -1,0 +1,267 @@
+"""TikTok API for Business v1.3: campaigns, ad groups, video upload, ads, status/budget, reports.
+
+Every answer is HTTP 200 with a `code`: 0 is success, 40100 is the rate limit (retried with backoff),
+40105/40104/40101 are credential problems (fail fast, naming TIKTOK_ACCESS_TOKEN), 5xxxx are the
+platform's own errors (retried), anything else is a bad request. List parameters on GET are JSON strings.
+"""
+
+import hashlib
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+
+from dropship_pipelines.resources.ad_platforms import AdText, ThrottledApiError, call, create_once, pacer
+from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.rules.ad_metrics import CampaignDay, from_tiktok
+
+API = "tiktok"
+RATE_LIMIT_CODES = {40100, 40016}
+TOKEN_CODES = {40101, 40102, 40104, 40105}
+REPORT_METRICS = [
+    "campaign_name",
+    "spend",
+    "impressions",
+    "clicks",
+    "complete_payment",
+    "total_complete_payment_rate",
+]
+MAX_REPORT_DAYS = 30  # daily breakdowns are limited to about a month per request
+
+
+class TikTokAdsResource(dg.ConfigurableResource):
+    """TikTok API for Business (Marketing API) v1.3, one advertiser account (`Access-Token` header)."""
+
+    base_url: str = "https://business-api.tiktok.com/open_api/v1.3"
+    access_token: str
+    advertiser_id: str
+    display_name: str = "Dropship Store"
+    timeout_s: float = 60.0
+    max_attempts: int = 8
+    max_wait_s: float = 60.0
+    requests_per_second: float = 8.0
+    report_page_size: int = 1000
+
+    @property
+    def platform(self) -> str:
+        return API
+
+    # --- transport -------------------------------------------------------------------------------------
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        form: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
+    ) -> Any:
+        pacer(f"tiktok:{self.base_url}", self.requests_per_second).wait()
+        query = None
+        if params is not None:
+            query = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in params.items()}
+            query["advertiser_id"] = self.advertiser_id
+        try:
+            with httpx.Client(base_url=self.base_url, timeout=self.timeout_s) as http:
+                response = http.request(
+                    method,
+                    path,
+                    params=query,
+                    json={"advertiser_id": self.advertiser_id, **body} if body is not None else None,
+                    data={"advertiser_id": self.advertiser_id, **form} if form is not None else None,
+                    files=files,
+                    headers={"Access-Token": self.access_token},
+                )
+        except httpx.TimeoutException as exc:
+            raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientApiError(
+                API, f"{method} {path}: HTTP {response.status_code}", code=response.status_code
+            )
+        try:
+            envelope = response.json()
+        except ValueError as exc:
+            raise PayloadError(API, f"{method} {path}: HTTP {response.status_code}, not JSON") from exc
+        code = envelope.get("code") if isinstance(envelope, dict) else None
+        if code == 0:
+            return envelope.get("data")
+        message = str(envelope.get("message") if isinstance(envelope, dict) else envelope)[:300]
+        where = f"{method} {path}: {message}"
+        if code in RATE_LIMIT_CODES:
+            raise ThrottledApiError(API, where, code=code)
+        if code in TOKEN_CODES:
+            raise PermanentApiError(
+                API,
+                f"{where.rstrip('.')}. The access token is missing, invalid or revoked: re-authorise "
+                "the app and put the new long-lived token in TIKTOK_ACCESS_TOKEN",
+                code=code,
+            )
+        if isinstance(code, int) and code >= 50000:
+            raise TransientApiError(API, where, code=code)
+        raise PermanentApiError(API, where, code=code)
+
+    def _call(self, fn: Any) -> Any:
+        return call(fn, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s)
+
+    def _create(self, find: Any, create: Any, look_first: bool) -> str:
+        return create_once(
+            find, create, look_first=look_first, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s
+        )
+
+    def _find(
+        self, path: str, filtering: dict[str, Any], id_field: str, name_field: str, name: str
+    ) -> str | None:
+        data = self._request("GET", path, params={"filtering": filtering, "page": 1, "page_size": 100})
+        found = [row[id_field] for row in (data or {}).get("list", []) if row.get(name_field) == name]
+        return str(found[0]) if found else None
+
+    # --- launch ----------------------------------------------------------------------------------------
+    def find_campaign(self, name: str) -> str | None:
+        return self._call(
+            lambda: self._find(
+                "/campaign/get/", {"campaign_name": name}, "campaign_id", "campaign_name", name
+            )
+        )
+
+    def create_campaign(self, name: str, look_first: bool = False) -> str:
+        """A web-conversions campaign, disabled until its ad exists; budgets live on its ad group."""
+        body = {
+            "campaign_name": name,
+            "objective_type": "WEB_CONVERSIONS",
+            "budget_mode": "BUDGET_MODE_INFINITE",
+            "operation_status": "DISABLE",
+        }
+        return self._create(
+            lambda: self._find(
+                "/campaign/get/", {"campaign_name": name}, "campaign_id", "campaign_name", name
+            ),
+            lambda: str(self._request("POST", "/campaign/create/", body=body)["campaign_id"]),
+            look_first,
+        )
+
+    def _find_adgroup(self, campaign_id: str, name: str) -> str | None:
+        return self._find(
+            "/adgroup/get/", {"campaign_ids": [campaign_id]}, "adgroup_id", "adgroup_name", name
+        )
+
+    def find_adset(self, campaign_id: str, name: str) -> str | None:
+        return self._call(lambda: self._find_adgroup(campaign_id, name))
+
+    def create_adset(
+        self, campaign_id: str, name: str, daily_budget: Decimal, look_first: bool = False
+    ) -> str:
+        body = {
+            "campaign_id": campaign_id,
+            "adgroup_name": name,
+            "promotion_type": "WEBSITE",
+            "placement_type": "PLACEMENT_TYPE_AUTOMATIC",
+            "location_ids": ["6252001"],
+            "optimization_goal": "CONVERT",
+            "optimization_event": "SHOPPING",
+            "billing_event": "OCPM",
+            "bid_type": "BID_TYPE_NO_BID",
+            "budget_mode": "BUDGET_MODE_DAY",
+            "budget": float(daily_budget),  # major units, unlike Meta
+            "pacing": "PACING_MODE_SMOOTH",
+            "schedule_type": "SCHEDULE_FROM_NOW",
+            "schedule_start_time": "2026-01-01 00:00:00",
+            "operation_status": "ENABLE",
+        }
+        return self._create(
+            lambda: self._find_adgroup(campaign_id, name),
+            lambda: str(self._request("POST", "/adgroup/create/", body=body)["adgroup_id"]),
+            look_first,
+        )
+
+    def upload_video(self, path: Path, name: str) -> str:
+        blob = path.read_bytes()
+        form = {
+            "upload_type": "UPLOAD_BY_FILE",
+            "video_signature": hashlib.md5(blob).hexdigest(),
+            "file_name": f"{name}.mp4",
+        }
+
+        def upload() -> str:
+            data = self._request(
+                "POST",
+                "/file/video/ad/upload/",
+                form=form,
+                files={"video_file": (path.name, blob, "video/mp4")},
+            )
+            item = data[0] if isinstance(data, list) else data
+            return str(item["video_id"])
+
+        return self._call(upload)
+
+    def _find_ad(self, adset_id: str, name: str) -> str | None:
+        return self._find("/ad/get/", {"adgroup_ids": [adset_id]}, "ad_id", "ad_name", name)
+
+    def find_ad(self, adset_id: str, name: str) -> str | None:
+        return self._call(lambda: self._find_ad(adset_id, name))
+
+    def create_ad(
+        self, adset_id: str, name: str, video_id: str, text: AdText, look_first: bool = False
+    ) -> str:
+        creative = {
+            "ad_name": name,
+            "ad_format": "SINGLE_VIDEO",
+            "video_id": video_id,
+            "ad_text": text.message[:100],
+            "call_to_action": text.call_to_action,
+            "landing_page_url": text.link,
+            "identity_type": "CUSTOMIZED_USER",
+            "display_name": self.display_name,
+            "operation_status": "ENABLE",
+        }
+        return self._create(
+            lambda: self._find_ad(adset_id, name),
+            lambda: str(
+                self._request("POST", "/ad/create/", body={"adgroup_id": adset_id, "creatives": [creative]})[
+                    "ad_ids"
+                ][0]
+            ),
+            look_first,
+        )
+
+    # --- changes ---------------------------------------------------------------------------------------
+    def set_campaign_active(self, campaign_id: str, active: bool) -> None:
+        body = {"campaign_ids": [campaign_id], "operation_status": "ENABLE" if active else "DISABLE"}
+        self._call(lambda: self._request("POST", "/campaign/status/update/", body=body))
+
+    def set_daily_budget(self, adset_id: str, daily_budget: Decimal) -> None:
+        body = {"budget": [{"adgroup_id": adset_id, "budget": float(daily_budget)}]}
+        self._call(lambda: self._request("POST", "/adgroup/budget/update/", body=body))
+
+    # --- reporting -------------------------------------------------------------------------------------
+    def campaign_days(self, since: date, until: date) -> list[CampaignDay]:
+        """Every campaign's daily numbers in [since, until]: windows of at most 30 days, all pages."""
+        rows: list[CampaignDay] = []
+        start = since
+        while start <= until:
+            end = min(until, start + timedelta(days=MAX_REPORT_DAYS - 1))
+            page, total_pages = 1, 1
+            while page <= total_pages:
+                params = {
+                    "report_type": "BASIC",
+                    "data_level": "AUCTION_CAMPAIGN",
+                    "dimensions": ["campaign_id", "stat_time_day"],
+                    "metrics": REPORT_METRICS,
+                    "start_date": start.isoformat(),
+                    "end_date": end.isoformat(),
+                    "page": page,
+                    "page_size": self.report_page_size,
+                }
+                data = self._call(lambda p=params: self._request("GET", "/report/integrated/get/", params=p))
+                try:
+                    rows += [from_tiktok(row) for row in data.get("list", [])]
+                    total_pages = int(data["page_info"]["total_page"])
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise PayloadError(API, f"report not as documented: {exc}") from exc
+                page += 1
+            start = end + timedelta(days=1)
+        return rows

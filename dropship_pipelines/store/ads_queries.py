@@ -1,0 +1,135 @@
+"""Reads and writes of the ads workflow: creatives, the campaign ledger, daily metrics and actions."""
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives, ad_metrics_daily
+from dropship_pipelines.store.database import upsert
+from dropship_pipelines.store.discovery_tables import listings, product_details, supplier_products
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def listed_products(conn: Connection) -> list[dict[str, Any]]:
+    """Live listings with what an ad needs: title, price, images, category, handle; newest first."""
+    query = (
+        sa.select(
+            listings.c.pid,
+            listings.c.title,
+            listings.c.price,
+            listings.c.compare_at_price,
+            listings.c.handle,
+            listings.c.image_url,
+            listings.c.listed_at,
+            product_details.c.image_urls,
+            supplier_products.c.category,
+        )
+        .select_from(
+            listings.outerjoin(product_details, product_details.c.pid == listings.c.pid).outerjoin(
+                supplier_products, supplier_products.c.pid == listings.c.pid
+            )
+        )
+        .where(listings.c.status == "listed")
+        .order_by(listings.c.listed_at.desc(), listings.c.pid)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def creatives(conn: Connection) -> dict[str, dict[str, Any]]:
+    return {r.pid: dict(r._mapping) for r in conn.execute(sa.select(ad_creatives))}
+
+
+def save_creative(conn: Connection, row: dict[str, Any]) -> None:
+    upsert(conn, ad_creatives, [row], keys=["pid"])
+
+
+def ledger(conn: Connection) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r.pid, r.platform): dict(r._mapping) for r in conn.execute(sa.select(ad_campaigns))}
+
+
+def begin_launch(conn: Connection, row: dict[str, Any]) -> None:
+    """The ledger row is written before anything is created at the platform."""
+    existing = conn.execute(
+        sa.select(ad_campaigns.c.attempts).where(
+            ad_campaigns.c.pid == row["pid"], ad_campaigns.c.platform == row["platform"]
+        )
+    ).scalar()
+    if existing is None:
+        conn.execute(ad_campaigns.insert().values(**row, attempts=1))
+    else:
+        conn.execute(
+            ad_campaigns.update()
+            .where(ad_campaigns.c.pid == row["pid"], ad_campaigns.c.platform == row["platform"])
+            .values(**{k: v for k, v in row.items() if k not in ("pid", "platform")}, attempts=existing + 1)
+        )
+
+
+def update_launch(conn: Connection, pid: str, platform: str, **values: Any) -> None:
+    conn.execute(
+        ad_campaigns.update()
+        .where(ad_campaigns.c.pid == pid, ad_campaigns.c.platform == platform)
+        .values(**values, updated_at=now())
+    )
+
+
+def campaign_pids(conn: Connection) -> dict[tuple[str, str], str]:
+    rows = conn.execute(
+        sa.select(ad_campaigns.c.platform, ad_campaigns.c.campaign_id, ad_campaigns.c.pid).where(
+            ad_campaigns.c.campaign_id.is_not(None)
+        )
+    )
+    return {(r.platform, r.campaign_id): r.pid for r in rows}
+
+
+def replace_metrics(
+    conn: Connection, platform: str, first: date, last: date, rows: Iterable[dict[str, Any]]
+) -> None:
+    """Delete-then-insert one platform's days: re-pulls and backfills are idempotent."""
+    conn.execute(
+        ad_metrics_daily.delete().where(
+            ad_metrics_daily.c.platform == platform,
+            ad_metrics_daily.c.day >= first,
+            ad_metrics_daily.c.day <= last,
+        )
+    )
+    rows = list(rows)
+    if rows:
+        conn.execute(ad_metrics_daily.insert(), rows)
+
+
+def latest_metrics_day(conn: Connection) -> date | None:
+    return conn.execute(sa.select(sa.func.max(ad_metrics_daily.c.day))).scalar()
+
+
+def metrics_since(conn: Connection, first: date) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(ad_metrics_daily).where(ad_metrics_daily.c.day >= first))
+    return [dict(r._mapping) for r in rows]
+
+
+def metrics_all(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in conn.execute(sa.select(ad_metrics_daily))]
+
+
+def record_action(conn: Connection, row: dict[str, Any]) -> int:
+    return int(conn.execute(ad_actions.insert().values(**row)).inserted_primary_key[0])
+
+
+def finish_action(conn: Connection, action_id: int, status: str, error: str | None = None) -> None:
+    conn.execute(ad_actions.update().where(ad_actions.c.id == action_id).values(status=status, error=error))
+
+
+def first_delivery_days(conn: Connection) -> dict[tuple[str, str], date]:
+    rows = conn.execute(
+        sa.select(
+            ad_metrics_daily.c.platform, ad_metrics_daily.c.campaign_id, sa.func.min(ad_metrics_daily.c.day)
+        )
+        .where(ad_metrics_daily.c.spend > 0)
+        .group_by(ad_metrics_daily.c.platform, ad_metrics_daily.c.campaign_id)
+    )
+    return {(r[0], r[1]): r[2] for r in rows}

@@ -1,0 +1,203 @@
+"""Ad delivery: ACTIVE campaigns on the simulated Meta and TikTok accrue impressions, clicks, spend and
+purchases each simulated day, from their budget, their creative and the product's appeal.
+
+Both platform routers keep their objects in the same shape (`{platform}_campaign|adset|ad` documents with
+`active`, `budget`, `created` and the children's ids), so one simulator serves both. Each (campaign, day)
+draws a full-day plan from `world.rng(platform, campaign, day, budget)`; a step of the clock takes the
+share of that plan that falls inside the step, so the numbers do not depend on how often the world is
+asked. Purchases happen at drawn moments of the day and become store orders (`shop_orders.place_order`).
+Work is done in steps of `STEP` simulated minutes so that a busy API does not redo it on every request.
+"""
+
+import math
+import random
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from dropship_sandbox.world import DEFAULT_SIM_START, World
+
+PLATFORMS = ("meta", "tiktok")
+STEP = timedelta(minutes=10)
+DAY = timedelta(days=1)
+CURSOR_KEY = "ad_delivery:until"
+_PID = re.compile(r"pid:([A-Za-z0-9-]+)")
+
+# Auction prices per platform: CPM range in USD (TikTok inventory is cheaper, its buyers convert less).
+CPM_RANGE = {"meta": (8.0, 14.0), "tiktok": (5.0, 10.0)}
+BASE_CTR = {"meta": 0.010, "tiktok": 0.012}
+BASE_CVR = {"meta": 0.030, "tiktok": 0.024}
+
+
+def pid_from_name(name: str) -> str | None:
+    """The supplier product a campaign advertises, from the `pid:<pid>` token in its name."""
+    match = _PID.search(name or "")
+    return match.group(1) if match else None
+
+
+def product_traits(world: World, pid: str | None) -> dict[str, Any]:
+    """Appeal (hidden supplier trait) and store price of the advertised product, looked up once."""
+    traits: dict[str, Any] = {"pid": pid, "appeal": 0.3, "price": 25.0, "listed": False}
+    if not pid:
+        return traits
+    product = world.state.get("cj_product", pid)
+    if product:
+        traits["appeal"] = float(product["_sim"]["appeal"])
+    tag = f"pid:{pid}"
+    for doc in world.state.all("shopify_product"):
+        if tag in doc.get("tags", []):
+            prices = [float(v["price"]) for v in doc.get("variants", []) if v.get("price")]
+            if prices:
+                traits["price"] = min(prices)
+            traits["listed"] = True
+            traits["store_product_id"] = str(doc["id"])
+            break
+    return traits
+
+
+def register_campaign(world: World, platform: str, campaign: dict[str, Any]) -> None:
+    """Called by a router when it creates a campaign: audit at the source, attach the product's traits."""
+    pid = pid_from_name(campaign["name"])
+    campaign["_sim"] = product_traits(world, pid)
+    world.state.audit_increment("campaigns_created", f"{platform}:{pid or campaign['name']}")
+
+
+def delivery_inputs(world: World, platform: str, campaign: dict[str, Any]) -> tuple[float, float]:
+    """(daily budget that can spend now, creative quality) — zero budget unless something can deliver."""
+    budget = 0.0
+    qualities: list[float] = []
+    for adset_id in campaign.get("adset_ids", []):
+        adset = world.state.get(f"{platform}_adset", adset_id)
+        if not adset or not adset.get("active"):
+            continue
+        ads = [world.state.get(f"{platform}_ad", ad_id) for ad_id in adset.get("ad_ids", [])]
+        live_ads = [ad for ad in ads if ad and ad.get("active")]
+        if not live_ads:
+            continue
+        qualities += [float(ad.get("quality", 1.0)) for ad in live_ads]
+        budget += float(adset.get("budget") or 0.0)
+    if campaign.get("budget"):  # campaign budget optimisation: the campaign's budget is the one that spends
+        budget = float(campaign["budget"]) if qualities else 0.0
+    return budget, (max(qualities) if qualities else 1.0)
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 50:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    threshold, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= threshold:
+            return k
+        k += 1
+
+
+def day_plan(
+    world: World, platform: str, campaign: dict[str, Any], day: date, budget: float, quality: float
+) -> dict[str, Any]:
+    """What a full day at this budget brings: deterministic per (platform, campaign, day, budget)."""
+    rng = world.rng("ad_delivery", platform, campaign["id"], day.isoformat(), round(budget, 2))
+    traits = campaign.get("_sim") or {}
+    appeal, price = float(traits.get("appeal", 0.3)), float(traits.get("price", 25.0))
+    spend = budget * rng.uniform(0.86, 1.0)  # pacing rarely spends the full budget
+    impressions = spend / rng.uniform(*CPM_RANGE[platform]) * 1000
+    ctr = BASE_CTR[platform] * (0.5 + 2 * appeal) * quality * rng.uniform(0.85, 1.15)
+    clicks = impressions * ctr
+    price_factor = min(1.5, max(0.5, 30.0 / max(price, 1.0)))
+    cvr = BASE_CVR[platform] * (0.4 + 2.5 * appeal) * price_factor * rng.uniform(0.8, 1.2)
+    purchases = _poisson(rng, clicks * cvr)
+    moments = sorted(rng.random() for _ in range(purchases))
+    return {"spend": spend, "impressions": impressions, "clicks": clicks, "moments": moments, "price": price}
+
+
+def _place_order(
+    world: World, pid: str, placed_at: datetime, source: str, rng: random.Random, price: float
+) -> float | None:
+    """A purchase becomes a store order; its value (the order subtotal), or None if the store refused it."""
+    try:
+        from dropship_sandbox import shop_orders
+    except ImportError:  # the store simulation is not there: the pixel still saw a purchase
+        return price
+    order = shop_orders.place_order(world, pid, placed_at, source, rng)
+    if order is None:
+        return None
+    try:
+        return float(order.get("subtotalPrice") or price)
+    except (TypeError, ValueError):
+        return price
+
+
+def _empty_day() -> dict[str, float]:
+    return {"spend": 0.0, "impressions": 0.0, "clicks": 0.0, "purchases": 0, "revenue": 0.0}
+
+
+class AdDelivery:
+    """The world's ad auctions: moves every delivering campaign forward with the clock."""
+
+    name = "ad_delivery"
+
+    def advance(self, world: World, start: datetime, end: datetime) -> None:
+        stored = world.state.meta(CURSOR_KEY)
+        until = datetime.fromisoformat(stored) if stored else max(start, DEFAULT_SIM_START)
+        target = DEFAULT_SIM_START + ((end - DEFAULT_SIM_START) // STEP) * STEP
+        if target <= until:
+            return
+        for platform in PLATFORMS:
+            for campaign in world.state.all(f"{platform}_campaign"):
+                if campaign.get("active"):
+                    self._deliver(world, platform, campaign, until, target)
+        world.state.set_meta(CURSOR_KEY, target.isoformat())
+
+    def _deliver(
+        self, world: World, platform: str, campaign: dict[str, Any], since: datetime, until: datetime
+    ) -> None:
+        begin = max(since, datetime.fromisoformat(campaign["created"]))
+        if begin >= until:
+            return
+        budget, quality = delivery_inputs(world, platform, campaign)
+        if budget <= 0:
+            return
+        key = f"{platform}:{campaign['id']}"
+        stats = world.state.get("ad_stats", key) or {
+            "platform": platform,
+            "campaign_id": campaign["id"],
+            "days": {},
+        }
+        traits = campaign.get("_sim") or {}
+        day = begin.date()
+        while True:
+            day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            if day_start >= until:
+                break
+            lo, hi = max(begin, day_start), min(until, day_start + DAY)
+            if hi > lo:
+                plan = day_plan(world, platform, campaign, day, budget, quality)
+                share = (hi - lo) / DAY
+                row = stats["days"].setdefault(day.isoformat(), _empty_day())
+                for metric in ("spend", "impressions", "clicks"):
+                    row[metric] += plan[metric] * share
+                first, last = (lo - day_start) / DAY, (hi - day_start) / DAY
+                for n, moment in enumerate(plan["moments"]):
+                    if not first <= moment < last:
+                        continue
+                    placed_at = day_start + moment * DAY
+                    value: float | None = plan["price"]
+                    if traits.get("listed"):
+                        order_rng = world.rng("ad_order", platform, campaign["id"], day.isoformat(), n)
+                        value = _place_order(
+                            world, traits["pid"], placed_at, platform, order_rng, plan["price"]
+                        )
+                    if value is None:
+                        continue
+                    row["purchases"] += 1
+                    row["revenue"] += value
+            day += timedelta(days=1)
+        world.state.put("ad_stats", key, stats)
+
+
+def campaign_days(world: World, platform: str, campaign_id: str) -> dict[str, dict[str, float]]:
+    """Accrued totals per day (ISO date) for one campaign; empty when it never delivered."""
+    stats = world.state.get("ad_stats", f"{platform}:{campaign_id}")
+    return stats["days"] if stats else {}
