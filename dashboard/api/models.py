@@ -1,0 +1,224 @@
+"""Response and request bodies of the dashboard API. Money is a decimal string ("19.99"), exact."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="rows matching the filters, all pages")
+    limit: int
+    offset: int
+
+
+class SessionInfo(BaseModel):
+    authenticated: bool
+    csrf_token: str | None = Field(None, description="send as X-CSRF-Token on actions of a cookie session")
+
+
+class LoginRequest(BaseModel):
+    token: str = Field(min_length=1, max_length=500)
+
+
+class Kpi(BaseModel):
+    period: str
+    start_day: date | None
+    end_day: date | None
+    sales: Decimal
+    profit: Decimal
+    orders: int
+    ad_spend: Decimal
+    ad_clicks: int
+    total_cost: Decimal
+    roi: float | None = Field(description="profit / (product cost + shipping + payment fees + ad spend)")
+    roas: float | None = Field(description="sales / ad spend")
+    conversion_rate: float | None = Field(description="orders / ad clicks (all orders, organic included)")
+    aov: Decimal | None
+    computed_at: datetime
+
+
+class KpiReport(BaseModel):
+    periods: list[Kpi]
+    refunds_note: str
+
+
+class DailyPoint(BaseModel):
+    day: date
+    orders: int
+    items: int
+    sales: Decimal
+    aov: Decimal | None
+    product_cost: Decimal
+    shipping_cost: Decimal
+    payment_fees: Decimal
+    ad_spend: Decimal
+    refunds: Decimal
+    profit: Decimal
+    estimated_cost_orders: int
+
+
+class TopProduct(BaseModel):
+    rank: int
+    pid: str
+    title: str
+    orders: int
+    units: int
+    revenue: Decimal
+    product_cost: Decimal
+    shipping_cost: Decimal
+    ad_spend: Decimal
+    contribution: Decimal
+
+
+class AdPerformance(BaseModel):
+    platform: str
+    campaign_id: str
+    pid: str | None
+    state: str | None
+    days: int
+    spend: Decimal
+    impressions: int
+    clicks: int
+    purchases: int
+    revenue: Decimal
+    ctr: float | None
+    cpc: Decimal | None
+    roas: float | None
+
+
+class Candidate(BaseModel):
+    pid: str
+    name: str
+    status: str
+    reason: str | None
+    score: float | None
+    price: Decimal | None
+    unit_cost: Decimal | None
+    shipping_cost: Decimal | None
+    profit: Decimal | None
+    margin: float | None
+    popularity: int
+    shipping_days_max: int | None
+    evaluated_at: datetime | None
+
+
+class Listing(BaseModel):
+    pid: str
+    title: str
+    status: str
+    price: Decimal
+    unit_cost: Decimal
+    shipping_cost: Decimal
+    store_product_id: str | None
+    image_url: str | None
+    last_error: str | None
+    listed_at: datetime | None
+
+
+class Order(BaseModel):
+    order_id: str
+    name: str
+    customer_name: str | None
+    placed_at: datetime
+    total_price: Decimal
+    state: str
+    source: str
+    financial_status: str
+    problem: str | None
+    supplier_state: str | None
+    supplier_status: str | None
+    supplier_error: str | None
+    track_number: str | None
+    carrier: str | None
+    tracking_url: str | None
+    fulfillment_state: str | None
+    needs_attention: bool
+
+
+class Campaign(BaseModel):
+    platform: str
+    pid: str
+    campaign_id: str | None
+    title: str | None
+    state: str
+    daily_budget: Decimal
+    last_error: str | None
+    launched_at: datetime | None
+    spend: Decimal
+    revenue: Decimal
+    clicks: int
+    purchases: int
+    roas: float | None
+    pause_requested: bool
+
+
+class AdAction(BaseModel):
+    source: str = Field(description="ads (the optimiser) or dashboard (an operator)")
+    at: datetime | None
+    platform: str | None
+    campaign_id: str | None
+    action: str
+    reason: str | None
+    detail: dict[str, Any]
+
+
+class Ticket(BaseModel):
+    ticket_id: str
+    status: str
+    subject: str
+    customer_email: str | None
+    customer_name: str | None
+    last_received_at: datetime | None
+    replies: int
+    escalated: int
+
+
+class Reply(BaseModel):
+    reply_key: str
+    ticket_id: str
+    state: str
+    subject: str | None
+    customer_email: str | None
+    intent: str | None
+    confidence: float | None
+    reason: str | None
+    reply_text: str | None
+    customer_message: str | None
+    received_at: datetime | None
+    answered_at: datetime | None
+    decision: str | None = Field(None, description="the operator's decision on an escalation, if any")
+    decision_status: str | None = None
+    decision_text: str | None = None
+
+
+class SupportStatus(BaseModel):
+    available: bool
+    note: str
+
+
+class ReplyDecision(BaseModel):
+    text: str | None = Field(None, max_length=10_000, description="the edited reply; the AI draft if omitted")
+
+
+class PauseRequest(BaseModel):
+    reason: str = Field("paused by the operator", max_length=500)
+
+
+class ActionResult(BaseModel):
+    action_id: int
+    status: str = Field(description="done | recorded | failed")
+    message: str
+
+
+class RunLaunched(BaseModel):
+    job_name: str
+    run_id: str
+
+
+class JobList(BaseModel):
+    jobs: list[str]

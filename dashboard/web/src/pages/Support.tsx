@@ -1,0 +1,116 @@
+import { useState } from "react";
+import { post, type ActionResult, type Page, type Reply, type Ticket } from "../api";
+import type { PageProps } from "../App";
+import { RunJob } from "../RunJob";
+import { Badge, Pager, Section, Table, when, useApi } from "../ui";
+
+export function SupportPage({ onUnauthorized }: PageProps) {
+  const [offset, setOffset] = useState(0);
+  const status = useApi<{ available: boolean; note: string }>("/api/support/status", onUnauthorized);
+  const escalations = useApi<Page<Reply>>("/api/support/escalations?limit=50", onUnauthorized);
+  const replies = useApi<Page<Reply>>(`/api/support/replies?limit=25&offset=${offset}`, onUnauthorized);
+  const tickets = useApi<Page<Ticket>>("/api/support/tickets?limit=25", onUnauthorized);
+  const changed = () => {
+    escalations.reload();
+    replies.reload();
+    tickets.reload();
+  };
+  return (
+    <>
+      <div className="page-head">
+        <h1>Customer service</h1>
+        <RunJob job="customer_service_job" label="Answer messages now" />
+      </div>
+      {status.data && !status.data.available && <p className="notice">{status.data.note}</p>}
+      <Section title="Escalations waiting for you" state={escalations} isEmpty={(d) => d.items.length === 0} empty="No customer is waiting on a human.">
+        {(d) => (
+          <div className="escalations">
+            {d.items.map((r) => (
+              <Escalation key={r.reply_key} reply={r} onChanged={changed} />
+            ))}
+          </div>
+        )}
+      </Section>
+      <Section title="AI replies" state={replies} isEmpty={(d) => d.items.length === 0} empty="No replies yet.">
+        {(d) => (
+          <>
+            <Table
+              rows={d.items}
+              rowKey={(r) => r.reply_key}
+              columns={[
+                { label: "Received", render: (r) => when(r.received_at) },
+                { label: "Customer", render: (r) => r.customer_email ?? "—" },
+                { label: "Subject", render: (r) => r.subject ?? "" },
+                { label: "State", render: (r) => <Badge value={r.state} /> },
+                { label: "Intent", render: (r) => r.intent ?? "" },
+                { label: "Reply", render: (r) => <span className="clip">{r.reply_text ?? ""}</span> },
+              ]}
+            />
+            <Pager total={d.total} limit={d.limit} offset={d.offset} onChange={setOffset} />
+          </>
+        )}
+      </Section>
+      <Section title="Tickets" state={tickets} isEmpty={(d) => d.items.length === 0} empty="No tickets.">
+        {(d) => (
+          <Table
+            rows={d.items}
+            rowKey={(r) => r.ticket_id}
+            columns={[
+              { label: "Ticket", render: (r) => r.ticket_id },
+              { label: "Subject", render: (r) => r.subject },
+              { label: "Customer", render: (r) => r.customer_email ?? "—" },
+              { label: "Status", render: (r) => <Badge value={r.status} /> },
+              { label: "Last message", render: (r) => when(r.last_received_at) },
+              { label: "Replies", render: (r) => r.replies, numeric: true },
+              { label: "Escalated", render: (r) => r.escalated, numeric: true },
+            ]}
+          />
+        )}
+      </Section>
+    </>
+  );
+}
+
+function Escalation({ reply, onChanged }: { reply: Reply; onChanged: () => void }) {
+  const draft = reply.decision_text ?? reply.reply_text ?? "";
+  const [text, setText] = useState(draft);
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<string | null>(null);
+  const approved = reply.decision === "approve" && reply.decision_status !== "failed";
+  const act = async (kind: "edit" | "approve") => {
+    setBusy(true);
+    setResult(null);
+    try {
+      const r = await post<ActionResult>(`/api/support/escalations/${encodeURIComponent(reply.reply_key)}/${kind}`, { text });
+      setResult(r.message);
+      onChanged();
+    } catch (err) {
+      setResult(`Failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <article className="escalation" aria-label={`Escalation ${reply.reply_key}`}>
+      <header>
+        <strong>{reply.subject || "(no subject)"}</strong> · {reply.customer_email ?? "unknown customer"} · {when(reply.received_at)}
+      </header>
+      <p className="why">
+        Escalated because: <em>{reply.reason ?? "no reason recorded"}</em>
+      </p>
+      {reply.customer_message && <blockquote>{reply.customer_message}</blockquote>}
+      <label htmlFor={`reply-${reply.reply_key}`}>Reply to send</label>
+      <textarea id={`reply-${reply.reply_key}`} rows={5} value={text} onChange={(e) => setText(e.target.value)} disabled={approved} />
+      <div className="buttons">
+        <button onClick={() => act("edit")} disabled={busy || approved || !text.trim() || text === draft}>
+          Save edit
+        </button>
+        <button className="primary" onClick={() => act("approve")} disabled={busy || approved || !text.trim()}>
+          Approve and send
+        </button>
+        {approved && <span className="badge badge-approved">approved ({reply.decision_status})</span>}
+      </div>
+      {result && <p className="small" role="status">{result}</p>}
+    </article>
+  );
+}
