@@ -3,9 +3,11 @@
 import dagster as dg
 
 from dropship_pipelines.assets.discovery_defs import discovery_defs
+from dropship_pipelines.assets.fulfillment_defs import fulfillment_defs
 from dropship_pipelines.assets.support_defs import support_defs
 
 WORKFLOWS: list[dg.Definitions] = [
     discovery_defs,
+    fulfillment_defs,
     support_defs,
 ]

@@ -202,3 +202,51 @@ class CJDropshippingResource(dg.ConfigurableResource):
             return [CjFreightOption.model_validate(item) for item in data or []]
         except (ValidationError, ValueError) as exc:
             raise PayloadError(API, f"/logistic/freightCalculate {vid}: unexpected shape") from exc
+
+    # --- orders (api-contracts.md §2.9-2.11) ---------------------------------------------------------
+    def create_order(self, order: dict[str, Any]) -> dict[str, Any]:
+        """`createOrderV2`. A repeated orderNumber is refused with 1603003, never created twice."""
+        data = self.call("POST", "/shopping/order/createOrderV2", body=order)
+        if not isinstance(data, dict) or not data.get("orderId"):
+            raise PayloadError(API, f"createOrderV2 {order.get('orderNumber')}: answer has no orderId")
+        return data
+
+    def order_detail(self, order_id_or_number: str) -> dict[str, Any] | None:
+        """`getOrderDetail` by CJ order id or by our orderNumber; None when CJ has no such order."""
+        try:
+            data = self.call("GET", "/shopping/order/getOrderDetail", params={"orderId": order_id_or_number})
+        except PermanentApiError as error:
+            if error.code in (1600300, 1603100):
+                return None
+            raise
+        if not isinstance(data, dict):
+            raise PayloadError(API, f"getOrderDetail {order_id_or_number}: answer is not an order")
+        return data
+
+    def orders_by_ids(self, order_ids: list[str]) -> list[dict[str, Any]]:
+        """Several orders in one call (`/shopping/order/list?orderIds=a&orderIds=b`)."""
+        if not order_ids:
+            return []
+        params = [("pageNum", 1), ("pageSize", min(200, len(order_ids)))] + [
+            ("orderIds", i) for i in order_ids
+        ]
+        data = self.call("GET", "/shopping/order/list", params=params)
+        if not isinstance(data, dict) or not isinstance(data.get("list"), list):
+            raise PayloadError(API, "/shopping/order/list: answer has no list")
+        return data["list"]
+
+    def track_info(self, track_numbers: list[str]) -> list[dict[str, Any]]:
+        """Carrier status of shipments (`/logistic/trackInfo`, repeated `trackNumber`)."""
+        if not track_numbers:
+            return []
+        data = self.call("GET", "/logistic/trackInfo", params=[("trackNumber", n) for n in track_numbers])
+        return data if isinstance(data, list) else []
+
+    def freight_for_order(self, country: str, products: list[dict[str, Any]]) -> list[CjFreightOption]:
+        """Shipping routes and prices for a whole basket (`products`: [{vid, quantity}])."""
+        body = {"startCountryCode": "CN", "endCountryCode": country, "products": products}
+        data = self.call("POST", "/logistic/freightCalculate", body=body)
+        try:
+            return [CjFreightOption.model_validate(item) for item in data or []]
+        except (ValidationError, ValueError) as exc:
+            raise PayloadError(API, f"/logistic/freightCalculate to {country}: unexpected shape") from exc

@@ -3,6 +3,7 @@
 import hashlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,3 +175,94 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         if payload["userErrors"]:
             raise ShopifyUserError("productSet", payload["userErrors"])
         return self._listed(payload["product"])
+
+    # --- orders and fulfillments (api-contracts.md §1.5-1.7) -----------------------------------------
+    def orders_since(self, updated_since: str | None, page_size: int = 20) -> Iterator[dict[str, Any]]:
+        """Every order updated at or after `updated_since` (ISO; None = all), oldest change first."""
+        query = f"updated_at:>='{updated_since}'" if updated_since else ""
+        after = None
+        while True:
+            page = self.execute(ORDERS_SINCE, {"first": page_size, "after": after, "query": query})["orders"]
+            yield from page["nodes"]
+            if not page["pageInfo"]["hasNextPage"]:
+                return
+            after = page["pageInfo"]["endCursor"]
+
+    def newest_order(self) -> dict[str, Any] | None:
+        """The most recently created order (id, name, createdAt): a cheap probe for sensors."""
+        nodes = self.execute(NEWEST_ORDER)["orders"]["nodes"]
+        return nodes[0] if nodes else None
+
+    def fulfillment_orders(self, order_id: str) -> dict[str, Any] | None:
+        """The order's fulfillment orders (with remaining quantities) and the fulfillments it already has."""
+        return self.execute(ORDER_FULFILLMENT_ORDERS, {"id": order_id})["order"]
+
+    def create_fulfillment(
+        self,
+        fulfillment_order_ids: list[str],
+        tracking: dict[str, str | None],
+        notify_customer: bool,
+        message: str | None = None,
+    ) -> dict[str, Any]:
+        """Fulfil whole fulfillment orders with tracking; userErrors (e.g. already closed) raise."""
+        data = self.execute(
+            FULFILLMENT_CREATE,
+            {
+                "fulfillment": {
+                    "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": i} for i in fulfillment_order_ids],
+                    "trackingInfo": tracking,
+                    "notifyCustomer": notify_customer,
+                },
+                "message": message,
+            },
+        )
+        payload = data["fulfillmentCreate"]
+        if payload["userErrors"]:
+            raise ShopifyUserError("fulfillmentCreate", payload["userErrors"])
+        return payload["fulfillment"]
+
+
+ORDERS_SINCE = """
+query OrdersSince($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id name createdAt updatedAt email cancelledAt
+      displayFinancialStatus displayFulfillmentStatus tags
+      customer { firstName lastName }
+      totalPriceSet { shopMoney { amount currencyCode } }
+      shippingAddress {
+        name firstName lastName address1 address2 city province provinceCode zip country countryCodeV2 phone
+      }
+      lineItems(first: 10) {
+        nodes { id name sku quantity originalUnitPriceSet { shopMoney { amount } } variant { id sku } }
+      }
+    }
+  }
+}
+"""
+
+NEWEST_ORDER = """
+query NewestOrder { orders(first: 1, sortKey: CREATED_AT, reverse: true) { nodes { id name createdAt } } }
+"""
+
+ORDER_FULFILLMENT_ORDERS = """
+query OrderFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id displayFulfillmentStatus
+    fulfillmentOrders(first: 5) {
+      nodes { id status lineItems(first: 10) { nodes { id remainingQuantity lineItem { id } } } }
+    }
+    fulfillments(first: 5) { id status trackingInfo(first: 3) { company number url } }
+  }
+}
+"""
+
+FULFILLMENT_CREATE = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
+  fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
+    fulfillment { id status createdAt trackingInfo(first: 3) { company number url } }
+    userErrors { field message }
+  }
+}
+"""

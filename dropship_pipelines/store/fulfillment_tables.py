@@ -82,3 +82,27 @@ fulfillments = sa.Table(
     sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
     created_column(),
 )
+
+# Shopify webhook deliveries as received: recorded (deduplicated on the delivery id) before we answer
+# 200, so an event is never lost once Shopify stops retrying. `seq` is the order of arrival (sensor cursor).
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("webhook_id", sa.String(100), nullable=False, unique=True),  # X-Shopify-Webhook-Id
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("shop_domain", sa.String(255), nullable=True),
+    sa.Column("resource_id", sa.String(100), nullable=True),  # e.g. gid://shopify/Order/N
+    sa.Column("triggered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+)
+
+# Supplier shipping quotes per (destination, basket), so repeat baskets cost no rate-limited call.
+freight_quotes = sa.Table(
+    "freight_quotes",
+    metadata,
+    sa.Column("quote_key", sa.String(500), primary_key=True),  # "US|vid:qty,vid:qty"
+    sa.Column("options", sa.JSON, nullable=False),  # [{name, price, days_min, days_max}]
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+)
