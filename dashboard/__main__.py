@@ -2,7 +2,8 @@
 
 Environment: DASHBOARD_TOKEN (required, 12+ characters), STORE_DATABASE_URL, DASHBOARD_HOST (127.0.0.1;
 anything else exposes the store's numbers beyond this machine), DAGSTER_HOST / DAGSTER_PORT (the Dagster
-webserver runs are launched through), DASHBOARD_JOBS (comma-separated job names the dashboard may launch).
+webserver runs are launched through), DASHBOARD_JOBS (comma-separated job names the dashboard may launch),
+SHOPIFY_WEBHOOK_SECRET (the app secret the Shopify webhooks received at /webhooks/shopify are signed with).
 """
 
 import os
@@ -14,6 +15,7 @@ from dashboard.api import create_app
 from dashboard.api.hooks import campaign_pauser, reply_sender
 from dashboard.api.runs import DEFAULT_JOBS
 from dropship_pipelines.settings import store_database_url
+from dropship_pipelines.webhooks.app import webhook_router
 
 
 def main() -> int:
@@ -34,6 +36,7 @@ def main() -> int:
         send_reply=reply_sender(store_url),
         pause_campaign=campaign_pauser(),
     )
+    app.include_router(webhook_router(store_url=store_url))  # Shopify posts orders/create here
     uvicorn.run(
         app,
         host=os.environ.get("DASHBOARD_HOST", "127.0.0.1"),

@@ -2,12 +2,16 @@
 
 import dagster as dg
 
+from dropship_pipelines.assets.ads_defs import ads_defs
+from dropship_pipelines.assets.analytics_defs import analytics_defs
 from dropship_pipelines.assets.discovery_defs import discovery_defs
 from dropship_pipelines.assets.fulfillment_defs import fulfillment_defs
 from dropship_pipelines.assets.support_defs import support_defs
 
 WORKFLOWS: list[dg.Definitions] = [
     discovery_defs,
+    ads_defs,
     fulfillment_defs,
     support_defs,
+    analytics_defs,
 ]

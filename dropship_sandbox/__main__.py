@@ -15,8 +15,13 @@ def main() -> None:
     parser.add_argument("--state", type=Path, default=Path(".sandbox/world.db"))
     parser.add_argument("--seed", type=int, default=None, help="seed of a new world (default 42)")
     parser.add_argument("--speed", type=float, default=None, help="simulated seconds per real second")
+    parser.add_argument(
+        "--webhook-url", default=None, help="where the store POSTs its orders/create webhooks"
+    )
     args = parser.parse_args()
     world = open_world(args.state, args.seed, args.speed)
+    if args.webhook_url:
+        world.update_settings(lambda settings: setattr(settings, "webhook_url", args.webhook_url))
     uvicorn.run(create_app(world), host=args.host, port=args.port, log_level="warning")
 
 

@@ -5,16 +5,21 @@
 | /cj         | CJ Dropshipping API 2.0               | https://developers.cjdropshipping.com/api2.0/v1     |
 | /shopify    | Shopify Admin GraphQL                 | https://{shop}.myshopify.com                        |
 | /openai     | OpenAI-compatible chat completions    | https://api.openai.com/v1                           |
+| /meta       | Meta Marketing API (Graph)            | https://graph.facebook.com                          |
+| /tiktok     | TikTok API for Business v1.3          | https://business-api.tiktok.com                     |
 | /helpdesk   | Helpdesk REST API shaped like Gorgias | https://{domain}.gorgias.com                        |
 | /_sandbox   | the sandbox's control API             | (none)                                              |
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from dropship_sandbox import webhooks
-from dropship_sandbox.apis import cj, cj_orders, control, helpdesk, openai, orders_control
+from dropship_sandbox.ad_delivery import AdDelivery
+from dropship_sandbox.apis import cj, cj_orders, control, helpdesk, meta, openai, orders_control, tiktok
 from dropship_sandbox.apis.shopify import orders as shopify_orders  # noqa: F401  (registers resolvers)
 from dropship_sandbox.apis.shopify import router as shopify
 from dropship_sandbox.catalog import ensure_catalog
@@ -25,12 +30,30 @@ from dropship_sandbox.world import World, WorldSettings
 CJ_PREFIX = "/cj/api2.0/v1"
 SHOPIFY_PREFIX = "/shopify"
 OPENAI_PREFIX = "/openai"
+META_PREFIX = "/meta"
+TIKTOK_PREFIX = "/tiktok"
 HELPDESK_PREFIX = "/helpdesk"
+
+
+@asynccontextmanager
+async def _webhook_dispatcher(app: FastAPI) -> AsyncIterator[None]:
+    """Webhooks are delivered from a thread that lives exactly as long as the server."""
+    dispatcher = webhooks.start_dispatcher(app.state.world)
+    app.state.webhook_dispatcher = dispatcher
+    try:
+        yield
+    finally:
+        dispatcher.stop()
 
 
 def create_app(world: World) -> FastAPI:
     ensure_catalog(world)
-    app = FastAPI(title="dropship sandbox", docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json")
+    app = FastAPI(
+        title="dropship sandbox",
+        docs_url="/_sandbox/docs",
+        openapi_url="/_sandbox/openapi.json",
+        lifespan=_webhook_dispatcher,
+    )
     app.state.world = world
     app.include_router(control.router)
     app.include_router(control.assets)
@@ -40,6 +63,10 @@ def create_app(world: World) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(shopify.router, prefix=SHOPIFY_PREFIX)
     app.include_router(openai.router, prefix=OPENAI_PREFIX)
+    app.include_router(meta.router, prefix=META_PREFIX)
+    app.include_router(tiktok.router, prefix=TIKTOK_PREFIX)
+    if not any(sim.name == AdDelivery.name for sim in world.simulators):
+        world.simulators.append(AdDelivery())
     app.include_router(helpdesk.router, prefix=HELPDESK_PREFIX)
     app.include_router(helpdesk.control)
     for simulator in (OrderSimulator(), cj_orders.SupplierSimulator()):
@@ -48,7 +75,6 @@ def create_app(world: World) -> FastAPI:
     # After the orders: customers write about orders placed earlier in the same stretch of time.
     if not any(sim.name == SupportMessages.name for sim in world.simulators):
         world.simulators.append(SupportMessages())
-    app.state.webhook_dispatcher = webhooks.start_dispatcher(world)
     return app
 
 

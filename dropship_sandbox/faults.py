@@ -1,4 +1,4 @@
-"""Fault injection and rate limiting shared by the API routers; each router renders them in its own dialect."""
+"""Fault injection and rate limiting shared by the API routers; each renders them in its own dialect."""
 
 import threading
 import time

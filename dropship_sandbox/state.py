@@ -121,4 +121,6 @@ class StateFile:
         return [row[0] for row in self._conn.execute("SELECT DISTINCT kind FROM audit").fetchall()]
 
     def close(self) -> None:
-        self._conn.close()
+        # Under the lock: closing while another thread is inside a transaction crashes SQLite's C code.
+        with self._lock:
+            self._conn.close()

@@ -87,6 +87,8 @@ class WebhookDispatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=DELIVERY_TIMEOUT_S + 1)
 
     def _due(self) -> list[dict[str, Any]]:
         world = self.world

@@ -63,6 +63,11 @@ def _page(rows: list, total: int, limit: int, offset: int) -> dict[str, Any]:
 def build_api(app: FastAPI) -> APIRouter:
     api = APIRouter(prefix="/api")
 
+    @api.get("/health", tags=["session"])
+    def health() -> dict[str, str]:
+        """Liveness for launchers and probes; says nothing about the store."""
+        return {"status": "ok"}
+
     # --- session ------------------------------------------------------------------------------------
     @api.post("/login", response_model=m.SessionInfo, tags=["session"])
     def login(body: m.LoginRequest, request: Request, response: Response) -> dict:

@@ -19,7 +19,6 @@ ad_launch_job = dg.define_asset_job(
 ad_metrics_job = dg.define_asset_job(
     "ad_metrics_job",
     selection=dg.AssetSelection.assets(ads.ad_metrics),
-    partitions_def=ads.AD_METRICS_PARTITIONS,
     executor_def=dg.in_process_executor,
     tags=TAGS,
     description="Pull each campaign's daily spend, clicks, purchases and revenue from both platforms.",

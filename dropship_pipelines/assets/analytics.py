@@ -360,3 +360,6 @@ def ad_performance(context: dg.AssetExecutionContext, store_db: StoreDatabase) -
             "preview": preview_table(rows[:10], ("platform", "campaign_id", "spend", "clicks", "roas")),
         }
     )
+
+
+DAILY_ASSETS = (daily_sales, daily_profit)

@@ -440,11 +440,13 @@ def store_listings(
     with engine.connect() as conn:
         work = q.listing_work(conn)
     fresh = [w for w in work if w["listing_status"] != "listed"]
+    fingerprint = rule.fingerprint()
+    # A listing is re-sent when the price rule or its copy changed since the store last got it.
     updates = [
         w
         for w in work
         if w["listing_status"] == "listed"
-        and (w["listed_price"] != w["price"] or w["listed_title"] != w["copy_title"])
+        and (w["listed_rule"] != fingerprint or w["listed_copy"] != w["content_hash"])
     ]
     listed, repriced, failures = [], 0, []
     for item in fresh[: config.max_listings_per_run] + updates:
@@ -493,6 +495,8 @@ def store_listings(
                 item["pid"],
                 result.product_id,
                 [{**v, "store_variant_id": result.variants_by_sku.get(v["sku"])} for v in priced],
+                fingerprint,
+                item["content_hash"],
             )
         if missing:
             failures.append((item["pid"], f"store did not return variants {missing}"))

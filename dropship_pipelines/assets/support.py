@@ -231,7 +231,7 @@ def _resume(
     with engine.connect() as conn:
         rows = q.in_flight(conn)
     for row in rows:
-        if row["run_id"] and row["run_id"] != context.run_id:
+        if row["run_id"] and row["run_id"] != context.run.run_id:
             other = context.instance.get_run_by_id(row["run_id"])
             if other is not None and other.status.value not in FINISHED_RUN_STATUSES:
                 continue  # that run is alive and owns the row
@@ -244,7 +244,7 @@ def _resume(
             continue
         context.log.info("ticket %s: resuming a reply left in 'sending'", row["ticket_id"])
         with engine.begin() as conn:
-            q.finish(conn, row["reply_key"], run_id=context.run_id)
+            q.finish(conn, row["reply_key"], run_id=context.run.run_id)
         _send(context, engine, helpdesk, policy, row, row["reply_text"] or "", outcome)
 
 
@@ -265,7 +265,7 @@ def _answer(
         "ticket_id": ticket_id,
         "message_id": message_id,
         "state": "drafting",
-        "run_id": context.run_id,
+        "run_id": context.run.run_id,
         "received_at": received_at,
     }
     with engine.begin() as conn:
@@ -378,7 +378,7 @@ def _answer(
             if not q.mark_sending(
                 conn,
                 row["reply_key"],
-                context.run_id,
+                context.run.run_id,
                 {
                     "reply_text": reply_text,
                     "validation_problems": [],

@@ -6,22 +6,27 @@ scene, a caption per scene, a price badge (with the compare-at price struck thro
 call-to-action card.
 
 Why it is built the way it is — where the time went. Layering ``ImageClip``/``TextClip`` objects in a
-``CompositeVideoClip`` costs ~1.8 s per second of 720x1280 video on a 2-core machine: every frame resizes
-every layer through moviepy's per-clip machinery, re-blends full-frame masks in float numpy and converts
-types back and forth. Here everything that does not change over time is prepared ONCE with Pillow:
+``CompositeVideoClip`` costs ~1.8 s per second of 720x1280 video on a 2-core machine (measured here: 37 CPU-s
+of Python for a 12 s ad): every frame resizes every layer through moviepy's per-clip machinery, blends
+full-frame masks in float numpy and converts types back and forth. Here everything that does not change over
+time is prepared ONCE with Pillow, and the per-frame work is a handful of C calls:
 
-* each scene is pre-composed to a single RGB "canvas" slightly larger than the frame (the fitted image with
-  rounded corners and a shadow on its own blurred fill), so a Ken-Burns frame is ONE ``Image.resize`` with
-  a float ``box`` (crop + sub-pixel zoom in a single C call, smooth motion, no jitter);
-* every text overlay (headline, captions, price badge, CTA) is rasterised once to an RGB tile plus an
-  alpha mask; per frame it is pasted only over its own bounding box (``Image.paste`` with a mask is C code);
-  fades reuse cached, pre-scaled masks;
-* crossfades are ``Image.blend`` (C, uint8) and only happen in the transition frames;
-* one ``moviepy.VideoClip(frame_function)`` feeds ``write_videofile``; the next frame is computed on a
-  helper thread while moviepy pipes the current one to ffmpeg (Pillow releases the GIL while resampling,
-  and the pipe write releases it too), so Python and x264 overlap on the two cores;
-* x264 runs with a fast preset and explicit threads (the encoder is not the bottleneck any more, so the
-  preset is chosen for time, see ``X264_PRESET``).
+* each scene is pre-composed to one RGB "canvas" slightly larger than the frame (the fitted image with
+  rounded corners and a shadow on a blurred fill of itself); a Ken-Burns frame is ``Image.resize`` with a
+  float ``box`` — crop and sub-pixel zoom in one call, so the motion is smooth;
+* that resize was 85 % of the frame time (18 ms), so it is split by content: the whole frame is sampled
+  NEAREST (1 ms; invisible on the blurred fill) and only the sharp product rectangle BILINEAR, with the same
+  float mapping (max difference to a full bilinear resize: 2/255);
+* every text overlay (headline, captions, price badge, CTA button) is rasterised once to an RGB tile plus
+  an alpha mask and pasted over its own bounding box only; fades use cached pre-scaled masks; the CTA
+  button's pulse is a few pre-scaled copies;
+* crossfades are ``Image.blend`` (C, uint8) and only in transition frames; the end card is still, so it
+  is computed once;
+* one ``moviepy.VideoClip(frame_function)`` feeds ``write_videofile``; frames are computed ahead on two
+  helper threads (Pillow and the pipe write release the GIL), so compositing and x264 share both cores;
+* x264 then becomes the larger cost, so its settings were chosen by measurement (see ``X264_PRESET``).
+
+Result for a 12 s 720x1280 ad: ~5 CPU-s of Python + ~6 CPU-s of ffmpeg, ~6-7 s wall on an idle 2-core box.
 
 The output is cached by content: the file is ``<out_dir>/<fingerprint>.mp4`` where the fingerprint hashes
 the image BYTES, every text, the size, duration, fps and ``RENDERER_VERSION``. Bump the version whenever the
@@ -38,7 +43,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -70,17 +75,20 @@ MIN_SIDE_PX = 128
 MAX_SIDE_PX = 4096
 MAX_FPS = 60
 
-#: x264 preset. Measured on the 2-core box for 360 frames at 720x1280 (encoder alone, CPU seconds):
-#: ultrafast 3.8 s / 8.1 MB, superfast 5.2 s / 2.6 MB, veryfast 7.2 s / 1.1 MB. Compositing needs one core,
-#: so the encoder gets roughly the other one; "superfast" keeps the whole render under real time with a
-#: margin while giving files about 3x smaller than "ultrafast".
+#: x264 settings. Once compositing was cheap the encoder became the larger CPU cost (the rgb24 -> yuv420p
+#: conversion alone is ~1.2 CPU-s per 360 frames and cannot be tuned away). ffmpeg CPU-s for the 360 frames
+#: of a 12 s 720x1280 ad / size / SSIM against the source frames, measured on the 2-core box:
+#:   veryfast 6.8 s / 706 KB / 0.9820;  ultrafast 4.0 s / 5.1 MB / 0.9859;
+#:   superfast + mbtree, rc-lookahead=10: 4.9 s / 778 KB / 0.9822  <- same quality as veryfast, -28 % CPU.
+#: (superfast alone switches mbtree off and triples the file size: 2.3 MB.)
 X264_PRESET = "superfast"
+X264_PARAMS = "mbtree=1:rc-lookahead=10"
 X264_CRF = 23
 #: x264 worker threads; more than the cores only adds contention with the Python compositing thread.
 FFMPEG_THREADS = max(1, min(4, os.cpu_count() or 2))
 #: Frames composited concurrently ahead of the writer (Pillow releases the GIL while resampling).
-FRAME_WORKERS = int(os.environ.get("VIDEO_AD_FRAME_WORKERS", "2"))
-PREFETCH_DEPTH = int(os.environ.get("VIDEO_AD_PREFETCH_DEPTH", "3"))
+FRAME_WORKERS = 2
+PREFETCH_DEPTH = 3
 
 CROSSFADE_S = 0.5
 MIN_SCENE_S = 2.0
@@ -109,6 +117,7 @@ CTA_FILL = (255, 61, 87)
 CTA_TEXT = (255, 255, 255)
 
 _ImageSize = tuple[int, int]
+_Rect = tuple[int, int, int, int]
 _Rgb = tuple[int, int, int]
 
 
@@ -477,7 +486,7 @@ def _parse_amount(text: str) -> float | None:
 
 
 def _discount_label(price_text: str, compare_at_text: str | None) -> str | None:
-    """ "-38%" when both prices parse and the price is really lower; nothing when in doubt."""
+    """The "-38%" chip text when both prices parse and the price is really lower; None when in doubt."""
     if not compare_at_text:
         return None
     price, compare = _parse_amount(price_text), _parse_amount(compare_at_text)
@@ -673,12 +682,13 @@ def _compose_canvas(
     fit_box: tuple[float, float],
     center_y: float,
     darken: float,
-) -> Image.Image:
+) -> tuple[Image.Image, _Rect]:
     """The image fitted on a blurred, darkened fill of itself, with rounded corners and a soft shadow.
 
     ``fit_box`` is the (width, height) fraction of the canvas the product may occupy and ``center_y`` its
     vertical centre; the blur is done on a 1/8 thumbnail and scaled up, which is both much cheaper than a
-    full-resolution Gaussian and smoother.
+    full-resolution Gaussian and smoother. Also returns the "detail" rectangle (the product plus a margin):
+    everything outside it is blurred, which lets the per-frame zoom resample it the cheap way.
     """
     cw, ch = canvas_size
     flat = _flatten(img)
@@ -705,12 +715,17 @@ def _compose_canvas(
     # Soft shadow from the product's own silhouette.
     blur = max(2, round(min(cw, ch) * 0.025))
     offset = max(2, round(min(cw, ch) * 0.012))
+    # Blurred at 1/4 scale and scaled back up: same look as a full-size Gaussian at a fraction of the cost.
     shadow = Image.new("L", canvas_size, 0)
     shadow.paste(mask, (x + offset, y + 2 * offset))
-    shadow = shadow.filter(ImageFilter.GaussianBlur(blur)).point(lambda v: int(v * 0.6))
+    quarter = (max(1, cw // 4), max(1, ch // 4))
+    shadow = shadow.resize(quarter, Image.Resampling.BOX).filter(ImageFilter.GaussianBlur(max(1, blur / 4)))
+    shadow = shadow.resize(canvas_size, Image.Resampling.BICUBIC).point(lambda v: int(v * 0.6))
     canvas.paste((0, 0, 0), (0, 0, cw, ch), shadow)
     canvas.paste(fg.convert("RGB"), (x, y), mask)
-    return canvas
+    margin = 4
+    detail = (max(0, x - margin), max(0, y - margin), min(cw, x + fg_w + margin), min(ch, y + fg_h + margin))
+    return canvas, detail
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -737,48 +752,95 @@ _MOTIONS: tuple[_Motion, ...] = (
     _Motion(ZOOM_MIN + 0.02, ZOOM_MAX, (0.65, 0.6), (0.35, 0.45)),
     _Motion(ZOOM_MAX, ZOOM_MIN, (0.5, 0.25), (0.5, 0.6)),
 )
-_CTA_MOTION = _Motion(ZOOM_MIN, ZOOM_MIN + 0.05, (0.5, 0.5), (0.5, 0.5))
+#: The end card holds still: it is computed once and x264 encodes the repeated frames almost for free;
+#: the fade-ins and the pulsing button keep it alive.
+_CTA_MOTION = _Motion(ZOOM_MIN, ZOOM_MIN, (0.5, 0.5), (0.5, 0.5))
 
 
 @dataclass
 class _Scene:
     canvas: Image.Image
+    detail: _Rect  # canvas region with sharp content (the product); the rest is blurred fill
     start: float  # visible from (crossfade included)
     end: float  # visible until (crossfade included)
     motion: _Motion
+    _still: Image.Image | None = None  # cached frame of a scene without motion
+
+    @property
+    def is_still(self) -> bool:
+        return self.motion.z0 == self.motion.z1 and self.motion.a0 == self.motion.a1
 
 
 @dataclass
-class _Overlay:
+class _Sprite:
+    """One pre-rasterised overlay image: RGB pixels plus an alpha mask, at a fixed frame position."""
+
     rgb: Image.Image
     alpha: Image.Image
     x: int
     y: int
+    _faded: dict[int, Image.Image] = field(default_factory=dict)
+
+    def mask(self, step: int) -> Image.Image:
+        """The alpha mask at fade level ``step``/32, computed once per level and cached."""
+        if step >= _FADE_STEPS:
+            return self.alpha
+        cached = self._faded.get(step)
+        if cached is None:
+            lut = [v * step // _FADE_STEPS for v in range(256)]
+            cached = self._faded[step] = self.alpha.point(lut)
+        return cached
+
+
+_FADE_STEPS = 32
+
+
+@dataclass
+class _Overlay:
+    """A sprite shown for a time window with fades; several sprites = a pulse (smallest first)."""
+
+    sprites: tuple[_Sprite, ...]
     start: float
     end: float
     fade_in: float
     fade_out: float
-    _faded: dict[int, Image.Image] = field(default_factory=dict)
+    pulse_period: float = 0.0
+    pulse_start: float = 0.0
 
-    def mask_at(self, t: float) -> Image.Image | None:
-        """The alpha mask to paste at time ``t`` (None = invisible); fade levels are cached, 32 steps."""
+    def draw(self, img: Image.Image, t: float) -> None:
+        """Paste onto ``img`` in place: only the sprite's bounding box is touched."""
         if not self.start <= t < self.end:
-            return None
+            return
         level = 1.0
         if self.fade_in > 0:
             level = min(level, (t - self.start) / self.fade_in)
         if self.fade_out > 0:
             level = min(level, (self.end - t) / self.fade_out)
-        step = max(0, min(32, round(level * 32)))
+        step = max(0, min(_FADE_STEPS, round(level * _FADE_STEPS)))
         if step == 0:
-            return None
-        if step == 32:
-            return self.alpha
-        cached = self._faded.get(step)
-        if cached is None:
-            lut = [v * step // 32 for v in range(256)]
-            cached = self._faded[step] = self.alpha.point(lut)
-        return cached
+            return
+        sprite = self.sprites[0]
+        if len(self.sprites) > 1 and self.pulse_period > 0 and t >= self.pulse_start:
+            # A short "heartbeat" at the start of each period, then rest: draws the eye without nagging.
+            phase = ((t - self.pulse_start) % self.pulse_period) / self.pulse_period
+            amount = math.sin(math.pi * phase / 0.35) if phase < 0.35 else 0.0
+            sprite = self.sprites[round(amount * (len(self.sprites) - 1))]
+        img.paste(sprite.rgb, (sprite.x, sprite.y), sprite.mask(step))
+
+
+def _sprite(
+    tile: Image.Image, frame: _ImageSize, center_x: float, top: float | None, center_y: float
+) -> _Sprite:
+    """Place a tile, clamped inside the frame (and cropped if it could ever be larger than the frame)."""
+    fw, fh = frame
+    if tile.width > fw or tile.height > fh:
+        tile = tile.crop((0, 0, min(tile.width, fw), min(tile.height, fh)))
+    x = round(fw * center_x - tile.width / 2)
+    y = round(fh * top) if top is not None else round(fh * center_y - tile.height / 2)
+    x = min(max(0, x), fw - tile.width)
+    y = min(max(0, y), fh - tile.height)
+    rgba = tile.convert("RGBA")
+    return _Sprite(rgb=rgba.convert("RGB"), alpha=rgba.getchannel("A"), x=x, y=y)
 
 
 def _overlay(
@@ -787,32 +849,29 @@ def _overlay(
     *,
     center_x: float,
     top: float | None = None,
-    center_y: float | None = None,
+    center_y: float = 0.5,
     start: float,
     end: float,
     fade_in: float = 0.3,
     fade_out: float = 0.3,
+    pulse_scales: Sequence[float] = (),
+    pulse_period: float = 0.0,
 ) -> _Overlay | None:
-    """Place a tile (clamped inside the frame) for a time window."""
+    """An overlay for a time window; ``pulse_scales`` pre-renders scaled copies for a pulse animation."""
     if tile is None or end <= start:
         return None
-    fw, fh = frame
-    if tile.width > fw or tile.height > fh:  # belt and braces: never let a tile overflow the frame
-        tile = tile.crop((0, 0, min(tile.width, fw), min(tile.height, fh)))
-    x = round(fw * center_x - tile.width / 2)
-    y = round(fh * top) if top is not None else round(fh * (center_y or 0.5) - tile.height / 2)
-    x = min(max(0, x), fw - tile.width)
-    y = min(max(0, y), fh - tile.height)
-    rgba = tile.convert("RGBA")
+    sprites = [_sprite(tile, frame, center_x, top, center_y)]
+    for scale in pulse_scales:
+        size = (max(1, round(tile.width * scale)), max(1, round(tile.height * scale)))
+        sprites.append(_sprite(tile.resize(size, Image.Resampling.LANCZOS), frame, center_x, top, center_y))
     return _Overlay(
-        rgb=rgba.convert("RGB"),
-        alpha=rgba.getchannel("A"),
-        x=x,
-        y=y,
+        sprites=tuple(sprites),
         start=start,
         end=end,
         fade_in=fade_in,
         fade_out=fade_out,
+        pulse_period=pulse_period,
+        pulse_start=start + fade_in + 0.3,
     )
 
 
@@ -826,7 +885,16 @@ class _Plan:
     overlays: list[_Overlay]
 
     def _scene_frame(self, scene: _Scene, t: float) -> Image.Image:
-        """One Ken-Burns frame: a single C resize from a float box of the canvas (crop + zoom at once)."""
+        """One Ken-Burns frame: Pillow resizes from a float box of the canvas (crop + sub-pixel zoom at once).
+
+        Resampling is ~85 % of the frame cost (18 ms per 720x1280 bilinear resize here), so it is split by
+        content: the whole frame is sampled NEAREST (~1 ms; invisible on the blurred fill, whose neighbouring
+        pixels are near-identical) and only the sharp product rectangle is resampled BILINEAR and pasted over
+        it. Both use the same float mapping, so the seam (inside the blurred margin) is invisible and the
+        motion stays sub-pixel smooth; cost drops roughly in proportion to the product's share of the frame.
+        """
+        if scene.is_still and scene._still is not None:
+            return scene._still.copy()  # callers paste overlays onto the frame: never hand out the cache
         span = max(1e-6, scene.end - scene.start)
         p = min(1.0, max(0.0, (t - scene.start) / span))
         m = scene.motion
@@ -837,8 +905,28 @@ class _Plan:
         bw, bh = cw / zoom, ch / zoom
         x0 = (cw - bw) * ax
         y0 = (ch - bh) * ay
-        box = (max(0.0, x0), max(0.0, y0), min(float(cw), x0 + bw), min(float(ch), y0 + bh))
-        return scene.canvas.resize(self.size, Image.Resampling.BILINEAR, box=box)
+        bx0, by0 = max(0.0, x0), max(0.0, y0)
+        bx1, by1 = min(float(cw), x0 + bw), min(float(ch), y0 + bh)
+        fw, fh = self.size
+        img = scene.canvas.resize(self.size, Image.Resampling.NEAREST, box=(bx0, by0, bx1, by1))
+        sx, sy = (bx1 - bx0) / fw, (by1 - by0) / fh
+        rx0, ry0, rx1, ry1 = scene.detail
+        dx0 = max(0, math.floor((rx0 - bx0) / sx))
+        dy0 = max(0, math.floor((ry0 - by0) / sy))
+        dx1 = min(fw, math.ceil((rx1 - bx0) / sx))
+        dy1 = min(fh, math.ceil((ry1 - by0) / sy))
+        if dx1 > dx0 and dy1 > dy0:
+            sub_box = (
+                max(0.0, bx0 + dx0 * sx),
+                max(0.0, by0 + dy0 * sy),
+                min(float(cw), bx0 + dx1 * sx),
+                min(float(ch), by0 + dy1 * sy),
+            )
+            patch = scene.canvas.resize((dx1 - dx0, dy1 - dy0), Image.Resampling.BILINEAR, box=sub_box)
+            img.paste(patch, (dx0, dy0))
+        if scene.is_still:
+            scene._still = img.copy()
+        return img
 
     def frame_image(self, t: float) -> Image.Image:
         active = [s for s in self.scenes if s.start <= t < s.end] or [self.scenes[-1]]
@@ -849,9 +937,7 @@ class _Plan:
             weight = min(1.0, max(0.0, (t - incoming.start) / overlap))
             img = Image.blend(img, self._scene_frame(incoming, t), weight)
         for overlay in self.overlays:
-            mask = overlay.mask_at(t)
-            if mask is not None:
-                img.paste(overlay.rgb, (overlay.x, overlay.y), mask)
+            overlay.draw(img, t)
         return img
 
     def frame(self, t: float) -> np.ndarray:
@@ -877,19 +963,26 @@ def _build_plan(spec: VideoAdSpec) -> _Plan:
     if len(spec.image_paths) > n_scenes:
         log.info("ad uses %d of %d images (%.1f s leaves room for %d scenes)",
                  n_scenes, len(spec.image_paths), duration, n_scenes)  # fmt: skip
-    images = [_load_image(p, hint) for p in spec.image_paths[:n_scenes]]
+    # Decode every image, used or not, so a corrupt file always fails loudly instead of depending on length.
+    images = [_load_image(p, hint) for p in spec.image_paths][:n_scenes]
 
     bounds = [product_s * i / n_scenes for i in range(n_scenes + 1)] + [duration]
     half = CROSSFADE_S / 2
     scenes: list[_Scene] = []
+    canvases: dict[int, tuple[Image.Image, _Rect]] = {}
     for i in range(n_scenes):
-        canvas = _compose_canvas(
-            images[i % len(images)], canvas_size, fit_box=(0.90, 0.62), center_y=0.46, darken=0.55
-        )
+        key = i % len(images)
+        if key not in canvases:
+            canvases[key] = _compose_canvas(
+                images[key], canvas_size, fit_box=(0.90, 0.60), center_y=0.47, darken=0.55
+            )
+        canvas, detail = canvases[key]
         start = 0.0 if i == 0 else bounds[i] - half
-        scenes.append(_Scene(canvas, start, bounds[i + 1] + half, _MOTIONS[i % len(_MOTIONS)]))
-    cta_canvas = _compose_canvas(images[0], canvas_size, fit_box=(0.66, 0.40), center_y=0.36, darken=0.38)
-    scenes.append(_Scene(cta_canvas, product_s - half, duration + 1.0, _CTA_MOTION))
+        scenes.append(_Scene(canvas, detail, start, bounds[i + 1] + half, _MOTIONS[i % len(_MOTIONS)]))
+    cta_canvas, cta_detail = _compose_canvas(
+        images[0], canvas_size, fit_box=(0.66, 0.40), center_y=0.36, darken=0.38
+    )
+    scenes.append(_Scene(cta_canvas, cta_detail, product_s - half, duration + 1.0, _CTA_MOTION))
 
     frame = (w, h)
     overlays: list[_Overlay | None] = []
@@ -907,7 +1000,7 @@ def _build_plan(spec: VideoAdSpec) -> _Plan:
         _overlay(headline, frame, center_x=0.5, top=0.045, start=0.0, end=headline_end, fade_in=0.0)
     )
 
-    captions = [c for c in spec.captions[:n_scenes]]
+    captions = list(spec.captions[:n_scenes])
     runs = _distribute(n_scenes, len(captions)) if captions else []
     for caption, (first, last) in zip(captions, runs, strict=True):
         tile = _render_text_block(
@@ -920,12 +1013,12 @@ def _build_plan(spec: VideoAdSpec) -> _Plan:
         )
         start = bounds[first] + (0.6 if first == 0 else 0.15)
         end = bounds[last + 1] - (half if last == n_scenes - 1 else 0.1)
-        overlays.append(_overlay(tile, frame, center_x=0.5, center_y=0.705, start=start, end=end))
+        overlays.append(_overlay(tile, frame, center_x=0.5, center_y=0.735, start=start, end=end))
 
     badge = _render_price_badge(spec.price_text, spec.compare_at_text, w)
     badge_start = min(1.0, bounds[1] * 0.5)
     overlays.append(
-        _overlay(badge, frame, center_x=0.5, center_y=0.815, start=badge_start, end=product_s - half)
+        _overlay(badge, frame, center_x=0.5, center_y=0.835, start=badge_start, end=product_s - half)
     )
 
     cta_badge = _render_price_badge(spec.price_text, spec.compare_at_text, w, scale=1.15)
@@ -936,7 +1029,15 @@ def _build_plan(spec: VideoAdSpec) -> _Plan:
     )
     overlays.append(
         _overlay(
-            cta_button, frame, center_x=0.5, center_y=0.76, start=cta_in + 0.2, end=duration + 1.0, fade_out=0
+            cta_button,
+            frame,
+            center_x=0.5,
+            center_y=0.76,
+            start=cta_in + 0.2,
+            end=duration + 1.0,
+            fade_out=0,
+            pulse_scales=[1 + 0.07 * k / 6 for k in range(1, 7)],
+            pulse_period=1.4,
         )
     )
     return _Plan(size=frame, duration=duration, scenes=scenes, overlays=[o for o in overlays if o])
@@ -1034,7 +1135,16 @@ def _write_video(plan: _Plan, spec: VideoAdSpec, target: Path) -> None:
             preset=X264_PRESET,
             threads=FFMPEG_THREADS,
             logger=None,
-            ffmpeg_params=["-crf", str(X264_CRF), "-pix_fmt", "yuv420p", "-movflags", "+faststart"],
+            ffmpeg_params=[
+                "-crf",
+                str(X264_CRF),
+                "-x264-params",
+                X264_PARAMS,
+                "-pix_fmt",
+                "yuv420p",
+                "-movflags",
+                "+faststart",
+            ],
         )
         clip.close()
     finally:

@@ -21,7 +21,7 @@ class TransientApiError(ApiError):
 
 
 class PermanentApiError(ApiError):
-    """The call will fail the same way until something changes (bad input, missing record, bad credentials)."""
+    """The call will fail the same way until something changes (bad input, missing record, bad auth)."""
 
 
 class PayloadError(ApiError):

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from dropship_pipelines.store import (  # noqa: F401  (register every workflow's tables)
     ads_tables,
+    analytics_tables,
     discovery_tables,
     fulfillment_tables,
     support_tables,

@@ -149,8 +149,8 @@ def listing_work(conn: Connection) -> list[dict[str, Any]]:
             product_details.c.image_urls,
             product_details.c.option_name,
             listings.c.status.label("listing_status"),
-            listings.c.price.label("listed_price"),
-            listings.c.title.label("listed_title"),
+            listings.c.rule_fingerprint.label("listed_rule"),
+            listings.c.copy_hash.label("listed_copy"),
             listings.c.handle,
         )
         .select_from(
@@ -192,12 +192,25 @@ def begin_listing(conn: Connection, row: dict[str, Any]) -> None:
     )
 
 
-def finish_listing(conn: Connection, pid: str, product_id: str, variants: list[dict[str, Any]]) -> None:
+def finish_listing(
+    conn: Connection,
+    pid: str,
+    product_id: str,
+    variants: list[dict[str, Any]],
+    rule_fingerprint: str,
+    copy_hash: str,
+) -> None:
     conn.execute(
         sa.update(listings)
         .where(listings.c.pid == pid)
         .values(
-            status="listed", store_product_id=product_id, last_error=None, listed_at=now(), updated_at=now()
+            status="listed",
+            store_product_id=product_id,
+            last_error=None,
+            updated_at=now(),
+            rule_fingerprint=rule_fingerprint,
+            copy_hash=copy_hash,
+            listed_at=sa.func.coalesce(listings.c.listed_at, now()),
         )
     )
     conn.execute(sa.delete(listing_variants).where(listing_variants.c.pid == pid))

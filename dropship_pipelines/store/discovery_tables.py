@@ -99,6 +99,8 @@ listings = sa.Table(
     sa.Column("unit_cost", MONEY, nullable=False),
     sa.Column("shipping_cost", MONEY, nullable=False),
     sa.Column("image_url", sa.Text, nullable=True),
+    sa.Column("rule_fingerprint", sa.String(64), nullable=True),  # price rule the store has
+    sa.Column("copy_hash", sa.String(64), nullable=True),  # copy the store has
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("listed_at", sa.DateTime(timezone=True), nullable=True),

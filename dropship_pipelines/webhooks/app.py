@@ -16,7 +16,7 @@ import logging
 import os
 from datetime import UTC, datetime, timedelta
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from dropship_pipelines.settings import store_database_url
@@ -45,17 +45,19 @@ def _triggered_at(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def create_webhook_app(
+def webhook_router(
     secret: str | None = None, store_url: str | None = None, max_age: timedelta = MAX_AGE
-) -> FastAPI:
-    """The receiver. `secret` defaults to SHOPIFY_WEBHOOK_SECRET, `store_url` to STORE_DATABASE_URL."""
-    app = FastAPI(title="dropship webhooks", docs_url=None, redoc_url=None, openapi_url=None)
+) -> APIRouter:
+    """The receiver's route, for any ASGI app to host (the dashboard does, beside its API).
+
+    `secret` defaults to SHOPIFY_WEBHOOK_SECRET, `store_url` to STORE_DATABASE_URL."""
+    app = APIRouter()
 
     def refuse(status: int, reason: str, webhook_id: str | None) -> JSONResponse:
         log.warning("webhook %s refused: %s", webhook_id or "(no id)", reason)
         return JSONResponse({"error": reason}, status_code=status)
 
-    @app.post("/webhooks/shopify")
+    @app.post("/webhooks/shopify", include_in_schema=False)
     async def shopify_webhook(request: Request) -> JSONResponse:
         raw = await request.body()
         headers = request.headers
@@ -98,4 +100,13 @@ def create_webhook_app(
         )
         return JSONResponse({"status": "recorded" if fresh else "duplicate"})
 
+    return app
+
+
+def create_webhook_app(
+    secret: str | None = None, store_url: str | None = None, max_age: timedelta = MAX_AGE
+) -> FastAPI:
+    """The receiver on its own, for a deployment that keeps it apart from the dashboard."""
+    app = FastAPI(title="dropship webhooks", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(webhook_router(secret, store_url, max_age))
     return app

@@ -80,5 +80,8 @@ def off_topic(value: Any) -> Any:
     return value
 
 
-from dropship_sandbox.llm import product_copy  # noqa: E402, F401  (registers its generator)
-from dropship_sandbox.llm import support  # noqa: E402, F401  (registers its generators)
+from dropship_sandbox.llm import (  # noqa: E402  (generators register after the registry exists)
+    ad_copy,  # noqa: F401  (registers its generator)
+    product_copy,  # noqa: F401  (registers its generator)
+    support,  # noqa: F401  (registers its generators)
+)

@@ -41,7 +41,7 @@ def good(facts: llm.Facts, prompt: str, rng: random.Random) -> dict[str, Any]:
     if days:
         bullets.append(f"Ships in {days} days with tracking")
     description = (
-        f"<p>{html.escape(rng.choice(_OPENERS))} {html.escape(name)} – it {_benefit(category)}.</p>"
+        f"<p>{html.escape(rng.choice(_OPENERS))} {html.escape(name)} - it {_benefit(category)}.</p>"
         "<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in bullets) + "</ul>"
     )
     leaf = category.split("/")[-1].strip() if category else "Gifts"
