@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dropship_pipelines.assets import analytics, analytics_checks
+from dropship_pipelines.sensors.analytics import build_ledger_days_sensor
 
 WORKFLOW_TAG = "dropship/workflow"
 
@@ -37,5 +38,5 @@ analytics_defs = dg.Definitions(
     assets=dg.load_assets_from_modules([analytics]),
     asset_checks=dg.load_asset_checks_from_modules([analytics_checks]),
     jobs=[analytics_job, analytics_daily_job],
-    sensors=[analytics_automation_sensor],
+    sensors=[analytics_automation_sensor, build_ledger_days_sensor(analytics_daily_job)],
 )

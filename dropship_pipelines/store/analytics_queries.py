@@ -238,3 +238,28 @@ def campaign_totals(conn: Connection) -> pd.DataFrame:
     for col in ("days", "spend", "impressions", "clicks", "purchases", "revenue"):
         frame[col] = frame[col].astype("int64")
     return frame
+
+
+def order_days_changed_since(conn: Connection, since: datetime | None) -> dict[date, datetime]:
+    """Order days whose orders (or their supplier orders) changed at or after `since`, each with its newest
+    change: what the daily analytics must recompute. Late changes (a cancellation, a supplier cost known
+    days later) land on the day the order was placed, not the day they happened."""
+    stamp = sa.func.coalesce(supplier_orders.c.updated_at, store_orders.c.updated_at)
+    newest = sa.func.max(sa.case((stamp > store_orders.c.updated_at, stamp), else_=store_orders.c.updated_at))
+    day = day_of(conn, store_orders.c.placed_at)
+    query = sa.select(day.label("day"), newest.label("newest")).select_from(
+        store_orders.outerjoin(supplier_orders, supplier_orders.c.order_id == store_orders.c.order_id)
+    )
+    if since is not None:
+        bound = _bound(conn, since)
+        query = query.where(sa.or_(store_orders.c.updated_at >= bound, supplier_orders.c.updated_at >= bound))
+    return {
+        date.fromisoformat(str(row.day)[:10]): _as_datetime(row.newest)
+        for row in conn.execute(query.group_by(day))
+    }
+
+
+def _as_datetime(value: object) -> datetime:
+    """SQLite hands back `max()` of a timestamp as text; PostgreSQL as an aware datetime."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,43 @@
+"""Ledger changed -> recompute the days it changed: a sensor on the order ledger's `updated_at`.
+
+The automation conditions on the daily assets only look at recent days of the wall clock; orders can be
+back-dated (imports, the sandbox's accelerated clock) and costs arrive late, so the days to recompute are
+read from the ledger itself.
+"""
+
+from datetime import datetime
+from typing import Any
+
+import dagster as dg
+
+from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.store import analytics_queries as q
+
+
+def build_ledger_days_sensor(job: Any) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="analytics_on_ledger_change",
+        job=job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Recomputes daily sales and profit for each order day whose orders changed.",
+    )
+    def analytics_on_ledger_change(context: dg.SensorEvaluationContext, store_db: StoreDatabase):
+        since = datetime.fromisoformat(context.cursor) if context.cursor else None
+        with store_db.engine().connect() as conn:
+            changed = q.order_days_changed_since(conn, since)
+        if not changed:
+            return dg.SkipReason(f"no order changed since {context.cursor or 'the start'}")
+        # `>=` re-reads rows stamped in the cursor's own second (SQLite keeps whole seconds); a day's run
+        # key is its newest change, so re-reading an unchanged day requests nothing new.
+        context.update_cursor(max(changed.values()).isoformat())
+        return [
+            dg.RunRequest(
+                run_key=f"analytics-{day.isoformat()}-{newest.isoformat()}",
+                partition_key=day.isoformat(),
+                tags={"dropship/trigger": "ledger_change"},
+            )
+            for day, newest in sorted(changed.items())
+        ]
+
+    return analytics_on_ledger_change
