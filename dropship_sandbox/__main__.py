@@ -1,6 +1,7 @@
 """`python -m dropship_sandbox --port 8710 --state .sandbox/world.db --seed 42 --speed 60`."""
 
 import argparse
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
@@ -18,8 +19,18 @@ def main() -> None:
     parser.add_argument(
         "--webhook-url", default=None, help="where the store POSTs its orders/create webhooks"
     )
+    parser.add_argument(
+        "--start-days-ago",
+        type=float,
+        default=None,
+        help="a new world's clock starts this many days before the real now (default: 2026-11-01), so that "
+        "the dates the pipelines see (schedules, daily partitions) are near the world's",
+    )
     args = parser.parse_args()
+    fresh = not args.state.exists()
     world = open_world(args.state, args.seed, args.speed)
+    if fresh and args.start_days_ago is not None:
+        world.set_clock(datetime.now(UTC) - timedelta(days=args.start_days_ago))
     if args.webhook_url:
         world.update_settings(lambda settings: setattr(settings, "webhook_url", args.webhook_url))
     uvicorn.run(create_app(world), host=args.host, port=args.port, log_level="warning")

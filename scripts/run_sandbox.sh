@@ -4,7 +4,9 @@
 #   dashboard (API + web app + Shopify webhook receiver)                   -> :8720
 #   dagster dev (webserver + daemon: schedules and sensors on)              -> :3000
 # Ctrl-C stops everything. State survives restarts in .sandbox/ (world), .data/ (store), .dagster_home/.
-# Settings: SANDBOX_SPEED (simulated seconds per real second, default 60), DASHBOARD_TOKEN, DAGSTER_PORT.
+# Settings: SANDBOX_SPEED (simulated seconds per real second, default 120), SANDBOX_START_DAYS_AGO (a new
+# world's clock starts that many days before now, default 5: it passes the real date after about an hour,
+# so the daily partitions and the hourly ad-metrics pulls find the world's days), DASHBOARD_TOKEN, DAGSTER_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -45,7 +47,7 @@ wait_for() {  # url, name
 }
 
 "$VENV/python" -m dropship_sandbox --port "$SANDBOX_PORT" --state .sandbox/world.db \
-    --speed "${SANDBOX_SPEED:-60}" --webhook-url "http://127.0.0.1:$DASHBOARD_PORT/webhooks/shopify" \
+    --speed "${SANDBOX_SPEED:-120}" --start-days-ago "${SANDBOX_START_DAYS_AGO:-5}" --webhook-url "http://127.0.0.1:$DASHBOARD_PORT/webhooks/shopify" \
     >artifacts/logs/sandbox.log 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$SANDBOX_PORT/_sandbox/health" sandbox

@@ -19,7 +19,7 @@ import yaml
 
 from dropship_pipelines.store.database import get_engine
 from dropship_sandbox.world import DEFAULT_SIM_START
-from tests.conftest import fresh_postgres_database
+from tests.analytics.databases import fresh_postgres_url
 from tests.sandbox_server import RunningSandbox
 from tests.support.seed import customers_write
 
@@ -41,7 +41,7 @@ RUN_CONFIG: dict[str, dict] = {
 
 @pytest.fixture
 def dagster_home(tmp_path: Path) -> Iterator[Path]:
-    with fresh_postgres_database() as url:
+    with fresh_postgres_url() as url:
         home = tmp_path / "dagster_home"
         home.mkdir()
         instance = {
