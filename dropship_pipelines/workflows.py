@@ -7,6 +7,7 @@ from dropship_pipelines.assets.analytics_defs import analytics_defs
 from dropship_pipelines.assets.discovery_defs import discovery_defs
 from dropship_pipelines.assets.fulfillment_defs import fulfillment_defs
 from dropship_pipelines.assets.support_defs import support_defs
+from dropship_pipelines.sensors.alerts import alerts_defs
 
 WORKFLOWS: list[dg.Definitions] = [
     discovery_defs,
@@ -14,4 +15,5 @@ WORKFLOWS: list[dg.Definitions] = [
     fulfillment_defs,
     support_defs,
     analytics_defs,
+    alerts_defs,  # operator alerts on failed runs and checks, for every workflow above
 ]

@@ -3,7 +3,7 @@
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from dropship_sandbox import credentials
 from dropship_sandbox.app import CJ_PREFIX, HELPDESK_PREFIX, OPENAI_PREFIX, SHOPIFY_PREFIX, create_app
@@ -63,12 +64,18 @@ class RunningSandbox:
 
 
 @contextmanager
-def running_sandbox(state_path: Path, settings: WorldSettings | None = None) -> Iterator[RunningSandbox]:
+def running_sandbox(
+    state_path: Path,
+    settings: WorldSettings | None = None,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+) -> Iterator[RunningSandbox]:
+    """`wrap` puts ASGI middleware around the sandbox (benchmarks count every call at the server)."""
     world = World(state_path, settings or WorldSettings())
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(world), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app: ASGIApp = create_app(world)
+    if wrap is not None:
+        app = wrap(app)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

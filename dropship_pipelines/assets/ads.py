@@ -71,7 +71,7 @@ class CreativeConfig(dg.Config):
     height: int = 1280
     duration_s: float = 12.0
     fps: int = 30
-    max_per_run: int = 10  # rendering costs CPU: about real time per video at 720x1280
+    max_per_run: int = 10  # rendering costs CPU: ~7 CPU-s per 12 s video at 720x1280
     max_attempts: int = 3  # after this many unusable answers a product waits for a human
 
 
@@ -85,13 +85,33 @@ class OptimizationConfig(dg.Config):
     dry_run: bool = False  # record what would be done, change nothing at the platforms
 
 
-def _download(url: str, folder: Path) -> Path:
-    """A product image in a content-addressed cache (by URL): downloaded once."""
+def host_allowed(url: str | httpx.URL, allowed_hosts: list[str]) -> bool:
+    """http(s) to an allowed host or its subdomain (`cjdropshipping.com` admits `cf.cjdropshipping.com`)."""
+    parsed = httpx.URL(str(url))
+    host = (parsed.host or "").lower().rstrip(".")
+    if parsed.scheme not in ("http", "https") or not host:
+        return False
+    return any(host == allowed or host.endswith("." + allowed) for allowed in allowed_hosts)
+
+
+def _download(url: str, folder: Path, allowed_hosts: list[str]) -> Path:
+    """A product image in a content-addressed cache (by URL): downloaded once, only from allowed hosts."""
+    if not host_allowed(url, allowed_hosts):
+        raise ValueError(f"image host not allowed: {httpx.URL(url).host or url[:80]} (see AD_IMAGE_HOSTS)")
+
+    def refuse_other_hosts(request: httpx.Request) -> None:
+        # Redirects are followed, so every hop is checked, not only the URL the supplier gave.
+        if not host_allowed(request.url, allowed_hosts):
+            raise ValueError(f"image redirect to a host not allowed: {request.url.host}")
+
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(url.split("?")[0]).suffix or ".img"
     target = folder / (hashlib.sha256(url.encode()).hexdigest()[:32] + suffix)
     if not target.exists():
-        response = httpx.get(url, timeout=30.0, follow_redirects=True)
+        with httpx.Client(
+            timeout=30.0, follow_redirects=True, event_hooks={"request": [refuse_other_hosts]}
+        ) as http:
+            response = http.get(url)
         response.raise_for_status()
         partial = target.with_suffix(".part")
         partial.write_bytes(response.content)
@@ -164,7 +184,7 @@ def ad_creatives(
             problems = copy_problems(copy, facts)
             if problems:
                 raise LlmOutputError("; ".join(problems))
-            paths = tuple(_download(url, media / "images") for url in images)
+            paths = tuple(_download(url, media / "images", ad_policy.image_hosts) for url in images)
             hooks = tuple(h.strip() for h in copy.hooks if h.strip())
             spec = VideoAdSpec(
                 image_paths=paths,

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from dropship_pipelines.assets.metadata import preview_table, reasons_table
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
-from dropship_pipelines.resources.helpdesk import HelpdeskResource
+from dropship_pipelines.resources.helpdesk import SupportChannel
 from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.support_policy import SupportPolicyResource
@@ -51,7 +51,7 @@ class ReplyConfig(dg.Config):
 def support_tickets(
     context: dg.AssetExecutionContext,
     config: TicketSyncConfig,
-    helpdesk: HelpdeskResource,
+    helpdesk: dg.ResourceParam[SupportChannel],
     store_db: StoreDatabase,
 ) -> dg.MaterializeResult:
     """Customer tickets and their messages, read incrementally from the helpdesk; none missed.
@@ -149,7 +149,7 @@ class _Outcome:
 def _escalate(
     context: dg.AssetExecutionContext,
     engine: Engine,
-    helpdesk: HelpdeskResource,
+    helpdesk: dg.ResourceParam[SupportChannel],
     policy: SupportPolicy,
     row: dict[str, Any],
     reason: str,
@@ -175,7 +175,7 @@ def _escalate(
 def _send(
     context: dg.AssetExecutionContext,
     engine: Engine,
-    helpdesk: HelpdeskResource,
+    helpdesk: dg.ResourceParam[SupportChannel],
     policy: SupportPolicy,
     row: dict[str, Any],
     reply_text: str,
@@ -223,7 +223,7 @@ def _send(
 def _resume(
     context: dg.AssetExecutionContext,
     engine: Engine,
-    helpdesk: HelpdeskResource,
+    helpdesk: dg.ResourceParam[SupportChannel],
     policy: SupportPolicy,
     outcome: _Outcome,
 ) -> None:
@@ -251,7 +251,7 @@ def _resume(
 def _answer(
     context: dg.AssetExecutionContext,
     engine: Engine,
-    helpdesk: HelpdeskResource,
+    helpdesk: dg.ResourceParam[SupportChannel],
     llm: LlmResource,
     policy: SupportPolicy,
     config: ReplyConfig,
@@ -414,7 +414,7 @@ def _answer(
 def support_replies(
     context: dg.AssetExecutionContext,
     config: ReplyConfig,
-    helpdesk: HelpdeskResource,
+    helpdesk: dg.ResourceParam[SupportChannel],
     llm: LlmResource,
     support_policy: SupportPolicyResource,
     store_db: StoreDatabase,

@@ -26,7 +26,7 @@ time is prepared ONCE with Pillow, and the per-frame work is a handful of C call
   helper threads (Pillow and the pipe write release the GIL), so compositing and x264 share both cores;
 * x264 then becomes the larger cost, so its settings were chosen by measurement (see ``X264_PRESET``).
 
-Result for a 12 s 720x1280 ad: ~5 CPU-s of Python + ~6 CPU-s of ffmpeg, ~6-7 s wall on an idle 2-core box.
+Result for a 12 s 720x1280 ad: ~3.2 CPU-s of Python + ~3.7 CPU-s of ffmpeg, ~6.7 s wall (RTF 0.56).
 
 The output is cached by content: the file is ``<out_dir>/<fingerprint>.mp4`` where the fingerprint hashes
 the image BYTES, every text, the size, duration, fps and ``RENDERER_VERSION``. Bump the version whenever the

@@ -22,6 +22,9 @@ class AdPolicy(dg.ConfigurableResource):
     scale_cooldown_days: int = 1
     store_url: str = "https://sandbox-store.myshopify.com"  # ads link to {store_url}/products/{handle}
     media_dir: str = ".data/media"  # downloaded product images and rendered videos (content-addressed)
+    # Hosts product images may be fetched from (a name also admits its subdomains). Image URLs come from the
+    # supplier's payload: without a list, a bad or hostile URL would make us fetch from anywhere.
+    image_hosts: list[str] = ["cjdropshipping.com"]
 
     def launch_budget(self, platform: str) -> Decimal:
         budget = self.meta_daily_budget if platform == "meta" else self.tiktok_daily_budget

@@ -6,6 +6,7 @@ import dagster as dg
 
 from dropship_pipelines.resources.ad_policy import AdPolicy
 from dropship_pipelines.resources.cj import CJDropshippingResource
+from dropship_pipelines.resources.email_channel import EmailChannelResource
 from dropship_pipelines.resources.helpdesk import HelpdeskResource
 from dropship_pipelines.resources.llm import LlmResource
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
@@ -14,7 +15,32 @@ from dropship_pipelines.resources.shopify import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.support_policy import SupportPolicyResource
 from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
-from dropship_pipelines.settings import LIVE_CJ_BASE_URL, LIVE_OPENAI_BASE_URL, env
+from dropship_pipelines.settings import LIVE_CJ_BASE_URL, LIVE_OPENAI_BASE_URL, env, image_hosts
+
+
+def support_channel() -> HelpdeskResource | EmailChannelResource:
+    """The helpdesk API, or for a store without one (SUPPORT_CHANNEL=email) its support mailbox."""
+    if env("SUPPORT_CHANNEL", "helpdesk") == "email":
+        return EmailChannelResource(
+            imap_host=dg.EnvVar("EMAIL_IMAP_HOST"),
+            imap_port=dg.EnvVar.int("EMAIL_IMAP_PORT"),
+            imap_user=dg.EnvVar("EMAIL_IMAP_USER"),
+            imap_password=dg.EnvVar("EMAIL_IMAP_PASSWORD"),
+            imap_security=env("EMAIL_IMAP_SECURITY", "ssl"),  # type: ignore[arg-type]
+            smtp_host=dg.EnvVar("EMAIL_SMTP_HOST"),
+            smtp_port=dg.EnvVar.int("EMAIL_SMTP_PORT"),
+            # A local relay may take mail without AUTH: then neither variable needs to exist.
+            smtp_user=env("EMAIL_SMTP_USER", ""),
+            smtp_password=dg.EnvVar("EMAIL_SMTP_PASSWORD") if env("EMAIL_SMTP_USER", "") else "",
+            smtp_security=env("EMAIL_SMTP_SECURITY", "starttls"),  # type: ignore[arg-type]
+            from_address=dg.EnvVar("EMAIL_FROM"),
+        )
+    return HelpdeskResource(
+        base_url=dg.EnvVar("HELPDESK_BASE_URL"),
+        username=dg.EnvVar("HELPDESK_USERNAME"),
+        api_key=dg.EnvVar("HELPDESK_API_KEY"),
+        requests_per_second=float(env("HELPDESK_REQUESTS_PER_SECOND", "2")),
+    )
 
 
 def build_resources() -> dict[str, Any]:
@@ -37,12 +63,7 @@ def build_resources() -> dict[str, Any]:
             api_key=dg.EnvVar("OPENAI_API_KEY"),
             model=env("OPENAI_MODEL", "gpt-4o-mini"),
         ),
-        "helpdesk": HelpdeskResource(
-            base_url=dg.EnvVar("HELPDESK_BASE_URL"),
-            username=dg.EnvVar("HELPDESK_USERNAME"),
-            api_key=dg.EnvVar("HELPDESK_API_KEY"),
-            requests_per_second=float(env("HELPDESK_REQUESTS_PER_SECOND", "2")),
-        ),
+        "helpdesk": support_channel(),
         "support_policy": SupportPolicyResource(),
         "meta_ads": MetaAdsResource(
             base_url=env("META_BASE_URL", "https://graph.facebook.com"),
@@ -59,5 +80,6 @@ def build_resources() -> dict[str, Any]:
         "ad_policy": AdPolicy(
             store_url=env("STORE_PUBLIC_URL", "https://sandbox-store.myshopify.com"),
             media_dir=env("DROPSHIP_MEDIA_DIR", ".data/media"),
+            image_hosts=image_hosts(),
         ),
     }

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import dagster as dg
 import httpx
@@ -73,6 +73,28 @@ class Message(BaseModel):
 class SentReply:
     message_id: str
     recovered: bool  # True when the reply was already on the helpdesk (found by its marker)
+
+
+@runtime_checkable
+class SupportChannel(Protocol):
+    """Where customer messages come from and replies go: the helpdesk API, or a mailbox
+    (`EmailChannelResource`). Both return the helpdesk's `Ticket` / `Message` shapes."""
+
+    def tickets_with_messages_since(self, since: datetime | None) -> Iterator[Ticket]: ...
+
+    def newest_received_at(self) -> datetime | None: ...
+
+    def messages(self, ticket_id: int | str) -> list[Message]: ...
+
+    def find_reply(self, ticket_id: int | str, marker: str) -> Message | None: ...
+
+    def send_reply(
+        self, ticket_id: int | str, *, marker: str, to_email: str, subject: str, body_text: str
+    ) -> SentReply: ...
+
+    def tag_and_set_status(
+        self, ticket_id: int | str, tags: list[str], status: str | None = None
+    ) -> None: ...
 
 
 _pacing_lock = threading.Lock()

@@ -43,6 +43,11 @@ def _regain_seconds(headers: httpx.Headers) -> float | None:
     return minutes * 60 if minutes > 0 else None
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url)
+    return parsed.scheme, (parsed.host or "").lower(), parsed.port
+
+
 class MetaAdsResource(dg.ConfigurableResource):
     """Meta Marketing API (Graph API), one ad account."""
 
@@ -78,6 +83,10 @@ class MetaAdsResource(dg.ConfigurableResource):
     ) -> dict[str, Any]:
         pacer(f"meta:{self.base_url}", self.requests_per_second).wait()
         target = url or f"{self.base_url.rstrip('/')}/{self.api_version}/{path.lstrip('/')}"
+        if url and _origin(url) != _origin(self.base_url):
+            # A `paging.next` URL comes from the response body and gets our bearer token: follow it only
+            # to the configured API host.
+            raise PayloadError(API, f"{method} {path}: next page on another host ({httpx.URL(url).host})")
         form = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in (data or {}).items()}
         try:
             with httpx.Client(timeout=self.timeout_s) as http:

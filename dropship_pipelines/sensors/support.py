@@ -5,7 +5,7 @@ from typing import Any
 import dagster as dg
 
 from dropship_pipelines.resources.errors import ApiError
-from dropship_pipelines.resources.helpdesk import HelpdeskResource
+from dropship_pipelines.resources.helpdesk import SupportChannel
 
 
 def build_new_message_sensor(job: Any) -> dg.SensorDefinition:
@@ -16,7 +16,9 @@ def build_new_message_sensor(job: Any) -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Launches customer service when a customer message newer than the last one seen arrives.",
     )
-    def new_customer_messages(context: dg.SensorEvaluationContext, helpdesk: HelpdeskResource):
+    def new_customer_messages(
+        context: dg.SensorEvaluationContext, helpdesk: dg.ResourceParam[SupportChannel]
+    ):
         seen = context.cursor or ""
         try:
             newest = helpdesk.newest_received_at()

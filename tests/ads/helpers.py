@@ -18,7 +18,11 @@ SMALL_VIDEO = {"width": 360, "height": 640, "duration_s": 10.0, "fps": 10, "max_
 
 def build(policy: dict[str, Any] | None = None, media_dir: Path | None = None) -> dg.Definitions:
     resources = build_resources()
-    settings = {"store_url": "https://sandbox-store.myshopify.com", **(policy or {})}
+    settings = {
+        "store_url": "https://sandbox-store.myshopify.com",
+        "image_hosts": resources["ad_policy"].image_hosts,  # the sandbox serves the product images
+        **(policy or {}),
+    }
     if media_dir is not None:
         settings["media_dir"] = str(media_dir)
     resources["ad_policy"] = AdPolicy(**settings)
