@@ -1,7 +1,5 @@
 """What the ad launch and optimisation need from any ad platform, and the helpers both clients share."""
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -50,35 +48,6 @@ class AdPlatform(Protocol):
     def set_campaign_active(self, campaign_id: str, active: bool) -> None: ...
     def set_daily_budget(self, adset_id: str, daily_budget: Decimal) -> None: ...
     def campaign_days(self, since: date, until: date) -> list[CampaignDay]: ...
-
-
-class Pacer:
-    """Spaces calls to a rate so the client does not spend its retries on the platform's throttle."""
-
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            time.sleep(delay)
-
-
-_pacers: dict[str, Pacer] = {}
-_pacers_lock = threading.Lock()
-
-
-def pacer(key: str, per_second: float) -> Pacer:
-    with _pacers_lock:
-        current = _pacers.get(key)
-        if current is None or abs(current.interval - (1.0 / per_second if per_second > 0 else 0.0)) > 1e-9:
-            current = _pacers[key] = Pacer(per_second)
-        return current
 
 
 def create_once(

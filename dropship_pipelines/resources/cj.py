@@ -3,8 +3,6 @@
 import hashlib
 import json
 import os
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,30 +12,12 @@ from pydantic import PrivateAttr, ValidationError
 
 from dropship_pipelines.resources.cj_models import CjFreightOption, CjProductDetail, CjProductPage
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.resources.retry import call_with_retries
 
 API = "cj"
 TRANSIENT_CODES = {1600000, 1600200, 1600301}  # system busy, too many requests, read timed out
 EXPIRED_TOKEN_CODES = {1600001, 1600002}
-_pacers: dict[str, "_Pacer"] = {}
-_pacers_lock = threading.Lock()
-
-
-class _Pacer:
-    """Spaces calls to the account's QPS so we do not spend our retries on 1600200."""
-
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            time.sleep(delay)
 
 
 class CJDropshippingResource(dg.ConfigurableResource):
@@ -53,14 +33,11 @@ class CJDropshippingResource(dg.ConfigurableResource):
     _token: dict[str, Any] | None = PrivateAttr(default=None)
 
     # --- transport ----------------------------------------------------------------------------------
-    def _pacer(self) -> _Pacer:
-        with _pacers_lock:
-            return _pacers.setdefault(self.base_url, _Pacer(self.requests_per_second))
-
     def _send(
         self, method: str, path: str, *, token: str | None, params: Any = None, body: Any = None
     ) -> dict[str, Any]:
-        self._pacer().wait()
+        # One pacer per account URL across every resource instance: CJ's QPS is per account.
+        pacer(f"cj:{self.base_url}", self.requests_per_second).wait()
         headers = {"CJ-Access-Token": token} if token else {}
         try:
             with httpx.Client(base_url=self.base_url, timeout=self.timeout_s) as http:

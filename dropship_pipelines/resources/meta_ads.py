@@ -15,8 +15,9 @@ from typing import Any
 import dagster as dg
 import httpx
 
-from dropship_pipelines.resources.ad_platforms import AdText, ThrottledApiError, call, create_once, pacer
+from dropship_pipelines.resources.ad_platforms import AdText, ThrottledApiError, call, create_once
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.rules.ad_metrics import CampaignDay, from_meta
 
 API = "meta"
