@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from dashboard.api import models as m
 from dashboard.api import store as db
 from dashboard.api.auth import SESSION_COOKIE, Authenticator, Principal, require_action, require_user
+from dashboard.api.hooks import ActionConflict
 from dashboard.api.runs import DEFAULT_JOBS, DagsterLauncher, RunLauncher, RunLaunchError
 from dropship_pipelines.store.fulfillment_tables import store_orders
 
@@ -53,7 +54,7 @@ def _store(request: Request) -> db.Store:
 
 def _check_range(start: date | None, end: date | None) -> None:
     if start and end and start > end:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "start must not be after end")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "start must not be after end")
 
 
 def _page(rows: list, total: int, limit: int, offset: int) -> dict[str, Any]:
@@ -258,7 +259,7 @@ def build_api(app: FastAPI) -> APIRouter:
             rows, _ = db.replies(store, conn, None, 1, 0, reply_key=reply_key)
         if not rows:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such reply")
-        if rows[0]["state"] != "escalated":
+        if rows[0]["state"] not in ("escalated", "approved"):  # approved: a crashed send, retried
             raise HTTPException(status.HTTP_409_CONFLICT, f"the reply is {rows[0]['state']}, not escalated")
         return rows[0]
 
@@ -273,7 +274,7 @@ def build_api(app: FastAPI) -> APIRouter:
         store = _store(request)
         _escalation(store, reply_key)
         if not (body.text or "").strip():
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "an edit needs a text")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "an edit needs a text")
         with store.engine.begin() as conn:
             action_id = db.record_action(
                 conn, "edit_reply", reply_key, {"text": body.text}, "recorded", "draft saved"
@@ -296,7 +297,7 @@ def build_api(app: FastAPI) -> APIRouter:
             or (found["reply_text"] or "").strip()
         )
         if not text:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "no draft to approve: send a text")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "no draft to approve: send a text")
         if found["decision"] == "approve" and found["decision_status"] in ("done", "recorded"):
             raise HTTPException(status.HTTP_409_CONFLICT, "already approved")
         sender: ReplySender | None = request.app.state.send_reply
@@ -307,6 +308,10 @@ def build_api(app: FastAPI) -> APIRouter:
             return {"action_id": action_id, "status": "recorded", "message": note}
         try:
             sent = sender(reply_key, text)
+        except ActionConflict as exc:
+            with store.engine.begin() as conn:
+                db.update_action(conn, action_id, "failed", str(exc)[:500])
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
         except Exception as exc:
             log.warning("sending approved reply %s failed: %s", reply_key, exc)
             with store.engine.begin() as conn:

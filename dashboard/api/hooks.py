@@ -15,6 +15,10 @@ from typing import Any
 log = logging.getLogger("dashboard")
 
 
+class ActionConflict(Exception):
+    """The action no longer applies (the reply was already sent or is being sent): HTTP 409."""
+
+
 def reply_sender(store_url: str) -> Callable[[str, str], str] | None:
     try:
         module = importlib.import_module("dropship_pipelines.support_actions")
@@ -23,7 +27,14 @@ def reply_sender(store_url: str) -> Callable[[str, str], str] | None:
     send = getattr(module, "send_approved_reply", None)
     if send is None:
         return None
-    return lambda reply_key, text: str(send(store_url, reply_key, text))
+
+    def send_reply(reply_key: str, text: str) -> str:
+        try:
+            return str(send(store_url, reply_key, text))
+        except module.ReplyNotAwaitingApproval as exc:
+            raise ActionConflict(str(exc)) from exc
+
+    return send_reply
 
 
 def campaign_pauser() -> Callable[[str, str], None] | None:

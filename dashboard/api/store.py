@@ -24,7 +24,13 @@ from dropship_pipelines.store.analytics_tables import (
 )
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.discovery_tables import listings, product_candidates
-from dropship_pipelines.store.fulfillment_tables import fulfillments, store_orders, supplier_orders
+from dropship_pipelines.store.fulfillment_tables import (
+    FULFILLMENT_FAILED,
+    SUPPLIER_TROUBLE,
+    fulfillments,
+    store_orders,
+    supplier_orders,
+)
 
 dashboard_metadata = sa.MetaData()
 
@@ -43,12 +49,18 @@ dashboard_actions = sa.Table(
 )
 
 OPTIONAL_TABLES = ("support_tickets", "support_messages", "support_replies", "ad_actions")
-NEEDS_ATTENTION = sa.or_(
-    store_orders.c.state == "problem",
-    supplier_orders.c.state == "failed",
-    supplier_orders.c.last_error.is_not(None),
-    fulfillments.c.state == "failed",
-)
+# Per row of the orders query (its outer joins): shown as a flag on each order of a page.
+NEEDS_ATTENTION = sa.or_(store_orders.c.state == "problem", SUPPLIER_TROUBLE, FULFILLMENT_FAILED)
+
+
+def attention_order_ids() -> sa.CompoundSelect:
+    """The same set as NEEDS_ATTENTION, as order ids each read from an index (a filter over the joined
+    rows would scan every order); the partial indexes hold only the few rows in trouble."""
+    return sa.union(
+        sa.select(store_orders.c.order_id).where(store_orders.c.state == "problem"),
+        sa.select(supplier_orders.c.order_id).where(SUPPLIER_TROUBLE),
+        sa.select(fulfillments.c.order_id).where(FULFILLMENT_FAILED),
+    )
 
 
 @dataclass
@@ -86,9 +98,19 @@ def bind_time(conn: Connection, moment: datetime) -> datetime:
 
 
 def page(
-    conn: Connection, query: sa.Select, order_by: Sequence[Any], limit: int, offset: int
+    conn: Connection,
+    query: sa.Select,
+    order_by: Sequence[Any],
+    limit: int,
+    offset: int,
+    count: sa.Select | None = None,
 ) -> tuple[list, int]:
-    total = conn.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    """One page of `query` and its row count. `count` is a cheaper `SELECT count(*)` with the same
+    result: the base table alone, when the query only adds outer joins to at most one row per key
+    (counting the joined query makes the database perform every join for every row)."""
+    if count is None:
+        count = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    total = conn.execute(count).scalar_one()
     rows = conn.execute(query.order_by(*order_by).limit(limit).offset(offset)).mappings().all()
     return [dict(r) for r in rows], int(total)
 
@@ -187,15 +209,20 @@ def orders(
             fulfillments, f.order_id == o.order_id
         )
     )
+    # Every filter is on store_orders, so the count needs no join (one supplier order and at most one
+    # fulfillment per order: the outer joins never add rows).
+    where: list[sa.ColumnElement[bool]] = []
     if state:
-        query = query.where(o.state == state)
+        where.append(o.state == state)
     if needs_attention is not None:
-        query = query.where(NEEDS_ATTENTION if needs_attention else sa.not_(NEEDS_ATTENTION))
+        ids = attention_order_ids()
+        where.append(o.order_id.in_(ids) if needs_attention else o.order_id.not_in(ids))
     if start:
-        query = query.where(o.placed_at >= bind_time(conn, day_start(start)))
+        where.append(o.placed_at >= bind_time(conn, day_start(start)))
     if end:
-        query = query.where(o.placed_at < bind_time(conn, day_start(end + timedelta(days=1))))
-    rows, total = page(conn, query, [o.placed_at.desc(), o.order_id], limit, offset)
+        where.append(o.placed_at < bind_time(conn, day_start(end + timedelta(days=1))))
+    count = sa.select(sa.func.count()).select_from(store_orders).where(*where)
+    rows, total = page(conn, query.where(*where), [o.placed_at.desc(), o.order_id], limit, offset, count)
     for row in rows:
         row["needs_attention"] = bool(row["needs_attention"])
     return rows, total
@@ -348,15 +375,6 @@ def support_available(store: Store) -> bool:
 def tickets(store: Store, conn: Connection, status: str | None, limit: int, offset: int) -> tuple[list, int]:
     t, r = store.optional["support_tickets"], store.optional["support_replies"]
     state = _col(r, "state", "status")
-    counts = (
-        sa.select(
-            r.c.ticket_id,
-            sa.func.count().label("replies"),
-            sa.func.sum(sa.case((state == "escalated", 1), else_=0)).label("escalated"),
-        )
-        .group_by(r.c.ticket_id)
-        .subquery("counts")
-    )
     query = sa.select(
         t.c.ticket_id,
         t.c.status,
@@ -364,15 +382,25 @@ def tickets(store: Store, conn: Connection, status: str | None, limit: int, offs
         _col(t, "customer_email").label("customer_email"),
         _col(t, "customer_name").label("customer_name"),
         _col(t, "last_received_at", "updated_at").label("last_received_at"),
-        sa.func.coalesce(counts.c.replies, 0).label("replies"),
-        sa.func.coalesce(counts.c.escalated, 0).label("escalated"),
-    ).select_from(t.outerjoin(counts, counts.c.ticket_id == t.c.ticket_id))
+    )
     if status:
         query = query.where(t.c.status == status)
     rows, total = page(conn, query, [sa.desc("last_received_at"), t.c.ticket_id], limit, offset)
+    # Reply counts for this page's tickets only: grouping every reply of the helpdesk's history per
+    # request grows with it.
+    counts = {
+        ticket_id: (int(replies), int(escalated or 0))
+        for ticket_id, replies, escalated in conn.execute(
+            sa.select(
+                r.c.ticket_id, sa.func.count(), sa.func.sum(sa.case((state == "escalated", 1), else_=0))
+            )
+            .where(r.c.ticket_id.in_([row["ticket_id"] for row in rows]))
+            .group_by(r.c.ticket_id)
+        )
+    }
     for row in rows:
         row["subject"] = row["subject"] or ""
-        row["replies"], row["escalated"] = int(row["replies"]), int(row["escalated"] or 0)
+        row["replies"], row["escalated"] = counts.get(row["ticket_id"], (0, 0))
     return rows, total
 
 
@@ -413,12 +441,17 @@ def replies(
         joined = joined.outerjoin(message, message.c.message_id == r.c.message_id)
     else:
         columns.append(sa.literal(None).label("customer_message"))
-    query = sa.select(*[c if c is not None else sa.literal(None) for c in columns]).select_from(joined)
+    # Filters are on support_replies and the joins are to one ticket and one message: count it alone.
+    where: list[sa.ColumnElement[bool]] = []
     if state:
-        query = query.where(state_col == state)
+        where.append(state_col == state)
     if reply_key:
-        query = query.where(r.c.reply_key == reply_key)
-    rows, total = page(conn, query, [sa.desc("received_at"), r.c.reply_key], limit, offset)
+        where.append(r.c.reply_key == reply_key)
+    query = sa.select(*[c if c is not None else sa.literal(None) for c in columns]).select_from(joined)
+    count = sa.select(sa.func.count()).select_from(r).where(*where)
+    rows, total = page(
+        conn, query.where(*where), [sa.desc("received_at"), r.c.reply_key], limit, offset, count
+    )
     decisions = latest_decisions(conn, [row["reply_key"] for row in rows])
     for row in rows:
         decision = decisions.get(row["reply_key"])

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -56,7 +58,32 @@ def get_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
+    """Create what is missing: tables, then columns and indexes added to tables that already exist.
+
+    Additive changes only (a new nullable or defaulted column, a new index), which is how this schema
+    grows; a change that rewrites data needs a migration written for it."""
     metadata.create_all(engine, checkfirst=True)
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    _add_column(conn, table, column)
+            indexed = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name and index.name not in indexed:
+                    index.create(conn, checkfirst=True)
+
+
+def _add_column(conn: Connection, table: sa.Table, column: sa.Column) -> None:
+    if not column.nullable and column.server_default is None:
+        raise RuntimeError(
+            f"store table {table.name} lacks column {column.name}, which has no default: migrate it by hand"
+        )
+    default = column.server_default.arg if isinstance(column.server_default, sa.DefaultClause) else None
+    added = sa.Column(column.name, column.type, nullable=column.nullable, server_default=default)
+    Operations(MigrationContext.configure(conn)).add_column(table.name, added)
 
 
 def upsert(

@@ -23,14 +23,17 @@ store_orders = sa.Table(
     sa.Column("total_price", MONEY, nullable=False),
     sa.Column("shipping_address", sa.JSON, nullable=True),
     sa.Column("country_code", sa.String(2), nullable=True),
-    sa.Column(
-        "state", sa.String(24), nullable=False, index=True
-    ),  # new | sent | shipped | problem | cancelled
+    # new | sent | shipped | problem | cancelled; indexed with placed_at below
+    sa.Column("state", sa.String(24), nullable=False),
     sa.Column("problem", sa.Text, nullable=True),  # why it cannot go to the supplier
     sa.Column("source", sa.String(16), nullable=False, server_default="organic"),  # organic | meta | tiktok
     created_column(),
     updated_column(),
 )
+
+# Orders in a state, newest first (the dashboard's status filter, the workflows' "state = 'new'"): the
+# index gives the page in order, without sorting every order in that state.
+sa.Index("ix_store_orders_state_placed_at", store_orders.c.state, store_orders.c.placed_at)
 
 store_order_lines = sa.Table(
     "store_order_lines",
@@ -67,6 +70,19 @@ supplier_orders = sa.Table(
     updated_column(),
 )
 
+# Supplier orders that need a human (refused, or an error on the last attempt): the dashboard's "needs
+# attention" list. A partial index holds just these rows, so the list is a lookup at any ledger size; the
+# literal (not a bound parameter) lets SQLite match the query's WHERE to the index's.
+SUPPLIER_TROUBLE = sa.or_(
+    supplier_orders.c.state == sa.literal_column("'failed'"), supplier_orders.c.last_error.is_not(None)
+)
+sa.Index(
+    "ix_supplier_orders_trouble",
+    supplier_orders.c.order_id,
+    sqlite_where=SUPPLIER_TROUBLE,
+    postgresql_where=SUPPLIER_TROUBLE,
+)
+
 fulfillments = sa.Table(
     "fulfillments",
     metadata,
@@ -81,6 +97,14 @@ fulfillments = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
     created_column(),
+)
+
+FULFILLMENT_FAILED = fulfillments.c.state == sa.literal_column("'failed'")
+sa.Index(
+    "ix_fulfillments_failed",
+    fulfillments.c.order_id,
+    sqlite_where=FULFILLMENT_FAILED,
+    postgresql_where=FULFILLMENT_FAILED,
 )
 
 # Shopify webhook deliveries as received: recorded (deduplicated on the delivery id) before we answer

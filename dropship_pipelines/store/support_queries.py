@@ -1,6 +1,6 @@
 """Reads and writes of the support workflow: tickets in, order facts out, the reply ledger."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -192,3 +192,35 @@ def sent_with_problems(conn: Connection) -> list[dict[str, Any]]:
 def ledger_counts(conn: Connection) -> dict[str, int]:
     rows = conn.execute(sa.select(support_replies.c.state, sa.func.count()).group_by(support_replies.c.state))
     return {state: int(count) for state, count in rows}
+
+
+# --- replies a human approved on the dashboard -------------------------------------------------------------
+APPROVAL_STALE_AFTER = timedelta(minutes=5)  # a claim older than this was left by a crashed sender
+
+
+def claim_for_approval(conn: Connection, reply_key: str, text: str) -> dict[str, Any] | None:
+    """escalated -> approved (with the human's text), or re-claim an approval a crash left behind.
+    None when the reply is not waiting for a human: two approvals never both send."""
+    r = support_replies
+    stale = now() - APPROVAL_STALE_AFTER
+    result = conn.execute(
+        sa.update(r)
+        .where(
+            r.c.reply_key == reply_key,
+            sa.or_(r.c.state == "escalated", sa.and_(r.c.state == "approved", r.c.updated_at < stale)),
+        )
+        .values(state="approved", reply_text=text, run_id="dashboard", updated_at=now())
+    )
+    if result.rowcount != 1:
+        return None
+    row = conn.execute(
+        sa.select(
+            r,
+            support_tickets.c.customer_email,
+            support_tickets.c.subject.label("ticket_subject"),
+            support_tickets.c.tags,
+        )
+        .select_from(r.join(support_tickets, support_tickets.c.ticket_id == r.c.ticket_id))
+        .where(r.c.reply_key == reply_key)
+    ).first()
+    return dict(row._mapping) if row else None

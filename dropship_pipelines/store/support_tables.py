@@ -63,7 +63,8 @@ support_replies = sa.Table(
     sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),
     sa.Column("helpdesk_message_id", sa.String(64), nullable=True),
     sa.Column("run_id", sa.String(64), nullable=True),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
+    # indexed: the dashboard pages replies newest first
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=True, index=True),
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("recovered", sa.Boolean, nullable=False, server_default=sa.false()),  # found on the helpdesk
     created_column(),

@@ -76,7 +76,9 @@ function Escalation({ reply, onChanged }: { reply: Reply; onChanged: () => void 
   const [text, setText] = useState(draft);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<string | null>(null);
+  // "done": the support workflow sent it; "recorded": approved, but no send function is deployed yet.
   const approved = reply.decision === "approve" && reply.decision_status !== "failed";
+  const sent = approved && reply.decision_status === "done";
   const act = async (kind: "edit" | "approve") => {
     setBusy(true);
     setResult(null);
@@ -108,7 +110,16 @@ function Escalation({ reply, onChanged }: { reply: Reply; onChanged: () => void 
         <button className="primary" onClick={() => act("approve")} disabled={busy || approved || !text.trim()}>
           Approve and send
         </button>
-        {approved && <span className="badge badge-approved">approved ({reply.decision_status})</span>}
+        {approved && (
+          <span className={`badge badge-${sent ? "sent" : "approved"}`} data-testid="reply-outcome">
+            {sent ? "sent" : "approved, not sent yet"}
+          </span>
+        )}
+        {reply.decision === "approve" && reply.decision_status === "failed" && (
+          <span className="badge badge-failed" data-testid="reply-outcome">
+            sending failed, approve again to retry
+          </span>
+        )}
       </div>
       {result && <p className="small" role="status">{result}</p>}
     </article>

@@ -1,0 +1,872 @@
+"""Benchmark the dashboard on a big store: bulk-load orders, recompute the analytics, load the read API.
+
+    python benchmarks/bench_dashboard.py [--orders 1000000] [--url URL] [--requests 200] [--clients 8]
+                                         [--days 300] [--reuse] [--keep]
+
+1. Fills a store database (a fresh SQLite file by default; ``--url postgresql+psycopg2://...`` for an
+   existing, empty PostgreSQL database) with ``--orders`` orders and their lines, supplier orders and
+   fulfillments, plus listings, candidates, campaigns with daily ad metrics and support tickets. Rows go
+   in through the driver's bulk path (sqlite3 ``executemany``, PostgreSQL ``COPY``), in chunks, so memory
+   stays flat at any size.
+2. Times the analytics recompute the way production runs it: the daily assets over the whole date range
+   as one run (``analytics_daily_job``'s single-run backfill), then the snapshots (``analytics_job``),
+   each with its asset checks, through ``dagster.materialize``.
+3. Starts the dashboard API with uvicorn in a separate process (as ``python -m dashboard`` runs it) and
+   hits every read endpoint, with the query strings the web app sends, from ``--clients`` concurrent
+   clients in this process; prints p50/p95 latency and requests/s per endpoint.
+
+``--reuse`` skips the load when the database already holds orders (to re-measure after a change) and
+creates any index the table definitions gained since. Figures on a shared 2-core box move with whatever
+else runs, and the load generator shares those cores with the server: the load average is printed.
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
+
+from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.schema import metadata
+
+TOKEN = "bench-dashboard-token-0123456789"
+PARTITIONS_START = date(2026, 1, 1)  # analytics.DAILY starts here: no partition exists before it
+PRODUCTS = 500
+VARIANTS_PER_PRODUCT = 2
+CANDIDATES = 5_000
+ADVERTISED_PRODUCTS = 200  # x 2 platforms = 400 campaigns, one metrics row per campaign per day
+TICKETS = 20_000
+CHUNK = 50_000  # orders per bulk round trip: big enough to amortise, small enough to keep memory flat
+SLOW_P95_MS = 500.0
+
+console = Console(width=None if sys.stdout.isatty() else 150)  # logs and CI: no truncated paths
+Row = tuple[Any, ...]
+
+
+# --- value encoding -----------------------------------------------------------------------------------
+def ts(moment: datetime) -> str:
+    """A UTC timestamp as SQLAlchemy writes it to SQLite (naive, with microseconds; SQLite compares
+    timestamps as strings, so a shorter form would sort before the bounds the analytics bind)."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+# --- bulk loaders -------------------------------------------------------------------------------------
+class Loader:
+    """Bulk insert through the driver, skipping SQLAlchemy's per-row work; one transaction per load."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.raw = engine.raw_connection()
+        self.rows = 0
+
+    def insert(self, table: sa.Table, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        self.raw.commit()
+        self.raw.close()
+
+
+class SQLiteLoader(Loader):
+    def __init__(self, engine: sa.Engine) -> None:
+        super().__init__(engine)
+        # A benchmark fixture: durability of a half-loaded file does not matter, load speed does.
+        self.raw.driver_connection.execute("PRAGMA synchronous=OFF")
+
+    def insert(self, table: sa.Table, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        marks = ", ".join("?" * len(columns))
+        cursor = self.raw.cursor()
+        cursor.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
+        cursor.close()
+        self.rows += len(rows)
+
+
+class PostgresLoader(Loader):
+    @staticmethod
+    def _text(value: Any) -> str:
+        # COPY's text format; generated values never hold tabs, newlines or backslashes.
+        if value is None:
+            return "\\N"
+        if isinstance(value, bool):
+            return "t" if value else "f"
+        return str(value)
+
+    def insert(self, table: sa.Table, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        buffer = io.StringIO()
+        for row in rows:
+            buffer.write("\t".join(self._text(v) for v in row))
+            buffer.write("\n")
+        buffer.seek(0)
+        cursor = self.raw.cursor()
+        cursor.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", buffer)
+        cursor.close()
+        self.rows += len(rows)
+
+
+def loader_for(engine: sa.Engine) -> Loader:
+    return PostgresLoader(engine) if engine.dialect.name == "postgresql" else SQLiteLoader(engine)
+
+
+# --- the generated store ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Product:
+    pid: str
+    title: str
+    price_cents: int
+    cost_cents: int
+    shipping_cents: int
+
+
+def make_products(rng: random.Random) -> list[Product]:
+    products = []
+    for i in range(PRODUCTS):
+        cost = rng.randrange(200, 2500)
+        shipping = rng.randrange(150, 800)
+        price = ((cost + shipping) * 2 // 100) * 100 + 99  # roughly 2x landed cost, ending in .99
+        products.append(Product(f"P{i:05d}", f"Product {i:05d}", price, cost, shipping))
+    return products
+
+
+def load_catalog(loader: Loader, products: list[Product], rng: random.Random, now: datetime) -> None:
+    t = metadata.tables
+    loader.insert(
+        t["listings"],
+        (
+            "pid",
+            "handle",
+            "status",
+            "store_product_id",
+            "title",
+            "price",
+            "unit_cost",
+            "shipping_cost",
+            "attempts",
+            "last_error",
+            "listed_at",
+        ),
+        [
+            (
+                p.pid,
+                f"product-{i:05d}",
+                "failed" if i % 97 == 0 else "listed",
+                None if i % 97 == 0 else f"gid://shopify/Product/{i + 1}",
+                p.title,
+                money(p.price_cents),
+                money(p.cost_cents),
+                money(p.shipping_cents),
+                1,
+                "Shopify: title too long" if i % 97 == 0 else None,
+                None if i % 97 == 0 else ts(now - timedelta(days=300)),
+            )
+            for i, p in enumerate(products)
+        ],
+    )
+    loader.insert(
+        t["listing_variants"],
+        ("vid", "pid", "store_variant_id", "sku", "option_value", "price", "unit_cost"),
+        [
+            (
+                f"V{i:05d}-{k}",
+                p.pid,
+                f"gid://shopify/ProductVariant/{i * VARIANTS_PER_PRODUCT + k + 1}",
+                f"SKU-{i:05d}-{k}",
+                f"Option {k}",
+                money(p.price_cents),
+                money(p.cost_cents),
+            )
+            for i, p in enumerate(products)
+            for k in range(VARIANTS_PER_PRODUCT)
+        ],
+    )
+    loader.insert(
+        t["product_candidates"],
+        (
+            "pid",
+            "status",
+            "reason",
+            "name",
+            "unit_cost",
+            "shipping_cost",
+            "price",
+            "profit",
+            "margin",
+            "popularity",
+            "shipping_days_max",
+            "score",
+            "rule_fingerprint",
+            "evaluated_at",
+        ),
+        [
+            (
+                f"P{i:05d}",
+                "accepted" if i < PRODUCTS else "rejected",
+                None if i < PRODUCTS else "shipping takes 21 days (max 12)",
+                f"Product {i:05d}",
+                "5.00",
+                "2.50",
+                "19.99",
+                "11.61",
+                0.58,
+                rng.randrange(0, 5000),
+                rng.randrange(5, 25),
+                round(rng.random(), 4),
+                "bench",
+                ts(now),
+            )
+            for i in range(CANDIDATES)
+        ],
+    )
+
+
+def load_ads(loader: Loader, products: list[Product], days: list[date], rng: random.Random) -> None:
+    t = metadata.tables
+    campaigns = [(p, platform) for p in products[:ADVERTISED_PRODUCTS] for platform in ("meta", "tiktok")]
+    loader.insert(
+        t["ad_campaigns"],
+        ("pid", "platform", "campaign_id", "state", "daily_budget", "launched_at", "attempts"),
+        [
+            (
+                p.pid,
+                platform,
+                f"{platform[0]}{p.pid}",
+                "paused" if i % 9 == 0 else "active",
+                "20.00",
+                ts(datetime.combine(days[0], datetime.min.time())),
+                1,
+            )
+            for i, (p, platform) in enumerate(campaigns)
+        ],
+    )
+    columns = (
+        "day",
+        "platform",
+        "campaign_id",
+        "pid",
+        "spend",
+        "impressions",
+        "clicks",
+        "purchases",
+        "revenue",
+        "ctr",
+        "cpc",
+        "roas",
+    )
+    rows: list[Row] = []
+    for day in days:
+        for p, platform in campaigns:
+            spend = rng.randrange(500, 3000)
+            impressions = rng.randrange(1000, 20000)
+            clicks = max(1, impressions // rng.randrange(40, 120))
+            purchases = rng.randrange(0, 6)
+            revenue = purchases * p.price_cents
+            rows.append(
+                (
+                    day.isoformat(),
+                    platform,
+                    f"{platform[0]}{p.pid}",
+                    p.pid,
+                    money(spend),
+                    impressions,
+                    clicks,
+                    purchases,
+                    money(revenue),
+                    round(clicks / impressions, 4),
+                    money(spend // clicks),
+                    round(revenue / spend, 4),
+                )
+            )
+        if len(rows) >= CHUNK:
+            loader.insert(t["ad_metrics_daily"], columns, rows)
+            rows = []
+    loader.insert(t["ad_metrics_daily"], columns, rows)
+
+
+ORDER_COLUMNS = (
+    "order_id",
+    "name",
+    "email",
+    "customer_name",
+    "placed_at",
+    "store_updated_at",
+    "financial_status",
+    "fulfillment_status",
+    "cancelled_at",
+    "currency",
+    "total_price",
+    "country_code",
+    "state",
+    "problem",
+    "source",
+)
+LINE_COLUMNS = ("line_id", "order_id", "sku", "title", "quantity", "unit_price", "pid", "vid")
+SUPPLIER_COLUMNS = (
+    "order_number",
+    "order_id",
+    "cj_order_id",
+    "state",
+    "supplier_status",
+    "product_amount",
+    "postage_amount",
+    "total_amount",
+    "track_number",
+    "carrier",
+    "tracking_url",
+    "attempts",
+    "last_error",
+)
+FULFILLMENT_COLUMNS = (
+    "order_id",
+    "fulfillment_id",
+    "state",
+    "track_number",
+    "carrier",
+    "tracking_url",
+    "customer_notified",
+    "attempts",
+    "posted_at",
+)
+
+
+@dataclass
+class OrderChunk:
+    orders: list[Row] = field(default_factory=list)
+    lines: list[Row] = field(default_factory=list)
+    supplier: list[Row] = field(default_factory=list)
+    fulfillments: list[Row] = field(default_factory=list)
+
+
+def order_chunks(
+    count: int, products: list[Product], days: list[date], rng: random.Random
+) -> Iterator[OrderChunk]:
+    """Orders in placement order over the days, with the state mix of a store that has run for a while:
+    most shipped, some in flight, a few cancelled or stuck (out of stock, supplier refused)."""
+    chunk = OrderChunk()
+    sources = ("organic", "meta", "tiktok")
+    for n in range(count):
+        day = days[n * len(days) // count]
+        placed = datetime.combine(day, datetime.min.time()) + timedelta(seconds=rng.randrange(86_400))
+        roll = rng.random()
+        state = (
+            "cancelled"
+            if roll < 0.04
+            else "problem"
+            if roll < 0.06
+            else "new"
+            if roll < 0.12
+            else "sent"
+            if roll < 0.35
+            else "shipped"
+        )
+        order_id = f"gid://shopify/Order/{n + 1}"
+        total = cost = shipping = 0
+        for k in range(1 + (rng.random() < 0.35) + (rng.random() < 0.1)):
+            p = products[int(len(products) * rng.random() ** 2)]  # a few products sell most
+            quantity = 1 + (rng.random() < 0.2)
+            total += quantity * p.price_cents
+            cost += quantity * p.cost_cents
+            shipping += quantity * p.shipping_cents
+            variant = f"V{p.pid[1:]}-{k % VARIANTS_PER_PRODUCT}"
+            chunk.lines.append(
+                (
+                    f"L{n + 1}-{k}",
+                    order_id,
+                    f"SKU-{variant[1:]}",
+                    p.title,
+                    quantity,
+                    money(p.price_cents),
+                    p.pid,
+                    variant,
+                )
+            )
+        chunk.orders.append(
+            (
+                order_id,
+                f"#{n + 1001}",
+                f"c{n % 300_000}@example.com",
+                f"Customer {n % 300_000}",
+                ts(placed),
+                ts(placed + timedelta(hours=1)),
+                "REFUNDED" if state == "cancelled" else "PAID",
+                "FULFILLED" if state == "shipped" else "UNFULFILLED",
+                ts(placed + timedelta(hours=2)) if state == "cancelled" else None,
+                "USD",
+                money(total),
+                "US",
+                state,
+                "variant out of stock at the supplier" if state == "problem" else None,
+                sources[n % 3],
+            )
+        )
+        number = f"DS-{n + 1001}"
+        if state in ("sent", "shipped"):
+            track = f"YT{n + 1:012d}" if state == "shipped" else None
+            chunk.supplier.append(
+                (
+                    number,
+                    order_id,
+                    f"CJ{n + 1}",
+                    "created",
+                    "SHIPPED" if track else "CREATED",
+                    money(cost),
+                    money(shipping),
+                    money(cost + shipping),
+                    track,
+                    "YunExpress" if track else None,
+                    f"https://t.17track.net/en#nums={track}" if track else None,
+                    1,
+                    None,
+                )
+            )
+            if track:
+                chunk.fulfillments.append(
+                    (
+                        order_id,
+                        f"gid://shopify/Fulfillment/{n + 1}",
+                        "posted",
+                        track,
+                        "YunExpress",
+                        f"https://t.17track.net/en#nums={track}",
+                        True,
+                        1,
+                        ts(placed + timedelta(days=3)),
+                    )
+                )
+        elif state == "new" and roll > 0.115:  # the supplier refused a few: the order needs a human
+            chunk.supplier.append(
+                (
+                    number,
+                    order_id,
+                    None,
+                    "failed",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    3,
+                    "CJ: balance too low",
+                )
+            )
+        if len(chunk.orders) >= CHUNK:
+            yield chunk
+            chunk = OrderChunk()
+    if chunk.orders:
+        yield chunk
+
+
+def load_support(loader: Loader, days: list[date], rng: random.Random) -> None:
+    t = metadata.tables
+    tickets, messages, replies = [], [], []
+    for i in range(TICKETS):
+        at = ts(datetime.combine(days[i * len(days) // TICKETS], datetime.min.time()) + timedelta(hours=9))
+        escalated = rng.random() < 0.05
+        tickets.append(
+            (
+                f"T{i}",
+                "email",
+                "open" if escalated else "closed",
+                f"Where is order #{i + 1001}?",
+                f"c{i}@example.com",
+                f"Customer {i}",
+                at,
+                at,
+            )
+        )
+        messages.append((f"M{i}", f"T{i}", False, f"Where is my order #{i + 1001}?", at, at))
+        replies.append(
+            (
+                f"T{i}:M{i}",
+                f"T{i}",
+                f"M{i}",
+                "escalated" if escalated else "sent",
+                "refund" if escalated else "tracking",
+                0.4 if escalated else 0.93,
+                "refund requests need a human" if escalated else None,
+                f"Your order #{i + 1001} is on its way.",
+                at,
+                None if escalated else at,
+            )
+        )
+    loader.insert(
+        t["support_tickets"],
+        (
+            "ticket_id",
+            "channel",
+            "status",
+            "subject",
+            "customer_email",
+            "customer_name",
+            "last_received_at",
+            "fetched_at",
+        ),
+        tickets,
+    )
+    loader.insert(
+        t["support_messages"],
+        ("message_id", "ticket_id", "from_agent", "body_text", "sent_at", "fetched_at"),
+        messages,
+    )
+    loader.insert(
+        t["support_replies"],
+        (
+            "reply_key",
+            "ticket_id",
+            "message_id",
+            "state",
+            "intent",
+            "confidence",
+            "reason",
+            "reply_text",
+            "received_at",
+            "answered_at",
+        ),
+        replies,
+    )
+
+
+def fill_store(engine: sa.Engine, orders: int, days: list[date], seed: int = 7) -> dict[str, float]:
+    rng = random.Random(seed)
+    products = make_products(rng)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    loader = loader_for(engine)
+    started = time.perf_counter()
+    load_catalog(loader, products, rng, now)
+    load_ads(loader, products, days, rng)
+    load_support(loader, days, rng)
+    t = metadata.tables
+    for chunk in order_chunks(orders, products, days, rng):
+        loader.insert(t["store_orders"], ORDER_COLUMNS, chunk.orders)
+        loader.insert(t["store_order_lines"], LINE_COLUMNS, chunk.lines)
+        loader.insert(t["supplier_orders"], SUPPLIER_COLUMNS, chunk.supplier)
+        loader.insert(t["fulfillments"], FULFILLMENT_COLUMNS, chunk.fulfillments)
+    loader.commit()
+    seconds = time.perf_counter() - started
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")  # what autovacuum would do shortly after a load this size
+    return {"rows": loader.rows, "seconds": seconds}
+
+
+# --- analytics ----------------------------------------------------------------------------------------
+def recompute_analytics(url: str, first: date, last: date) -> dict[str, float]:
+    """The daily assets over [first, last] as one run, then the snapshots; each with its checks."""
+    import dagster as dg
+
+    from dropship_pipelines.assets import analytics, analytics_checks
+    from dropship_pipelines.resources.pricing import PricingPolicy
+    from dropship_pipelines.resources.store_db import StoreDatabase
+
+    resources = {"store_db": StoreDatabase(url=url), "pricing": PricingPolicy()}
+    daily = list(analytics.DAILY_ASSETS)
+    snapshots = [analytics.kpis, analytics.top_products, analytics.ad_performance]
+    checks = dg.load_asset_checks_from_modules([analytics_checks])
+    instance = dg.DagsterInstance.ephemeral()
+    timings = {}
+    started = time.perf_counter()
+    result = dg.materialize(
+        [*daily, *checks],
+        resources=resources,
+        instance=instance,
+        selection=dg.AssetSelection.assets(*daily),
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+        raise_on_error=True,
+    )
+    timings["daily (sales + profit, all days)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    result_snapshots = dg.materialize(
+        [*daily, *snapshots, *checks],
+        resources=resources,
+        instance=instance,
+        selection=dg.AssetSelection.assets(*snapshots),
+        raise_on_error=True,
+    )
+    timings["snapshots (kpis, top products, ads)"] = time.perf_counter() - started
+    failed = [
+        e.check_name
+        for r in (result, result_snapshots)
+        for e in r.get_asset_check_evaluations()
+        if not e.passed
+    ]
+    if failed:
+        console.print(f"[red]asset checks failed: {', '.join(failed)}[/red]")
+    return timings
+
+
+# --- the API under load -------------------------------------------------------------------------------
+# What the web app requests when each page opens (dashboard/web/src/pages/*.tsx), plus deeper pages.
+ENDPOINTS = (
+    "/api/metrics/kpis",
+    "/api/metrics/daily?",
+    "/api/metrics/top-products?limit=10&offset=0",
+    "/api/metrics/ad-performance?limit=20",
+    "/api/products/candidates?limit=25&offset=0",
+    "/api/products/listings?limit=25&offset=0",
+    "/api/orders?limit=25&offset=0",
+    "/api/orders?needs_attention=true&limit=50",
+    "/api/orders?limit=25&offset=0&state=problem",
+    "/api/orders?limit=25&offset=0&start={day}&end={day}",
+    "/api/orders?limit=25&offset=2500",
+    "/api/ads/campaigns?limit=25&offset=0",
+    "/api/ads/daily",
+    "/api/ads/actions?limit=25",
+    "/api/support/status",
+    "/api/support/escalations?limit=50",
+    "/api/support/replies?limit=25&offset=0",
+    "/api/support/tickets?limit=25",
+    "/api/runs/jobs",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NoDagster:
+    def launch(self, job_name: str) -> str:
+        from dashboard.api.runs import RunLaunchError
+
+        raise RunLaunchError("the benchmark runs no Dagster webserver")
+
+
+def serve(url: str, port: int) -> None:
+    """The dashboard as `python -m dashboard` serves it: one uvicorn process."""
+    import uvicorn
+
+    from dashboard.api import create_app
+
+    uvicorn.run(
+        create_app(url, TOKEN, launcher=NoDagster()), host="127.0.0.1", port=port, log_level="warning"
+    )
+
+
+@contextlib.contextmanager
+def dashboard_process(url: str) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port), "--url", url],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the dashboard exited with {process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the dashboard did not start within 120 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class EndpointResult:
+    path: str
+    latencies_ms: list[float]
+    errors: int
+    wall_s: float
+
+    def percentile(self, q: int) -> float:
+        if len(self.latencies_ms) < 2:
+            return max(self.latencies_ms, default=float("nan"))
+        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[q - 1]
+
+
+def hammer(base: str, path: str, requests: int, clients: int, budget_s: float) -> EndpointResult:
+    """`requests` GETs of `path` from `clients` threads, each with its own keep-alive connection; after
+    `budget_s` seconds no new request starts (a pathologically slow endpoint reports what it managed)."""
+    local = threading.local()
+    deadline = float("inf")  # the warm-up always runs
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+
+    def client() -> httpx.Client:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=base, headers=headers, timeout=60)
+        return local.client
+
+    def one(_: int) -> tuple[float, bool] | None:
+        if time.perf_counter() > deadline:
+            return None
+        started = time.perf_counter()
+        response = client().get(path)
+        return (time.perf_counter() - started) * 1000, response.status_code == 200
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(clients)))  # warm-up: connections open, caches filled
+        started = time.perf_counter()
+        deadline = started + budget_s
+        results = [r for r in pool.map(one, range(requests)) if r is not None]
+        wall = time.perf_counter() - started
+        pool.submit(lambda: local.__dict__.get("client") and local.client.close())
+    return EndpointResult(path, [r[0] for r in results], sum(1 for r in results if not r[1]), wall)
+
+
+# --- main ---------------------------------------------------------------------------------------------
+def date_range(days: int) -> list[date]:
+    today = datetime.now(UTC).date()
+    first = max(PARTITIONS_START, today - timedelta(days=days - 1))
+    return [first + timedelta(days=i) for i in range((today - first).days + 1)]
+
+
+def order_count(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM store_orders")).scalar_one())
+
+
+def create_missing_indexes(engine: sa.Engine) -> None:
+    """`create_all` adds missing tables only; an index added to a table definition since needs this."""
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
+
+
+def print_timings(title: str, timings: dict[str, float]) -> None:
+    table = Table(title=title)
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    for step, seconds in timings.items():
+        table.add_row(step, f"{seconds:.1f}")
+    console.print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    workdir: Path | None = None
+    url = args.url
+    if url is None:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+        url = f"sqlite:///{workdir}/store.db"
+    engine = get_engine(url)
+    days = date_range(args.days)
+    backend = engine.dialect.name
+    console.print(
+        f"[bold]dashboard benchmark[/bold]: {args.orders:,} orders over {len(days)} days "
+        f"({days[0]}..{days[-1]}) on {backend}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    try:
+        existing = order_count(engine)
+        if existing and not args.reuse:
+            console.print(
+                f"[red]the database already holds {existing:,} orders: pass --reuse or an empty one"
+            )
+            return 2
+        if existing:
+            console.print(f"reusing {existing:,} orders already loaded")
+            create_missing_indexes(engine)
+        else:
+            loaded = fill_store(engine, args.orders, days)
+            console.print(
+                f"loaded {loaded['rows']:,.0f} rows in {loaded['seconds']:.1f} s "
+                f"({loaded['rows'] / loaded['seconds']:,.0f} rows/s)"
+            )
+        if not args.skip_analytics:
+            timings = recompute_analytics(url, days[0], days[-1])
+            timings["total"] = sum(timings.values())
+            print_timings(f"analytics recompute, {len(days)} days", timings)
+
+        with dashboard_process(url) as base:
+            rows = []
+            for template in ENDPOINTS:
+                path = template.format(day=days[len(days) // 2].isoformat())
+                rows.append(hammer(base, path, args.requests, args.clients, args.budget))
+        table = Table(title=f"dashboard API: {args.requests} requests per endpoint, {args.clients} clients")
+        for column, justify in (
+            ("endpoint", "left"),
+            ("requests", "right"),
+            ("errors", "right"),
+            ("p50 ms", "right"),
+            ("p95 ms", "right"),
+            ("max ms", "right"),
+            ("req/s", "right"),
+        ):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        slow = []
+        for r in rows:
+            p95 = r.percentile(95)
+            if p95 > SLOW_P95_MS:
+                slow.append(r.path)
+            table.add_row(
+                r.path,
+                str(len(r.latencies_ms)),
+                str(r.errors) if r.errors == 0 else f"[red]{r.errors}[/red]",
+                f"{statistics.median(r.latencies_ms):.1f}",
+                f"[red]{p95:.1f}[/red]" if p95 > SLOW_P95_MS else f"{p95:.1f}",
+                f"{max(r.latencies_ms):.1f}",
+                f"{len(r.latencies_ms) / r.wall_s:.1f}",
+            )
+        console.print(table)
+        console.print(f"load average after: {os.getloadavg()[0]:.1f}")
+        if slow:
+            console.print(f"[red]p95 above {SLOW_P95_MS:.0f} ms:[/red] {', '.join(slow)}")
+        return 1 if slow or any(r.errors for r in rows) else 0
+    finally:
+        engine.dispose()
+        if workdir is not None:
+            if args.keep:
+                console.print(f"kept the store at {url}")
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=1_000_000, help="orders to load (default 1,000,000)")
+    parser.add_argument("--url", help="store database URL (default: a fresh SQLite file in a temp directory)")
+    parser.add_argument("--days", type=int, default=300, help="days the orders spread over, ending today")
+    parser.add_argument("--requests", type=int, default=200, help="requests per endpoint")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument(
+        "--budget", type=float, default=30.0, help="seconds per endpoint after which no new request starts"
+    )
+    parser.add_argument("--reuse", action="store_true", help="measure a database that already holds orders")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
+    parser.add_argument("--skip-analytics", action="store_true", help="do not time the analytics recompute")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: the server process
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.url, args.serve)
+        return 0
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

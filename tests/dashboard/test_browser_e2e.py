@@ -1,0 +1,320 @@
+"""The dashboard in a real browser: log in, read every page, and answer an escalated customer.
+
+Debian's Chromium (never a downloaded one) drives the built web app served by the real dashboard API under
+uvicorn, on a store whose analytics were computed by the Dagster assets (`tests/dashboard/seed.py`). The
+numbers asserted on the Metrics page are read back from the analytics tables and formatted the way the
+page formats them, so the test checks the whole path: assets -> tables -> API -> React -> screen.
+A full-page screenshot of each page lands in `artifacts/screenshots/` for CI to collect.
+"""
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from dashboard.api import create_app
+from dropship_pipelines.store.analytics_tables import analytics_kpis, analytics_top_products
+from dropship_pipelines.store.database import get_engine
+from tests.analytics.databases import store_url_for
+from tests.dashboard.seed import ESCALATED_DRAFT, ESCALATED_KEY, TOKEN, seed_store
+from tests.sandbox_server import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "dashboard" / "web"
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Generous for a shared 2-core CI box; a healthy page renders in well under a second.
+TIMEOUT_MS = 10_000
+EDITED_REPLY = "Sorry for the delay with order #1002: we have refunded it in full, it shows in 3-5 days."
+
+
+class FakeLauncher:
+    """Stands in for the Dagster webserver: the browser test is about the dashboard, not run launching."""
+
+    def __init__(self) -> None:
+        self.launched: list[str] = []
+
+    def launch(self, job_name: str) -> str:
+        self.launched.append(job_name)
+        return f"run-{len(self.launched):08d}"
+
+
+@dataclass
+class RecordingSender:
+    """The support workflow's send function, recording every (reply_key, text) it was asked to send."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, reply_key: str, text: str) -> str:
+        with self.lock:  # uvicorn runs sync endpoints in a thread pool
+            self.sent.append((reply_key, text))
+            return f"helpdesk-msg-{len(self.sent)}"
+
+
+@dataclass
+class Dashboard:
+    url: str
+    store_url: str
+    sender: RecordingSender
+
+
+# --- formatting exactly as dashboard/web/src/ui.tsx does ----------------------------------------------
+def money(value: Decimal | None) -> str:
+    """`Number(v).toLocaleString("en-US", {style: "currency", currency: "USD"})`."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    return f"{'-' if amount < 0 else ''}${abs(amount):,.2f}"
+
+
+def ratio(value: float | None, percent: bool = False) -> str:
+    """`(v * 100).toFixed(1) + " %"` or `v.toFixed(2)`; toFixed rounds the exact double half away from 0."""
+    if value is None:
+        return "—"
+    if percent:
+        return f"{Decimal(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} %"
+    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+# --- fixtures -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def web_dist() -> Path:
+    """The built web app; CI builds it in scripts/install.sh, so this only builds on a fresh checkout."""
+    dist = WEB / "dist"
+    if not (dist / "index.html").is_file():
+        if shutil.which("npm") is None:
+            pytest.fail("dashboard/web/dist is missing and npm is not installed to build it")
+        for command in (["npm", "ci", "--no-audit", "--no-fund"], ["npm", "run", "build"]):
+            subprocess.run(command, cwd=WEB, check=True, timeout=600)
+    return dist
+
+
+@pytest.fixture(scope="module")
+def dashboard(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    """The real dashboard app on a free loopback port, in a background thread, over a seeded SQLite store."""
+    with store_url_for("sqlite", tmp_path_factory.mktemp("browser")) as store_url:
+        seed_store(store_url)
+        sender = RecordingSender()
+        app = create_app(store_url, TOKEN, launcher=FakeLauncher(), send_reply=sender, web_dist=web_dist)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the dashboard server did not start")
+            time.sleep(0.02)
+        try:
+            yield Dashboard(f"http://127.0.0.1:{port}", store_url, sender)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is required in CI (scripts/install.sh installs Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} not installed")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, dashboard: Dashboard) -> Iterator[Page]:
+    """A fresh browser context (no session cookie) that fails the test on any script error."""
+    context = browser.new_context(base_url=dashboard.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+
+    def on_console(message: ConsoleMessage) -> None:
+        # A rejected login is the one error the browser logs on purpose (its 401 response).
+        if message.type == "error" and "status of 401" not in message.text:
+            problems.append(f"console: {message.text} ({message.location.get('url')})")
+
+    tab.on("console", on_console)
+    yield tab
+    context.close()
+    assert problems == [], problems
+
+
+def log_in(page: Page) -> None:
+    page.goto("/")
+    page.get_by_label("Access token").fill(TOKEN)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("navigation", name="Pages")).to_be_visible()
+
+
+def open_page(page: Page, label: str) -> None:
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name=label).click()
+    expect(page.get_by_role("heading", level=1, name=label)).to_be_visible()
+
+
+def settled(page: Page, screenshot: str) -> None:
+    """Every section loaded without error, then a full-page screenshot for the CI artifacts."""
+    expect(page.get_by_role("status").filter(has_text="Loading…")).to_have_count(0)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{screenshot}.png", full_page=True)
+
+
+def kpi_row(store_url: str, period: str) -> dict:
+    with get_engine(store_url).connect() as conn:
+        row = (
+            conn.execute(sa.select(analytics_kpis).where(analytics_kpis.c.period == period)).mappings().one()
+        )
+    return dict(row)
+
+
+# --- tests --------------------------------------------------------------------------------------------
+def test_login_page_rejects_a_wrong_token_and_lets_the_operator_in(page: Page) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Store dashboard")).to_be_visible()
+    login = page.get_by_role("button", name="Log in")
+    expect(login).to_be_disabled()  # nothing typed yet
+    page.get_by_label("Access token").fill("not-the-token-at-all")
+    login.click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong token.")
+    expect(page.get_by_role("navigation", name="Pages")).to_have_count(0)
+    page.get_by_label("Access token").fill(TOKEN)
+    login.click()
+    expect(page.get_by_role("navigation", name="Pages")).to_be_visible()
+    # The session is an HttpOnly cookie: a reload stays logged in.
+    page.reload()
+    expect(page.get_by_role("heading", level=1, name="Metrics")).to_be_visible()
+
+
+def test_metrics_page_shows_the_numbers_the_analytics_computed(page: Page, dashboard: Dashboard) -> None:
+    log_in(page)
+    expect(page.get_by_role("heading", level=1, name="Metrics")).to_be_visible()
+    overall = kpi_row(dashboard.store_url, "all_time")
+    assert (overall["sales"], overall["orders"]) == (Decimal("129.95"), 3)  # the seeded ledger, by hand
+    shown = {
+        "kpi-sales": money(overall["sales"]),
+        "kpi-profit": money(overall["profit"]),
+        "kpi-orders": str(overall["orders"]),
+        "kpi-ad-spend": money(overall["ad_spend"]),
+        "kpi-roi": ratio(overall["roi"], percent=True),
+        "kpi-conversion": ratio(overall["conversion_rate"], percent=True),
+        "kpi-aov": money(overall["aov"]),
+        "kpi-roas": ratio(overall["roas"]),
+    }
+    for test_id, text in shown.items():
+        expect(page.get_by_test_id(test_id)).to_have_text(text)
+
+    with get_engine(dashboard.store_url).connect() as conn:
+        best = conn.execute(sa.select(analytics_top_products).order_by(analytics_top_products.c.rank)).first()
+    assert best is not None
+    top = page.get_by_role("region", name="Top products").get_by_role("row").filter(has_text=best.title)
+    expect(top).to_contain_text(money(best.contribution))
+    ads = page.get_by_role("region", name="Ad performance").get_by_role("row").filter(has_text="t1")
+    expect(ads).to_contain_text("tiktok")
+    # Recharts drew the daily series (three lines) and the orders bars, not an empty frame.
+    daily = page.get_by_role("region", name="Sales and profit by day")
+    expect(daily.locator(".recharts-line")).to_have_count(3)
+    expect(daily.locator(".recharts-bar-rectangle").first).to_be_visible()
+    settled(page, "metrics")
+
+    # The period picker switches the cards to that period's row.
+    today = kpi_row(dashboard.store_url, "today")
+    page.get_by_label("Period").select_option("today")
+    expect(page.get_by_test_id("kpi-sales")).to_have_text(money(today["sales"]))
+    expect(page.get_by_test_id("kpi-orders")).to_have_text(str(today["orders"]))
+
+
+@pytest.mark.parametrize(
+    ("label", "screenshot", "region", "row", "cells"),
+    [
+        ("Products", "products", "Candidates", "Slow Chair", ["rejected", "shipping takes 21 days (max 12)"]),
+        ("Products", "products", "Listings", "Broken Mug", ["failed", "Shopify: title too long"]),
+        ("Orders", "orders", "Needs attention", "#1002", ["variant V2 out of stock at the supplier"]),
+        ("Orders", "orders", "All orders", "#1004", ["$49.98", "SHIPPED", "YT2611210001"]),
+        ("Ads", "ads", "Campaigns", "Galaxy Lamp", ["meta", "$20.00", "$22.25"]),
+        ("Customer service", "support", "Tickets", "Order #1002 late, refund?", ["bob@example.com"]),
+        ("Customer service", "support", "AI replies", "Where is my lamp?", ["sent", "YunExpress"]),
+    ],
+    ids=[
+        "products-candidates",
+        "products-listings",
+        "orders-attention",
+        "orders-all",
+        "ads",
+        "tickets",
+        "replies",
+    ],
+)
+def test_each_page_shows_its_rows(
+    page: Page, label: str, screenshot: str, region: str, row: str, cells: list[str]
+) -> None:
+    log_in(page)
+    open_page(page, label)
+    found = page.get_by_role("region", name=region).get_by_role("row").filter(has_text=row)
+    expect(found).to_have_count(1)
+    for cell in cells:
+        expect(found).to_contain_text(cell)
+    settled(page, screenshot)
+
+
+def test_approving_an_edited_escalated_reply_sends_it_once(page: Page, dashboard: Dashboard) -> None:
+    log_in(page)
+    open_page(page, "Customer service")
+    escalation = page.get_by_role("article", name=f"Escalation {ESCALATED_KEY}")
+    expect(escalation).to_contain_text("refund requests need a human")
+    expect(escalation.locator("blockquote")).to_have_text("My order #1002 is late. I want my money back.")
+    draft = escalation.get_by_label("Reply to send")
+    expect(draft).to_have_value(ESCALATED_DRAFT)
+
+    draft.fill(EDITED_REPLY)
+    escalation.get_by_role("button", name="Save edit").click()
+    expect(escalation.get_by_role("status")).to_have_text("draft saved")
+    assert dashboard.sender.sent == []  # saving an edit sends nothing
+
+    approve = escalation.get_by_role("button", name="Approve and send")
+    approve.click()
+    expect(escalation.get_by_role("status")).to_have_text("sent (helpdesk-msg-1)")
+    expect(escalation.get_by_test_id("reply-outcome")).to_have_text("sent")
+    expect(approve).to_be_disabled()
+    assert dashboard.sender.sent == [(ESCALATED_KEY, EDITED_REPLY)]
+
+    # After a reload the page still says so, and neither the page nor a replayed request sends it again.
+    page.reload()
+    escalation = page.get_by_role("article", name=f"Escalation {ESCALATED_KEY}")
+    expect(escalation.get_by_test_id("reply-outcome")).to_have_text("sent")
+    expect(escalation.get_by_label("Reply to send")).to_have_value(EDITED_REPLY)
+    expect(escalation.get_by_role("button", name="Approve and send")).to_be_disabled()
+    csrf = page.request.get("/api/session").json()["csrf_token"]
+    replay = page.request.post(
+        f"/api/support/escalations/{ESCALATED_KEY}/approve", data={}, headers={"X-CSRF-Token": csrf}
+    )
+    assert replay.status == 409
+    assert dashboard.sender.sent == [(ESCALATED_KEY, EDITED_REPLY)]
+    settled(page, "support-approved")

@@ -1,0 +1,63 @@
+"""An escalated reply approved by a human on the dashboard reaches the customer once, through the helpdesk."""
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.support_tables import support_replies
+from dropship_pipelines.support_actions import ReplyNotAwaitingApproval, send_approved_reply
+from tests.support.conftest import SupportWorld
+from tests.support.seed import outgoing
+
+TEXT = "Hello, a colleague checked your order by hand: it is on its way. The Sandbox Store team"
+
+
+def escalated_reply(world: SupportWorld) -> dict:
+    assert world.run().success
+    with get_engine(world.store_url).connect() as conn:
+        rows = conn.execute(sa.select(support_replies).where(support_replies.c.state == "escalated")).all()
+    assert rows, "the workflow escalated nothing"
+    return dict(rows[0]._mapping)
+
+
+def test_approved_reply_is_sent_once_and_recorded(support_world) -> None:
+    world: SupportWorld = support_world(orders=16, daily_rate=0.8)
+    reply = escalated_reply(world)
+
+    message_id = send_approved_reply(world.store_url, reply["reply_key"], TEXT)
+
+    sent = [m for m in outgoing(world.sandbox.world) if m["body_text"] == TEXT]
+    assert len(sent) == 1 and str(sent[0]["id"]) == message_id
+    assert str(sent[0]["ticket_id"]) == str(reply["ticket_id"])
+    with get_engine(world.store_url).connect() as conn:
+        row = conn.execute(
+            sa.select(support_replies).where(support_replies.c.reply_key == reply["reply_key"])
+        ).one()
+    assert (row.state, row.reply_text, row.helpdesk_message_id) == ("sent", TEXT, message_id)
+
+    with pytest.raises(ReplyNotAwaitingApproval):
+        send_approved_reply(world.store_url, reply["reply_key"], TEXT)
+    assert world.run().success  # the workflow leaves a human's answer alone
+    assert len([m for m in outgoing(world.sandbox.world) if m["body_text"] == TEXT]) == 1
+
+
+def test_two_simultaneous_approvals_send_once(support_world) -> None:
+    world: SupportWorld = support_world(orders=16, daily_rate=0.8)
+    reply = escalated_reply(world)
+    outcomes: list[str] = []
+
+    def approve() -> None:
+        try:
+            outcomes.append(send_approved_reply(world.store_url, reply["reply_key"], TEXT))
+        except ReplyNotAwaitingApproval:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=approve) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o == "refused" for o in outcomes) == [False, True]
+    assert len([m for m in outgoing(world.sandbox.world) if m["body_text"] == TEXT]) == 1
