@@ -36,8 +36,8 @@ class CJDropshippingResource(dg.ConfigurableResource):
     def _send(
         self, method: str, path: str, *, token: str | None, params: Any = None, body: Any = None
     ) -> dict[str, Any]:
-        # One pacer per account URL across every resource instance: CJ's QPS is per account.
-        pacer(f"cj:{self.base_url}", self.requests_per_second).wait()
+        # CJ's QPS is per API (endpoint) per account: one pacer per endpoint, shared by every instance.
+        pacer(f"cj:{self.base_url}{path}", self.requests_per_second).wait()
         headers = {"CJ-Access-Token": token} if token else {}
         try:
             with httpx.Client(base_url=self.base_url, timeout=self.timeout_s) as http:

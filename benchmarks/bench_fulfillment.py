@@ -1,0 +1,409 @@
+"""Benchmark order fulfillment against the sandbox with its real rate limits on.
+
+    python -m benchmarks.bench_fulfillment [--orders 400 --products 20 --max-runs 6]
+                                           [--latency-seconds 120 --latency-every 3]
+                                           [--cj-client-rps 4] [--skip-batch] [--skip-latency]
+
+Batch: `--orders` orders placed at once (organic orders off), `order_fulfillment_job` run in process
+until every sendable order is at the supplier; the world's clock is then moved six days on (the warehouse
+ships) and the job runs again until every one has its fulfillment posted. Prints orders per minute per
+phase, the API calls per order, the ceiling the CJ QPS (4/s per endpoint, 10/s per IP) and the Shopify
+cost bucket (2,000 points restoring 100/s) allow for those calls, the fraction reached, failed requests
+and duplicates (sandbox audit: any supplier order or fulfillment created twice).
+
+Latency: the webhook receiver served by uvicorn, the sandbox's `webhook_url` pointed at it, one order
+placed every `--latency-every` seconds; the real `new_store_orders` sensor is evaluated at its
+`minimum_interval_seconds` and each new RunRequest is executed in process, as the daemon plus the
+one-run-at-a-time queue would. p50/p95 from the order placed (answer of the sandbox's order call) to its
+supplier order created (createOrderV2 answered, timed at the sandbox by the counting middleware).
+
+Run from the repository root (`python -m`, so `tests.*` and `benchmarks.*` import). Never inside pytest.
+"""
+
+import argparse
+import math
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+import sqlalchemy as sa
+import uvicorn
+
+from benchmarks.bench_discovery import (
+    ApiTally,
+    EndpointTally,
+    Limits,
+    calls_table,
+    console,
+    difference,
+    failure_counts,
+    figures_table,
+    rate_floor,
+    set_pipeline_env,
+)
+from dropship_pipelines.assets.fulfillment_defs import fulfillment_defs
+from dropship_pipelines.resources.catalog import build_resources
+from dropship_pipelines.sensors.fulfillment import new_store_orders
+from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.fulfillment_tables import webhook_events
+from dropship_pipelines.webhooks import create_webhook_app
+from dropship_sandbox.world import WorldSettings
+from tests.conftest import build_defs
+from tests.fulfillment.helpers import sendable_numbers
+from tests.fulfillment.listing import list_products
+from tests.sandbox_server import RunningSandbox, free_port, running_sandbox
+
+SHIPPING_DELAY_S = 6 * 86400  # as the fulfillment tests: by then the supplier has shipped every order
+PLACE_CHUNK = 100  # orders per control call: one call for 1,000 would outlast its 10 s timeout
+
+
+@dataclass
+class Phase:
+    name: str
+    wall_s: float
+    runs: list[tuple[float, bool]]
+    done: int  # orders that reached the phase's goal
+    tallies: dict[tuple[str, str], EndpointTally]
+
+
+def supplier_number(order_name: str) -> str:
+    """The pipeline's supplier order number for a store order ("#1001" -> "shopify-1001")."""
+    return "shopify-" + order_name.lstrip("#")
+
+
+def place_orders(sandbox: RunningSandbox, count: int) -> list[dict[str, Any]]:
+    placed: list[dict[str, Any]] = []
+    while len(placed) < count:
+        chunk = min(PLACE_CHUNK, count - len(placed))
+        placed += sandbox.control("POST", "/orders", {"count": chunk})["orders"]
+    return placed
+
+
+def run_job(job: dg.JobDefinition, instance: dg.DagsterInstance, **kwargs: Any) -> tuple[float, bool]:
+    started = time.perf_counter()
+    result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+    return time.perf_counter() - started, result.success
+
+
+def run_until(
+    name: str,
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    tally: ApiTally,
+    max_runs: int,
+    progress: Any,
+) -> Phase:
+    """Run the job until `progress()` says the phase's goal is met (returns (done, goal))."""
+    before = tally.snapshot()
+    runs: list[tuple[float, bool]] = []
+    started = time.perf_counter()
+    for _ in range(max_runs):
+        runs.append(run_job(job, instance))
+        done, goal = progress()
+        console.print(f"  {name}: run {len(runs)} took {runs[-1][0]:.1f} s, {done}/{goal} done")
+        if done >= goal:
+            break
+    wall = time.perf_counter() - started
+    return Phase(name, wall, runs, progress()[0], difference(tally.snapshot(), before))
+
+
+def phase_rows(phase: Phase, limits: Limits) -> list[tuple[str, str]]:
+    orders = max(phase.done, 1)
+    run_floor = rate_floor(phase.tallies, limits)
+    steady = rate_floor(phase.tallies, limits, full_bucket=False)
+    rate = phase.done / phase.wall_s * 60
+    ceiling = orders / run_floor.seconds * 60 if run_floor.seconds else math.inf
+    steady_ceiling = orders / steady.seconds * 60 if steady.seconds else math.inf
+    return [
+        (f"[bold]{phase.name}[/bold]", ""),
+        ("  runs", ", ".join(f"{s:.1f} s {'ok' if ok else 'FAILED'}" for s, ok in phase.runs)),
+        ("  orders done / wall", f"{phase.done} in {phase.wall_s:.1f} s"),
+        ("  orders per minute", f"{rate:.1f}"),
+        (
+            "  floor for these calls (run, buckets full at start)",
+            f"CJ {run_floor.cj_s:.1f} s ({run_floor.cj_binding}), Shopify {run_floor.shopify_s:.1f} s "
+            f"({run_floor.shopify_points:.0f} pts = {run_floor.shopify_points / orders:.1f}/order)",
+        ),
+        ("  ceiling orders/min (run)", f"{ceiling:.1f} (bound: {run_floor.binding})"),
+        ("  fraction of ceiling (run)", f"{rate / ceiling:.2f}" if ceiling != math.inf else "n/a"),
+        (
+            "  ceiling orders/min (steady state: no bucket head start)",
+            f"{steady_ceiling:.1f} ({steady.binding})",
+        ),
+    ]
+
+
+def bench_batch(
+    sandbox: RunningSandbox,
+    tally: ApiTally,
+    limits: Limits,
+    job: dg.JobDefinition,
+    orders: int,
+    max_runs: int,
+) -> None:
+    console.rule(f"batch: {orders} orders through order_fulfillment_job")
+    instance = dg.DagsterInstance.ephemeral()
+    placed_started = time.perf_counter()
+    placed = place_orders(sandbox, orders)
+    console.print(f"placed {len(placed)} orders in {time.perf_counter() - placed_started:.1f} s (not timed)")
+    wanted = sendable_numbers(placed)
+    held = len(placed) - len(wanted)
+
+    def at_supplier() -> tuple[int, int]:
+        created = sandbox.audit().get("supplier_orders_created", {})
+        return len(wanted & set(created)), len(wanted)
+
+    def fulfilled() -> tuple[int, int]:
+        return len(sandbox.audit().get("fulfillments_created", {})), len(wanted)
+
+    before = tally.snapshot()
+    to_supplier = run_until("to the supplier", job, instance, tally, max_runs, at_supplier)
+    sandbox.control("POST", "/clock", {"advance_seconds": SHIPPING_DELAY_S})
+    tracking = run_until("tracking posted", job, instance, tally, max_runs, fulfilled)
+
+    audit = sandbox.audit()
+    supplier = audit.get("supplier_orders_created", {})
+    fulfilments = audit.get("fulfillments_created", {})
+    whole = Phase(
+        "whole workflow (both phases)",
+        to_supplier.wall_s + tracking.wall_s,
+        to_supplier.runs + tracking.runs,
+        tracking.done,
+        difference(tally.snapshot(), before),
+    )
+    per = max(len(wanted), 1)
+    console.print(calls_table("phase 1, to the supplier: API calls", to_supplier.tallies, per=per))
+    console.print(calls_table("phase 2, tracking posted: API calls", tracking.tallies, per=per))
+    failures = failure_counts(whole.tallies)
+    rows = [
+        ("orders placed / sendable / held by the rules (defects)", f"{len(placed)} / {len(wanted)} / {held}"),
+        *phase_rows(to_supplier, limits),
+        *phase_rows(tracking, limits),
+        *phase_rows(whole, limits),
+        ("failed requests", ", ".join(f"{k}: {v}" for k, v in failures.items()) or "0"),
+        (
+            "supplier orders created more than once (must be 0)",
+            str(sum(1 for n in supplier.values() if n > 1)),
+        ),
+        (
+            "fulfillments created more than once (must be 0)",
+            str(sum(1 for n in fulfilments.values() if n > 1)),
+        ),
+        ("supplier orders not from this batch", str(len(set(supplier) - wanted))),
+    ]
+    console.print(figures_table("fulfillment batch", rows))
+
+
+def _serve_receiver(store_url: str) -> tuple[str, uvicorn.Server, threading.Thread]:
+    port = free_port()
+    app = create_webhook_app(store_url=store_url)  # the secret comes from SHOPIFY_WEBHOOK_SECRET
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("webhook receiver did not start")
+        time.sleep(0.02)
+    return f"http://127.0.0.1:{port}/webhooks/shopify", server, thread
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def bench_latency(
+    sandbox: RunningSandbox,
+    tally: ApiTally,
+    job: dg.JobDefinition,
+    store_url: str,
+    pids: list[str],
+    seconds: float,
+    every: float,
+    interval: float,
+) -> None:
+    console.rule(
+        f"latency: an order every {every:g} s for {seconds:g} s, sensor evaluated every {interval:g} s"
+    )
+    # An hour later: store_orders re-reads everything updated in its 10-minute overlap, and the batch's
+    # fulfillments, posted in one burst, would otherwise be re-read by every run measured here.
+    sandbox.control("POST", "/clock", {"advance_seconds": 3600})
+    url, server, thread = _serve_receiver(store_url)
+    sandbox.control("POST", "/settings", {"webhook_url": url})
+    placed: dict[str, tuple[float, datetime, str | None, str]] = {}  # name -> (mono, wall, defect, gid)
+    stop = threading.Event()
+
+    def place_steadily() -> None:
+        rng = random.Random(11)
+        with httpx.Client(base_url=f"{sandbox.url}/_sandbox", timeout=10) as http:
+            next_at = time.monotonic()
+            end = next_at + seconds
+            while next_at < end and not stop.is_set():
+                stop.wait(max(0.0, next_at - time.monotonic()))
+                answer = http.post("/orders", json={"count": 1, "pid": rng.choice(pids)})
+                answer.raise_for_status()
+                order = answer.json()["orders"][0]
+                placed[order["name"]] = (time.monotonic(), datetime.now(UTC), order["defect"], order["id"])
+                next_at += every
+
+    before = tally.snapshot()
+    placer = threading.Thread(target=place_steadily, daemon=True)
+    resources = build_resources()
+    instance = dg.DagsterInstance.ephemeral()
+    cursor: str | None = None
+    run_keys: set[str] = set()
+    ticks, skips, run_times = 0, 0, []
+    placer.start()
+    deadline = time.monotonic() + seconds + 6 * interval + 120
+    try:
+        while time.monotonic() < deadline:
+            tick = time.monotonic()
+            ticks += 1
+            with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
+                request = new_store_orders(context)
+                cursor = context.cursor
+            # The daemon launches a run key once; a repeated key is skipped, as it would be there.
+            if isinstance(request, dg.RunRequest) and request.run_key not in run_keys:
+                run_keys.add(request.run_key or "")
+                run_times.append(
+                    run_job(job, instance, run_config=request.run_config or None, tags=request.tags)[0]
+                )
+            else:
+                skips += 1
+            pending = [
+                n
+                for n, (_, _, defect, _) in placed.items()
+                if defect is None and supplier_number(n) not in tally.supplier_order_created_at
+            ]
+            if not placer.is_alive() and not pending:
+                break
+            # The next tick comes a minimum interval after this one, or at once if the run took longer.
+            time.sleep(max(0.0, tick + interval - time.monotonic()))
+    finally:
+        stop.set()
+        placer.join(timeout=15)
+        sandbox.control("POST", "/settings", {"webhook_url": None})
+        server.should_exit = True
+        thread.join(timeout=5)
+
+    created = tally.supplier_order_created_at
+    console.print(
+        calls_table("latency phase: API calls (sensor ticks + runs)", difference(tally.snapshot(), before))
+    )
+    sendable = {n: v for n, v in placed.items() if v[2] is None}
+    latencies = [
+        created[supplier_number(n)] - v[0] for n, v in sendable.items() if supplier_number(n) in created
+    ]
+    with get_engine(store_url).connect() as conn:
+        received = {
+            r.resource_id: r.received_at
+            for r in conn.execute(sa.select(webhook_events.c.resource_id, webhook_events.c.received_at))
+        }
+    webhook_lag = []
+    for _, wall, _, gid in placed.values():
+        at = received.get(gid)
+        if at is not None:
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+            webhook_lag.append((at - wall).total_seconds())
+    duplicates = sum(1 for n in sandbox.audit().get("supplier_orders_created", {}).values() if n > 1)
+    rows = [
+        (
+            "orders placed / sendable / reached the supplier",
+            f"{len(placed)} / {len(sendable)} / {len(latencies)}",
+        ),
+        ("sensor ticks / skipped / runs launched", f"{ticks} / {skips} / {len(run_times)}"),
+        (
+            "run time median / max",
+            f"{statistics.median(run_times):.1f} s / {max(run_times):.1f} s" if run_times else "-",
+        ),
+        (
+            "placed -> supplier order created: p50",
+            f"{_percentile(latencies, 0.5):.1f} s" if latencies else "-",
+        ),
+        (
+            "placed -> supplier order created: p95",
+            f"{_percentile(latencies, 0.95):.1f} s" if latencies else "-",
+        ),
+        ("placed -> supplier order created: max", f"{max(latencies):.1f} s" if latencies else "-"),
+        (
+            "placed -> webhook recorded by the receiver: p50 / p95",
+            f"{_percentile(webhook_lag, 0.5) * 1000:.0f} ms / {_percentile(webhook_lag, 0.95) * 1000:.0f} ms"
+            if webhook_lag
+            else "-",
+        ),
+        ("sensor interval (minimum_interval_seconds)", f"{interval:g} s"),
+        ("supplier orders created more than once (must be 0)", str(duplicates)),
+    ]
+    console.print(figures_table("sensor path latency", rows))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--orders", type=int, default=400, help="batch size (1000: ~15 min at 4 CJ/s)")
+    parser.add_argument("--products", type=int, default=20, help="products listed for the orders")
+    parser.add_argument("--max-runs", type=int, default=6, help="job runs allowed per phase")
+    parser.add_argument("--latency-seconds", type=float, default=120.0, help="how long orders trickle in")
+    parser.add_argument("--latency-every", type=float, default=3.0, help="seconds between orders")
+    parser.add_argument(
+        "--sensor-interval",
+        type=float,
+        default=None,
+        help="default: the sensor's own minimum_interval_seconds",
+    )
+    parser.add_argument("--cj-client-rps", type=float, default=None, help="default: the world's CJ level")
+    parser.add_argument("--keep", type=Path, default=None, help="keep world/store files in this directory")
+    parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args(argv)
+
+    settings = WorldSettings()  # the real limits: CJ 4/s per endpoint, Shopify 2,000 points at 100/s
+    limits = Limits.of(settings)
+    interval = args.sensor_interval or float(new_store_orders.minimum_interval_seconds or 30)
+    console.print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())} (2 shared cores)")
+    console.print(
+        f"limits: CJ {limits.cj_qps:g}/s per endpoint and {limits.cj_ip_qps:g}/s per IP, Shopify "
+        f"{limits.shopify_bucket:g} points restoring {limits.shopify_restore:g}/s; "
+        f"client CJ pacer {args.cj_client_rps or limits.cj_qps:g}/s"
+    )
+    tally = ApiTally()
+    with tempfile.TemporaryDirectory(prefix="bench-fulfillment-") as tmp:
+        work = args.keep or Path(tmp)
+        store_url = f"sqlite:///{work}/store.db"
+        with running_sandbox(work / "world.db", settings, wrap=tally.wrap) as sandbox:
+            set_pipeline_env(sandbox.env(store_url, work / "tokens"), args.cj_client_rps or limits.cj_qps)
+            sandbox.control("POST", "/orders/settings", {"organic_multiplier": 0})
+            pids = list_products(sandbox.world, store_url, args.products)
+            job = build_defs(fulfillment_defs).resolve_job_def("order_fulfillment_job")
+            if not args.skip_batch:
+                bench_batch(sandbox, tally, limits, job, args.orders, args.max_runs)
+                # The batch's fulfillments changed every order after its last read; the next run re-reads
+                # them all (minutes at 1,000 orders). The schedule would absorb that; keep it out of latency.
+                settle_s, _ = run_job(job, dg.DagsterInstance.ephemeral())
+                console.print(
+                    f"settle run (re-reads the orders the batch's fulfillments changed): {settle_s:.1f} s"
+                )
+            if not args.skip_latency:
+                bench_latency(
+                    sandbox,
+                    tally,
+                    job,
+                    store_url,
+                    pids,
+                    args.latency_seconds,
+                    args.latency_every,
+                    interval,
+                )
+
+
+if __name__ == "__main__":
+    main()
