@@ -7,4 +7,5 @@ scripts/install.sh
 scripts/ensure_postgres.sh
 uv run ruff check .
 uv run ruff format --check .
-exec uv run pytest "$@"
+# Two workers on the two cores: the sandbox tests mostly wait on I/O and rate limits.
+exec uv run pytest -n "${PYTEST_WORKERS:-2}" "$@"
