@@ -254,12 +254,12 @@ def order_days_changed_since(conn: Connection, since: datetime | None) -> dict[d
         bound = _bound(conn, since)
         query = query.where(sa.or_(store_orders.c.updated_at >= bound, supplier_orders.c.updated_at >= bound))
     return {
-        date.fromisoformat(str(row.day)[:10]): _as_datetime(row.newest)
+        date.fromisoformat(str(row.day)[:10]): as_utc_datetime(row.newest)
         for row in conn.execute(query.group_by(day))
     }
 
 
-def _as_datetime(value: object) -> datetime:
+def as_utc_datetime(value: object) -> datetime:
     """SQLite hands back `max()` of a timestamp as text; PostgreSQL as an aware datetime."""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

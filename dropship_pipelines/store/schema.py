@@ -7,14 +7,36 @@ them on `metadata`, and `create_schema` creates what is missing.
 """
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 metadata = sa.MetaData()
+
+
+class stamp_now(FunctionElement):
+    """The database's current time, to the millisecond on SQLite too (its CURRENT_TIMESTAMP keeps whole
+    seconds, too coarse to tell whether a change came before or after an analytics run)."""
+
+    type = sa.DateTime(timezone=True)
+    inherit_cache = True
+
+
+@compiles(stamp_now)
+def _stamp_now_default(element: stamp_now, compiler: SQLCompiler, **kw: object) -> str:
+    return "now()"
+
+
+@compiles(stamp_now, "sqlite")
+def _stamp_now_sqlite(element: stamp_now, compiler: SQLCompiler, **kw: object) -> str:
+    return "(strftime('%Y-%m-%d %H:%M:%f', 'now'))"
+
 
 MONEY = sa.Numeric(14, 2)
 
 
 def created_column() -> sa.Column:
-    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=stamp_now())
 
 
 def updated_column() -> sa.Column:
@@ -22,8 +44,8 @@ def updated_column() -> sa.Column:
         "updated_at",
         sa.DateTime(timezone=True),
         nullable=False,
-        server_default=sa.func.now(),
-        onupdate=sa.func.now(),
+        server_default=stamp_now(),
+        onupdate=stamp_now(),
     )
 
 

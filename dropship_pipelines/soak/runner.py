@@ -1,0 +1,251 @@
+"""The soak: start everything, break things for N minutes, settle, stop, audit, report."""
+
+import json
+import random
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
+
+from dropship_pipelines.soak.audit import AuditResult, Ledger, World, audit
+from dropship_pipelines.soak.chaos import LLM_MISBEHAVIOUR_MODES, RunKiller, SandboxControl
+from dropship_pipelines.soak.dagster_api import FINISHED, DagsterApi
+from dropship_pipelines.soak.system import SoakSystem
+from dropship_pipelines.store.fulfillment_tables import store_orders
+from dropship_sandbox.world import API_NAMES
+
+# The last pass over every workflow once the world is calm; fulfillment twice, because the first pass sends
+# what the soak left behind and the second one picks up the supplier's answers to it.
+FINAL_JOBS = (
+    "product_discovery_job",
+    "order_fulfillment_job",
+    "customer_service_job",
+    "ad_launch_job",
+    "order_fulfillment_job",
+)
+
+
+TOKEN_EXPIRY_S = 30.0  # how long a revoked token stays revoked before the operator "re-authorizes"
+
+
+@dataclass
+class SoakConfig:
+    minutes: float
+    speed: float = 600.0
+    kill_every_s: float = 60.0  # mean gap between run kills; 0 switches the killer off
+    seed: int = 7
+    settle_timeout_s: float = 900.0
+    workdir: Path | None = None
+    report_path: Path = Path("artifacts/soak-report.json")
+
+
+@dataclass
+class SoakOutcome:
+    config: dict[str, Any]
+    started_at: str
+    durations_s: dict[str, float] = field(default_factory=dict)
+    runs: dict[str, Any] = field(default_factory=dict)
+    kills: list[dict[str, Any]] = field(default_factory=list)
+    final_runs: dict[str, str] = field(default_factory=dict)
+    sandbox_audit_kinds: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    workdir: str = ""
+
+
+def _order_days(store_url: str) -> list[str]:
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            moments = [r[0] for r in conn.execute(sa.select(store_orders.c.placed_at))]
+    finally:
+        engine.dispose()
+    return sorted(
+        {(m if m.tzinfo else m.replace(tzinfo=UTC)).astimezone(UTC).date().isoformat() for m in moments}
+    )
+
+
+def _run_and_wait(api: DagsterApi, job: str, timeout_s: float, tags: dict[str, str] | None = None) -> str:
+    try:
+        run_id = api.launch(job, tags)
+    except Exception as exc:
+        return f"LAUNCH_FAILED: {exc}"
+    return api.wait([run_id], timeout_s).get(run_id, "UNKNOWN")
+
+
+def _chaos_phase(system: SoakSystem, api: DagsterApi, control: SandboxControl, config: SoakConfig,
+                 outcome: SoakOutcome, console: Console) -> None:  # fmt: skip
+    rng = random.Random(config.seed)
+    control.faults_on()
+    control.misbehave(rng.choice(LLM_MISBEHAVIOUR_MODES))
+    # One token expiry per API, spread over the soak, so every client meets a 401 while runs are in flight.
+    end = time.monotonic() + config.minutes * 60
+    expiries = sorted(
+        (time.monotonic() + rng.uniform(0.1, 0.8) * config.minutes * 60, name) for name in API_NAMES
+    )
+    reauthorize: list[tuple[float, str]] = []
+    modes_at = [time.monotonic() + config.minutes * 60 * f for f in (0.33, 0.66)]
+    session = system.dagster_session
+    killer = RunKiller(api, session or -1, config.kill_every_s, seed=config.seed)
+    killer.start()
+    try:
+        console.log(f"first discovery run: {api.launch('product_discovery_job')}")
+        while time.monotonic() < end:
+            now = time.monotonic()
+            while expiries and expiries[0][0] <= now:
+                name = expiries.pop(0)[1]
+                control.expire_tokens(name)
+                reauthorize.append((now + TOKEN_EXPIRY_S, name))
+            while reauthorize and reauthorize[0][0] <= now:
+                control.reauthorize(reauthorize.pop(0)[1])
+            while modes_at and modes_at[0] <= now:
+                modes_at.pop(0)
+                control.misbehave(rng.choice(LLM_MISBEHAVIOUR_MODES))
+            time.sleep(min(5.0, max(0.0, end - now)))
+            left = int(end - time.monotonic())
+            if left % 60 < 5:
+                console.log(
+                    f"soak: {left}s left, {len(killer.kills)} runs killed, runs {dict(api.status_counts())}"
+                )
+        for _, name in expiries:  # a very short soak still expires every API's token once
+            control.expire_tokens(name)
+        # calm() resets every fault, token switches included, before the final runs.
+    finally:
+        killer.stop()
+        outcome.kills = [asdict(k) for k in killer.kills]
+        outcome.errors.extend(f"killer: {e}" for e in killer.errors)
+
+
+def _settle_phase(system: SoakSystem, api: DagsterApi, control: SandboxControl, config: SoakConfig,
+                  outcome: SoakOutcome, console: Console) -> None:  # fmt: skip
+    control.calm()
+    control.freeze()
+    console.log("faults off, clock frozen; waiting for in-flight runs")
+    deadline = time.monotonic() + config.settle_timeout_s
+    if not api.wait_idle(max(60.0, deadline - time.monotonic())):
+        outcome.errors.append("runs still in progress when the settle phase began its final pass")
+    for index, job in enumerate(FINAL_JOBS):
+        status = _run_and_wait(api, job, max(60.0, deadline - time.monotonic()))
+        outcome.final_runs[f"{index}:{job}"] = status
+        console.log(f"final {job}: {status}")
+    for day in _order_days(system.store_url):
+        status = _run_and_wait(
+            api, "analytics_daily_job", max(60.0, deadline - time.monotonic()), {"dagster/partition": day}
+        )
+        outcome.final_runs[f"analytics_daily_job[{day}]"] = status
+    outcome.final_runs["analytics_job"] = _run_and_wait(
+        api, "analytics_job", max(60.0, deadline - time.monotonic())
+    )
+    console.log(f"final analytics: {outcome.final_runs['analytics_job']}")
+    # Sensors may still react to the final runs' own writes (the ledger-change sensor does); let them end.
+    time.sleep(5)
+    if not api.wait_idle(max(60.0, deadline - time.monotonic())):
+        outcome.errors.append("runs still in progress at shutdown")
+
+
+def _run_stats(api: DagsterApi, killer_kills: list[dict[str, Any]]) -> dict[str, Any]:
+    runs = api.runs()
+    by_status: dict[str, int] = {}
+    by_job: dict[str, dict[str, int]] = {}
+    for run in runs:
+        by_status[run.status] = by_status.get(run.status, 0) + 1
+        job = by_job.setdefault(run.job_name, {})
+        job[run.status] = job.get(run.status, 0) + 1
+    return {
+        "launched": len(runs),
+        "succeeded": by_status.get("SUCCESS", 0),
+        "failed": by_status.get("FAILURE", 0),
+        "canceled": by_status.get("CANCELED", 0),
+        "unfinished": sum(n for s, n in by_status.items() if s not in FINISHED),
+        "killed": len(killer_kills),
+        "retries": sum(1 for r in runs if "dagster/parent_run_id" in r.tags),
+        "by_job": by_job,
+    }
+
+
+def run_soak(config: SoakConfig, console: Console | None = None) -> tuple[SoakOutcome, AuditResult]:
+    console = console or Console()
+    workdir = config.workdir or Path(tempfile.mkdtemp(prefix="dropship-soak-"))
+    system = SoakSystem(workdir, config.speed)
+    outcome = SoakOutcome(
+        config={k: str(v) for k, v in asdict(config).items()},
+        started_at=datetime.now(UTC).isoformat(),
+        workdir=str(workdir),
+    )
+    t0 = time.monotonic()
+    try:
+        system.start()
+        outcome.durations_s["start"] = round(time.monotonic() - t0, 1)
+        console.log(
+            f"system up in {workdir} (dagster :{system.dagster_port}, sandbox :{system.sandbox_port})"
+        )
+        api = DagsterApi(system.dagster_url)
+        control = SandboxControl(system.sandbox_url)
+        t1 = time.monotonic()
+        _chaos_phase(system, api, control, config, outcome, console)
+        outcome.durations_s["soak"] = round(time.monotonic() - t1, 1)
+        t2 = time.monotonic()
+        _settle_phase(system, api, control, config, outcome, console)
+        outcome.durations_s["settle"] = round(time.monotonic() - t2, 1)
+        outcome.runs = _run_stats(api, outcome.kills)
+        outcome.sandbox_audit_kinds = {k: sum(v.values()) for k, v in control.audit().items()}
+    except Exception as exc:
+        outcome.errors.append(f"soak aborted: {type(exc).__name__}: {exc}")
+        console.print_exception()
+    finally:
+        console.log(f"stopping: {system.stop()}")
+    result = audit(World.read(system.world_path), Ledger.read(system.store_url))
+    outcome.durations_s["total"] = round(time.monotonic() - t0, 1)
+    return outcome, result
+
+
+def report(outcome: SoakOutcome, result: AuditResult, console: Console, path: Path) -> bool:
+    """Print the report, write it as JSON; True when the audit passed and the soak ran to its end."""
+    ok = result.passed and not any(e.startswith("soak aborted") for e in outcome.errors)
+    runs = Table(title="Runs")
+    for column in ("launched", "succeeded", "failed", "canceled", "killed", "retries", "unfinished"):
+        runs.add_column(column, justify="right")
+    runs.add_row(*(str(outcome.runs.get(c, "-")) for c in ("launched", "succeeded", "failed", "canceled",
+                                                            "killed", "retries", "unfinished")))  # fmt: skip
+    console.print(runs)
+    for title, section in (
+        ("Orders", result.orders),
+        ("Customer messages", result.support),
+        ("Listings", result.listings),
+        ("Campaigns", result.campaigns),
+        ("Money (USD)", result.money),
+    ):
+        table = Table(title=title)
+        table.add_column("measure")
+        table.add_column("value", justify="right")
+        for key, value in section.items():
+            table.add_row(key, json.dumps(value) if isinstance(value, dict) else str(value))
+        console.print(table)
+    if result.stuck_reasons:
+        console.print("stuck orders by reason:", result.stuck_reasons)
+    console.print("final runs:", outcome.final_runs)
+    console.print("sandbox side effects (audit totals):", outcome.sandbox_audit_kinds)
+    if result.findings:
+        findings = Table(title=f"Findings ({len(result.findings)})")
+        for column in ("area", "kind", "key", "detail"):
+            findings.add_column(column)
+        for finding in result.findings[:60]:
+            findings.add_row(finding.area, finding.kind, finding.key, finding.detail)
+        console.print(findings)
+    for error in outcome.errors:
+        console.print(f"[yellow]note:[/] {error}")
+    console.print("[bold green]SOAK AUDIT PASSED[/]" if ok else "[bold red]SOAK AUDIT FAILED[/]")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "passed": ok,
+        **asdict(outcome),
+        "audit": {**asdict(result), "findings": [asdict(f) for f in result.findings]},
+    }
+    path.write_text(json.dumps(payload, indent=2, default=str))
+    console.print(f"report written to {path}")
+    return ok

@@ -1,0 +1,194 @@
+"""Start and stop the whole system (sandbox, dashboard + webhook receiver, `dagster dev`) in a new folder."""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from dropship_sandbox import credentials
+from dropship_sandbox.app import CJ_PREFIX, HELPDESK_PREFIX, OPENAI_PREFIX, SHOPIFY_PREFIX
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STOP_GRACE_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+    def stop(self) -> int | None:
+        """SIGTERM to the service's own process group, SIGKILL if it outlives the grace period.
+
+        `dagster dev` started from a script ignores a plain SIGTERM to itself and leaves its children (the
+        code server, the daemon and run workers) behind; the group signal reaches all of them.
+        """
+        if self.process.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                self.process.wait(10)
+        # Run workers may linger in the group after their parent exits; they hold the SQLite files.
+        self._signal_group(signal.SIGKILL)
+        self.log.close()
+        return self.process.returncode
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+
+
+@dataclass
+class SoakSystem:
+    """One fresh world: every file under `workdir`, every port free at start."""
+
+    workdir: Path
+    speed: float
+    sandbox_port: int = field(default_factory=free_port)
+    dashboard_port: int = field(default_factory=free_port)
+    dagster_port: int = field(default_factory=free_port)
+    services: list[Service] = field(default_factory=list)
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def dagster_url(self) -> str:
+        return f"http://127.0.0.1:{self.dagster_port}"
+
+    @property
+    def world_path(self) -> Path:
+        return self.workdir / "sandbox" / "world.db"
+
+    @property
+    def store_url(self) -> str:
+        return f"sqlite:///{self.workdir / 'data' / 'store.db'}"
+
+    @property
+    def dagster_session(self) -> int | None:
+        """Session id of `dagster dev` (its own session leader): run workers we may kill carry it."""
+        for service in self.services:
+            if service.name == "dagster":
+                return service.process.pid
+        return None
+
+    def env(self) -> dict[str, str]:
+        """The pipelines' environment, as `.env.sandbox` sets it, pointed at this world's ports and files."""
+        url = self.sandbox_url
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "DASHBOARD_"))}
+        env.update(
+            {
+                "SANDBOX_PORT": str(self.sandbox_port),
+                "CJ_BASE_URL": url + CJ_PREFIX,
+                "CJ_API_KEY": credentials.CJ_API_KEY,
+                "SHOPIFY_SHOP_URL": url + SHOPIFY_PREFIX,
+                "SHOPIFY_ACCESS_TOKEN": credentials.SHOPIFY_ACCESS_TOKEN,
+                "SHOPIFY_WEBHOOK_SECRET": credentials.SHOPIFY_WEBHOOK_SECRET,
+                "OPENAI_BASE_URL": url + OPENAI_PREFIX + "/v1",
+                "OPENAI_API_KEY": credentials.OPENAI_API_KEY,
+                "STORE_DATABASE_URL": self.store_url,
+                "DROPSHIP_TOKEN_CACHE_DIR": str(self.workdir / "data" / "tokens"),
+                "DROPSHIP_MEDIA_DIR": str(self.workdir / "data" / "media"),
+                "HELPDESK_BASE_URL": url + HELPDESK_PREFIX,
+                "HELPDESK_USERNAME": credentials.HELPDESK_USERNAME,
+                "HELPDESK_API_KEY": credentials.HELPDESK_API_KEY,
+                "META_BASE_URL": url + "/meta",
+                "META_ACCESS_TOKEN": credentials.META_ACCESS_TOKEN,
+                "META_AD_ACCOUNT_ID": credentials.META_AD_ACCOUNT_ID,
+                "META_PAGE_ID": "100000000000001",
+                "TIKTOK_BASE_URL": url + "/tiktok/open_api/v1.3",
+                "TIKTOK_ACCESS_TOKEN": credentials.TIKTOK_ACCESS_TOKEN,
+                "TIKTOK_ADVERTISER_ID": credentials.TIKTOK_ADVERTISER_ID,
+                "DAGSTER_HOME": str(self.workdir / "dagster_home"),
+                "DAGSTER_HOST": "127.0.0.1",
+                "DAGSTER_PORT": str(self.dagster_port),
+                "DASHBOARD_PORT": str(self.dashboard_port),
+                "DASHBOARD_HOST": "127.0.0.1",
+                "DASHBOARD_TOKEN": "soak-" + os.urandom(12).hex(),
+            }
+        )
+        return env
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log = (self.workdir / "logs" / f"{name}.log").open("wb")
+        # A session of its own per service: stopped as a group, and never hit by our own Ctrl-C twice.
+        process = subprocess.Popen(
+            args, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.services.append(Service(name, process, log))
+
+    def _wait_for(self, url: str, name: str, timeout_s: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for service in self.services:
+                if service.process.poll() is not None:
+                    raise RuntimeError(
+                        f"{service.name} exited early; see {self.workdir}/logs/{service.name}.log"
+                    )
+            try:
+                if httpx.get(url, timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{name} did not come up at {url}; see {self.workdir}/logs/")
+
+    def start(self) -> None:
+        for sub in ("logs", "sandbox", "data/tokens", "data/media", "dagster_home"):
+            (self.workdir / sub).mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / "dagster.yaml", self.workdir / "dagster_home" / "dagster.yaml")
+        env = self.env()
+        python = sys.executable
+        self._spawn(
+            "sandbox",
+            [
+                python, "-m", "dropship_sandbox", "--port", str(self.sandbox_port),
+                "--state", str(self.world_path), "--speed", str(self.speed),
+                "--webhook-url", f"http://127.0.0.1:{self.dashboard_port}/webhooks/shopify",
+            ],
+            env,
+        )  # fmt: skip
+        self._wait_for(f"{self.sandbox_url}/_sandbox/health", "sandbox")
+        self._spawn("dashboard", [python, "-m", "dashboard"], env)
+        dagster = str(Path(python).with_name("dagster"))
+        self._spawn(
+            "dagster",
+            [
+                dagster,
+                "dev",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.dagster_port),
+                "-w",
+                str(REPO_ROOT / "workspace.yaml"),
+            ],
+            env,
+        )
+        self._wait_for(f"{self.dagster_url}/server_info", "dagster dev", timeout_s=180)
+        self._wait_for(f"http://127.0.0.1:{self.dashboard_port}/api/health", "dashboard")
+
+    def stop(self) -> dict[str, int | None]:
+        """Stop in reverse order of start: runs first (they call the sandbox), the world last."""
+        codes = {service.name: service.stop() for service in reversed(self.services)}
+        self.services.clear()
+        return codes
