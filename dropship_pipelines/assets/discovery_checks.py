@@ -1,5 +1,6 @@
 """Data-quality guards of the discovery workflow; the blocking ones stand between us and a wrong price."""
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import dagster as dg
@@ -10,7 +11,7 @@ from dropship_pipelines.assets.metadata import preview_table
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.shopify import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
-from dropship_pipelines.rules.pricing import unit_profit
+from dropship_pipelines.rules.pricing import PriceRule, unit_profit
 from dropship_pipelines.store.discovery_tables import (
     listing_variants,
     listings,
@@ -30,6 +31,25 @@ query StoreProducts($after: String) {
 """
 
 
+def _priced_over_cost(
+    rows: Sequence[sa.Row], rule: PriceRule, counted: str, shown: tuple[str, ...]
+) -> dg.AssetCheckResult:
+    """Passes when every row's price leaves a profit after its cost, shipping and payment fees."""
+    under = [
+        {name: getattr(r, name) for name in shown}
+        for r in rows
+        if unit_profit(Decimal(r.price), Decimal(r.unit_cost), Decimal(r.shipping_cost), rule) <= 0
+    ]
+    return dg.AssetCheckResult(
+        passed=not under,
+        metadata={
+            counted: len(rows),
+            "under_cost": len(under),
+            "records": preview_table(under[:20], shown),
+        },
+    )
+
+
 @dg.asset_check(
     asset=product_candidates,
     blocking=True,
@@ -39,19 +59,7 @@ def candidates_cover_costs(store_db: StoreDatabase, pricing: PricingPolicy) -> d
     rule = pricing.rule()
     with store_db.engine().connect() as conn:
         rows = conn.execute(sa.select(candidates_t).where(candidates_t.c.status == "accepted")).all()
-    under = [
-        {"pid": r.pid, "price": r.price, "cost": r.unit_cost, "shipping": r.shipping_cost}
-        for r in rows
-        if unit_profit(Decimal(r.price), Decimal(r.unit_cost), Decimal(r.shipping_cost), rule) <= 0
-    ]
-    return dg.AssetCheckResult(
-        passed=not under,
-        metadata={
-            "accepted": len(rows),
-            "under_cost": len(under),
-            "records": preview_table(under[:20], ("pid", "price", "cost", "shipping")),
-        },
-    )
+    return _priced_over_cost(rows, rule, "accepted", ("pid", "price", "unit_cost", "shipping_cost"))
 
 
 @dg.asset_check(
@@ -75,19 +83,7 @@ def listings_priced_above_cost(store_db: StoreDatabase, pricing: PricingPolicy) 
     )
     with store_db.engine().connect() as conn:
         rows = conn.execute(query).all()
-    under = [
-        {"pid": r.pid, "sku": r.sku, "price": r.price, "cost": r.unit_cost}
-        for r in rows
-        if unit_profit(Decimal(r.price), Decimal(r.unit_cost), Decimal(r.shipping_cost), rule) <= 0
-    ]
-    return dg.AssetCheckResult(
-        passed=not under,
-        metadata={
-            "variants": len(rows),
-            "under_cost": len(under),
-            "records": preview_table(under[:20], ("pid", "sku", "price", "cost")),
-        },
-    )
+    return _priced_over_cost(rows, rule, "variants", ("pid", "sku", "price", "unit_cost"))
 
 
 @dg.asset_check(

@@ -66,6 +66,9 @@ class SoakSystem:
     dashboard_port: int = field(default_factory=free_port)
     dagster_port: int = field(default_factory=free_port)
     services: list[Service] = field(default_factory=list)
+    # The Dagster instance's dagster.yaml; None copies the repository's (SQLite storage).
+    instance_yaml: str | None = None
+    dashboard_token: str = field(default_factory=lambda: "soak-" + os.urandom(12).hex())
 
     @property
     def sandbox_url(self) -> str:
@@ -123,7 +126,7 @@ class SoakSystem:
                 "DAGSTER_PORT": str(self.dagster_port),
                 "DASHBOARD_PORT": str(self.dashboard_port),
                 "DASHBOARD_HOST": "127.0.0.1",
-                "DASHBOARD_TOKEN": "soak-" + os.urandom(12).hex(),
+                "DASHBOARD_TOKEN": self.dashboard_token,
             }
         )
         return env
@@ -155,7 +158,10 @@ class SoakSystem:
     def start(self) -> None:
         for sub in ("logs", "sandbox", "data/tokens", "data/media", "dagster_home"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO_ROOT / "dagster.yaml", self.workdir / "dagster_home" / "dagster.yaml")
+        if self.instance_yaml is None:
+            shutil.copy(REPO_ROOT / "dagster.yaml", self.workdir / "dagster_home" / "dagster.yaml")
+        else:
+            (self.workdir / "dagster_home" / "dagster.yaml").write_text(self.instance_yaml)
         env = self.env()
         python = sys.executable
         self._spawn(

@@ -1,0 +1,163 @@
+"""Runs per hour the Dagster daemon sustains with PostgreSQL instance storage, and whether the dashboard
+stays responsive meanwhile.
+
+    uv run python -m benchmarks.bench_daemon [--runs-per-job 25] [--max-concurrent 3] [--speed 60]
+
+Starts the whole system (sandbox, dashboard, `dagster dev` = webserver + daemon) on free ports, with the
+repository's run queue and limits but the instance stored in a fresh PostgreSQL database. Queues
+`--runs-per-job` runs of each cheap workflow job (fulfillment, customer service, analytics, ad
+optimisation) at once through the webserver's GraphQL API; schedules and sensors keep launching their own.
+While the queue drains, a second thread reads the dashboard's pages every 0.25 s.
+
+Prints: runs finished per hour over the drain, the ceiling the queue allows (`max concurrent runs` x 3600 /
+median run seconds, and one run at a time per workflow), the ratio, median and p95 run and queue times,
+and p50/p95/max latency of the dashboard and of the Dagster webserver during the load.
+"""
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg2
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from dropship_pipelines.soak.dagster_api import FINISHED, DagsterApi
+from dropship_pipelines.soak.system import REPO_ROOT, SoakSystem
+
+JOBS = ("order_fulfillment_job", "customer_service_job", "analytics_job", "ad_optimization_job")
+ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+DASHBOARD_PAGES = ("/api/metrics/kpis", "/api/orders?limit=50", "/api/support/tickets?limit=50")
+
+_TIMES = """
+query Times($limit: Int) {
+  runsOrError(limit: $limit) {
+    ... on Runs { results { runId jobName status creationTime startTime endTime } }
+  }
+}"""
+
+
+def instance_yaml(postgres_url: str, max_concurrent: int) -> str:
+    config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
+    config["storage"] = {"postgres": {"postgres_url": postgres_url}}
+    config["concurrency"]["runs"]["max_concurrent_runs"] = max_concurrent
+    return yaml.safe_dump(config)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class Prober(threading.Thread):
+    """Reads the dashboard and the webserver while the queue drains; latencies in milliseconds."""
+
+    def __init__(self, dashboard: str, token: str, dagster: str) -> None:
+        super().__init__(daemon=True)
+        self.dashboard, self.token, self.dagster = dashboard, token, dagster
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.errors = 0
+        self.stop = threading.Event()
+
+    def _get(self, client: httpx.Client, name: str, url: str, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        try:
+            ok = client.get(url, timeout=30, **kwargs).status_code < 500
+        except httpx.HTTPError:
+            ok = False
+        self.latency[name].append((time.perf_counter() - started) * 1000)
+        self.errors += 0 if ok else 1
+
+    def run(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with httpx.Client() as client:
+            while not self.stop.wait(0.25):
+                for page in DASHBOARD_PAGES:
+                    self._get(client, "dashboard", self.dashboard + page, headers=headers)
+                self._get(client, "dagster webserver", self.dagster + "/server_info")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs-per-job", type=int, default=25)
+    parser.add_argument("--max-concurrent", type=int, default=3)
+    parser.add_argument("--speed", type=float, default=60.0)
+    args = parser.parse_args()
+    console = Console()
+
+    db_name = f"dropship_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(ADMIN_DSN)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{db_name}"')
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db_name}"
+    workdir = Path(tempfile.mkdtemp(prefix="bench-daemon-"))
+    system = SoakSystem(workdir, args.speed, instance_yaml=instance_yaml(url, args.max_concurrent))
+    try:
+        console.print(f"starting the system in {workdir} (instance on PostgreSQL {db_name})")
+        system.start()
+        api = DagsterApi(system.dagster_url)
+        # A few products listed first, so fulfillment and support have work of their own kind.
+        api.wait([api.launch("product_discovery_job")], timeout_s=600)
+        dashboard = f"http://127.0.0.1:{system.dashboard_port}"
+        prober = Prober(dashboard, system.dashboard_token, system.dagster_url)
+        prober.start()
+        started = time.monotonic()
+        since = datetime.now(UTC).timestamp()
+        launched = [api.launch(job) for _ in range(args.runs_per_job) for job in JOBS]
+        statuses = api.wait(launched, timeout_s=3600)
+        drained_s = time.monotonic() - started
+        prober.stop.set()
+        prober.join()
+        rows = api._query(_TIMES, {"limit": 5000})["runsOrError"]["results"]
+    finally:
+        system.stop()
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        admin.close()
+
+    finished = [r for r in rows if r["status"] in FINISHED and r["endTime"] and r["creationTime"] >= since]
+    durations = [r["endTime"] - r["startTime"] for r in finished if r["startTime"]]
+    queued = [r["startTime"] - r["creationTime"] for r in finished if r["startTime"]]
+    per_hour = len(finished) / drained_s * 3600
+    median_run = statistics.median(durations) if durations else float("nan")
+    ceiling = min(args.max_concurrent, len(JOBS)) * 3600 / median_run
+    failed = sum(1 for run_id in launched if statuses.get(run_id) != "SUCCESS")
+
+    table = Table(title="Dagster daemon on PostgreSQL storage", show_header=False)
+    table.add_row("runs queued by the benchmark", f"{len(launched)} ({args.runs_per_job} x {len(JOBS)} jobs)")
+    table.add_row("runs finished in the window (incl. schedules/sensors)", str(len(finished)))
+    table.add_row("not successful (of the benchmark's)", str(failed))
+    table.add_row("drain time", f"{drained_s:.0f} s")
+    table.add_row("runs per hour sustained", f"{per_hour:,.0f}")
+    table.add_row("run seconds p50 / p95", f"{median_run:.1f} / {percentile(durations, 0.95):.1f}")
+    table.add_row(
+        "queue wait seconds p50 / p95", f"{percentile(queued, 0.5):.1f} / {percentile(queued, 0.95):.1f}"
+    )
+    slots = min(args.max_concurrent, len(JOBS))
+    table.add_row("ceiling: concurrent slots x 3600 / p50 run", f"{ceiling:,.0f} runs/h ({slots} slots)")
+    table.add_row("ratio sustained / ceiling", f"{per_hour / ceiling:.2f}")
+    for name, values in prober.latency.items():
+        table.add_row(
+            f"{name} latency p50 / p95 / max under load",
+            f"{percentile(values, 0.5):.0f} / {percentile(values, 0.95):.0f} / {max(values):.0f} ms"
+            f" ({len(values)} requests)",
+        )
+    table.add_row("probe errors (5xx or unreachable)", str(prober.errors))
+    console.print(table)
+    return 0 if failed == 0 and prober.errors == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
