@@ -42,6 +42,7 @@ class RunningSandbox:
             "STORE_DATABASE_URL": store_url,
             "DROPSHIP_TOKEN_CACHE_DIR": str(token_dir),
             "CJ_REQUESTS_PER_SECOND": "50",
+            "CJ_IP_REQUESTS_PER_SECOND": "200",
             "META_BASE_URL": self.url + "/meta",
             "META_ACCESS_TOKEN": credentials.META_ACCESS_TOKEN,
             "META_AD_ACCOUNT_ID": credentials.META_AD_ACCOUNT_ID,

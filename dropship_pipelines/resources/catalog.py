@@ -50,6 +50,7 @@ def build_resources() -> dict[str, Any]:
             base_url=env("CJ_BASE_URL", LIVE_CJ_BASE_URL),
             api_key=dg.EnvVar("CJ_API_KEY"),
             requests_per_second=float(env("CJ_REQUESTS_PER_SECOND", "4")),
+            ip_requests_per_second=float(env("CJ_IP_REQUESTS_PER_SECOND", "10")),
             token_cache_dir=env("DROPSHIP_TOKEN_CACHE_DIR", ".data/tokens"),
         ),
         "shopify": ShopifyAdminResource(

@@ -27,7 +27,8 @@ class CJDropshippingResource(dg.ConfigurableResource):
     api_key: str
     timeout_s: float = 20.0
     max_attempts: int = 6
-    requests_per_second: float = 4.0
+    requests_per_second: float = 4.0  # per API (endpoint): the account level's QPS
+    ip_requests_per_second: float = 10.0  # CJ's base limit for all APIs together, per IP
     token_cache_dir: str = ".data/tokens"
 
     _token: dict[str, Any] | None = PrivateAttr(default=None)
@@ -36,8 +37,10 @@ class CJDropshippingResource(dg.ConfigurableResource):
     def _send(
         self, method: str, path: str, *, token: str | None, params: Any = None, body: Any = None
     ) -> dict[str, Any]:
-        # CJ's QPS is per API (endpoint) per account: one pacer per endpoint, shared by every instance.
+        # CJ's QPS is per API (endpoint) per account, under a cap for all APIs per IP: one pacer for each,
+        # shared by every instance in the process.
         pacer(f"cj:{self.base_url}{path}", self.requests_per_second).wait()
+        pacer(f"cj-ip:{self.base_url}", self.ip_requests_per_second).wait()
         headers = {"CJ-Access-Token": token} if token else {}
         try:
             with httpx.Client(base_url=self.base_url, timeout=self.timeout_s) as http:
