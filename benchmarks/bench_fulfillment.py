@@ -235,7 +235,7 @@ def bench_latency(
     console.rule(
         f"latency: an order every {every:g} s for {seconds:g} s, sensor evaluated every {interval:g} s"
     )
-    # An hour later: store_orders re-reads everything updated in its 10-minute overlap, and the batch's
+    # An hour later: store_orders re-reads everything updated in its overlap window, and the batch's
     # fulfillments, posted in one burst, would otherwise be re-read by every run measured here.
     sandbox.control("POST", "/clock", {"advance_seconds": 3600})
     url, server, thread = _serve_receiver(store_url)
