@@ -61,7 +61,13 @@ DAILY_ON_LEDGER_CHANGE = (
     & ~dg.AutomationCondition.in_progress()
 ).with_label("recent days, after the ledger changed") | dg.AutomationCondition.on_cron("15 0 * * *")
 
-SNAPSHOT_ON_CHANGE = dg.AutomationCondition.eager()
+# Not `eager()`: it waits while any dep partition is missing, and the daily tables always miss the days
+# without orders, so the snapshots would never refresh.
+SNAPSHOT_ON_CHANGE = (
+    (dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after the ledger or the daily tables changed")
 
 
 def _now() -> datetime:
