@@ -21,6 +21,7 @@ Run from the repository root (`python -m`, so `tests.*` and `benchmarks.*` impor
 """
 
 import argparse
+import contextlib
 import math
 import os
 import random
@@ -36,7 +37,6 @@ from typing import Any
 import dagster as dg
 import httpx
 import sqlalchemy as sa
-import uvicorn
 
 from benchmarks.bench_discovery import (
     ApiTally,
@@ -60,7 +60,7 @@ from dropship_sandbox.world import WorldSettings
 from tests.conftest import build_defs
 from tests.fulfillment.helpers import sendable_numbers
 from tests.fulfillment.listing import list_products
-from tests.sandbox_server import RunningSandbox, free_port, running_sandbox
+from tests.sandbox_server import RunningSandbox, running_sandbox, serving
 
 SHIPPING_DELAY_S = 6 * 86400  # as the fulfillment tests: by then the supplier has shipped every order
 PLACE_CHUNK = 100  # orders per control call: one call for 1,000 would outlast its 10 s timeout
@@ -203,20 +203,6 @@ def bench_batch(
     console.print(figures_table("fulfillment batch", rows))
 
 
-def _serve_receiver(store_url: str) -> tuple[str, uvicorn.Server, threading.Thread]:
-    port = free_port()
-    app = create_webhook_app(store_url=store_url)  # the secret comes from SHOPIFY_WEBHOOK_SECRET
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("webhook receiver did not start")
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{port}/webhooks/shopify", server, thread
-
-
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
@@ -238,7 +224,9 @@ def bench_latency(
     # An hour later: store_orders re-reads everything updated in its overlap window, and the batch's
     # fulfillments, posted in one burst, would otherwise be re-read by every run measured here.
     sandbox.control("POST", "/clock", {"advance_seconds": 3600})
-    url, server, thread = _serve_receiver(store_url)
+    receiver = contextlib.ExitStack()  # the secret comes from SHOPIFY_WEBHOOK_SECRET
+    url = receiver.enter_context(serving(create_webhook_app(store_url=store_url), "webhook receiver"))
+    url += "/webhooks/shopify"
     sandbox.control("POST", "/settings", {"webhook_url": url})
     placed: dict[str, tuple[float, datetime, str | None, str]] = {}  # name -> (mono, wall, defect, gid)
     stop = threading.Event()
@@ -293,8 +281,7 @@ def bench_latency(
         stop.set()
         placer.join(timeout=15)
         sandbox.control("POST", "/settings", {"webhook_url": None})
-        server.should_exit = True
-        thread.join(timeout=5)
+        receiver.close()
 
     created = tally.supplier_order_created_at
     console.print(

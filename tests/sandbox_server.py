@@ -72,21 +72,30 @@ def running_sandbox(
 ) -> Iterator[RunningSandbox]:
     """`wrap` puts ASGI middleware around the sandbox (benchmarks count every call at the server)."""
     world = World(state_path, settings or WorldSettings())
-    port = free_port()
     app: ASGIApp = create_app(world)
     if wrap is not None:
         app = wrap(app)
+    try:
+        with serving(app, "sandbox") as url:
+            yield RunningSandbox(world, url)
+    finally:
+        world.state.close()
+
+
+@contextmanager
+def serving(app: ASGIApp, name: str = "server") -> Iterator[str]:
+    """`app` under uvicorn in a background thread on a free loopback port; yields its base URL."""
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("sandbox did not start")
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"{name} did not start")
         time.sleep(0.02)
     try:
-        yield RunningSandbox(world, f"http://127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        world.state.close()

@@ -425,20 +425,7 @@ class EmailChannelResource(dg.ConfigurableResource):
             validity, _ = self._select(conn, self.mailbox)
             after = cursor.last_uid if cursor and cursor.uidvalidity == validity else 0
             uids = [u for u in self._search(conn, "UID", f"{after + 1}:*") if u > after]
-            items: list[MailItem] = []
-            rejected: list[RejectedMail] = []
-            for fetched in self._fetch(conn, uids, "(UID INTERNALDATE FLAGS BODY.PEEK[])"):
-                try:
-                    items.append(
-                        parse_mail(
-                            fetched.literal or b"",
-                            uid=fetched.uid,
-                            received_at=fetched.received_at,
-                            flags=fetched.flags,
-                        )
-                    )
-                except MalformedMailError as error:
-                    rejected.append(RejectedMail(fetched.uid, f"uid {fetched.uid}: {error}"))
+            items, rejected = self._parsed(conn, uids)
             self._flag_malformed(conn, [r.uid for r in rejected])
             return MailBatch(items, rejected, MailboxCursor(validity, max([after, *uids])))
 
@@ -535,7 +522,7 @@ class EmailChannelResource(dg.ConfigurableResource):
             if not thread:
                 return []
             items, bad = self._parsed(conn, [e.uid for e in thread if e.sender is not None])
-            self._flag_malformed(conn, bad)
+            self._flag_malformed(conn, [r.uid for r in bad])
             root = (thread[0].references or (thread[0].message_id,))[0]
             self._ensure_sent_mailbox(conn)
             self._select(conn, self.sent_mailbox, readonly=True)
@@ -547,9 +534,10 @@ class EmailChannelResource(dg.ConfigurableResource):
 
         return self._call(read)
 
-    def _parsed(self, conn: imaplib.IMAP4, uids: list[int]) -> tuple[list[MailItem], list[int]]:
+    def _parsed(self, conn: imaplib.IMAP4, uids: list[int]) -> tuple[list[MailItem], list[RejectedMail]]:
+        """The mails `uids`, parsed; the malformed ones with the reason (they stay for a human)."""
         items: list[MailItem] = []
-        bad: list[int] = []
+        bad: list[RejectedMail] = []
         for fetched in self._fetch(conn, uids, "(UID INTERNALDATE FLAGS BODY.PEEK[])"):
             try:
                 items.append(
@@ -562,7 +550,7 @@ class EmailChannelResource(dg.ConfigurableResource):
                 )
             except MalformedMailError as error:
                 dg.get_dagster_logger().warning("mail uid %s left for a human: %s", fetched.uid, error)
-                bad.append(fetched.uid)
+                bad.append(RejectedMail(fetched.uid, f"uid {fetched.uid}: {error}"))
         return items, bad
 
     def find_reply(self, ticket_id: int | str, marker: str) -> Message | None:

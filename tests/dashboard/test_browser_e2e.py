@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from dashboard.api import create_app
@@ -27,7 +25,7 @@ from dropship_pipelines.store.analytics_tables import analytics_kpis, analytics_
 from dropship_pipelines.store.database import get_engine
 from tests.analytics.databases import store_url_for
 from tests.dashboard.seed import ESCALATED_DRAFT, ESCALATED_KEY, TOKEN, seed_store
-from tests.sandbox_server import free_port
+from tests.sandbox_server import serving
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "dashboard" / "web"
@@ -117,20 +115,8 @@ def dashboard(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         seed_store(store_url)
         sender = RecordingSender()
         app = create_app(store_url, TOKEN, launcher=FakeLauncher(), send_reply=sender, web_dist=web_dist)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the dashboard server did not start")
-            time.sleep(0.02)
-        try:
-            yield Dashboard(f"http://127.0.0.1:{port}", store_url, sender)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with serving(app, "the dashboard server") as url:
+            yield Dashboard(url, store_url, sender)
 
 
 @pytest.fixture(scope="module")

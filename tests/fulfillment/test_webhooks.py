@@ -4,14 +4,11 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import sqlalchemy as sa
-import uvicorn
 from fastapi.testclient import TestClient
 
 from dropship_pipelines.resources.catalog import build_resources
@@ -21,6 +18,7 @@ from dropship_pipelines.store.fulfillment_tables import webhook_events
 from dropship_pipelines.webhooks import create_webhook_app
 from tests.fulfillment.helpers import place
 from tests.fulfillment.listing import list_products
+from tests.sandbox_server import serving
 
 SECRET = "test-secret"
 BODY = json.dumps({"id": 1, "admin_graphql_api_id": "gid://shopify/Order/1", "name": "#1001"}).encode()
@@ -75,23 +73,12 @@ def test_receiver_records_valid_once_and_refuses_forged_malformed_and_stale(stor
     assert recorded[0].resource_id == "gid://shopify/Order/1"
 
 
-def _serve(app) -> tuple[str, uvicorn.Server, threading.Thread]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{port}/webhooks/shopify", server, thread
-
-
 def test_sandbox_deliveries_verify_and_duplicates_are_recorded_once_and_sensor_fires(
     sandbox, store_url, pipeline_env
 ):
-    url, server, thread = _serve(create_webhook_app(store_url=store_url))  # secret from the environment
-    try:
+    # The receiver's secret comes from the environment (SHOPIFY_WEBHOOK_SECRET).
+    with serving(create_webhook_app(store_url=store_url), "webhook receiver") as base:
+        url = base + "/webhooks/shopify"
         sandbox.control("POST", "/orders/settings", {"organic_multiplier": 0})
         sandbox.control("POST", "/settings", {"webhook_url": url})
         sandbox.control("POST", "/webhooks", {"duplicate_rate": 1.0})  # every delivery sent twice
@@ -113,6 +100,3 @@ def test_sandbox_deliveries_verify_and_duplicates_are_recorded_once_and_sensor_f
             assert isinstance(first, dg.RunRequest) and first.run_key
             second = new_store_orders(dg.build_sensor_context(cursor=context.cursor, resources=resources))
             assert isinstance(second, dg.SkipReason) and "no order created after" in second.skip_message
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
