@@ -20,31 +20,23 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg2
 import yaml
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.bench_fulfillment import percentile
 from dropship_pipelines.soak.dagster_api import FINISHED, DagsterApi
 from dropship_pipelines.soak.system import REPO_ROOT, SoakSystem
+from tests.analytics.databases import fresh_postgres_url
 
 JOBS = ("order_fulfillment_job", "customer_service_job", "analytics_job", "ad_optimization_job")
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 DASHBOARD_PAGES = ("/api/metrics/kpis", "/api/orders?limit=50", "/api/support/tickets?limit=50")
-
-_TIMES = """
-query Times($limit: Int) {
-  runsOrError(limit: $limit) {
-    ... on Runs { results { runId jobName status creationTime startTime endTime } }
-  }
-}"""
 
 
 def instance_yaml(postgres_url: str, max_concurrent: int) -> str:
@@ -52,13 +44,6 @@ def instance_yaml(postgres_url: str, max_concurrent: int) -> str:
     config["storage"] = {"postgres": {"postgres_url": postgres_url}}
     config["concurrency"]["runs"]["max_concurrent_runs"] = max_concurrent
     return yaml.safe_dump(config)
-
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 class Prober(threading.Thread):
@@ -97,36 +82,30 @@ def main() -> int:
     args = parser.parse_args()
     console = Console()
 
-    db_name = f"dropship_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(ADMIN_DSN)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{db_name}"')
-    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db_name}"
     workdir = Path(tempfile.mkdtemp(prefix="bench-daemon-"))
-    system = SoakSystem(workdir, args.speed, instance_yaml=instance_yaml(url, args.max_concurrent))
-    try:
-        console.print(f"starting the system in {workdir} (instance on PostgreSQL {db_name})")
-        system.start()
-        api = DagsterApi(system.dagster_url)
-        # A few products listed first, so fulfillment and support have work of their own kind.
-        api.wait([api.launch("product_discovery_job")], timeout_s=600)
-        dashboard = f"http://127.0.0.1:{system.dashboard_port}"
-        prober = Prober(dashboard, system.dashboard_token, system.dagster_url)
-        prober.start()
-        started = time.monotonic()
-        since = datetime.now(UTC).timestamp()
-        launched = [api.launch(job) for _ in range(args.runs_per_job) for job in JOBS]
-        statuses = api.wait(launched, timeout_s=3600)
-        drained_s = time.monotonic() - started
-        prober.stop.set()
-        prober.join()
-        rows = api._query(_TIMES, {"limit": 5000})["runsOrError"]["results"]
-    finally:
-        system.stop()
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        admin.close()
+    with fresh_postgres_url() as url:
+        system = SoakSystem(workdir, args.speed, instance_yaml=instance_yaml(url, args.max_concurrent))
+        try:
+            console.print(
+                f"starting the system in {workdir} (instance on PostgreSQL {url.rsplit('/', 1)[1]})"
+            )
+            system.start()
+            api = DagsterApi(system.dagster_url)
+            # A few products listed first, so fulfillment and support have work of their own kind.
+            api.wait([api.launch("product_discovery_job")], timeout_s=600)
+            dashboard = f"http://127.0.0.1:{system.dashboard_port}"
+            prober = Prober(dashboard, system.dashboard_token, system.dagster_url)
+            prober.start()
+            started = time.monotonic()
+            since = datetime.now(UTC).timestamp()
+            launched = [api.launch(job) for _ in range(args.runs_per_job) for job in JOBS]
+            statuses = api.wait(launched, timeout_s=3600)
+            drained_s = time.monotonic() - started
+            prober.stop.set()
+            prober.join()
+            rows = api.run_times()
+        finally:
+            system.stop()
 
     finished = [r for r in rows if r["status"] in FINISHED and r["endTime"] and r["creationTime"] >= since]
     durations = [r["endTime"] - r["startTime"] for r in finished if r["startTime"]]

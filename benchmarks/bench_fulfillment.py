@@ -203,7 +203,10 @@ def bench_batch(
     console.print(figures_table("fulfillment batch", rows))
 
 
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (`share` in 0..1); NaN of nothing."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
@@ -315,16 +318,16 @@ def bench_latency(
         ),
         (
             "placed -> supplier order created: p50",
-            f"{_percentile(latencies, 0.5):.1f} s" if latencies else "-",
+            f"{percentile(latencies, 0.5):.1f} s" if latencies else "-",
         ),
         (
             "placed -> supplier order created: p95",
-            f"{_percentile(latencies, 0.95):.1f} s" if latencies else "-",
+            f"{percentile(latencies, 0.95):.1f} s" if latencies else "-",
         ),
         ("placed -> supplier order created: max", f"{max(latencies):.1f} s" if latencies else "-"),
         (
             "placed -> webhook recorded by the receiver: p50 / p95",
-            f"{_percentile(webhook_lag, 0.5) * 1000:.0f} ms / {_percentile(webhook_lag, 0.95) * 1000:.0f} ms"
+            f"{percentile(webhook_lag, 0.5) * 1000:.0f} ms / {percentile(webhook_lag, 0.95) * 1000:.0f} ms"
             if webhook_lag
             else "-",
         ),

@@ -26,6 +26,11 @@ def support_channel() -> SupportChannel:
     return build_resources()["helpdesk"].process_config_and_initialize()
 
 
+def escalation_tag() -> str:
+    """The tag the workflow puts on tickets waiting for a human (store policy configuration)."""
+    return build_resources()["support_policy"].policy().escalation_tag
+
+
 def send_approved_reply(
     store_url: str, reply_key: str, text: str, channel: SupportChannel | None = None
 ) -> str:
@@ -56,7 +61,8 @@ def send_approved_reply(
             answered_at=q.now(),
             recovered=sent.recovered,
         )
-    tags = [HUMAN_TAG, *[t for t in _tags(row) if t != "needs-human"]]
+    waiting = escalation_tag()
+    tags = [HUMAN_TAG, *[t for t in _tags(row) if t != waiting]]
     try:
         channel.tag_and_set_status(row["ticket_id"], tags, status="closed")
     except Exception as error:  # the reply is out; an open ticket is only cosmetic

@@ -40,6 +40,13 @@ mutation Launch($params: ExecutionParams!) {
   }
 }"""
 
+_TIMES = """
+query Times($limit: Int) {
+  runsOrError(limit: $limit) {
+    ... on Runs { results { runId jobName status creationTime startTime endTime } }
+  }
+}"""
+
 _TERMINATE = """
 mutation Terminate($runId: String!) {
   terminateRun(runId: $runId) { __typename ... on PythonError { message } }
@@ -122,6 +129,10 @@ class DagsterApi:
             detail = result.get("message") or result.get("errors") or result["__typename"]
             raise RuntimeError(f"launchRun {job_name}: {detail}")
         return str(result["run"]["runId"])
+
+    def run_times(self, limit: int = 5000) -> list[dict[str, Any]]:
+        """Each run's status with its creation, start and end times (epoch seconds; None until reached)."""
+        return self._query(_TIMES, {"limit": limit})["runsOrError"]["results"]
 
     def terminate(self, run_id: str) -> None:
         self._query(_TERMINATE, {"runId": run_id})
