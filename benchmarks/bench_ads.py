@@ -45,6 +45,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dropship_pipelines.assets import ads
+from dropship_pipelines.cadence import AD_REPORT_DAYS
 from dropship_pipelines.media.video_ad import VideoAdSpec, render_video_ad
 from dropship_pipelines.resources.ad_platforms import AdPlatform, ThrottledApiError
 from dropship_pipelines.resources.errors import ApiError
@@ -488,7 +489,7 @@ def ad_resources(sandbox: RunningSandbox) -> tuple[MetaAdsResource, TikTokAdsRes
 
 
 def bench_metrics(campaigns: int, days: int, work: Path, console: Console) -> None:
-    first = ads.AD_METRICS_PARTITIONS.start.date()
+    first = AD_REPORT_DAYS.start.date()
     last = first + timedelta(days=days - 1)
     console.rule(
         f"(b) metrics: {campaigns} campaigns x {days} days ({first}..{last}) x {len(PLATFORMS)} platforms"

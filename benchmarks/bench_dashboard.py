@@ -49,7 +49,7 @@ from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.schema import metadata
 
 TOKEN = "bench-dashboard-token-0123456789"
-PARTITIONS_START = date(2026, 1, 1)  # analytics.DAILY starts here: no partition exists before it
+PARTITIONS_START = date(2026, 1, 1)  # cadence.ORDER_DAYS starts here: no partition exists before it
 PRODUCTS = 500
 VARIANTS_PER_PRODUCT = 2
 CANDIDATES = 5_000

@@ -11,6 +11,7 @@ import dagster as dg
 import httpx
 
 from dropship_pipelines.assets.metadata import preview_table, reasons_table
+from dropship_pipelines.cadence import AD_REPORT_DAYS
 from dropship_pipelines.media.video_ad import VideoAdSpec, render_video_ad
 from dropship_pipelines.resources.ad_platforms import AdPlatform, AdText
 from dropship_pipelines.resources.ad_policy import AdPolicy
@@ -37,9 +38,7 @@ OWNERS = ["team:growth"]
 STORE_LISTINGS = dg.AssetKey("store_listings")
 PLATFORMS = ("meta", "tiktok")
 TOKEN_CODES = {190, 2500, 40101, 40102, 40104, 40105}
-# Reporting days are the platforms' days; the first day the store could have run ads.
 _PID = re.compile(r"pid:([A-Za-z0-9-]+)")
-AD_METRICS_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2026-11-01", end_offset=1)
 
 
 def pid_from_name(name: str) -> str | None:
@@ -437,7 +436,7 @@ def save_campaign_days(engine: Any, pulled: dict[str, list[CampaignDay]], first:
     kinds={"python", "meta", "tiktok"},
     owners=OWNERS,
     pool="ads",
-    partitions_def=AD_METRICS_PARTITIONS,
+    partitions_def=AD_REPORT_DAYS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[ad_campaigns],
 )

@@ -3,6 +3,12 @@
 import dagster as dg
 
 from dropship_pipelines.assets import ads, ads_checks
+from dropship_pipelines.cadence import (
+    AD_LAUNCH_CATCH_UP_CRON,
+    AD_METRICS_CRON,
+    AD_OPTIMIZATION_CRON,
+    AD_REPORT_DAYS,
+)
 from dropship_pipelines.sensors.ads import build_new_listing_sensor, build_weak_ads_sensor
 
 WORKFLOW_TAG = "dropship/workflow"
@@ -35,7 +41,7 @@ ad_optimization_job = dg.define_asset_job(
 optimise_every_6_hours = dg.ScheduleDefinition(
     name="ad_optimization_every_6_hours",
     job=ad_optimization_job,
-    cron_schedule="0 */6 * * *",
+    cron_schedule=AD_OPTIMIZATION_CRON,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every 6 hours: judge every live campaign on its measured return.",
 )
@@ -44,13 +50,13 @@ optimise_every_6_hours = dg.ScheduleDefinition(
 @dg.schedule(
     name="ad_metrics_hourly",
     job=ad_metrics_job,
-    cron_schedule="45 * * * *",
+    cron_schedule=AD_METRICS_CRON,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Hourly, before the optimisation: re-pull today and yesterday (conversions arrive late).",
 )
 def ad_metrics_hourly(context: dg.ScheduleEvaluationContext):
     now = context.scheduled_execution_time
-    keys = ads.AD_METRICS_PARTITIONS.get_partition_keys(current_time=now)
+    keys = AD_REPORT_DAYS.get_partition_keys(current_time=now)
     for key in keys[-2:]:
         yield dg.RunRequest(run_key=f"ad-metrics-{key}-{now:%Y%m%dT%H}", partition_key=key)
 
@@ -58,7 +64,7 @@ def ad_metrics_hourly(context: dg.ScheduleEvaluationContext):
 launch_catch_up = dg.ScheduleDefinition(
     name="ad_launch_catch_up",
     job=ad_launch_job,
-    cron_schedule="30 */6 * * *",
+    cron_schedule=AD_LAUNCH_CATCH_UP_CRON,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every 6 hours: retry launches that failed transiently (new listings trigger the sensor).",
 )

@@ -15,7 +15,8 @@ changed and lag when something did.
 - Snapshots (`kpis`, `top_products`, `ad_performance`): `SNAPSHOT_ON_CHANGE` = eager: after any
   upstream update, once nothing upstream is still running.
 
-The conditions are evaluated by `analytics_automation_sensor` (analytics_defs.py), which is on by default.
+The conditions are named in `dropship_pipelines/cadence.py` and evaluated by
+`analytics_automation_sensor` (analytics_defs.py), which is on by default.
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dropship_pipelines.assets.metadata import preview_table
+from dropship_pipelines.cadence import DAILY_ON_LEDGER_CHANGE, ORDER_DAYS, SNAPSHOT_ON_CHANGE
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.rules import profit as money
@@ -41,33 +43,12 @@ GROUP = "analytics"
 OWNERS = ["team:store"]
 KINDS = {"python", "sql", "pandas"}
 
-DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_offset=1)  # today's partition is open
-
 # Upstream ledger assets of the other workflows (their tables are what we read).
 STORE_ORDERS = dg.AssetKey("store_orders")
 SUPPLIER_ORDERS = dg.AssetKey("supplier_orders")
 AD_METRICS = dg.AssetKey("ad_metrics")
 AD_CAMPAIGNS = dg.AssetKey("ad_campaigns")
 STORE_LISTINGS = dg.AssetKey("store_listings")
-
-LATE_CHANGE_DAYS = 3  # how far back an order's costs or state still change (supplier handling time)
-
-DAILY_ON_LEDGER_CHANGE = (
-    dg.AutomationCondition.in_latest_time_window(lookback_delta=timedelta(days=LATE_CHANGE_DAYS))
-    & (
-        dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
-    ).since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("recent days, after the ledger changed") | dg.AutomationCondition.on_cron("15 0 * * *")
-
-# Not `eager()`: it waits while any dep partition is missing, and the daily tables always miss the days
-# without orders, so the snapshots would never refresh.
-SNAPSHOT_ON_CHANGE = (
-    (dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()).since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("after the ledger or the daily tables changed")
 
 
 def _now() -> datetime:
@@ -104,7 +85,7 @@ def _replace_days(store_db: StoreDatabase, table: sa.Table, first: date, end: da
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
-    partitions_def=DAILY,
+    partitions_def=ORDER_DAYS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[STORE_ORDERS, SUPPLIER_ORDERS],
     automation_condition=DAILY_ON_LEDGER_CHANGE,
@@ -144,7 +125,7 @@ def daily_sales(
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
-    partitions_def=DAILY,
+    partitions_def=ORDER_DAYS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[STORE_ORDERS, SUPPLIER_ORDERS, AD_METRICS, STORE_LISTINGS],
     automation_condition=DAILY_ON_LEDGER_CHANGE,

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dropship_pipelines.assets import analytics, analytics_checks
+from dropship_pipelines.cadence import AUTOMATION_SENSOR_SECONDS
 from dropship_pipelines.sensors.analytics import build_ledger_days_sensor
 
 WORKFLOW_TAG = "dropship/workflow"
@@ -30,7 +31,7 @@ analytics_automation_sensor = dg.AutomationConditionSensorDefinition(
     "analytics_automation_sensor",
     target=dg.AssetSelection.groups(analytics.GROUP),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=AUTOMATION_SENSOR_SECONDS,
     description="Recomputes the analytics after the ledger assets they read were materialized.",
 )
 

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dropship_pipelines.assets import discovery, discovery_checks
+from dropship_pipelines.cadence import DISCOVERY_CRON
 
 WORKFLOW_TAG = "dropship/workflow"
 
@@ -17,7 +18,7 @@ product_discovery_job = dg.define_asset_job(
 hourly_discovery = dg.ScheduleDefinition(
     name="hourly_product_discovery",
     job=product_discovery_job,
-    cron_schedule="0 * * * *",
+    cron_schedule=DISCOVERY_CRON,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every hour, on the hour.",
 )

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dropship_pipelines.assets import fulfillment, fulfillment_checks
+from dropship_pipelines.cadence import FULFILLMENT_CRON
 from dropship_pipelines.sensors.fulfillment import FULFILLMENT_JOB, new_store_orders
 
 WORKFLOW_TAG = "dropship/workflow"
@@ -19,7 +20,7 @@ order_fulfillment_job = dg.define_asset_job(
 five_minute_fulfillment = dg.ScheduleDefinition(
     name="five_minute_fulfillment",
     job=order_fulfillment_job,
-    cron_schedule="*/5 * * * *",
+    cron_schedule=FULFILLMENT_CRON,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every five minutes: catches what the sensor and webhooks missed, and polls shipping.",
 )

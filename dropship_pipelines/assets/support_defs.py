@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dropship_pipelines.assets import support, support_checks
+from dropship_pipelines.cadence import SUPPORT_CRON
 from dropship_pipelines.sensors.support import build_new_message_sensor
 
 WORKFLOW_TAG = "dropship/workflow"
@@ -18,7 +19,7 @@ customer_service_job = dg.define_asset_job(
 every_three_minutes = dg.ScheduleDefinition(
     name="customer_service_every_3_minutes",
     job=customer_service_job,
-    cron_schedule="*/3 * * * *",
+    cron_schedule=SUPPORT_CRON,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every 3 minutes: the floor under the new-message sensor.",
 )

@@ -12,6 +12,7 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
+from dropship_pipelines.cadence import NEW_LISTING_SENSOR_SECONDS, WEAK_ADS_SENSOR_SECONDS
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store.discovery_tables import listings
 
@@ -22,7 +23,7 @@ def build_new_listing_sensor(job: Any) -> dg.SensorDefinition:
     @dg.sensor(
         name="new_listings_get_ads",
         job=job,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=NEW_LISTING_SENSOR_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Launches ad creation and campaigns when a product is listed after the last one seen.",
     )
@@ -48,7 +49,7 @@ def build_weak_ads_sensor(job: Any) -> dg.SensorDefinition:
         name="weak_ads_get_optimised",
         asset_key=AD_METRICS,
         job=job,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=WEAK_ADS_SENSOR_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Runs the optimisation at once when fresh metrics show a campaign under the kill ROAS.",
     )

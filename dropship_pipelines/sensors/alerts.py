@@ -23,6 +23,7 @@ from dropship_pipelines.alerts.messages import (
     run_incident_key,
 )
 from dropship_pipelines.alerts.redact import secret_values
+from dropship_pipelines.cadence import ALERT_SENSOR_SECONDS
 from dropship_pipelines.resources.store_db import StoreDatabase
 
 NO_CHANNEL = "no alert channel configured (set ALERT_WEBHOOK_URL and/or ALERT_SMTP_HOST + ALERT_EMAIL_TO)"
@@ -71,7 +72,7 @@ def _job_succeeded_since(instance: dg.DagsterInstance, job: str, since: float) -
 
 @dg.run_failure_sensor(
     name="alert_on_run_failure",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=ALERT_SENSOR_SECONDS,
     default_status=_default_status(),
     description="E-mail / webhook the operator when a run of any job of this code location fails: once per "
     "job + failing step + error class, again only after the job has succeeded in between.",
@@ -186,7 +187,7 @@ def evaluate_check_alerts(
 
 @dg.sensor(
     name="alert_on_asset_check_failure",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=ALERT_SENSOR_SECONDS,
     default_status=_default_status(),
     description="E-mail / webhook the operator when a check fails, with its failing records (redacted): "
     "once per asset + check, re-armed when the check passes again.",

@@ -10,7 +10,7 @@ from typing import Any
 
 import dagster as dg
 
-from dropship_pipelines.assets.analytics import DAILY
+from dropship_pipelines.cadence import LEDGER_CHANGE_SENSOR_SECONDS, ORDER_DAYS
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import analytics_queries as q
 
@@ -19,7 +19,7 @@ def build_ledger_days_sensor(job: Any) -> dg.SensorDefinition:
     @dg.sensor(
         name="analytics_on_ledger_change",
         job=job,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=LEDGER_CHANGE_SENSOR_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Recomputes daily sales and profit for each order day whose orders changed.",
     )
@@ -29,7 +29,7 @@ def build_ledger_days_sensor(job: Any) -> dg.SensorDefinition:
             changed = q.order_days_changed_since(conn, since)
         if not changed:
             return dg.SkipReason(f"no order changed since {context.cursor or 'the start'}")
-        last_day = DAILY.get_last_partition_key()
+        last_day = ORDER_DAYS.get_last_partition_key()
         future = sorted(day for day in changed if last_day is None or day.isoformat() > last_day)
         if future:
             # Orders dated after the last partition (a clock ahead of ours): the daily automation condition

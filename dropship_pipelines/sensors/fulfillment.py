@@ -4,6 +4,7 @@ import json
 
 import dagster as dg
 
+from dropship_pipelines.cadence import NEW_ORDER_SENSOR_SECONDS
 from dropship_pipelines.resources.errors import ApiError
 from dropship_pipelines.resources.shopify import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
@@ -15,7 +16,7 @@ ORDERS_CREATE = "orders/create"
 
 @dg.sensor(
     job_name=FULFILLMENT_JOB,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=NEW_ORDER_SENSOR_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts fulfillment when the store has an order newer than the cursor, or an `orders/create` "
     "webhook was recorded by the receiver since the last run request.",

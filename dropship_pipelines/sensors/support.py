@@ -4,6 +4,7 @@ from typing import Any
 
 import dagster as dg
 
+from dropship_pipelines.cadence import NEW_MESSAGE_SENSOR_SECONDS
 from dropship_pipelines.resources.errors import ApiError
 from dropship_pipelines.resources.helpdesk import SupportChannel
 
@@ -12,7 +13,7 @@ def build_new_message_sensor(job: Any) -> dg.SensorDefinition:
     @dg.sensor(
         name="new_customer_messages",
         job=job,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=NEW_MESSAGE_SENSOR_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Launches customer service when a customer message newer than the last one seen arrives.",
     )

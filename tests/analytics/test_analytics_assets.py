@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from dropship_pipelines import cadence
 from dropship_pipelines.assets import analytics, analytics_checks
 from dropship_pipelines.assets.analytics_defs import analytics_defs
 from dropship_pipelines.resources.pricing import PricingPolicy
@@ -146,5 +147,5 @@ def test_definitions_load_with_automation_sensor() -> None:
     sensor = defs.resolve_sensor_def("analytics_automation_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     spec = {s.key.path[-1]: s for s in defs.resolve_all_asset_specs()}
-    assert spec["daily_profit"].automation_condition is analytics.DAILY_ON_LEDGER_CHANGE
-    assert spec["kpis"].automation_condition is analytics.SNAPSHOT_ON_CHANGE
+    assert spec["daily_profit"].automation_condition is cadence.DAILY_ON_LEDGER_CHANGE
+    assert spec["kpis"].automation_condition is cadence.SNAPSHOT_ON_CHANGE

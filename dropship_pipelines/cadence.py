@@ -1,0 +1,54 @@
+"""Every cadence of the system, named once: the schedules' crons, the sensors' intervals, the partitions
+and the automation conditions. "Change a schedule" means changing a constant here.
+
+Workflows build their `ScheduleDefinition`s, sensors and partitioned assets from these names; nothing
+else in the code base spells a cron string or a partition start.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+
+# --- time triggers (cron, in the Dagster instance's time zone) ---------------------------------------
+DISCOVERY_CRON = "0 * * * *"  # hourly, on the hour
+FULFILLMENT_CRON = "*/5 * * * *"  # the floor under the new-order sensor and webhooks; polls shipping
+SUPPORT_CRON = "*/3 * * * *"  # the floor under the new-message sensor
+AD_OPTIMIZATION_CRON = "0 */6 * * *"  # judge every live campaign on its measured return
+AD_METRICS_CRON = "45 * * * *"  # hourly, before the optimisation: conversions arrive late
+AD_LAUNCH_CATCH_UP_CRON = "30 */6 * * *"  # retry launches that failed transiently
+ANALYTICS_NIGHTLY_CRON = "15 0 * * *"  # close the previous day
+
+# --- event triggers (how often a sensor looks) --------------------------------------------------------
+NEW_ORDER_SENSOR_SECONDS = 30
+NEW_MESSAGE_SENSOR_SECONDS = 30
+NEW_LISTING_SENSOR_SECONDS = 60
+WEAK_ADS_SENSOR_SECONDS = 60
+LEDGER_CHANGE_SENSOR_SECONDS = 60
+AUTOMATION_SENSOR_SECONDS = 60
+ALERT_SENSOR_SECONDS = 30
+
+# --- partitions -----------------------------------------------------------------------------------------
+# Dated analytics: one partition per order day; today's partition is open (end_offset=1).
+ORDER_DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_offset=1)
+# Ad reporting days are the platforms' days; the first day the store could have run ads.
+AD_REPORT_DAYS = dg.DailyPartitionsDefinition(start_date="2026-11-01", end_offset=1)
+
+# --- automation conditions ------------------------------------------------------------------------------
+LATE_CHANGE_DAYS = 3  # how far back an order's costs or state still change (supplier handling time)
+
+DAILY_ON_LEDGER_CHANGE = (
+    dg.AutomationCondition.in_latest_time_window(lookback_delta=timedelta(days=LATE_CHANGE_DAYS))
+    & (
+        dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
+    ).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("recent days, after the ledger changed") | dg.AutomationCondition.on_cron(ANALYTICS_NIGHTLY_CRON)
+
+# Not `eager()`: it waits while any dep partition is missing, and the daily tables always miss the days
+# without orders, so the snapshots would never refresh.
+SNAPSHOT_ON_CHANGE = (
+    (dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after the ledger or the daily tables changed")
