@@ -58,8 +58,8 @@ from dropship_sandbox import credentials
 from dropship_sandbox.apis import meta as sandbox_meta
 from dropship_sandbox.apis import tiktok as sandbox_tiktok
 from dropship_sandbox.world import World, WorldSettings
-from tests.ads import helpers
-from tests.sandbox_server import RunningSandbox, running_sandbox
+from dropship_testkit.pipelines import SMALL_VIDEO, build_ads_defs
+from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
 
 PLATFORMS = ("meta", "tiktok")
 # The launch budget is irrelevant to speed; the policy only has to allow launching.
@@ -229,7 +229,7 @@ def list_products(
 
 def give_every_product_one_video(store_url: str, products: list[dict[str, Any]], media: Path) -> Path:
     """One small render reused by every product: the launch figure is about the platforms."""
-    small = helpers.SMALL_VIDEO  # the tests' size: 360x640, 10 s, 10 fps
+    small = SMALL_VIDEO  # the tests' size: 360x640, 10 s, 10 fps
     spec = VideoAdSpec(
         image_paths=(product_image(media / "product.png"),),
         headline="Benchmark product",
@@ -319,7 +319,7 @@ def bench_launch(n_products: int, work: Path, console: Console) -> None:
         sandbox_environment(work, "launch") as (sandbox, store_url),
         dg.DagsterInstance.ephemeral() as instance,
     ):
-        defs = helpers.build(POLICY, work / "media")
+        defs = build_ads_defs(POLICY, work / "media")
         started = time.perf_counter()
         products = list_products(defs, instance, store_url, n_products, console)
         video = give_every_product_one_video(store_url, products, work / "media")

@@ -31,9 +31,9 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.bench_fulfillment import percentile
-from dropship_pipelines.soak.dagster_api import FINISHED, DagsterApi
-from dropship_pipelines.soak.system import REPO_ROOT, SoakSystem
-from tests.analytics.databases import fresh_postgres_url
+from dropship_testkit.databases import fresh_postgres_url
+from dropship_testkit.soak.dagster_api import FINISHED, DagsterApi
+from dropship_testkit.soak.system import REPO_ROOT, SoakSystem
 
 JOBS = ("order_fulfillment_job", "customer_service_job", "analytics_job", "ad_optimization_job")
 DASHBOARD_PAGES = ("/api/metrics/kpis", "/api/orders?limit=50", "/api/support/tickets?limit=50")

@@ -12,7 +12,7 @@
     call is counted at the sandbox by ASGI middleware (the sandbox's audit only counts side effects), so
     the floor the rate limits put under the calls the run made can be compared with the wall time.
 
-Run from the repository root (`python -m`, so `tests.sandbox_server` imports). Never inside pytest.
+Run from the repository root (`python -m`, so `benchmarks.*` imports). Never inside pytest.
 """
 
 import argparse
@@ -441,8 +441,8 @@ def bench_job(listings: int, max_runs: int, cj_client_rps: float, keep: Path | N
     import dagster as dg
 
     from dropship_pipelines.assets.discovery_defs import discovery_defs
-    from tests.conftest import build_defs
-    from tests.sandbox_server import running_sandbox
+    from dropship_testkit.pipelines import build_defs
+    from dropship_testkit.sandbox_server import running_sandbox
 
     settings = WorldSettings()  # the real limits: CJ 4/s per endpoint, Shopify 2,000 points at 100/s
     limits = Limits.of(settings)

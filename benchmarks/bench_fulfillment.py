@@ -57,10 +57,10 @@ from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import webhook_events
 from dropship_pipelines.webhooks import create_webhook_app
 from dropship_sandbox.world import WorldSettings
-from tests.conftest import build_defs
+from dropship_testkit.pipelines import build_defs
+from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox, serving
 from tests.fulfillment.helpers import sendable_numbers
 from tests.fulfillment.listing import list_products
-from tests.sandbox_server import RunningSandbox, running_sandbox, serving
 
 SHIPPING_DELAY_S = 6 * 86400  # as the fulfillment tests: by then the supplier has shipped every order
 PLACE_CHUNK = 100  # orders per control call: one call for 1,000 would outlast its 10 s timeout

@@ -49,7 +49,7 @@ from dropship_sandbox.support_messages import (
     customer_for,
 )
 from dropship_sandbox.world import API_NAMES, ApiFaults, World, WorldSettings
-from tests.sandbox_server import running_sandbox
+from dropship_testkit.sandbox_server import running_sandbox
 from tests.support.seed import SeededOrder, outgoing, seed_orders
 
 MODEL = "gpt-4o-mini"

@@ -5,4 +5,4 @@
 # Exit status 1 when an order, reply, listing or campaign was lost or duplicated, or the money is off by a cent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m dropship_pipelines.soak "$@"
+exec .venv/bin/python -m dropship_testkit.soak "$@"

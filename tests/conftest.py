@@ -3,12 +3,11 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
-from dropship_sandbox.world import ApiFaults, WorldSettings
-from tests.analytics.databases import fresh_postgres_url
-from tests.sandbox_server import RunningSandbox, running_sandbox
+from dropship_sandbox.world import WorldSettings
+from dropship_testkit.databases import fresh_postgres_url
+from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
 
 
 def fast_settings(**overrides: object) -> WorldSettings:
@@ -38,20 +37,8 @@ def pipeline_env(
     return env
 
 
-def build_defs(*workflow_defs: dg.Definitions) -> dg.Definitions:
-    """Definitions with resources built from the current environment (after `pipeline_env`)."""
-    from dropship_pipelines.resources.catalog import build_resources
-
-    return dg.Definitions.merge(*workflow_defs, dg.Definitions(resources=build_resources()))
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for one test."""
     with fresh_postgres_url() as url:
         yield url
-
-
-fresh_postgres_database = fresh_postgres_url  # the name some tests import
-
-__all__ = ["ApiFaults", "build_defs", "fast_settings"]

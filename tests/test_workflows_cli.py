@@ -19,8 +19,8 @@ import yaml
 
 from dropship_pipelines.store.database import get_engine
 from dropship_sandbox.world import DEFAULT_SIM_START
-from tests.analytics.databases import fresh_postgres_url
-from tests.sandbox_server import RunningSandbox
+from dropship_testkit.databases import fresh_postgres_url
+from dropship_testkit.sandbox_server import RunningSandbox
 from tests.support.seed import customers_write
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")

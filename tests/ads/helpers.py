@@ -1,32 +1,13 @@
-"""Helpers for the ads tests: list a few products through discovery, then run the ads jobs in-process."""
+"""Helpers for the ads tests: list a few products through discovery, then run the ads jobs in-process
+(the Definitions come from `dropship_testkit.pipelines.build_ads_defs`)."""
 
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
-from dropship_pipelines.assets.ads_defs import ads_defs
-from dropship_pipelines.assets.discovery_defs import discovery_defs
-from dropship_pipelines.resources.ad_policy import AdPolicy
-from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.store.database import get_engine
-
-# Small, short videos: the tests are about the workflow, not the renderer.
-SMALL_VIDEO = {"width": 360, "height": 640, "duration_s": 10.0, "fps": 10, "max_per_run": 10}
-
-
-def build(policy: dict[str, Any] | None = None, media_dir: Path | None = None) -> dg.Definitions:
-    resources = build_resources()
-    settings = {
-        "store_url": "https://sandbox-store.myshopify.com",
-        "image_hosts": resources["ad_policy"].image_hosts,  # the sandbox serves the product images
-        **(policy or {}),
-    }
-    if media_dir is not None:
-        settings["media_dir"] = str(media_dir)
-    resources["ad_policy"] = AdPolicy(**settings)
-    return dg.Definitions.merge(discovery_defs, ads_defs, dg.Definitions(resources=resources))
+from dropship_testkit.pipelines import SMALL_VIDEO
 
 
 def list_products(defs: dg.Definitions, count: int) -> dg.ExecuteInProcessResult:

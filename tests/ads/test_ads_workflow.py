@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives, ad_metrics_daily
 from dropship_pipelines.store.database import get_engine
 from dropship_sandbox import credentials
+from dropship_testkit.pipelines import build_ads_defs
+from dropship_testkit.sandbox_server import RunningSandbox
 from tests.ads import helpers as h
-from tests.sandbox_server import RunningSandbox
 
 POLICY = {"min_spend": 10, "learning_days": 2, "scale_roas": 1.5, "kill_roas": 1.0}
 
@@ -27,7 +28,7 @@ def campaigns_created(sandbox: RunningSandbox) -> dict[str, int]:
 def test_launch_metrics_and_optimisation(
     pipeline_env: dict, sandbox: RunningSandbox, store_url: str, media_dir: Path
 ) -> None:
-    defs = h.build(POLICY, media_dir)
+    defs = build_ads_defs(POLICY, media_dir)
     h.list_products(defs, 3)
     # Both platforms throttle a third of the calls with their own signals (17/613/80004, 40100).
     sandbox.control("POST", "/faults/meta", {"rate_limit_rate": 0.3})
@@ -97,7 +98,7 @@ def test_launch_metrics_and_optimisation(
 def test_expired_tokens_lost_answers_and_resume(
     pipeline_env: dict, sandbox: RunningSandbox, store_url: str, media_dir: Path
 ) -> None:
-    defs = h.build(POLICY, media_dir)
+    defs = build_ads_defs(POLICY, media_dir)
     h.list_products(defs, 2)
     sandbox.control("POST", "/faults/meta", {"expire_tokens": True})
     result = h.launch(defs)

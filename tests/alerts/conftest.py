@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
-from tests.sandbox_server import free_port
+from dropship_testkit.sandbox_server import free_port
 
 
 @dataclass

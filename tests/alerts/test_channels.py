@@ -15,8 +15,8 @@ from dropship_pipelines.alerts.channels import (
     send_webhook,
 )
 from dropship_pipelines.alerts.messages import run_failure_alert
+from dropship_testkit.sandbox_server import free_port
 from tests.alerts.conftest import SmtpServer, WebhookReceiver
-from tests.sandbox_server import free_port
 
 ALERT = run_failure_alert(
     job="product_discovery_job",

@@ -21,7 +21,7 @@ from dropship_pipelines.store.analytics_tables import (
 )
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import store_orders
-from tests.analytics.databases import BACKENDS, store_url_for
+from dropship_testkit.databases import BACKENDS, store_url_for
 from tests.analytics.ledger_fixture import (
     EXPECTED_ADS,
     EXPECTED_ALL_TIME,

@@ -14,8 +14,8 @@ from dropship_pipelines.store.discovery_tables import (
     product_candidates,
     product_copy,
 )
-from tests.conftest import build_defs
-from tests.sandbox_server import RunningSandbox
+from dropship_testkit.pipelines import build_defs
+from dropship_testkit.sandbox_server import RunningSandbox
 
 SMALL = {
     "ops": {

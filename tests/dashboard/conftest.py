@@ -2,7 +2,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.analytics.databases import BACKENDS, store_url_for
+from dropship_testkit.databases import BACKENDS, store_url_for
 from tests.dashboard.seed import seed_store
 
 

@@ -23,9 +23,9 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 from dashboard.api import create_app
 from dropship_pipelines.store.analytics_tables import analytics_kpis, analytics_top_products
 from dropship_pipelines.store.database import get_engine
-from tests.analytics.databases import store_url_for
+from dropship_testkit.databases import store_url_for
+from dropship_testkit.sandbox_server import serving
 from tests.dashboard.seed import ESCALATED_DRAFT, ESCALATED_KEY, TOKEN, seed_store
-from tests.sandbox_server import serving
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "dashboard" / "web"

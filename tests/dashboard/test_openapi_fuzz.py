@@ -8,7 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from dashboard.api import create_app
-from tests.analytics.databases import store_url_for
+from dropship_testkit.databases import store_url_for
 from tests.dashboard.seed import TOKEN, seed_store
 
 

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from tests.conftest import fresh_postgres_database
+from dropship_testkit.databases import fresh_postgres_url
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 POOLS_IN_CODE = {"cj", "shopify", "llm", "ads", "helpdesk"}
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def production_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.DagsterInstance]:
-    with fresh_postgres_database() as url:
+    with fresh_postgres_url() as url:
         parts = urlparse(url)
         home = tmp_path / "dagster_home"
         home.mkdir()

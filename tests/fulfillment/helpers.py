@@ -3,8 +3,8 @@
 import dagster as dg
 
 from dropship_pipelines.assets.fulfillment_defs import fulfillment_defs
-from tests.conftest import build_defs
-from tests.sandbox_server import RunningSandbox
+from dropship_testkit.pipelines import build_defs
+from dropship_testkit.sandbox_server import RunningSandbox
 
 
 def run_fulfillment() -> dg.ExecuteInProcessResult:

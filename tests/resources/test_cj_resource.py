@@ -9,7 +9,7 @@ from dropship_pipelines.resources.cj import CJDropshippingResource
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_sandbox import credentials
 from dropship_sandbox.app import CJ_PREFIX
-from tests.sandbox_server import RunningSandbox
+from dropship_testkit.sandbox_server import RunningSandbox
 
 
 def cj(sandbox: RunningSandbox, tmp_path: Path, **overrides: object) -> CJDropshippingResource:

@@ -7,7 +7,7 @@ from dropship_pipelines.resources.llm import LlmOutputError, LlmResource, strict
 from dropship_pipelines.rules.product_copy import ProductCopy, copy_prompt
 from dropship_sandbox import credentials
 from dropship_sandbox.app import OPENAI_PREFIX
-from tests.sandbox_server import RunningSandbox
+from dropship_testkit.sandbox_server import RunningSandbox
 
 FACTS = {
     "name": "Galaxy Projector",

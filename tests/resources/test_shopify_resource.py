@@ -10,7 +10,7 @@ from dropship_pipelines.resources.shopify import ShopifyAdminResource, ShopifyUs
 from dropship_sandbox import credentials
 from dropship_sandbox.app import SHOPIFY_PREFIX
 from dropship_sandbox.world import WorldSettings
-from tests.sandbox_server import RunningSandbox, running_sandbox
+from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
 
 PRODUCT = {
     "title": "Moon Lamp",

@@ -5,7 +5,7 @@ import httpx
 from dropship_sandbox import credentials
 from dropship_sandbox.app import CJ_PREFIX
 from dropship_sandbox.world import WorldSettings
-from tests.sandbox_server import RunningSandbox, running_sandbox
+from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
 
 
 def token(base: str) -> str:

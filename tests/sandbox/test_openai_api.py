@@ -5,7 +5,7 @@ import pytest
 
 from dropship_sandbox import credentials
 from dropship_sandbox.app import OPENAI_PREFIX
-from tests.sandbox_server import RunningSandbox
+from dropship_testkit.sandbox_server import RunningSandbox
 
 SCHEMA = {
     "type": "object",

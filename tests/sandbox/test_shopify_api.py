@@ -5,7 +5,7 @@ import httpx
 from dropship_sandbox import credentials
 from dropship_sandbox.app import SHOPIFY_PREFIX
 from dropship_sandbox.world import WorldSettings
-from tests.sandbox_server import RunningSandbox, running_sandbox
+from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
 
 HEADERS = {"X-Shopify-Access-Token": credentials.SHOPIFY_ACCESS_TOKEN}
 SET = """mutation($i: ProductSetInput!, $id: ProductSetIdentifiers) {

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from dropship_pipelines.assets.discovery_defs import discovery_defs
 from dropship_pipelines.store.database import get_engine
 from dropship_sandbox import credentials
-from tests.conftest import build_defs
+from dropship_testkit.pipelines import build_defs
 
 # Shaped like the real credentials where the APIs check the shape (CJ keys are `<id>@api@<hex>`).
 PLANTED = {

@@ -18,8 +18,8 @@ from dropship_pipelines.assets.discovery_defs import discovery_defs
 from dropship_pipelines.resources.errors import PayloadError
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
 from dropship_pipelines.settings import image_hosts
-from tests.conftest import build_defs
-from tests.sandbox_server import RunningSandbox
+from dropship_testkit.pipelines import build_defs
+from dropship_testkit.sandbox_server import RunningSandbox
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -12,7 +12,7 @@ from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.sensors.analytics import build_ledger_days_sensor
 from dropship_pipelines.store.fulfillment_tables import store_orders
-from tests.analytics.databases import BACKENDS, store_url_for
+from dropship_testkit.databases import BACKENDS, store_url_for
 from tests.analytics.ledger_fixture import seed_ledger
 
 SENSOR = build_ledger_days_sensor(analytics_daily_job)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from dropship_pipelines.soak.runner import SoakConfig, report, run_soak
+from dropship_testkit.soak.runner import SoakConfig, report, run_soak
 
 SOAK_MINUTES = float(os.environ.get("SOAK_TEST_MINUTES", "2"))
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from dropship_pipelines.store.database import create_schema
 from dropship_pipelines.store.fulfillment_tables import store_orders
-from tests.analytics.databases import BACKENDS, dispose_engines, store_url_for
+from dropship_testkit.databases import BACKENDS, dispose_engines, store_url_for
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from dropship_sandbox.world import API_NAMES, ApiFaults, WorldSettings
-from tests.sandbox_server import RunningSandbox, running_sandbox
+from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
 from tests.support.seed import SeededOrder, customers_write, seed_orders
 
 

@@ -29,8 +29,9 @@ from dropship_pipelines.resources.email_channel import (
     reply_message_id,
     stable_id,
 )
-from dropship_pipelines.resources.helpdesk import HelpdeskResource, SupportChannel
-from tests.sandbox_server import free_port
+from dropship_pipelines.resources.helpdesk import HelpdeskResource
+from dropship_pipelines.resources.support_channel import SupportChannel
+from dropship_testkit.sandbox_server import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 LDA = "/usr/lib/dovecot/dovecot-lda"

@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from dropship_pipelines.soak.audit import AuditResult, Ledger, World, audit
-from dropship_pipelines.soak.chaos import LLM_MISBEHAVIOUR_MODES, RunKiller, SandboxControl
-from dropship_pipelines.soak.dagster_api import FINISHED, DagsterApi
-from dropship_pipelines.soak.system import SoakSystem
 from dropship_pipelines.store.fulfillment_tables import store_orders
 from dropship_sandbox.world import API_NAMES
+from dropship_testkit.soak.audit import AuditResult, Ledger, World, audit
+from dropship_testkit.soak.chaos import LLM_MISBEHAVIOUR_MODES, RunKiller, SandboxControl
+from dropship_testkit.soak.dagster_api import FINISHED, DagsterApi
+from dropship_testkit.soak.system import SoakSystem
 
 # The last pass over every workflow once the world is calm; fulfillment twice, because the first pass sends
 # what the soak left behind and the second one picks up the supplier's answers to it.

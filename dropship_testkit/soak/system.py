@@ -4,7 +4,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,10 @@ from typing import IO
 
 import httpx
 
-from dropship_sandbox import credentials
-from dropship_sandbox.app import CJ_PREFIX, HELPDESK_PREFIX, OPENAI_PREFIX, SHOPIFY_PREFIX
+from dropship_testkit.sandbox_server import free_port, sandbox_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STOP_GRACE_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -96,31 +88,12 @@ class SoakSystem:
 
     def env(self) -> dict[str, str]:
         """The pipelines' environment, as `.env.sandbox` sets it, pointed at this world's ports and files."""
-        url = self.sandbox_url
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "DASHBOARD_"))}
+        env.update(sandbox_env(self.sandbox_url, self.store_url, self.workdir / "data" / "tokens"))
         env.update(
             {
                 "SANDBOX_PORT": str(self.sandbox_port),
-                "CJ_BASE_URL": url + CJ_PREFIX,
-                "CJ_API_KEY": credentials.CJ_API_KEY,
-                "SHOPIFY_SHOP_URL": url + SHOPIFY_PREFIX,
-                "SHOPIFY_ACCESS_TOKEN": credentials.SHOPIFY_ACCESS_TOKEN,
-                "SHOPIFY_WEBHOOK_SECRET": credentials.SHOPIFY_WEBHOOK_SECRET,
-                "OPENAI_BASE_URL": url + OPENAI_PREFIX + "/v1",
-                "OPENAI_API_KEY": credentials.OPENAI_API_KEY,
-                "STORE_DATABASE_URL": self.store_url,
-                "DROPSHIP_TOKEN_CACHE_DIR": str(self.workdir / "data" / "tokens"),
                 "DROPSHIP_MEDIA_DIR": str(self.workdir / "data" / "media"),
-                "HELPDESK_BASE_URL": url + HELPDESK_PREFIX,
-                "HELPDESK_USERNAME": credentials.HELPDESK_USERNAME,
-                "HELPDESK_API_KEY": credentials.HELPDESK_API_KEY,
-                "META_BASE_URL": url + "/meta",
-                "META_ACCESS_TOKEN": credentials.META_ACCESS_TOKEN,
-                "META_AD_ACCOUNT_ID": credentials.META_AD_ACCOUNT_ID,
-                "META_PAGE_ID": "100000000000001",
-                "TIKTOK_BASE_URL": url + "/tiktok/open_api/v1.3",
-                "TIKTOK_ACCESS_TOKEN": credentials.TIKTOK_ACCESS_TOKEN,
-                "TIKTOK_ADVERTISER_ID": credentials.TIKTOK_ADVERTISER_ID,
                 "DAGSTER_HOME": str(self.workdir / "dagster_home"),
                 "DAGSTER_HOST": "127.0.0.1",
                 "DAGSTER_PORT": str(self.dagster_port),

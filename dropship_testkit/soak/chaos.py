@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from dropship_pipelines.soak.dagster_api import DagsterApi
 from dropship_sandbox.world import API_NAMES
+from dropship_testkit.soak.dagster_api import DagsterApi
 
 # Moderate: every kind of fault shows up many times in a few minutes, yet most calls still succeed, so the
 # pipelines make progress and the retries (not a wall of errors) are what is exercised.

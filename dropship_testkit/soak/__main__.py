@@ -1,4 +1,4 @@
-"""`python -m dropship_pipelines.soak --minutes N`: exit 0 when the audit passes, 1 when it does not."""
+"""`python -m dropship_testkit.soak --minutes N`: exit 0 when the audit passes, 1 when it does not."""
 
 import argparse
 import signal
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dropship_pipelines.soak.runner import SoakConfig, report, run_soak
+from dropship_testkit.soak.runner import SoakConfig, report, run_soak
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,35 +24,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def sandbox_env(sandbox_url: str, store_url: str, token_dir: Path) -> dict[str, str]:
+    """Every API's base URL and credentials on the sandbox at `sandbox_url`, the store and the token cache."""
+    return {
+        "CJ_BASE_URL": sandbox_url + CJ_PREFIX,
+        "CJ_API_KEY": credentials.CJ_API_KEY,
+        "SHOPIFY_SHOP_URL": sandbox_url + SHOPIFY_PREFIX,
+        "SHOPIFY_ACCESS_TOKEN": credentials.SHOPIFY_ACCESS_TOKEN,
+        "SHOPIFY_WEBHOOK_SECRET": credentials.SHOPIFY_WEBHOOK_SECRET,
+        "OPENAI_BASE_URL": sandbox_url + OPENAI_PREFIX + "/v1",
+        "OPENAI_API_KEY": credentials.OPENAI_API_KEY,
+        "STORE_DATABASE_URL": store_url,
+        "DROPSHIP_TOKEN_CACHE_DIR": str(token_dir),
+        "META_BASE_URL": sandbox_url + "/meta",
+        "META_ACCESS_TOKEN": credentials.META_ACCESS_TOKEN,
+        "META_AD_ACCOUNT_ID": credentials.META_AD_ACCOUNT_ID,
+        "META_PAGE_ID": "100000000000001",
+        "TIKTOK_BASE_URL": sandbox_url + "/tiktok/open_api/v1.3",
+        "TIKTOK_ACCESS_TOKEN": credentials.TIKTOK_ACCESS_TOKEN,
+        "TIKTOK_ADVERTISER_ID": credentials.TIKTOK_ADVERTISER_ID,
+        "HELPDESK_BASE_URL": sandbox_url + HELPDESK_PREFIX,
+        "HELPDESK_USERNAME": credentials.HELPDESK_USERNAME,
+        "HELPDESK_API_KEY": credentials.HELPDESK_API_KEY,
+    }
+
+
 @dataclass
 class RunningSandbox:
     world: World
     url: str
 
     def env(self, store_url: str, token_dir: Path) -> dict[str, str]:
-        """The environment variables that point the pipelines at this sandbox."""
+        """The environment variables that point the pipelines at this sandbox, CJ's pacer loosened."""
         return {
-            "CJ_BASE_URL": self.url + CJ_PREFIX,
-            "CJ_API_KEY": credentials.CJ_API_KEY,
-            "SHOPIFY_SHOP_URL": self.url + SHOPIFY_PREFIX,
-            "SHOPIFY_ACCESS_TOKEN": credentials.SHOPIFY_ACCESS_TOKEN,
-            "SHOPIFY_WEBHOOK_SECRET": credentials.SHOPIFY_WEBHOOK_SECRET,
-            "OPENAI_BASE_URL": self.url + OPENAI_PREFIX + "/v1",
-            "OPENAI_API_KEY": credentials.OPENAI_API_KEY,
-            "STORE_DATABASE_URL": store_url,
-            "DROPSHIP_TOKEN_CACHE_DIR": str(token_dir),
+            **sandbox_env(self.url, store_url, token_dir),
             "CJ_REQUESTS_PER_SECOND": "50",
             "CJ_IP_REQUESTS_PER_SECOND": "200",
-            "META_BASE_URL": self.url + "/meta",
-            "META_ACCESS_TOKEN": credentials.META_ACCESS_TOKEN,
-            "META_AD_ACCOUNT_ID": credentials.META_AD_ACCOUNT_ID,
-            "META_PAGE_ID": "100000000000001",
-            "TIKTOK_BASE_URL": self.url + "/tiktok/open_api/v1.3",
-            "TIKTOK_ACCESS_TOKEN": credentials.TIKTOK_ACCESS_TOKEN,
-            "TIKTOK_ADVERTISER_ID": credentials.TIKTOK_ADVERTISER_ID,
-            "HELPDESK_BASE_URL": self.url + HELPDESK_PREFIX,
-            "HELPDESK_USERNAME": credentials.HELPDESK_USERNAME,
-            "HELPDESK_API_KEY": credentials.HELPDESK_API_KEY,
         }
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -1,0 +1,12 @@
+"""The harness that tests and benchmarks share; none of it ships (the wheel holds the pipelines only).
+
+- `sandbox_server`: the sandbox on a loopback port in a background thread, and the environment that
+  points the pipelines at it.
+- `databases`: a store database per test (a SQLite file, or a fresh PostgreSQL database).
+- `ledger_seed`: the one ledger seeder: hand-made ledgers for tests, bulk loads for benchmarks.
+- `sandbox_world`: driving and reading the simulated world directly (its customers, what it received).
+- `pipelines`: the pipelines' Definitions built from the environment, the analytics recomputed.
+- `bench`: the benchmarks' percentile, figure tables and the API-call tally at the sandbox.
+- `soak`: the whole system under faults and killed runs, audited against the ledger
+  (`python -m dropship_testkit.soak`).
+"""

@@ -1,0 +1,86 @@
+"""The pipelines as tests and benchmarks run them: Definitions built from the environment, the ads workflow
+with a test policy, the analytics recomputed over a range of days."""
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from dropship_pipelines.assets import analytics, analytics_checks
+from dropship_pipelines.assets.ads_defs import ads_defs
+from dropship_pipelines.assets.discovery_defs import discovery_defs
+from dropship_pipelines.resources.ad_policy import AdPolicy
+from dropship_pipelines.resources.catalog import build_resources
+from dropship_pipelines.resources.pricing import PricingPolicy
+from dropship_pipelines.resources.store_db import StoreDatabase
+
+# Small, short videos: the ads tests and the launch benchmark are about the workflow, not the renderer.
+SMALL_VIDEO = {"width": 360, "height": 640, "duration_s": 10.0, "fps": 10, "max_per_run": 10}
+
+
+def build_defs(*workflow_defs: dg.Definitions) -> dg.Definitions:
+    """Definitions with resources built from the current environment (after it points at a sandbox)."""
+    return dg.Definitions.merge(*workflow_defs, dg.Definitions(resources=build_resources()))
+
+
+def build_ads_defs(policy: dict[str, Any] | None = None, media_dir: Path | None = None) -> dg.Definitions:
+    """Discovery and ads, the ad policy overridden by `policy`, product images allowed from the sandbox."""
+    resources = build_resources()
+    settings = {
+        "store_url": "https://sandbox-store.myshopify.com",
+        "image_hosts": resources["ad_policy"].image_hosts,  # the sandbox serves the product images
+        **(policy or {}),
+    }
+    if media_dir is not None:
+        settings["media_dir"] = str(media_dir)
+    resources["ad_policy"] = AdPolicy(**settings)
+    return dg.Definitions.merge(discovery_defs, ads_defs, dg.Definitions(resources=resources))
+
+
+@dataclass
+class AnalyticsRecompute:
+    seconds: dict[str, float] = field(default_factory=dict)  # per step, in the order they ran
+    failed_checks: list[str] = field(default_factory=list)
+
+
+def recompute_analytics(
+    url: str, first: date, last: date, instance: dg.DagsterInstance | None = None
+) -> AnalyticsRecompute:
+    """As production runs it: the daily assets over [first, last] as one run (`analytics_daily_job`'s
+    single-run backfill), then the snapshots (`analytics_job`), each with its asset checks."""
+    resources = {"store_db": StoreDatabase(url=url), "pricing": PricingPolicy()}
+    daily = list(analytics.DAILY_ASSETS)
+    snapshots = [analytics.kpis, analytics.top_products, analytics.ad_performance]
+    checks = dg.load_asset_checks_from_modules([analytics_checks])
+    instance = instance or dg.DagsterInstance.ephemeral()
+    outcome = AnalyticsRecompute()
+    started = time.perf_counter()
+    daily_result = dg.materialize(
+        [*daily, *checks],
+        resources=resources,
+        instance=instance,
+        selection=dg.AssetSelection.assets(*daily),
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+    )
+    outcome.seconds["daily (sales + profit, all days)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    snapshot_result = dg.materialize(
+        [*daily, *snapshots, *checks],
+        resources=resources,
+        instance=instance,
+        selection=dg.AssetSelection.assets(*snapshots),
+    )
+    outcome.seconds["snapshots (kpis, top products, ads)"] = time.perf_counter() - started
+    outcome.failed_checks = [
+        evaluation.check_name
+        for result in (daily_result, snapshot_result)
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed
+    ]
+    return outcome
