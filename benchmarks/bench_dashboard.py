@@ -576,7 +576,8 @@ def recompute_analytics(url: str, first: date, last: date) -> dict[str, float]:
     """The daily assets over [first, last] as one run, then the snapshots; each with its checks."""
     import dagster as dg
 
-    from dropship_pipelines.assets import analytics, analytics_checks
+    from dropship_pipelines.assets.analytics import assets as analytics
+    from dropship_pipelines.assets.analytics import checks as analytics_checks
     from dropship_pipelines.resources.pricing import PricingPolicy
     from dropship_pipelines.resources.store_db import StoreDatabase
 

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from dropship_pipelines import cadence
-from dropship_pipelines.assets import analytics, analytics_checks
-from dropship_pipelines.assets.analytics_defs import analytics_defs
+from dropship_pipelines.assets.analytics import assets, checks
+from dropship_pipelines.assets.analytics.defs import analytics_defs
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store.analytics_tables import (
@@ -31,9 +31,9 @@ from tests.analytics.ledger_fixture import (
     table_rows,
 )
 
-DAILY_ASSETS = [analytics.daily_sales, analytics.daily_profit]
-SNAPSHOT_ASSETS = [analytics.kpis, analytics.top_products, analytics.ad_performance]
-CHECKS = dg.load_asset_checks_from_modules([analytics_checks])
+DAILY_ASSETS = [assets.daily_sales, assets.daily_profit]
+SNAPSHOT_ASSETS = [assets.kpis, assets.top_products, assets.ad_performance]
+CHECKS = dg.load_asset_checks_from_modules([checks])
 
 
 @pytest.fixture(params=BACKENDS)
@@ -136,7 +136,7 @@ def test_reconciliation_check_blocks_on_a_wrong_total(tmp_path: Path) -> None:
         materialize_all(url)
         with get_engine(url).begin() as conn:
             conn.execute(sa.update(analytics_daily_sales).values(sales=analytics_daily_sales.c.sales + 0.01))
-        result = analytics_checks.daily_sales_reconcile_with_ledger(StoreDatabase(url=url))
+        result = checks.daily_sales_reconcile_with_ledger(StoreDatabase(url=url))
         assert not result.passed
         assert result.metadata["mismatches"].value == 2
 

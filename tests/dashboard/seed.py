@@ -10,7 +10,8 @@ import dagster as dg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from dropship_pipelines.assets import analytics, analytics_checks
+from dropship_pipelines.assets.analytics import assets as analytics
+from dropship_pipelines.assets.analytics import checks as analytics_checks
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store.database import get_engine

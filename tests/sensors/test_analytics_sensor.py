@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from dropship_pipelines.assets.analytics_defs import analytics_daily_job, analytics_defs
+from dropship_pipelines.assets.analytics.defs import analytics_daily_job, analytics_defs
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.sensors.analytics import build_ledger_days_sensor

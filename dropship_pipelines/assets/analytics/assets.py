@@ -1,22 +1,7 @@
-"""Analytics: the ledger turned into the numbers the operator checks every morning (and the dashboard shows).
+"""The analytics assets: sales and profit per order day, and the KPI, top-product and ad snapshots.
 
-When they run: **declarative automation, not a schedule or a sensor.** The analytics read tables that
-other workflows' assets write (`store_orders` / `supplier_orders` from fulfillment, `ad_metrics` /
-`ad_campaigns` from ads, `store_listings` from discovery). Those assets are declared as `deps`, so
-Dagster knows the lineage and an `AutomationCondition` fires exactly when one of them was materialized —
-no polling of our own, no cursor to keep, and the reason for each run is visible in the UI. A sensor
-would have to re-derive "did the data change" from the tables; a cron would recompute when nothing
-changed and lag when something did.
-
-- Daily partitions (`daily_sales`, `daily_profit`): `DAILY_ON_LEDGER_CHANGE` refreshes the last few days
-  (orders placed yesterday still change today: they are sent to the supplier, costs become actual,
-  orders get cancelled) whenever an upstream ledger asset updates, plus a nightly pass that closes the
-  previous day. Older days are recomputed by a backfill, run as a single run over the range.
-- Snapshots (`kpis`, `top_products`, `ad_performance`): `SNAPSHOT_ON_CHANGE` = eager: after any
-  upstream update, once nothing upstream is still running.
-
-The conditions are named in `dropship_pipelines/cadence.py` and evaluated by
-`analytics_automation_sensor` (analytics_defs.py), which is on by default.
+Each reads the ledger through `store/analytics_queries.py`, computes with `rules/profit.py` and rewrites
+its `analytics_*` table; when they run is told in this package's docstring.
 """
 
 from datetime import UTC, date, datetime, timedelta

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from dropship_pipelines.assets.analytics import daily_profit, daily_sales, kpis
+from dropship_pipelines.assets.analytics.assets import daily_profit, daily_sales, kpis
 from dropship_pipelines.assets.metadata import preview_table
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.rules.profit import to_cents

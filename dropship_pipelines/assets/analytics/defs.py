@@ -1,8 +1,9 @@
-"""The analytics workflow: assets, checks, job, and the sensor that evaluates their automation conditions."""
+"""The analytics workflow's wiring: its jobs, the sensor that evaluates its automation conditions, and the
+ledger-change sensor."""
 
 import dagster as dg
 
-from dropship_pipelines.assets import analytics, analytics_checks
+from dropship_pipelines.assets.analytics import assets, checks
 from dropship_pipelines.cadence import AUTOMATION_SENSOR_SECONDS
 from dropship_pipelines.sensors.analytics import build_ledger_days_sensor
 
@@ -10,7 +11,7 @@ WORKFLOW_TAG = "dropship/workflow"
 
 analytics_job = dg.define_asset_job(
     "analytics_job",
-    selection=dg.AssetSelection.groups(analytics.GROUP) - dg.AssetSelection.assets(*analytics.DAILY_ASSETS),
+    selection=dg.AssetSelection.groups(assets.GROUP) - dg.AssetSelection.assets(*assets.DAILY_ASSETS),
     executor_def=dg.in_process_executor,
     tags={WORKFLOW_TAG: "analytics"},
     description="Recompute the KPIs, top products and ad performance from the ledger (dashboard button).",
@@ -20,7 +21,7 @@ analytics_job = dg.define_asset_job(
 # because a run of unpartitioned and daily assets together has no partition to give the daily ones.
 analytics_daily_job = dg.define_asset_job(
     "analytics_daily_job",
-    selection=dg.AssetSelection.assets(*analytics.DAILY_ASSETS),
+    selection=dg.AssetSelection.assets(*assets.DAILY_ASSETS),
     executor_def=dg.in_process_executor,
     tags={WORKFLOW_TAG: "analytics"},
     description="Recompute sales and profit for the chosen days.",
@@ -29,15 +30,15 @@ analytics_daily_job = dg.define_asset_job(
 # Dagster's default automation sensor starts stopped; the analytics must refresh without a click.
 analytics_automation_sensor = dg.AutomationConditionSensorDefinition(
     "analytics_automation_sensor",
-    target=dg.AssetSelection.groups(analytics.GROUP),
+    target=dg.AssetSelection.groups(assets.GROUP),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=AUTOMATION_SENSOR_SECONDS,
     description="Recomputes the analytics after the ledger assets they read were materialized.",
 )
 
 analytics_defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([analytics]),
-    asset_checks=dg.load_asset_checks_from_modules([analytics_checks]),
+    assets=dg.load_assets_from_modules([assets]),
+    asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[analytics_job, analytics_daily_job],
     sensors=[analytics_automation_sensor, build_ledger_days_sensor(analytics_daily_job)],
 )
