@@ -33,7 +33,7 @@ from PIL import Image, ImageDraw
 from rich.console import Console
 from rich.table import Table
 
-from dropship_pipelines.media import video_ad
+from dropship_pipelines.media import encode, storyboard, video_ad
 from dropship_pipelines.media.video_ad import VideoAdSpec, render_video_ad
 
 HEADLINE = "This cozy lamp changed my evenings forever"
@@ -193,8 +193,8 @@ def render_naive(spec: VideoAdSpec, work: Path) -> Path:
         fps=spec.fps,
         codec="libx264",
         audio=False,
-        preset=video_ad.X264_PRESET,
-        threads=video_ad.FFMPEG_THREADS,
+        preset=encode.X264_PRESET,
+        threads=encode.FFMPEG_THREADS,
         logger=None,
     )
     video.close()
@@ -244,7 +244,7 @@ def bench(
 def profile_once(images: tuple[Path, ...], width: int, height: int, duration: float, work: Path) -> str:
     """cProfile one render (worker threads are not profiled; the frame work is timed inline instead)."""
     spec = make_spec(images, width, height, duration, tag=" profile")
-    plan = video_ad._build_plan(spec)
+    plan = storyboard.build_plan(spec)
     profiler = cProfile.Profile()
     n_frames = int(duration * spec.fps)
     started = time.perf_counter()
@@ -280,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes.append((1080, 1920))
     load_before = os.getloadavg()
     console.print(
-        f"cores={os.cpu_count()} load={load_before[0]:.2f} preset={video_ad.X264_PRESET} "
-        f"ffmpeg threads={video_ad.FFMPEG_THREADS} frame workers={video_ad.FRAME_WORKERS} "
+        f"cores={os.cpu_count()} load={load_before[0]:.2f} preset={encode.X264_PRESET} "
+        f"ffmpeg threads={encode.FFMPEG_THREADS} frame workers={encode.FRAME_WORKERS} "
         f"renderer={video_ad.RENDERER_VERSION}"
     )
     rows: list[tuple[Row, Row | None]] = []

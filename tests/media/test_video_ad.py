@@ -8,7 +8,6 @@ encoding.
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from dropship_pipelines.media import video_ad
+from dropship_pipelines.media import storyboard, text, video_ad
+from dropship_pipelines.media.images import InvalidImageError
 from dropship_pipelines.media.probe import InvalidVideoError, probe_video
+from dropship_pipelines.media.timeline import FramePlan
 from dropship_pipelines.media.video_ad import (
-    InvalidImageError,
     RenderedVideo,
     VideoAdSpec,
     render_video_ad,
@@ -121,7 +121,7 @@ def test_second_render_is_a_cache_hit(
     def no_rerender(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cached video was rendered again")
 
-    monkeypatch.setattr(video_ad, "_write_video", no_rerender)
+    monkeypatch.setattr(video_ad, "write_video", no_rerender)
     again = render_video_ad(spec, first.path.parent)
     assert again.path == first.path
     assert again.render_seconds == 0.0
@@ -287,7 +287,7 @@ def test_probe_rejects_files_that_are_not_videos(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _overlay_boxes(plan: video_ad._Plan) -> Iterator[tuple[int, int, int, int]]:
+def _overlay_boxes(plan: FramePlan) -> Iterator[tuple[int, int, int, int]]:
     for overlay in plan.overlays:
         for sprite in overlay.sprites:
             yield sprite.x, sprite.y, sprite.x + sprite.rgb.width, sprite.y + sprite.rgb.height
@@ -305,7 +305,7 @@ def test_long_text_never_overflows_the_frame(images: tuple[Path, ...], size: tup
         width=size[0],
         height=size[1],
     )
-    plan = video_ad._build_plan(spec)
+    plan = storyboard.build_plan(spec)
     for x0, y0, x1, y1 in _overlay_boxes(plan):
         assert 0 <= x0 < x1 <= size[0]
         assert 0 <= y0 < y1 <= size[1]
@@ -316,7 +316,7 @@ def test_long_text_never_overflows_the_frame(images: tuple[Path, ...], size: tup
 
 def test_frames_have_no_black_bars(images: tuple[Path, ...]) -> None:
     """The fitted image sits on a blurred fill of itself: no frame has a black border row or column."""
-    plan = video_ad._build_plan(_spec(images))
+    plan = storyboard.build_plan(_spec(images))
     for t in (0.0, 2.0, 4.5, 6.0, 9.9):
         frame = plan.frame(t).astype(int)
         for edge in (frame[0], frame[-1], frame[:, 0], frame[:, -1]):
@@ -325,57 +325,36 @@ def test_frames_have_no_black_bars(images: tuple[Path, ...]) -> None:
 
 def test_captions_and_images_cycle_sensibly(images: tuple[Path, ...]) -> None:
     # More captions than images: images repeat, each caption gets its own scene.
-    plan = video_ad._build_plan(_spec(images[:1], captions=("one", "two", "three"), duration_s=12.0))
+    plan = storyboard.build_plan(_spec(images[:1], captions=("one", "two", "three"), duration_s=12.0))
     assert len(plan.scenes) == 3 + 1  # three product scenes + the call-to-action card
     # More images than captions: one caption spans several scenes instead of being repeated.
-    plan = video_ad._build_plan(_spec(images, captions=("only caption",)))
+    plan = storyboard.build_plan(_spec(images, captions=("only caption",)))
     caption_overlays = [o for o in plan.overlays if 0.5 < o.start < 1.0 and o.end > 5.0]
     assert len(caption_overlays) == 1
     # Too many images for the duration: scenes stay at least MIN_SCENE_S long.
-    plan = video_ad._build_plan(_spec(images * 4, captions=()))
+    plan = storyboard.build_plan(_spec(images * 4, captions=()))
     product = plan.scenes[:-1]
-    assert all(s.end - s.start >= video_ad.MIN_SCENE_S for s in product)
+    assert all(s.end - s.start >= storyboard.MIN_SCENE_S for s in product)
 
 
 def test_first_frame_shows_the_headline_and_last_frame_the_cta(images: tuple[Path, ...]) -> None:
-    with_text = video_ad._build_plan(_spec(images)).frame(0.0).astype(int)
-    without = video_ad._build_plan(_spec(images, headline="")).frame(0.0).astype(int)
+    with_text = storyboard.build_plan(_spec(images)).frame(0.0).astype(int)
+    without = storyboard.build_plan(_spec(images, headline="")).frame(0.0).astype(int)
     top = slice(0, 640 // 4)
     assert np.abs(with_text[top] - without[top]).mean() > 2  # the hook is in the thumbnail frame
 
-    last_with = video_ad._build_plan(_spec(images)).frame(9.95).astype(int)
-    last_without = video_ad._build_plan(_spec(images, call_to_action="")).frame(9.95).astype(int)
+    last_with = storyboard.build_plan(_spec(images)).frame(9.95).astype(int)
+    last_without = storyboard.build_plan(_spec(images, call_to_action="")).frame(9.95).astype(int)
     assert np.abs(last_with - last_without).mean() > 1
 
 
 def test_missing_fonts_fall_back_to_pillow_default(
     images: tuple[Path, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(video_ad, "FONT_DIRS", (Path("/nonexistent/fonts"),))
-    video_ad._font.cache_clear()
+    monkeypatch.setattr(text, "FONT_DIRS", (Path("/nonexistent/fonts"),))
+    text.load_font.cache_clear()
     try:
-        plan = video_ad._build_plan(_spec(images, headline="Fallback font — still fine ✓"))
+        plan = storyboard.build_plan(_spec(images, headline="Fallback font — still fine ✓"))
         assert plan.frame(1.0).shape == (640, 360, 3)
     finally:
-        video_ad._font.cache_clear()
-
-
-@pytest.mark.parametrize(
-    ("price", "compare", "label"),
-    [
-        ("$24.99", "$39.99", "-38%"),
-        ("24,99 €", "39,99 €", "-38%"),
-        ("$1,299.00", "$1,999.00", "-35%"),
-        ("$39.99", "$24.99", None),
-        ("$24.99", None, None),
-        ("Call us", "$10", None),
-    ],
-)
-def test_discount_label(price: str, compare: str | None, label: str | None) -> None:
-    assert video_ad._discount_label(price, compare) == label
-
-
-@pytest.mark.skipif(not os.path.isdir("/usr/share/fonts/truetype/dejavu"), reason="DejaVu not installed")
-def test_dejavu_is_used_when_installed() -> None:
-    font = video_ad._font(True, 40)
-    assert "DejaVu" in " ".join(font.getname())  # type: ignore[union-attr]
+        text.load_font.cache_clear()
