@@ -112,10 +112,17 @@ def alert_on_run_failure(
 def _metadata_values(metadata: Any) -> dict[str, Any]:
     # Dagster's own keys (dagster/...) are bookkeeping, not what the check found.
     return {
-        str(name): getattr(value, "value", value)
+        str(name): _plain_value(value)
         for name, value in (metadata or {}).items()
         if not str(name).startswith("dagster/")
     }
+
+
+def _plain_value(value: Any) -> Any:
+    # A table (the failing records) as its rows: plain dicts the alert can redact and render.
+    if isinstance(value, dg.TableMetadataValue):
+        return [dict(record.data) for record in value.records]
+    return getattr(value, "value", value)
 
 
 def read_check_evaluations(
