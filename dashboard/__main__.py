@@ -12,7 +12,7 @@ import sys
 import uvicorn
 
 from dashboard.api import create_app
-from dashboard.api.hooks import campaign_pauser, reply_sender
+from dashboard.api.actions import campaign_pauser, reply_sender
 from dashboard.api.runs import DEFAULT_JOBS
 from dropship_pipelines.settings import store_database_url
 from dropship_pipelines.webhooks.app import webhook_router

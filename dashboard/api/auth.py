@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request
 
 SESSION_COOKIE = "dashboard_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -22,6 +22,14 @@ CSRF_HEADER = "X-CSRF-Token"
 class Principal:
     via: str  # bearer | session
     csrf_token: str | None = None
+
+    def may_act(self, sent_csrf_token: str) -> bool:
+        """A bearer token acts as it is; a cookie session only with its own CSRF token."""
+        if self.via != "session":
+            return True
+        return bool(sent_csrf_token) and hmac.compare_digest(
+            sent_csrf_token.encode(), (self.csrf_token or "").encode()
+        )
 
 
 @dataclass
@@ -35,7 +43,7 @@ class Authenticator:
         if len(token) < 12:
             raise ValueError("DASHBOARD_TOKEN must be at least 12 characters")
         self._token = token.encode()
-        self._session_seconds = session_seconds
+        self.session_seconds = session_seconds
         self._sessions: dict[str, _Session] = {}
         self._lock = threading.Lock()
 
@@ -47,7 +55,7 @@ class Authenticator:
         with self._lock:
             now = time.monotonic()
             self._sessions = {k: s for k, s in self._sessions.items() if s.expires_at > now}
-            self._sessions[session_id] = _Session(csrf, now + self._session_seconds)
+            self._sessions[session_id] = _Session(csrf, now + self.session_seconds)
         return session_id, csrf
 
     def close_session(self, session_id: str | None) -> None:
@@ -74,28 +82,3 @@ class Authenticator:
         if found is not None:
             return Principal("session", found.csrf_token)
         return None
-
-
-def _authenticator(request: Request) -> Authenticator:
-    return request.app.state.auth
-
-
-def require_user(request: Request) -> Principal:
-    principal = _authenticator(request).principal(request)
-    if principal is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "log in, or send Authorization: Bearer <DASHBOARD_TOKEN>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return principal
-
-
-def require_action(request: Request) -> Principal:
-    """An authenticated user, and for a cookie session a matching CSRF token."""
-    principal = require_user(request)
-    if principal.via == "session":
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not sent or not hmac.compare_digest(sent.encode(), (principal.csrf_token or "").encode()):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
-    return principal

@@ -1,0 +1,61 @@
+"""The pipelines' own functions behind the dashboard's actions, with the code location's own resources.
+
+- Approving a reply sends it with the support workflow's `send_approved_reply`: the ledger row is claimed
+  before the helpdesk is called, so a reply is sent once however often it is approved.
+- Pausing a campaign calls the ad platform client the ads workflow uses (`set_campaign_active`), as
+  `dropship_pipelines.resources.catalog.build_resources` configures it, initialised by Dagster
+  (`dg.build_resources`: secrets resolved from the environment, torn down after the call).
+"""
+
+from collections.abc import Callable
+from contextlib import ExitStack
+
+import dagster as dg
+
+from dropship_pipelines.resources.ad_platforms import AdPlatform
+from dropship_pipelines.resources.catalog import build_resources
+from dropship_pipelines.resources.meta_ads import MetaAdsResource
+from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
+from dropship_pipelines.support_actions import ReplyNotAwaitingApproval, send_approved_reply
+
+# Sends an approved reply to the customer: (reply_key, text) -> the helpdesk's message id.
+ReplySender = Callable[[str, str], str]
+# Pauses a campaign on its platform: (platform, campaign_id) -> None; raises on failure.
+CampaignPauser = Callable[[str, str], None]
+
+
+class ActionConflict(Exception):
+    """The action no longer applies (the reply was already sent or is being sent): HTTP 409."""
+
+
+class ActionUnavailable(Exception):
+    """This environment cannot perform the action (no credentials for the platform): it is only recorded."""
+
+
+def reply_sender(store_url: str) -> ReplySender:
+    def send_reply(reply_key: str, text: str) -> str:
+        try:
+            return send_approved_reply(store_url, reply_key, text)
+        except ReplyNotAwaitingApproval as exc:
+            raise ActionConflict(str(exc)) from exc
+
+    return send_reply
+
+
+def campaign_pauser() -> CampaignPauser:
+    resources = build_resources()
+    clients: list[MetaAdsResource | TikTokAdsResource] = [resources["meta_ads"], resources["tiktok_ads"]]
+    by_platform = {client.platform: client for client in clients}
+
+    def pause(platform: str, campaign_id: str) -> None:
+        if platform not in by_platform:
+            raise LookupError(f"no client for platform {platform}")
+        with ExitStack() as stack:
+            try:
+                built = stack.enter_context(dg.build_resources({"platform": by_platform[platform]}))
+            except dg.DagsterInvalidConfigError as exc:  # a credential is not set in this environment
+                raise ActionUnavailable(f"no {platform} credentials in the dashboard's environment") from exc
+            client: AdPlatform = built.platform
+            client.set_campaign_active(campaign_id, False)
+
+    return pause

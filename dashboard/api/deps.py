@@ -1,0 +1,74 @@
+"""What every page's routes share: the dashboard's parts, who is asking, and the common query parameters."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Query, Request, status
+
+from dashboard.api.actions import CampaignPauser, ReplySender
+from dashboard.api.auth import CSRF_HEADER, Authenticator, Principal
+from dashboard.api.runs import RunLauncher
+from dashboard.api.store import Store
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """One dashboard app's parts, built once by `create_app` and kept in `app.state.dashboard`."""
+
+    auth: Authenticator
+    store: Store
+    jobs: tuple[str, ...]
+    launcher: RunLauncher
+    # The workflows' own functions behind the actions (dashboard.api.actions); without one, the action is
+    # only recorded in `dashboard_actions` and the response says so.
+    send_reply: ReplySender | None
+    pause_campaign: CampaignPauser | None
+    secure_cookies: bool
+
+
+def dashboard(request: Request) -> Dashboard:
+    return request.app.state.dashboard
+
+
+def store(request: Request) -> Store:
+    return dashboard(request).store
+
+
+def require_user(request: Request) -> Principal:
+    principal = dashboard(request).auth.principal(request)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "log in, or send Authorization: Bearer <DASHBOARD_TOKEN>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+def require_action(request: Request, principal: Annotated[Principal, Depends(require_user)]) -> Principal:
+    """An authenticated user, and for a cookie session a matching CSRF token."""
+    if not principal.may_act(request.headers.get(CSRF_HEADER, "")):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
+    return principal
+
+
+DashboardDep = Annotated[Dashboard, Depends(dashboard)]
+StoreDep = Annotated[Store, Depends(store)]
+# Every action route declares this; reading is guarded once per router (build_api).
+ACTION = [Depends(require_action)]
+
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")]
+Start = Annotated[date | None, Query(description="first day, inclusive (UTC)")]
+End = Annotated[date | None, Query(description="last day, inclusive (UTC)")]
+Text = Annotated[str | None, Query(max_length=64)]
+
+
+def check_range(start: date | None, end: date | None) -> None:
+    if start and end and start > end:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "start must not be after end")
+
+
+def page_of(rows: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
+    return {"items": rows, "total": total, "limit": limit, "offset": offset}

@@ -1,0 +1,217 @@
+"""The Ads page: campaigns with their spend and return, daily metrics, the optimiser's and the operator's
+actions (newest first), and pausing a campaign."""
+
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, status
+from sqlalchemy.engine import Connection
+
+from dashboard.api import models as m
+from dashboard.api.actions import ActionUnavailable
+from dashboard.api.deps import (
+    ACTION,
+    DashboardDep,
+    End,
+    Limit,
+    Offset,
+    Start,
+    StoreDep,
+    Text,
+    check_range,
+    page_of,
+)
+from dashboard.api.store import dashboard_actions, page, record_action, update_action
+from dropship_pipelines.store import ads_queries
+from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_metrics_daily
+from dropship_pipelines.store.analytics_tables import analytics_ad_performance
+from dropship_pipelines.store.discovery_tables import listings
+from dropship_pipelines.store.support_queries import as_utc
+
+log = logging.getLogger("dashboard")
+router = APIRouter(prefix="/ads", tags=["ads"])
+
+PAUSE = "pause_campaign"  # the kind of an operator's pause in dashboard_actions
+NO_CLIENT = "recorded only: the dashboard has no ad platform client, the campaign still runs"
+
+
+def pause_target(platform: str, campaign_id: str) -> str:
+    return f"{platform}:{campaign_id}"
+
+
+def pause_requests(conn: Connection) -> set[str]:
+    t = dashboard_actions.c
+    query = sa.select(t.target).where(t.kind == PAUSE, t.status != "failed")
+    return set(conn.execute(query).scalars())
+
+
+def campaign_rows(
+    conn: Connection, platform: str | None, state: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    c, perf = ad_campaigns.c, analytics_ad_performance.c
+    query = sa.select(
+        c.platform,
+        c.pid,
+        c.campaign_id,
+        listings.c.title,
+        c.state,
+        c.daily_budget,
+        c.last_error,
+        c.launched_at,
+        sa.func.coalesce(perf.spend, 0).label("spend"),
+        sa.func.coalesce(perf.revenue, 0).label("revenue"),
+        sa.func.coalesce(perf.clicks, 0).label("clicks"),
+        sa.func.coalesce(perf.purchases, 0).label("purchases"),
+        perf.roas,
+    ).select_from(
+        ad_campaigns.outerjoin(
+            analytics_ad_performance, sa.and_(perf.platform == c.platform, perf.campaign_id == c.campaign_id)
+        ).outerjoin(listings, listings.c.pid == c.pid)
+    )
+    if platform:
+        query = query.where(c.platform == platform)
+    if state:
+        query = query.where(c.state == state)
+    rows, total = page(conn, query, [sa.desc("spend"), c.platform, c.pid], limit, offset)
+    paused = pause_requests(conn)
+    for row in rows:
+        row["pause_requested"] = pause_target(row["platform"], row["campaign_id"]) in paused
+    return rows, total
+
+
+def campaign(conn: Connection, platform: str, campaign_id: str) -> dict[str, Any] | None:
+    query = sa.select(ad_campaigns).where(
+        ad_campaigns.c.platform == platform, ad_campaigns.c.campaign_id == campaign_id
+    )
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def daily_rows(
+    conn: Connection, start: date | None, end: date | None, platform: str | None
+) -> list[dict[str, Any]]:
+    d = ad_metrics_daily.c
+    query = sa.select(
+        d.day,
+        d.platform,
+        sa.func.sum(d.spend).label("spend"),
+        sa.func.sum(d.clicks).label("clicks"),
+        sa.func.sum(d.purchases).label("purchases"),
+        sa.func.sum(d.revenue).label("revenue"),
+    ).group_by(d.day, d.platform)
+    if start:
+        query = query.where(d.day >= start)
+    if end:
+        query = query.where(d.day <= end)
+    if platform:
+        query = query.where(d.platform == platform)
+    return [dict(r) for r in conn.execute(query.order_by(d.day, d.platform)).mappings()]
+
+
+def action_rows(conn: Connection, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """The optimiser's decisions (`ad_actions`, at `decided_at`) and the operator's pauses, one timeline.
+
+    The two logs are merged and paged in SQL on their (source, id, time) alone; then the page's rows are
+    read from each table."""
+    a, d = ad_actions.c, dashboard_actions.c
+    timeline = sa.union_all(
+        sa.select(sa.literal("ads").label("source"), a.id.label("id"), a.decided_at.label("at")),
+        sa.select(sa.literal("dashboard"), d.action_id, d.created_at).where(d.kind == PAUSE),
+    ).subquery()
+    total = conn.execute(sa.select(sa.func.count()).select_from(timeline)).scalar_one()
+    entries = conn.execute(
+        sa.select(timeline.c.source, timeline.c.id)
+        .order_by(timeline.c.at.desc(), timeline.c.source, timeline.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    ids = {source: [i for s, i in entries if s == source] for source in ("ads", "dashboard")}
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in conn.execute(sa.select(ad_actions).where(a.id.in_(ids["ads"]))).mappings():
+        found["ads", row["id"]] = {
+            "source": "ads",
+            "at": as_utc(row["decided_at"]),
+            "platform": row["platform"],
+            "campaign_id": row["campaign_id"],
+            "action": row["action"],
+            "reason": row["reason"],
+            "detail": {k: _jsonable(v) for k, v in row.items()},
+        }
+    for row in conn.execute(sa.select(dashboard_actions).where(d.action_id.in_(ids["dashboard"]))).mappings():
+        platform, _, campaign_id = row["target"].partition(":")
+        found["dashboard", row["action_id"]] = {
+            "source": "dashboard",
+            "at": as_utc(row["created_at"]),
+            "platform": platform,
+            "campaign_id": campaign_id,
+            "action": "pause",
+            "reason": (row["detail"] or {}).get("reason"),
+            "detail": {"status": row["status"], "message": row["message"]},
+        }
+    return [found[entry.source, entry.id] for entry in entries], int(total)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal | datetime | date):
+        return str(value)
+    return value
+
+
+@router.get("/campaigns", response_model=m.Page[m.Campaign])
+def campaigns(
+    store: StoreDep, platform: Text = None, state: Text = None, limit: Limit = 50, offset: Offset = 0
+) -> dict:
+    with store.connect() as conn:
+        return page_of(*campaign_rows(conn, platform, state, limit, offset), limit, offset)
+
+
+@router.get("/daily", response_model=list[dict[str, Any]])
+def ad_daily(store: StoreDep, start: Start = None, end: End = None, platform: Text = None) -> list:
+    check_range(start, end)
+    with store.connect() as conn:
+        rows = daily_rows(conn, start, end, platform)
+    return [{k: (str(v) if k in ("spend", "revenue") else v) for k, v in row.items()} for row in rows]
+
+
+@router.get("/actions", response_model=m.Page[m.AdAction])
+def actions(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> dict:
+    with store.connect() as conn:
+        return page_of(*action_rows(conn, limit, offset), limit, offset)
+
+
+@router.post(
+    "/campaigns/{platform}/{campaign_id}/pause",
+    response_model=m.ActionResult,
+    tags=["actions"],
+    dependencies=ACTION,
+    responses={404: {"description": "no such campaign"}},
+)
+def pause_campaign(platform: str, campaign_id: str, body: m.PauseRequest, dashboard: DashboardDep) -> dict:
+    """Pause the campaign on its platform, as the optimiser does, and mark it paused in the ledger."""
+    store, target = dashboard.store, pause_target(platform, campaign_id)
+    with store.engine.begin() as conn:
+        found = campaign(conn, platform, campaign_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such campaign")
+        action_id = record_action(conn, PAUSE, target, {"reason": body.reason}, "recorded", NO_CLIENT)
+    if dashboard.pause_campaign is None:
+        return {"action_id": action_id, "status": "recorded", "message": NO_CLIENT}
+    try:
+        dashboard.pause_campaign(platform, campaign_id)
+    except ActionUnavailable as exc:
+        note = f"recorded only: {exc}, the campaign still runs"
+        with store.engine.begin() as conn:
+            update_action(conn, action_id, "recorded", note)
+        return {"action_id": action_id, "status": "recorded", "message": note}
+    except Exception as exc:  # the platform's error is the operator's information
+        log.warning("pausing %s failed: %s", target, exc)
+        with store.engine.begin() as conn:
+            update_action(conn, action_id, "failed", f"the platform refused: {type(exc).__name__}")
+        return {"action_id": action_id, "status": "failed", "message": f"the platform refused: {exc}"}
+    with store.engine.begin() as conn:
+        ads_queries.update_launch(conn, found["pid"], platform, state="paused")
+        update_action(conn, action_id, "done", "paused on the platform")
+    return {"action_id": action_id, "status": "done", "message": "paused on the platform"}

@@ -1,0 +1,29 @@
+"""The Products page: the discovery workflow's candidates (scored, accepted or rejected) and listings."""
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+
+from dashboard.api import models as m
+from dashboard.api.deps import Limit, Offset, StoreDep, Text, page_of
+from dashboard.api.store import page
+from dropship_pipelines.store.discovery_tables import listings, product_candidates
+
+router = APIRouter(prefix="/products", tags=["products"])
+
+
+@router.get("/candidates", response_model=m.Page[m.Candidate])
+def candidates(store: StoreDep, status: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
+    t = product_candidates
+    query = sa.select(t) if not status else sa.select(t).where(t.c.status == status)
+    order = [t.c.score.desc().nulls_last(), t.c.pid]
+    with store.connect() as conn:
+        return page_of(*page(conn, query, order, limit, offset), limit, offset)
+
+
+@router.get("/listings", response_model=m.Page[m.Listing])
+def listing_rows(store: StoreDep, status: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
+    t = listings
+    query = sa.select(t) if not status else sa.select(t).where(t.c.status == status)
+    order = [t.c.updated_at.desc(), t.c.pid]
+    with store.connect() as conn:
+        return page_of(*page(conn, query, order, limit, offset), limit, offset)

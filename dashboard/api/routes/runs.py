@@ -1,0 +1,30 @@
+"""Run a workflow now (the "Run" button of each page): the jobs the dashboard may launch, and a launch."""
+
+from fastapi import APIRouter, HTTPException, status
+
+from dashboard.api import models as m
+from dashboard.api.deps import ACTION, DashboardDep
+from dashboard.api.runs import RunLaunchError
+
+router = APIRouter(prefix="/runs", tags=["actions"])
+
+
+@router.get("/jobs", response_model=m.JobList)
+def jobs(dashboard: DashboardDep) -> dict:
+    return {"jobs": list(dashboard.jobs)}
+
+
+@router.post(
+    "/{job_name}",
+    response_model=m.RunLaunched,
+    dependencies=ACTION,
+    responses={404: {"description": "unknown job"}, 502: {"description": "Dagster refused or is down"}},
+)
+def launch_run(job_name: str, dashboard: DashboardDep) -> dict:
+    if job_name not in dashboard.jobs:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown job; one of {', '.join(dashboard.jobs)}")
+    try:
+        run_id = dashboard.launcher.launch(job_name)
+    except RunLaunchError as exc:
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, str(exc)) from exc
+    return {"job_name": job_name, "run_id": run_id}
