@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from dropship_pipelines.resources.catalog import build_resources
-from dropship_pipelines.resources.helpdesk import SupportChannel
+from dropship_pipelines.resources.support_channel import SupportChannel
 from dropship_pipelines.store import support_queries as q
 from dropship_pipelines.store.database import get_engine
 

@@ -8,9 +8,9 @@ from sqlalchemy.engine import Engine
 
 from dropship_pipelines.assets.metadata import preview_table, reasons_table
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
-from dropship_pipelines.resources.helpdesk import SupportChannel
 from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
 from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.resources.support_channel import SupportChannel
 from dropship_pipelines.resources.support_policy import SupportPolicyResource
 from dropship_pipelines.rules.reply_validation import (
     OrderFacts,

@@ -43,7 +43,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from dropship_pipelines.resources.errors import PermanentApiError, TransientApiError
-from dropship_pipelines.resources.helpdesk import Message, Person, SentReply, Tag, Ticket
+from dropship_pipelines.resources.support_channel import Message, Person, SentReply, Tag, Ticket
 from dropship_pipelines.resources.retry import call_with_retries
 
 API = "email"

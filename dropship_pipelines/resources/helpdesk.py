@@ -6,99 +6,21 @@ way that may have gone through (5xx, timeout), the ticket is checked for the mar
 """
 
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import dagster as dg
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import PrivateAttr, ValidationError
 
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.resources.retry import call_with_retries
+from dropship_pipelines.resources.support_channel import Message, SentReply, Ticket
 
 API = "helpdesk"
-
-
-class Person(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: int | None = None
-    email: str | None = None
-    name: str | None = None
-    firstname: str | None = None
-
-
-class Tag(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    name: str
-
-
-class Ticket(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: int
-    channel: str = "email"
-    status: str
-    subject: str | None = None
-    language: str | None = None
-    customer: Person | None = None
-    tags: list[Tag] = Field(default_factory=list)
-    created_datetime: datetime
-    updated_datetime: datetime | None = None
-    last_received_message_datetime: datetime | None = None
-
-
-class Message(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: int
-    ticket_id: int
-    channel: str
-    from_agent: bool
-    public: bool = True
-    sender: Person | None = None
-    subject: str | None = None
-    body_text: str | None = None
-    body_html: str | None = None
-    external_id: str | None = None
-    created_datetime: datetime
-    sent_datetime: datetime | None = None
-
-
-@dataclass(frozen=True)
-class SentReply:
-    message_id: str
-    recovered: bool  # True when the reply was already on the helpdesk (found by its marker)
-
-
-@runtime_checkable
-class SupportChannel(Protocol):
-    """Where customer messages come from and replies go: the helpdesk API, or a mailbox
-    (`EmailChannelResource`). Both return the helpdesk's `Ticket` / `Message` shapes."""
-
-    def tickets_with_messages_since(self, since: datetime | None) -> Iterator[Ticket]: ...
-
-    def newest_received_at(self) -> datetime | None: ...
-
-    def messages(self, ticket_id: int | str) -> list[Message]: ...
-
-    def find_reply(self, ticket_id: int | str, marker: str) -> Message | None: ...
-
-    def send_reply(
-        self, ticket_id: int | str, *, marker: str, to_email: str, subject: str, body_text: str
-    ) -> SentReply: ...
-
-    def tag_and_set_status(
-        self, ticket_id: int | str, tags: list[str], status: str | None = None
-    ) -> None: ...
-
-
-_pacing_lock = threading.Lock()
-_next_call_at: dict[str, float] = {}
+MAX_SEND_WAIT_S = 10.0  # between attempts at posting a reply: a customer waits on it
 
 
 class HelpdeskResource(dg.ConfigurableResource):
@@ -112,27 +34,31 @@ class HelpdeskResource(dg.ConfigurableResource):
     requests_per_second: float = 2.0  # the API-key leaky bucket refills at 2 calls per second
     page_size: int = 100
 
-    def _pace(self) -> None:
-        """Spread calls at the refill rate so a run never empties the bucket others share."""
-        if self.requests_per_second <= 0:
-            return
-        with _pacing_lock:
-            now = time.monotonic()
-            at = max(now, _next_call_at.get(self.base_url, 0.0))
-            _next_call_at[self.base_url] = at + 1.0 / self.requests_per_second
-        if at > now:
-            time.sleep(at - now)
+    _http: httpx.Client | None = PrivateAttr(default=None)
+    _http_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def _client(self) -> httpx.Client:
+        """One pooled connection set per resource instance, opened on first use (in a run or not).
+
+        No teardown hook: `process_config_and_initialize()`, how the dashboard builds the channel outside a
+        run, refuses resources that have one; the pool closes with the instance."""
+        with self._http_lock:
+            if self._http is None or self._http.is_closed:
+                self._http = httpx.Client(
+                    base_url=self.base_url, timeout=self.timeout_s, auth=(self.username, self.api_key)
+                )
+            return self._http
 
     def _request(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
-            self._pace()
+            # Calls spread at the refill rate, so a run never empties the bucket others share.
+            pacer(f"{API}:{self.base_url}", self.requests_per_second).wait()
             try:
-                with httpx.Client(
-                    base_url=self.base_url, timeout=self.timeout_s, auth=(self.username, self.api_key)
-                ) as http:
-                    response = http.request(method, path, **kwargs)
+                response = self._client().request(method, path, **kwargs)
             except httpx.TimeoutException as exc:
                 raise TransientApiError(API, f"{method} {path}: timed out after {self.timeout_s}s") from exc
+            except httpx.TransportError as exc:
+                raise TransientApiError(API, f"{method} {path}: {type(exc).__name__}: {exc}") from exc
             if response.status_code == 401:
                 raise PermanentApiError(
                     API, "unauthorized: check HELPDESK_USERNAME / HELPDESK_API_KEY", code=401
@@ -214,9 +140,6 @@ class HelpdeskResource(dg.ConfigurableResource):
         self, ticket_id: int | str, *, marker: str, to_email: str, subject: str, body_text: str
     ) -> SentReply:
         """Post an outgoing email reply once. A failure that may have delivered is checked, not repeated."""
-        existing = self.find_reply(ticket_id, marker)
-        if existing is not None:
-            return SentReply(str(existing.id), recovered=True)
         payload = {
             "channel": "email",
             "via": "api",
@@ -228,19 +151,19 @@ class HelpdeskResource(dg.ConfigurableResource):
             "body_text": body_text,
             "body_html": "".join(f"<p>{_escape(p)}</p>" for p in body_text.split("\n\n")),
         }
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                body = self._request("POST", f"/api/tickets/{ticket_id}/messages", retry=False, json=payload)
-                return SentReply(str(body["id"]), recovered=False)
-            except (TransientApiError, httpx.TransportError) as error:
-                # A 5xx or a timeout may hide a reply that was delivered: look before posting again.
-                if attempt == self.max_attempts:
-                    raise
-                time.sleep(min(getattr(error, "retry_after", None) or 0.25 * 2**attempt, 10.0))
-                found = self.find_reply(ticket_id, marker)
-                if found is not None:
-                    return SentReply(str(found.id), recovered=True)
-        raise AssertionError("unreachable")
+
+        def post_unless_there() -> SentReply:
+            # Before every attempt, the first one included (a crashed run may have posted it): a 5xx or a
+            # timeout may hide a reply that was delivered, so look before posting again.
+            existing = self.find_reply(ticket_id, marker)
+            if existing is not None:
+                return SentReply(str(existing.id), recovered=True)
+            body = self._request("POST", f"/api/tickets/{ticket_id}/messages", retry=False, json=payload)
+            return SentReply(str(body["id"]), recovered=False)
+
+        return call_with_retries(
+            post_unless_there, max_attempts=self.max_attempts, max_wait_s=MAX_SEND_WAIT_S
+        )
 
     def tag_and_set_status(self, ticket_id: int | str, tags: list[str], status: str | None = None) -> None:
         body: dict[str, Any] = {"tags": [{"name": t} for t in sorted(set(tags))]}

@@ -1,12 +1,13 @@
 """An OpenAI-compatible chat model, used for structured output only (the answer must fit a schema)."""
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import dagster as dg
 import openai
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from dropship_pipelines.resources.errors import PermanentApiError, TransientApiError
 
@@ -58,11 +59,23 @@ class LlmResource(dg.ConfigurableResource):
     input_usd_per_million: float = 0.15
     output_usd_per_million: float = 0.60
 
+    _openai: openai.OpenAI | None = PrivateAttr(default=None)
+    _openai_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
     def _client(self) -> openai.OpenAI:
-        # The client retries 408/409/429/5xx and timeouts itself, honouring retry-after(-ms).
-        return openai.OpenAI(
-            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=self.max_retries
-        )
+        """One pooled client per resource instance, opened on first use (in a run or not); no teardown
+        hook, so it can be built outside a run with `process_config_and_initialize()`.
+
+        It retries 408/409/429/5xx and timeouts itself, honouring retry-after(-ms)."""
+        with self._openai_lock:
+            if self._openai is None or self._openai.is_closed():
+                self._openai = openai.OpenAI(
+                    api_key=self.api_key,
+                    base_url=self.base_url,
+                    timeout=self.timeout_s,
+                    max_retries=self.max_retries,
+                )
+            return self._openai
 
     def structured(self, *, system: str, user: str, schema_name: str, output: type[T]) -> LlmResult[T]:
         """Ask for an answer fitting `output`; raise LlmOutputError when the answer is unusable."""

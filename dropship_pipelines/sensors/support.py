@@ -6,7 +6,7 @@ import dagster as dg
 
 from dropship_pipelines.cadence import NEW_MESSAGE_SENSOR_SECONDS
 from dropship_pipelines.resources.errors import ApiError
-from dropship_pipelines.resources.helpdesk import SupportChannel
+from dropship_pipelines.resources.support_channel import SupportChannel
 
 
 def build_new_message_sensor(job: Any) -> dg.SensorDefinition:
