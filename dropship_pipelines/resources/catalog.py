@@ -6,7 +6,7 @@ import dagster as dg
 
 from dropship_pipelines.resources.ad_policy import AdPolicy
 from dropship_pipelines.resources.cj import CJDropshippingResource
-from dropship_pipelines.resources.email_channel import EmailChannelResource
+from dropship_pipelines.resources.email_channel.resource import EmailChannelResource
 from dropship_pipelines.resources.helpdesk import HelpdeskResource
 from dropship_pipelines.resources.llm import LlmResource
 from dropship_pipelines.resources.meta_ads import MetaAdsResource

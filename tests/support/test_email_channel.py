@@ -21,14 +21,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from dropship_pipelines.resources.email_channel import (
-    MALFORMED_KEYWORD,
-    EmailChannelResource,
+from dropship_pipelines.resources.email_channel.mime import (
     MalformedMailError,
     parse_mail,
     reply_message_id,
     stable_id,
 )
+from dropship_pipelines.resources.email_channel.resource import EmailChannelResource
+from dropship_pipelines.resources.email_channel.threads import MALFORMED_KEYWORD
 from dropship_pipelines.resources.helpdesk import HelpdeskResource
 from dropship_pipelines.resources.support_channel import SupportChannel
 from dropship_testkit.sandbox_server import free_port
