@@ -1,7 +1,8 @@
 """The store's customer-service policy: what an automatic reply may say and what goes to a human.
 
-Plain data, set as configuration (`SupportPolicyResource` builds it); the validation and routing rules
-read it, so a change of policy is a change of configuration, not of code.
+The one statement of the policy: each setting, what it means and its default. Plain data, set as
+configuration (`SupportPolicyResource` exposes the operator's settings with these defaults and builds it);
+the validation and routing rules read it, so a change of policy is a change of configuration, not of code.
 """
 
 from dataclasses import dataclass, field
