@@ -44,13 +44,13 @@ from PIL import Image, ImageDraw
 from rich.console import Console
 from rich.table import Table
 
-from dropship_pipelines.assets import ads
 from dropship_pipelines.cadence import AD_REPORT_DAYS
 from dropship_pipelines.media.video_ad import VideoAdSpec, render_video_ad
 from dropship_pipelines.resources.ad_platforms import AdPlatform, ThrottledApiError
 from dropship_pipelines.resources.errors import ApiError
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
 from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
+from dropship_pipelines.services import ads
 from dropship_pipelines.store import ads_queries as q
 from dropship_pipelines.store.ads_tables import ad_campaigns, ad_metrics_daily
 from dropship_pipelines.store.database import get_engine

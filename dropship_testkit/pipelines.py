@@ -10,9 +10,9 @@ from typing import Any
 import dagster as dg
 
 from dropship_pipelines.assets import analytics, analytics_checks
-from dropship_pipelines.assets.ads_defs import ads_defs
+from dropship_pipelines.assets.ads.defs import ads_defs
 from dropship_pipelines.assets.discovery_defs import discovery_defs
-from dropship_pipelines.resources.ad_policy import AdPolicy
+from dropship_pipelines.resources.ad_policy import AdPolicyResource
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.store_db import StoreDatabase
@@ -36,7 +36,7 @@ def build_ads_defs(policy: dict[str, Any] | None = None, media_dir: Path | None 
     }
     if media_dir is not None:
         settings["media_dir"] = str(media_dir)
-    resources["ad_policy"] = AdPolicy(**settings)
+    resources["ad_policy"] = AdPolicyResource(**settings)
     return dg.Definitions.merge(discovery_defs, ads_defs, dg.Definitions(resources=resources))
 
 

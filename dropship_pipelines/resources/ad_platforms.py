@@ -1,5 +1,7 @@
 """What the ad launch and optimisation need from any ad platform, and the helpers both clients share."""
 
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -7,7 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from dropship_pipelines.resources.errors import TransientApiError
+import httpx
+
+from dropship_pipelines.resources.errors import PermanentApiError, TransientApiError
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.rules.ad_metrics import CampaignDay
 
@@ -16,6 +20,13 @@ T = TypeVar("T")
 
 class ThrottledApiError(TransientApiError):
     """The platform refused the call before doing anything (rate limit): retrying it is always safe."""
+
+
+class AdPlatformAuthError(PermanentApiError):
+    """The platform refused our credentials: every further call to it fails until a human renews them.
+
+    Each client raises it for its own auth error codes, so callers stop that platform without knowing
+    any platform's codes."""
 
 
 @dataclass(frozen=True)
@@ -30,40 +41,53 @@ class AdText:
 
 
 class AdPlatform(Protocol):
-    """One ad platform, in the terms of our workflow (campaign -> ad set/ad group -> ad)."""
+    """One ad platform, in the terms of our workflow (campaign -> ad set/ad group -> ad).
 
-    platform: str
+    `create_*` create at most once within a call (an ambiguous failure is looked up before it is retried);
+    `find_*` look an object up by its deterministic name, which is how a launch resumed after a crash
+    learns what the crashed one created."""
+
+    @property
+    def platform(self) -> str: ...
 
     def find_campaign(self, name: str) -> str | None: ...
-    def create_campaign(self, name: str, look_first: bool = False) -> str: ...
+    def create_campaign(self, name: str) -> str: ...
     def find_adset(self, campaign_id: str, name: str) -> str | None: ...
-    def create_adset(
-        self, campaign_id: str, name: str, daily_budget: Decimal, look_first: bool = False
-    ) -> str: ...
+    def create_adset(self, campaign_id: str, name: str, daily_budget: Decimal) -> str: ...
     def upload_video(self, path: Path, name: str) -> str: ...
     def find_ad(self, adset_id: str, name: str) -> str | None: ...
-    def create_ad(
-        self, adset_id: str, name: str, video_id: str, text: AdText, look_first: bool = False
-    ) -> str: ...
+    def create_ad(self, adset_id: str, name: str, video_id: str, text: AdText) -> str: ...
     def set_campaign_active(self, campaign_id: str, active: bool) -> None: ...
     def set_daily_budget(self, adset_id: str, daily_budget: Decimal) -> None: ...
     def campaign_days(self, since: date, until: date) -> list[CampaignDay]: ...
 
 
+class PooledHttp:
+    """One pooled `httpx.Client` per resource instance, made on first use.
+
+    Lazily, so it also works on an instance used outside a run (the dashboard's pause action), where no
+    setup hook runs; closed when the instance that holds it is garbage-collected."""
+
+    def __init__(self) -> None:
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def client(self, timeout_s: float) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=timeout_s)
+                weakref.finalize(self, self._client.close)
+            return self._client
+
+
 def create_once(
-    find: Callable[[], str | None],
-    create: Callable[[], str],
-    *,
-    look_first: bool,
-    max_attempts: int,
-    max_wait_s: float,
+    find: Callable[[], str | None], create: Callable[[], str], *, max_attempts: int, max_wait_s: float
 ) -> str:
     """Create an object at most once, though calls may fail half way.
 
     A throttled call did nothing and is simply retried. Any other failure (5xx, timeout, lost answer) may
-    have created the object, so the next attempt looks it up by its deterministic name before creating.
-    `look_first` does that from the start (a run resumed after a crash)."""
-    state = {"look": look_first}
+    have created the object, so the next attempt looks it up by its deterministic name before creating."""
+    state = {"look": False}
 
     def attempt() -> str:
         if state["look"]:

@@ -1,47 +1,48 @@
-"""The owner's ad settings: launch budgets, the optimisation thresholds and where ads lead."""
+"""The owner's ad settings as Dagster config: the ad policy (budgets, thresholds) and where ads lead."""
 
 from decimal import Decimal
 
 import dagster as dg
 
-from dropship_pipelines.rules.ad_rules import AdRule
+from dropship_pipelines.rules.ad_rules import AdPolicy
+
+DEFAULT = AdPolicy()  # the policy's defaults are stated once, in the rule's dataclass
 
 
-class AdPolicy(dg.ConfigurableResource):
-    """Budgets in the account currency (USD). Checks read the same values the assets act on."""
+class AdPolicyResource(dg.ConfigurableResource):
+    """Budgets in the account currency (USD). Checks read the same `AdPolicy` the assets act on."""
 
-    meta_daily_budget: float = 20.0
-    tiktok_daily_budget: float = 20.0
-    budget_cap: float = 100.0  # no campaign's daily budget ever above this
-    kill_roas: float = 1.0
-    scale_roas: float = 2.0
-    min_spend: float = 30.0
-    scale_step: float = 0.25
-    learning_days: int = 3
-    window_days: int = 3
-    scale_cooldown_days: int = 1
+    meta_daily_budget: float = float(DEFAULT.meta_daily_budget)
+    tiktok_daily_budget: float = float(DEFAULT.tiktok_daily_budget)
+    budget_cap: float = float(DEFAULT.budget_cap)  # no campaign's daily budget ever above this
+    kill_roas: float = DEFAULT.kill_roas
+    scale_roas: float = DEFAULT.scale_roas
+    min_spend: float = float(DEFAULT.min_spend)
+    scale_step: float = float(DEFAULT.scale_step)
+    learning_days: int = DEFAULT.learning_days
+    window_days: int = DEFAULT.window_days
+    scale_cooldown_days: int = DEFAULT.scale_cooldown_days
     store_url: str = "https://sandbox-store.myshopify.com"  # ads link to {store_url}/products/{handle}
     media_dir: str = ".data/media"  # downloaded product images and rendered videos (content-addressed)
     # Hosts product images may be fetched from (a name also admits its subdomains). Image URLs come from the
     # supplier's payload: without a list, a bad or hostile URL would make us fetch from anywhere.
     image_hosts: list[str] = ["cjdropshipping.com"]
 
-    def launch_budget(self, platform: str) -> Decimal:
-        budget = self.meta_daily_budget if platform == "meta" else self.tiktok_daily_budget
-        return min(Decimal(str(budget)), self.cap)
-
-    @property
-    def cap(self) -> Decimal:
-        return Decimal(str(self.budget_cap))
-
-    def rule(self) -> AdRule:
-        return AdRule(
+    def policy(self) -> AdPolicy:
+        """The typed policy the rules read (money as Decimal, from its decimal string, not the float)."""
+        return AdPolicy(
+            meta_daily_budget=_money(self.meta_daily_budget),
+            tiktok_daily_budget=_money(self.tiktok_daily_budget),
+            budget_cap=_money(self.budget_cap),
             kill_roas=self.kill_roas,
             scale_roas=self.scale_roas,
-            min_spend=Decimal(str(self.min_spend)),
-            scale_step=Decimal(str(self.scale_step)),
-            budget_cap=self.cap,
+            min_spend=_money(self.min_spend),
+            scale_step=_money(self.scale_step),
             learning_days=self.learning_days,
             window_days=self.window_days,
             scale_cooldown_days=self.scale_cooldown_days,
         )
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(str(value))

@@ -4,7 +4,7 @@ from typing import Any
 
 import dagster as dg
 
-from dropship_pipelines.resources.ad_policy import AdPolicy
+from dropship_pipelines.resources.ad_policy import AdPolicyResource
 from dropship_pipelines.resources.cj import CJDropshippingResource
 from dropship_pipelines.resources.email_channel.resource import EmailChannelResource
 from dropship_pipelines.resources.helpdesk import HelpdeskResource
@@ -78,7 +78,7 @@ def build_resources() -> dict[str, Any]:
             access_token=dg.EnvVar("TIKTOK_ACCESS_TOKEN"),
             advertiser_id=dg.EnvVar("TIKTOK_ADVERTISER_ID"),
         ),
-        "ad_policy": AdPolicy(
+        "ad_policy": AdPolicyResource(
             store_url=env("STORE_PUBLIC_URL", "https://sandbox-store.myshopify.com"),
             media_dir=env("DROPSHIP_MEDIA_DIR", ".data/media"),
             image_hosts=image_hosts(),

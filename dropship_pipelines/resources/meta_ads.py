@@ -14,15 +14,23 @@ from typing import Any
 
 import dagster as dg
 import httpx
+from pydantic import PrivateAttr
 
-from dropship_pipelines.resources.ad_platforms import AdText, ThrottledApiError, call, create_once
+from dropship_pipelines.resources.ad_platforms import (
+    AdPlatformAuthError,
+    AdText,
+    PooledHttp,
+    ThrottledApiError,
+    call,
+    create_once,
+)
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.rules.ad_metrics import CampaignDay, from_meta
 
 API = "meta"
 THROTTLE_CODES = {4, 17, 32, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80014}
-TOKEN_CODES = {190, 2500}
+AUTH_ERROR_CODES = {190, 2500}  # token invalid or expired; no token
 TRANSIENT_CODES = {1, 2}
 INSIGHT_FIELDS = "campaign_id,campaign_name,spend,impressions,clicks,actions,action_values"
 
@@ -62,6 +70,7 @@ class MetaAdsResource(dg.ConfigurableResource):
     max_wait_s: float = 120.0
     requests_per_second: float = 8.0
     insights_page_size: int = 500
+    _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)
 
     @property
     def platform(self) -> str:
@@ -90,15 +99,14 @@ class MetaAdsResource(dg.ConfigurableResource):
             raise PayloadError(API, f"{method} {path}: next page on another host ({httpx.URL(url).host})")
         form = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in (data or {}).items()}
         try:
-            with httpx.Client(timeout=self.timeout_s) as http:
-                response = http.request(
-                    method,
-                    target,
-                    params=params,
-                    data=form or None,
-                    files=files,
-                    headers={"Authorization": f"Bearer {self.access_token}"},
-                )
+            response = self._http.client(self.timeout_s).request(
+                method,
+                target,
+                params=params,
+                data=form or None,
+                files=files,
+                headers={"Authorization": f"Bearer {self.access_token}"},
+            )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
         try:
@@ -121,8 +129,8 @@ class MetaAdsResource(dg.ConfigurableResource):
         where = f"{method} {path}: {message} (code {code}" + (f"/{subcode})" if subcode else ")")
         if code in THROTTLE_CODES:
             raise ThrottledApiError(API, where, code=code, retry_after=_regain_seconds(response.headers))
-        if code in TOKEN_CODES:
-            raise PermanentApiError(
+        if code in AUTH_ERROR_CODES:
+            raise AdPlatformAuthError(
                 API,
                 f"{where.rstrip('.')}. The access token is invalid or expired: put a valid "
                 "system-user token in META_ACCESS_TOKEN (system-user tokens do not expire)",
@@ -135,10 +143,8 @@ class MetaAdsResource(dg.ConfigurableResource):
     def _call(self, fn: Any) -> Any:
         return call(fn, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s)
 
-    def _create(self, find: Any, create: Any, look_first: bool) -> str:
-        return create_once(
-            find, create, look_first=look_first, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s
-        )
+    def _create(self, find: Any, create: Any) -> str:
+        return create_once(find, create, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s)
 
     def _find_named(self, path: str, name: str) -> str | None:
         params = {
@@ -154,7 +160,7 @@ class MetaAdsResource(dg.ConfigurableResource):
     def find_campaign(self, name: str) -> str | None:
         return self._call(lambda: self._find_named(f"{self._account}/campaigns", name))
 
-    def create_campaign(self, name: str, look_first: bool = False) -> str:
+    def create_campaign(self, name: str) -> str:
         """A sales campaign, PAUSED until its ad exists; budgets live on its ad set."""
         data = {
             "name": name,
@@ -167,15 +173,12 @@ class MetaAdsResource(dg.ConfigurableResource):
         return self._create(
             lambda: self._find_named(f"{self._account}/campaigns", name),
             lambda: str(self._request("POST", f"{self._account}/campaigns", data=data)["id"]),
-            look_first,
         )
 
     def find_adset(self, campaign_id: str, name: str) -> str | None:
         return self._call(lambda: self._find_named(f"{campaign_id}/adsets", name))
 
-    def create_adset(
-        self, campaign_id: str, name: str, daily_budget: Decimal, look_first: bool = False
-    ) -> str:
+    def create_adset(self, campaign_id: str, name: str, daily_budget: Decimal) -> str:
         data = {
             "name": name,
             "campaign_id": campaign_id,
@@ -189,7 +192,6 @@ class MetaAdsResource(dg.ConfigurableResource):
         return self._create(
             lambda: self._find_named(f"{campaign_id}/adsets", name),
             lambda: str(self._request("POST", f"{self._account}/adsets", data=data)["id"]),
-            look_first,
         )
 
     def upload_video(self, path: Path, name: str) -> str:
@@ -208,9 +210,7 @@ class MetaAdsResource(dg.ConfigurableResource):
     def find_ad(self, adset_id: str, name: str) -> str | None:
         return self._call(lambda: self._find_named(f"{adset_id}/ads", name))
 
-    def create_ad(
-        self, adset_id: str, name: str, video_id: str, text: AdText, look_first: bool = False
-    ) -> str:
+    def create_ad(self, adset_id: str, name: str, video_id: str, text: AdText) -> str:
         video_data: dict[str, Any] = {
             "video_id": video_id,
             "title": text.headline,
@@ -232,7 +232,7 @@ class MetaAdsResource(dg.ConfigurableResource):
             }
             return str(self._request("POST", f"{self._account}/ads", data=ad)["id"])
 
-        return self._create(lambda: self._find_named(f"{adset_id}/ads", name), create, look_first)
+        return self._create(lambda: self._find_named(f"{adset_id}/ads", name), create)
 
     # --- changes ---------------------------------------------------------------------------------------
     def set_campaign_active(self, campaign_id: str, active: bool) -> None:

@@ -14,15 +14,23 @@ from typing import Any
 
 import dagster as dg
 import httpx
+from pydantic import PrivateAttr
 
-from dropship_pipelines.resources.ad_platforms import AdText, ThrottledApiError, call, create_once
+from dropship_pipelines.resources.ad_platforms import (
+    AdPlatformAuthError,
+    AdText,
+    PooledHttp,
+    ThrottledApiError,
+    call,
+    create_once,
+)
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.rules.ad_metrics import CampaignDay, from_tiktok
 
 API = "tiktok"
 RATE_LIMIT_CODES = {40100, 40016}
-TOKEN_CODES = {40101, 40102, 40104, 40105}
+AUTH_ERROR_CODES = {40101, 40102, 40104, 40105}  # token missing, invalid, expired, revoked
 REPORT_METRICS = [
     "campaign_name",
     "spend",
@@ -46,6 +54,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
     max_wait_s: float = 60.0
     requests_per_second: float = 8.0
     report_page_size: int = 1000
+    _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)
 
     @property
     def platform(self) -> str:
@@ -68,16 +77,15 @@ class TikTokAdsResource(dg.ConfigurableResource):
             query = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in params.items()}
             query["advertiser_id"] = self.advertiser_id
         try:
-            with httpx.Client(base_url=self.base_url, timeout=self.timeout_s) as http:
-                response = http.request(
-                    method,
-                    path,
-                    params=query,
-                    json={"advertiser_id": self.advertiser_id, **body} if body is not None else None,
-                    data={"advertiser_id": self.advertiser_id, **form} if form is not None else None,
-                    files=files,
-                    headers={"Access-Token": self.access_token},
-                )
+            response = self._http.client(self.timeout_s).request(
+                method,
+                f"{self.base_url.rstrip('/')}/{path.lstrip('/')}",
+                params=query,
+                json={"advertiser_id": self.advertiser_id, **body} if body is not None else None,
+                data={"advertiser_id": self.advertiser_id, **form} if form is not None else None,
+                files=files,
+                headers={"Access-Token": self.access_token},
+            )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
         if response.status_code == 429 or response.status_code >= 500:
@@ -95,8 +103,8 @@ class TikTokAdsResource(dg.ConfigurableResource):
         where = f"{method} {path}: {message}"
         if code in RATE_LIMIT_CODES:
             raise ThrottledApiError(API, where, code=code)
-        if code in TOKEN_CODES:
-            raise PermanentApiError(
+        if code in AUTH_ERROR_CODES:
+            raise AdPlatformAuthError(
                 API,
                 f"{where.rstrip('.')}. The access token is missing, invalid or revoked: re-authorise "
                 "the app and put the new long-lived token in TIKTOK_ACCESS_TOKEN",
@@ -109,10 +117,8 @@ class TikTokAdsResource(dg.ConfigurableResource):
     def _call(self, fn: Any) -> Any:
         return call(fn, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s)
 
-    def _create(self, find: Any, create: Any, look_first: bool) -> str:
-        return create_once(
-            find, create, look_first=look_first, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s
-        )
+    def _create(self, find: Any, create: Any) -> str:
+        return create_once(find, create, max_attempts=self.max_attempts, max_wait_s=self.max_wait_s)
 
     def _find(
         self, path: str, filtering: dict[str, Any], id_field: str, name_field: str, name: str
@@ -129,7 +135,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
             )
         )
 
-    def create_campaign(self, name: str, look_first: bool = False) -> str:
+    def create_campaign(self, name: str) -> str:
         """A web-conversions campaign, disabled until its ad exists; budgets live on its ad group."""
         body = {
             "campaign_name": name,
@@ -142,7 +148,6 @@ class TikTokAdsResource(dg.ConfigurableResource):
                 "/campaign/get/", {"campaign_name": name}, "campaign_id", "campaign_name", name
             ),
             lambda: str(self._request("POST", "/campaign/create/", body=body)["campaign_id"]),
-            look_first,
         )
 
     def _find_adgroup(self, campaign_id: str, name: str) -> str | None:
@@ -153,9 +158,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
     def find_adset(self, campaign_id: str, name: str) -> str | None:
         return self._call(lambda: self._find_adgroup(campaign_id, name))
 
-    def create_adset(
-        self, campaign_id: str, name: str, daily_budget: Decimal, look_first: bool = False
-    ) -> str:
+    def create_adset(self, campaign_id: str, name: str, daily_budget: Decimal) -> str:
         body = {
             "campaign_id": campaign_id,
             "adgroup_name": name,
@@ -176,7 +179,6 @@ class TikTokAdsResource(dg.ConfigurableResource):
         return self._create(
             lambda: self._find_adgroup(campaign_id, name),
             lambda: str(self._request("POST", "/adgroup/create/", body=body)["adgroup_id"]),
-            look_first,
         )
 
     def upload_video(self, path: Path, name: str) -> str:
@@ -205,9 +207,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
     def find_ad(self, adset_id: str, name: str) -> str | None:
         return self._call(lambda: self._find_ad(adset_id, name))
 
-    def create_ad(
-        self, adset_id: str, name: str, video_id: str, text: AdText, look_first: bool = False
-    ) -> str:
+    def create_ad(self, adset_id: str, name: str, video_id: str, text: AdText) -> str:
         creative = {
             "ad_name": name,
             "ad_format": "SINGLE_VIDEO",
@@ -226,7 +226,6 @@ class TikTokAdsResource(dg.ConfigurableResource):
                     "ad_ids"
                 ][0]
             ),
-            look_first,
         )
 
     # --- changes ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ with "-" for empty values. Both become `CampaignDay`; ratios are derived here fr
 way for both platforms, instead of trusting each platform's own rounding.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -56,6 +57,29 @@ class CampaignDay:
             "cpc": self.cpc,
             "roas": self.roas,
         }
+
+
+@dataclass(frozen=True)
+class MetricsTotals:
+    """A set of campaign-days summed: what a pull of the platforms' reports amounts to."""
+
+    campaigns: int  # distinct (platform, campaign) pairs
+    spend: Decimal
+    revenue: Decimal
+
+    @property
+    def roas(self) -> float:
+        """Revenue per unit of spend over the whole set; 0.0 when nothing was spent."""
+        return round(float(self.revenue / self.spend), 3) if self.spend else 0.0
+
+
+def totals(days: Iterable[CampaignDay]) -> MetricsTotals:
+    days = list(days)
+    return MetricsTotals(
+        campaigns=len({(d.platform, d.campaign_id) for d in days}),
+        spend=sum((d.spend for d in days), Decimal(0)),
+        revenue=sum((d.revenue for d in days), Decimal(0)),
+    )
 
 
 def number(value: Any) -> Decimal:

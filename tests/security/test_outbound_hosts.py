@@ -13,10 +13,11 @@ import dagster as dg
 import httpx
 import pytest
 
-from dropship_pipelines.assets.ads import _download, host_allowed
 from dropship_pipelines.assets.discovery_defs import discovery_defs
 from dropship_pipelines.resources.errors import PayloadError
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
+from dropship_pipelines.services.ads import download_image as _download
+from dropship_pipelines.services.ads import host_allowed
 from dropship_pipelines.settings import image_hosts
 from dropship_testkit.pipelines import build_defs
 from dropship_testkit.sandbox_server import RunningSandbox

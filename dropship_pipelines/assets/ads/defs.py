@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dropship_pipelines.assets import ads, ads_checks
+from dropship_pipelines.assets.ads import assets, checks
 from dropship_pipelines.cadence import (
     AD_LAUNCH_CATCH_UP_CRON,
     AD_METRICS_CRON,
@@ -16,7 +16,7 @@ TAGS = {WORKFLOW_TAG: "ads"}  # one ads run at a time (tag concurrency in dagste
 
 ad_launch_job = dg.define_asset_job(
     "ad_launch_job",
-    selection=dg.AssetSelection.assets(ads.ad_creatives, ads.ad_campaigns),
+    selection=dg.AssetSelection.assets(assets.ad_creatives, assets.ad_campaigns),
     executor_def=dg.in_process_executor,  # small runs: the floor is process start-up
     tags=TAGS,
     description="Write ad copy, render a video ad per new listing and launch it on Meta and TikTok.",
@@ -24,7 +24,7 @@ ad_launch_job = dg.define_asset_job(
 
 ad_metrics_job = dg.define_asset_job(
     "ad_metrics_job",
-    selection=dg.AssetSelection.assets(ads.ad_metrics),
+    selection=dg.AssetSelection.assets(assets.ad_metrics),
     executor_def=dg.in_process_executor,
     tags=TAGS,
     description="Pull each campaign's daily spend, clicks, purchases and revenue from both platforms.",
@@ -32,7 +32,7 @@ ad_metrics_job = dg.define_asset_job(
 
 ad_optimization_job = dg.define_asset_job(
     "ad_optimization_job",
-    selection=dg.AssetSelection.assets(ads.ad_optimizations),
+    selection=dg.AssetSelection.assets(assets.ad_optimizations),
     executor_def=dg.in_process_executor,
     tags=TAGS,
     description="Pause campaigns under the kill ROAS, scale the ones above the scale ROAS (capped).",
@@ -70,8 +70,8 @@ launch_catch_up = dg.ScheduleDefinition(
 )
 
 ads_defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ads]),
-    asset_checks=dg.load_asset_checks_from_modules([ads_checks]),
+    assets=dg.load_assets_from_modules([assets]),
+    asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[ad_launch_job, ad_metrics_job, ad_optimization_job],
     schedules=[optimise_every_6_hours, ad_metrics_hourly, launch_catch_up],
     sensors=[build_new_listing_sensor(ad_launch_job), build_weak_ads_sensor(ad_optimization_job)],

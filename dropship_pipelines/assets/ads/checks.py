@@ -5,17 +5,17 @@ from decimal import Decimal
 import dagster as dg
 import sqlalchemy as sa
 
-from dropship_pipelines.assets.ads import ad_campaigns, ad_creatives, ad_metrics, ad_optimizations
+from dropship_pipelines.assets.ads.assets import ad_campaigns, ad_creatives, ad_metrics, ad_optimizations
 from dropship_pipelines.assets.metadata import preview_table
-from dropship_pipelines.resources.ad_policy import AdPolicy
+from dropship_pipelines.resources.ad_policy import AdPolicyResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import ads_queries as q
 from dropship_pipelines.store.ads_tables import ad_campaigns as campaigns_t
 from dropship_pipelines.store.ads_tables import ad_metrics_daily
 
 
-def _over_cap(store_db: StoreDatabase, ad_policy: AdPolicy) -> dg.AssetCheckResult:
-    cap = ad_policy.cap
+def _over_cap(store_db: StoreDatabase, ad_policy: AdPolicyResource) -> dg.AssetCheckResult:
+    cap = ad_policy.policy().budget_cap
     with store_db.engine().connect() as conn:
         rows = conn.execute(
             sa.select(campaigns_t).where(campaigns_t.c.state.in_(("active", "pending")))
@@ -39,7 +39,7 @@ def _over_cap(store_db: StoreDatabase, ad_policy: AdPolicy) -> dg.AssetCheckResu
 @dg.asset_check(
     asset=ad_campaigns, blocking=True, description="No campaign's daily budget is above the owner's cap."
 )
-def launch_budgets_within_cap(store_db: StoreDatabase, ad_policy: AdPolicy) -> dg.AssetCheckResult:
+def launch_budgets_within_cap(store_db: StoreDatabase, ad_policy: AdPolicyResource) -> dg.AssetCheckResult:
     return _over_cap(store_db, ad_policy)
 
 
@@ -48,7 +48,7 @@ def launch_budgets_within_cap(store_db: StoreDatabase, ad_policy: AdPolicy) -> d
     blocking=True,
     description="After scaling, no campaign's daily budget is above the owner's cap.",
 )
-def optimized_budgets_within_cap(store_db: StoreDatabase, ad_policy: AdPolicy) -> dg.AssetCheckResult:
+def optimized_budgets_within_cap(store_db: StoreDatabase, ad_policy: AdPolicyResource) -> dg.AssetCheckResult:
     return _over_cap(store_db, ad_policy)
 
 

@@ -1,0 +1,247 @@
+"""Ads: a video ad and a campaign per platform for every new listing; daily metrics; budget optimisation.
+
+The steps each asset takes with the ledger and the platforms are in `dropship_pipelines.services.ads`;
+when to pause or scale is in `dropship_pipelines.rules.ad_rules`."""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from dropship_pipelines.assets.metadata import preview_table, reasons_table
+from dropship_pipelines.cadence import AD_REPORT_DAYS
+from dropship_pipelines.resources.ad_policy import AdPolicyResource
+from dropship_pipelines.resources.llm import LlmResource
+from dropship_pipelines.resources.meta_ads import MetaAdsResource
+from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
+from dropship_pipelines.rules.ad_metrics import totals
+from dropship_pipelines.services import ads
+
+GROUP = "ads"
+OWNERS = ["team:growth"]
+STORE_LISTINGS = dg.AssetKey("store_listings")
+PLATFORMS = ("meta", "tiktok")
+
+
+class CreativeConfig(dg.Config):
+    """Video settings (smaller and shorter renders are cheaper: tests use 360x640, 10 s)."""
+
+    width: int = 720
+    height: int = 1280
+    duration_s: float = 12.0
+    fps: int = 30
+    max_per_run: int = 10  # rendering costs CPU: ~7 CPU-s per 12 s video at 720x1280
+    max_attempts: int = 3  # after this many unusable answers a product waits for a human
+
+
+class LaunchConfig(dg.Config):
+    platforms: list[str] = list(PLATFORMS)
+    max_launches_per_run: int = 50
+    max_attempts: int = 5  # a launch failing this often waits for a human
+
+
+class OptimizationConfig(dg.Config):
+    dry_run: bool = False  # record what would be done, change nothing at the platforms
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "openai", "video"},
+    owners=OWNERS,
+    pool="llm",
+    deps=[STORE_LISTINGS],
+)
+def ad_creatives(
+    context: dg.AssetExecutionContext,
+    config: CreativeConfig,
+    llm: LlmResource,
+    ad_policy: AdPolicyResource,
+    store_db: StoreDatabase,
+) -> dg.MaterializeResult:
+    """A vertical video ad per listed product: LLM hooks, caption and call to action over its photos.
+
+    Cached by content (product facts, images, video settings): an unchanged product is never sent to the
+    model or rendered again. An unusable answer is recorded and retried next run, up to a limit."""
+    report = ads.make_creatives(
+        store_db.engine(),
+        llm,
+        ads.VideoSettings(config.width, config.height, config.duration_s, config.fps),
+        Path(ad_policy.media_dir),
+        ad_policy.image_hosts,
+        max_per_run=config.max_per_run,
+        max_attempts=config.max_attempts,
+        log=context.log,
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "listed_products": report.listed_products,
+            "cached": report.cached,
+            "created": len(report.made),
+            "failed": len(report.failures),
+            "deferred": report.waiting,
+            "render_seconds": round(report.render_seconds, 1),
+            "failures": reasons_table(report.failures[:20], ("pid", "reason")),
+            "new_creatives": preview_table(
+                report.made[:10], ("pid", "headline", "cta", "video_kb", "render_s")
+            ),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "meta", "tiktok"},
+    owners=OWNERS,
+    pool="ads",
+    deps=[ad_creatives],
+)
+def ad_campaigns(
+    context: dg.AssetExecutionContext,
+    config: LaunchConfig,
+    meta_ads: MetaAdsResource,
+    tiktok_ads: TikTokAdsResource,
+    ad_policy: AdPolicyResource,
+    store_db: StoreDatabase,
+) -> dg.MaterializeResult:
+    """A live campaign on Meta and on TikTok for every listed product that has a video ad.
+
+    Idempotent: the ledger row is written before each create, and a resumed launch looks its campaign,
+    ad set and ad up by their deterministic names at the platform before creating them, so a product
+    never gets a second campaign. Expired credentials stop that platform (and fail the run by name)."""
+    platforms = ads.platforms_by_name(meta_ads, tiktok_ads)
+    unknown = set(config.platforms) - set(platforms)
+    if unknown:
+        raise dg.Failure(f"unknown ad platforms in config: {sorted(unknown)}; use {sorted(platforms)}")
+    report = ads.launch_campaigns(
+        store_db.engine(),
+        {name: platforms[name] for name in config.platforms},
+        ad_policy.policy(),
+        ad_policy.store_url,
+        max_launches=config.max_launches_per_run,
+        max_attempts=config.max_attempts,
+        log=context.log,
+    )
+    if report.stopped:
+        # The run fails loudly (credentials need a human), after the other platform's launches are done.
+        raise dg.Failure(
+            description="; ".join(report.stopped.values()),
+            metadata={
+                "launched": len(report.launched),
+                "failed": len(report.failures),
+                "platforms_stopped": sorted(report.stopped),
+            },
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "launched": len(report.launched),
+            "failed": len(report.failures),
+            "waiting": report.waiting,
+            "ledger_states": reasons_table(sorted(report.ledger_states.items()), ("state", "campaigns")),
+            "failures": reasons_table(report.failures[:20], ("platform:pid", "reason")),
+            "new_campaigns": preview_table(
+                report.launched[:10], ("pid", "platform", "campaign_id", "daily_budget")
+            ),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "meta", "tiktok"},
+    owners=OWNERS,
+    pool="ads",
+    partitions_def=AD_REPORT_DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[ad_campaigns],
+)
+def ad_metrics(
+    context: dg.AssetExecutionContext,
+    meta_ads: MetaAdsResource,
+    tiktok_ads: TikTokAdsResource,
+    ad_policy: AdPolicyResource,
+    store_db: StoreDatabase,
+) -> dg.MaterializeResult:
+    """What each campaign spent and earned per day on each platform, in one shape (spend, impressions,
+    clicks, CTR, CPC, purchases, revenue, ROAS). One partition per reporting day; a backfill pulls its
+    whole range at once. Platforms revise conversions for days afterwards, so recent days are re-pulled.
+
+    `below_kill_threshold` counts the live campaigns the ad rule would pause on the metrics now stored
+    (the weak-ads sensor starts the optimisation on it)."""
+    window = context.partition_key_range
+    first, last = date.fromisoformat(window.start), date.fromisoformat(window.end)
+    engine = store_db.engine()
+    pulled, errors = ads.pull_campaign_days([meta_ads, tiktok_ads], first, last)
+    written = ads.save_campaign_days(engine, pulled, first, last)
+    if errors:
+        raise dg.Failure(
+            description="ad metrics incomplete: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+            metadata={"rows_written": written, "platforms_failed": sorted(errors)},
+        )
+    with engine.connect() as conn:
+        to_pause = ads.judge_campaigns(conn, ad_policy.policy()).count("pause")
+    days = [d for rows in pulled.values() for d in rows]
+    pulled_totals = totals(days)
+    top = sorted(days, key=lambda d: -d.spend)[:10]
+    return dg.MaterializeResult(
+        metadata={
+            "first_day": first.isoformat(),
+            "last_day": last.isoformat(),
+            "rows": written,
+            "campaigns": pulled_totals.campaigns,
+            "spend": float(pulled_totals.spend),
+            "revenue": float(pulled_totals.revenue),
+            "roas": pulled_totals.roas,
+            "below_kill_threshold": to_pause,
+            "preview": preview_table(
+                [{**d.row(None), "platform": d.platform} for d in top],
+                ("day", "platform", "campaign_id", "spend", "clicks", "purchases", "revenue", "roas"),
+            ),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "meta", "tiktok"},
+    owners=OWNERS,
+    pool="ads",
+    deps=[ad_metrics],
+)
+def ad_optimizations(
+    context: dg.AssetExecutionContext,
+    config: OptimizationConfig,
+    meta_ads: MetaAdsResource,
+    tiktok_ads: TikTokAdsResource,
+    ad_policy: AdPolicyResource,
+    store_db: StoreDatabase,
+) -> dg.MaterializeResult:
+    """Budget moves on measured return: pause campaigns that burn money, scale the ones that pay back.
+
+    Every decision that changes something is recorded in `ad_actions` with its reason and numbers,
+    before it is applied (dry run: only proposed). Young campaigns are left to learn."""
+    report = ads.optimise_campaigns(
+        store_db.engine(),
+        ads.platforms_by_name(meta_ads, tiktok_ads),
+        ad_policy.policy(),
+        dry_run=config.dry_run,
+        run_id=context.run.run_id,
+        log=context.log,
+    )
+    if report.as_of is None:
+        return dg.MaterializeResult(metadata={"evaluated": 0, "note": "no ad metrics yet"})
+    return dg.MaterializeResult(
+        metadata={
+            "as_of": report.as_of.isoformat(),
+            "evaluated": report.evaluated,
+            "paused": report.counts["pause"],
+            "scaled": report.counts["scale"],
+            "held": report.counts["hold"],
+            "failed": report.counts["failed"],
+            "dry_run": config.dry_run,
+            "actions": preview_table(
+                report.actions[:20],
+                ("platform", "campaign_id", "action", "status", "roas", "spend", "new_budget", "reason"),
+            ),
+        }
+    )

@@ -1,0 +1,578 @@
+"""The ads workflow's ledger protocol: what is claimed in the store database before each platform write,
+what is asked of the platforms, and how a run that died half way is resolved.
+
+- Creatives: one row per listed product, keyed by what it was made from (product facts, images, video
+  settings); an unchanged product is never sent to the model or rendered again. A failure is recorded
+  with its reason and retried next run, up to a limit.
+- Launch, per product and platform: the ledger row is claimed (`pending`, attempts + 1) before anything
+  is created. Campaign, ad set / ad group, video and ad are created in that order, each id written to the
+  ledger as soon as the platform returns it, all paused until the ad exists, so a launch interrupted half
+  way never spends. A resumed launch (a ledger row already there) first looks up, by its deterministic
+  name (`find_*`), every object the ledger has no id for: a crash between the platform's create and our
+  ledger write leaves no second campaign.
+- Budget and status changes: the decision is recorded in `ad_actions` (`pending`) before the platform is
+  asked, then resolved `applied` (with the ledger updated) or `failed`. The platform writes are absolute
+  (a status, a budget), so a change whose run died in between is resolved by deciding again.
+- Metrics: delete-then-insert per platform and day range, so re-pulls and backfills are idempotent.
+
+A platform that refuses our credentials (`AdPlatformAuthError`) is stopped for the rest of the run.
+"""
+
+import hashlib
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Connection, Engine
+
+from dropship_pipelines.media.video_ad import VideoAdSpec, render_video_ad
+from dropship_pipelines.resources.ad_platforms import AdPlatform, AdPlatformAuthError, AdText
+from dropship_pipelines.resources.errors import ApiError, PermanentApiError
+from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
+from dropship_pipelines.rules.ad_copy import (
+    AD_COPY_SYSTEM_PROMPT,
+    CALLS_TO_ACTION,
+    AdCopy,
+    ad_copy_facts,
+    ad_copy_prompt,
+    content_hash,
+    copy_problems,
+)
+from dropship_pipelines.rules.ad_metrics import CampaignDay
+from dropship_pipelines.rules.ad_rules import AdPolicy, CampaignState, DayResult, Decision, decide
+from dropship_pipelines.store import ads_queries as q
+
+Row = dict[str, Any]
+_PID = re.compile(r"pid:([A-Za-z0-9-]+)")
+
+
+# --- names: deterministic, so a resumed launch finds what an interrupted one created --------------------
+def campaign_name(pid: str) -> str:
+    """The product id is in every name: the resume looks objects up by it (and the sandbox reads it)."""
+    return f"Sales pid:{pid}"
+
+
+def adset_name(pid: str) -> str:
+    return f"Broad US pid:{pid}"
+
+
+def ad_name(pid: str) -> str:
+    return f"Video ad pid:{pid}"
+
+
+def pid_from_name(name: str) -> str | None:
+    match = _PID.search(name or "")
+    return match.group(1) if match else None
+
+
+def platforms_by_name(*platforms: AdPlatform) -> dict[str, AdPlatform]:
+    return {platform.platform: platform for platform in platforms}
+
+
+# --- creatives -----------------------------------------------------------------------------------------
+def host_allowed(url: str | httpx.URL, allowed_hosts: list[str]) -> bool:
+    """http(s) to an allowed host or its subdomain (`cjdropshipping.com` admits `cf.cjdropshipping.com`)."""
+    parsed = httpx.URL(str(url))
+    host = (parsed.host or "").lower().rstrip(".")
+    if parsed.scheme not in ("http", "https") or not host:
+        return False
+    return any(host == allowed or host.endswith("." + allowed) for allowed in allowed_hosts)
+
+
+def download_image(url: str, folder: Path, allowed_hosts: list[str]) -> Path:
+    """A product image in a content-addressed cache (by URL): downloaded once, only from allowed hosts."""
+    if not host_allowed(url, allowed_hosts):
+        raise ValueError(f"image host not allowed: {httpx.URL(url).host or url[:80]} (see AD_IMAGE_HOSTS)")
+
+    def refuse_other_hosts(request: httpx.Request) -> None:
+        # Redirects are followed, so every hop is checked, not only the URL the supplier gave.
+        if not host_allowed(request.url, allowed_hosts):
+            raise ValueError(f"image redirect to a host not allowed: {request.url.host}")
+
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(url.split("?")[0]).suffix or ".img"
+    target = folder / (hashlib.sha256(url.encode()).hexdigest()[:32] + suffix)
+    if not target.exists():
+        with httpx.Client(
+            timeout=30.0, follow_redirects=True, event_hooks={"request": [refuse_other_hosts]}
+        ) as http:
+            response = http.get(url)
+        response.raise_for_status()
+        partial = target.with_suffix(".part")
+        partial.write_bytes(response.content)
+        partial.replace(target)
+    return target
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """Part of what a creative is made from: changing any of these makes every creative anew."""
+
+    width: int
+    height: int
+    duration_s: float
+    fps: int
+
+
+@dataclass(frozen=True)
+class CreativeWork:
+    """A listed product whose creative is missing, stale or failed (and not yet given up on)."""
+
+    product: Row
+    facts: dict[str, Any]
+    images: list[str]
+    digest: str
+    current: Row | None
+
+    @property
+    def attempts(self) -> int:
+        """This attempt's number: failures count up only while the product stays the same."""
+        same = self.current is not None and self.current["content_hash"] == self.digest
+        return self.current["attempts"] + 1 if same and self.current else 1
+
+
+@dataclass
+class CreativesReport:
+    listed_products: int = 0
+    cached: int = 0
+    waiting: int = 0  # beyond this run's limit
+    made: list[Row] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    render_seconds: float = 0.0
+
+
+def creative_work(
+    products: list[Row], known: Mapping[str, Row], video: VideoSettings, max_attempts: int
+) -> tuple[list[CreativeWork], int]:
+    """(work, cached): products without a creative first, as they wait for their first ad."""
+    work, cached = [], 0
+    for product in products:
+        facts = ad_copy_facts(
+            product["title"], product["price"], product["compare_at_price"], product["category"]
+        )
+        images = list(product["image_urls"] or ([product["image_url"]] if product["image_url"] else []))[:4]
+        digest = content_hash(facts, {**asdict(video), "images": images})
+        current = known.get(product["pid"])
+        if current and current["content_hash"] == digest:
+            done = current["status"] == "ok" and Path(current["video_path"] or "").exists()
+            if done or current["attempts"] >= max_attempts:
+                cached += 1
+                continue
+        work.append(CreativeWork(product, facts, images, digest, current))
+    work.sort(key=lambda item: item.current is not None)
+    return work, cached
+
+
+def make_creative(
+    work: CreativeWork, llm: LlmResource, video: VideoSettings, media: Path, image_hosts: list[str]
+) -> Row:
+    """Ask the model for the copy, check it, render the video: the creative's row (ok, with its video)."""
+    if not work.images:
+        raise ValueError("the listing has no product images")
+    answer = llm.structured(
+        system=AD_COPY_SYSTEM_PROMPT, user=ad_copy_prompt(work.facts), schema_name="ad_copy", output=AdCopy
+    )
+    copy = answer.value
+    problems = copy_problems(copy, work.facts)
+    if problems:
+        raise LlmOutputError("; ".join(problems))
+    paths = tuple(download_image(url, media / "images", image_hosts) for url in work.images)
+    hooks = tuple(h.strip() for h in copy.hooks if h.strip())
+    compare_at = work.facts["compare_at_price"]
+    spec = VideoAdSpec(
+        image_paths=paths,
+        headline=copy.headline.strip(),
+        captions=hooks,
+        price_text=f"${work.facts['price']}",
+        compare_at_text=f"${compare_at}" if compare_at else None,
+        call_to_action=CALLS_TO_ACTION[copy.call_to_action],
+        width=video.width,
+        height=video.height,
+        duration_s=video.duration_s,
+        fps=video.fps,
+    )
+    rendered = render_video_ad(spec, media / "videos")
+    return {
+        "status": "ok",
+        "headline": spec.headline,
+        "hooks": list(hooks),
+        "caption": copy.caption.strip(),
+        "call_to_action": copy.call_to_action,
+        "video_path": str(rendered.path),
+        "video_fingerprint": rendered.fingerprint,
+        "video_bytes": rendered.size_bytes,
+        "render_seconds": round(rendered.render_seconds, 2),
+        "model": answer.model,
+        "error": None,
+    }
+
+
+def make_creatives(
+    engine: Engine,
+    llm: LlmResource,
+    video: VideoSettings,
+    media: Path,
+    image_hosts: list[str],
+    *,
+    max_per_run: int,
+    max_attempts: int,
+    log: logging.Logger,
+) -> CreativesReport:
+    """A creative for each listed product that needs one, each recorded (ok or failed) as it is done."""
+    with engine.connect() as conn:
+        products = q.listed_products(conn)
+        known = q.creatives(conn)
+    work, cached = creative_work(products, known, video, max_attempts)
+    report = CreativesReport(
+        listed_products=len(products), cached=cached, waiting=max(0, len(work) - max_per_run)
+    )
+    for item in work[:max_per_run]:
+        pid = item.product["pid"]
+        row: Row = {
+            "pid": pid,
+            "content_hash": item.digest,
+            "attempts": item.attempts,
+            "generated_at": q.now(),
+        }
+        try:
+            row.update(make_creative(item, llm, video, media, image_hosts))
+        except (LlmOutputError, ApiError, httpx.HTTPError, OSError, ValueError) as error:
+            row.update(status="failed", error=str(error)[:2000])
+            report.failures.append((pid, str(error)[:200]))
+            log.warning("product %s: ad creative failed: %s", pid, error)
+        else:
+            report.render_seconds += row["render_seconds"]
+            report.made.append(
+                {
+                    "pid": pid,
+                    "headline": row["headline"],
+                    "cta": row["call_to_action"],
+                    "video_kb": row["video_bytes"] // 1024,
+                    "render_s": round(row["render_seconds"], 1),
+                }
+            )
+        with engine.begin() as conn:
+            q.save_creative(conn, row)
+    return report
+
+
+# --- launch --------------------------------------------------------------------------------------------
+def _found_or_created(find: Callable[[], str | None], create: Callable[[], str], resumed: bool) -> str:
+    """After a crash the platform may hold an object the ledger has no id for: look it up first."""
+    return (find() if resumed else None) or create()
+
+
+def launch(
+    platform: AdPlatform,
+    engine: Engine,
+    product: Row,
+    creative: Row,
+    ledger_row: Row | None,
+    budget: Decimal,
+    store_url: str,
+) -> Row:
+    """Campaign -> ad set / ad group -> video -> ad -> switch on, one ledger update after each step."""
+    pid, name = product["pid"], platform.platform
+    resumed = ledger_row is not None
+    row = dict(ledger_row or {})
+    with engine.begin() as conn:
+        q.begin_launch(
+            conn,
+            {
+                "pid": pid,
+                "platform": name,
+                "state": "pending",
+                "daily_budget": row.get("daily_budget") or budget,
+                "campaign_name": campaign_name(pid),
+                "creative_fingerprint": creative["video_fingerprint"],
+                "last_error": None,
+            },
+        )
+    budget = Decimal(str(row.get("daily_budget") or budget))
+
+    def save(**values: Any) -> None:
+        row.update(values)
+        with engine.begin() as conn:
+            q.update_launch(conn, pid, name, **values)
+
+    if not row.get("campaign_id"):
+        save(
+            campaign_id=_found_or_created(
+                lambda: platform.find_campaign(campaign_name(pid)),
+                lambda: platform.create_campaign(campaign_name(pid)),
+                resumed,
+            )
+        )
+    if not row.get("adset_id"):
+        save(
+            adset_id=_found_or_created(
+                lambda: platform.find_adset(row["campaign_id"], adset_name(pid)),
+                lambda: platform.create_adset(row["campaign_id"], adset_name(pid), budget),
+                resumed,
+            )
+        )
+    if not row.get("video_id"):
+        # An uploaded video alone never spends: uploading it again after a crash is harmless.
+        fingerprint = creative["video_fingerprint"]
+        save(video_id=platform.upload_video(Path(creative["video_path"]), f"{pid}-{fingerprint[:12]}"))
+    if not row.get("ad_id"):
+        text = AdText(
+            headline=creative["headline"],
+            message=creative["caption"],
+            call_to_action=creative["call_to_action"],
+            link=f"{store_url.rstrip('/')}/products/{product['handle']}",
+            thumbnail_url=product["image_url"],
+        )
+        save(
+            ad_id=_found_or_created(
+                lambda: platform.find_ad(row["adset_id"], ad_name(pid)),
+                lambda: platform.create_ad(row["adset_id"], ad_name(pid), row["video_id"], text),
+                resumed,
+            )
+        )
+    platform.set_campaign_active(row["campaign_id"], True)
+    save(state="active", launched_at=q.now(), last_error=None)
+    return row
+
+
+@dataclass
+class LaunchReport:
+    launched: list[Row] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    stopped: dict[str, str] = field(default_factory=dict)  # platform -> why (its credentials)
+    waiting: int = 0  # beyond this run's limit
+    ledger_states: dict[str, int] = field(default_factory=dict)
+
+
+def launch_work(
+    conn: Connection, platform_names: Iterable[str], max_attempts: int
+) -> list[tuple[Row, Row, str, Row | None]]:
+    """(product, creative, platform, ledger row) for every listed product with a video ad that is not
+    live on a platform yet, and has not failed there `max_attempts` times."""
+    products = q.listed_products(conn)
+    creatives = q.creatives(conn)
+    ledger = q.ledger(conn)
+    work = []
+    for product in products:
+        creative = creatives.get(product["pid"])
+        if not creative or creative["status"] != "ok" or not creative["video_path"]:
+            continue
+        for platform in platform_names:
+            row = ledger.get((product["pid"], platform))
+            if row and (row["state"] in ("active", "paused") or row["attempts"] >= max_attempts):
+                continue
+            work.append((product, creative, platform, row))
+    return work
+
+
+def launch_campaigns(
+    engine: Engine,
+    platforms: Mapping[str, AdPlatform],
+    policy: AdPolicy,
+    store_url: str,
+    *,
+    max_launches: int,
+    max_attempts: int,
+    log: logging.Logger,
+) -> LaunchReport:
+    """Launch what `launch_work` finds on `platforms`, up to `max_launches`; one failure stops only its
+    launch, refused credentials stop their platform."""
+    with engine.connect() as conn:
+        work = launch_work(conn, platforms, max_attempts)
+    report = LaunchReport(waiting=max(0, len(work) - max_launches))
+    for product, creative, name, row in work[:max_launches]:
+        if name in report.stopped:
+            continue
+        pid = product["pid"]
+        try:
+            result = launch(
+                platforms[name], engine, product, creative, row, policy.launch_budget(name), store_url
+            )
+        except ApiError as error:
+            state = "failed" if isinstance(error, PermanentApiError) else "pending"
+            with engine.begin() as conn:
+                q.update_launch(conn, pid, name, state=state, last_error=str(error)[:2000])
+            report.failures.append((f"{name}:{pid}", str(error)[:200]))
+            log.warning("product %s on %s: launch failed: %s", pid, name, error)
+            if isinstance(error, AdPlatformAuthError):
+                report.stopped[name] = str(error)
+            continue
+        report.launched.append(
+            {
+                "pid": pid,
+                "platform": name,
+                "campaign_id": result["campaign_id"],
+                "daily_budget": str(result.get("daily_budget") or ""),
+            }
+        )
+        log.info("product %s: live on %s as campaign %s", pid, name, result["campaign_id"])
+    with engine.connect() as conn:
+        report.ledger_states = dict(Counter(row["state"] for row in q.ledger(conn).values()))
+    return report
+
+
+# --- metrics -------------------------------------------------------------------------------------------
+def pull_campaign_days(
+    platforms: Iterable[AdPlatform], first: date, last: date
+) -> tuple[dict[str, list[CampaignDay]], dict[str, str]]:
+    """Each platform's campaign-days in [first, last]; a platform that fails is reported, not fatal."""
+    pulled, errors = {}, {}
+    for platform in platforms:
+        try:
+            pulled[platform.platform] = platform.campaign_days(first, last)
+        except ApiError as error:
+            errors[platform.platform] = str(error)
+    return pulled, errors
+
+
+def save_campaign_days(
+    engine: Engine, pulled: Mapping[str, list[CampaignDay]], first: date, last: date
+) -> int:
+    """Normalised rows, delete-then-insert per platform and day range; returns rows written."""
+    written = 0
+    with engine.begin() as conn:
+        pids = q.campaign_pids(conn)
+        for platform, days in pulled.items():
+            rows = [
+                d.row(pids.get((platform, d.campaign_id)) or pid_from_name(d.campaign_name))
+                for d in days
+                if first <= d.day <= last
+            ]
+            q.replace_metrics(conn, platform, first, last, rows)
+            written += len(rows)
+    return written
+
+
+# --- optimisation --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Judgement:
+    """The ad rule's decision for every live campaign, on the metrics up to `as_of`."""
+
+    as_of: date | None  # the latest reporting day with metrics; None before any
+    decisions: list[tuple[Row, Decision]]
+
+    def count(self, action: str) -> int:
+        return sum(1 for _, decision in self.decisions if decision.action == action)
+
+
+def judge_campaigns(conn: Connection, policy: AdPolicy) -> Judgement:
+    """What the ad rule decides now for each active campaign of the ledger (nothing is changed)."""
+    as_of = q.latest_metrics_day(conn)
+    if as_of is None:
+        return Judgement(None, [])
+    live = [r for r in q.ledger(conn).values() if r["campaign_id"] and r["state"] == "active"]
+    metrics = q.metrics_since(conn, as_of - timedelta(days=policy.window_days + 1))
+    started = q.first_delivery_days(conn)
+    days: dict[tuple[str, str], list[DayResult]] = {}
+    for m in metrics:
+        days.setdefault((m["platform"], m["campaign_id"]), []).append(
+            DayResult(m["day"], Decimal(m["spend"]), Decimal(m["revenue"]), m["purchases"])
+        )
+    decisions = []
+    for row in live:
+        key = (row["platform"], row["campaign_id"])
+        state = CampaignState(
+            platform=row["platform"],
+            campaign_id=row["campaign_id"],
+            pid=row["pid"],
+            active=True,
+            daily_budget=Decimal(row["daily_budget"]),
+            budget_changed_day=row["budget_changed_day"],
+            first_delivery=started.get(key),  # the learning clock starts there, even before the window
+        )
+        decisions.append((row, decide(state, days.get(key, []), as_of, policy)))
+    return Judgement(as_of, decisions)
+
+
+@dataclass
+class OptimisationReport:
+    as_of: date | None = None
+    evaluated: int = 0
+    counts: Counter[str] = field(default_factory=Counter)  # pause | scale | hold | failed
+    actions: list[Row] = field(default_factory=list)
+
+
+def apply_decision(
+    platform: AdPlatform, engine: Engine, row: Row, decision: Decision, as_of: date, record: Row
+) -> None:
+    """Claim the change in `ad_actions`, make it at the platform, resolve the claim (and the ledger).
+
+    `record` is updated in place with the claim's final status; platform errors propagate after the
+    claim is resolved `failed`."""
+    with engine.begin() as conn:
+        action_id = q.record_action(conn, record)
+    try:
+        if decision.action == "pause":
+            platform.set_campaign_active(row["campaign_id"], False)
+            changes: Row = {"state": "paused"}
+        else:
+            assert decision.new_budget is not None
+            platform.set_daily_budget(row["adset_id"], decision.new_budget)
+            changes = {"daily_budget": decision.new_budget, "budget_changed_day": as_of}
+    except ApiError as error:
+        record["status"] = "failed"
+        with engine.begin() as conn:
+            q.finish_action(conn, action_id, "failed", str(error)[:2000])
+        raise
+    record["status"] = "applied"
+    with engine.begin() as conn:
+        q.update_launch(conn, row["pid"], row["platform"], **changes)
+        q.finish_action(conn, action_id, "applied")
+
+
+def optimise_campaigns(
+    engine: Engine,
+    platforms: Mapping[str, AdPlatform],
+    policy: AdPolicy,
+    *,
+    dry_run: bool,
+    run_id: str,
+    log: logging.Logger,
+) -> OptimisationReport:
+    """Every decision that changes something is recorded with its reason and numbers, then applied (a dry
+    run records it as proposed and changes nothing)."""
+    with engine.connect() as conn:
+        judgement = judge_campaigns(conn, policy)
+    report = OptimisationReport(as_of=judgement.as_of, evaluated=len(judgement.decisions))
+    for row, decision in judgement.decisions:
+        report.counts[decision.action] += 1
+        if not decision.changes_something:
+            continue
+        assert judgement.as_of is not None
+        record = {
+            "decided_at": q.now(),
+            "platform": row["platform"],
+            "campaign_id": row["campaign_id"],
+            "pid": row["pid"],
+            "action": decision.action,
+            "status": "proposed" if dry_run else "pending",
+            "reason": decision.reason,
+            "window_days": policy.window_days,
+            "spend": decision.spend,
+            "revenue": decision.revenue,
+            "purchases": decision.purchases,
+            "roas": round(decision.roas, 4) if decision.roas is not None else None,
+            "old_budget": decision.old_budget,
+            "new_budget": decision.new_budget,
+            "run_id": run_id,
+        }
+        report.actions.append(record)
+        if dry_run:
+            with engine.begin() as conn:
+                q.record_action(conn, record)
+            continue
+        try:
+            apply_decision(platforms[row["platform"]], engine, row, decision, judgement.as_of, record)
+        except ApiError as error:
+            report.counts["failed"] += 1
+            log.warning("campaign %s: %s failed: %s", row["campaign_id"], decision.action, error)
+            continue
+        log.info("campaign %s: %s (%s)", row["campaign_id"], decision.action, decision.reason)
+    return report
