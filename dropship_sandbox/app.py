@@ -9,6 +9,9 @@
 | /tiktok     | TikTok API for Business v1.3          | https://business-api.tiktok.com                     |
 | /helpdesk   | Helpdesk REST API shaped like Gorgias | https://{domain}.gorgias.com                        |
 | /_sandbox   | the sandbox's control API             | (none)                                              |
+
+Every API router runs its requests through the one pipeline in `apis/pipeline.py` (faults, clock, lock,
+auth, throttle, handler, lost answers), with a small policy object per API for what differs.
 """
 
 from collections.abc import AsyncIterator
@@ -20,6 +23,7 @@ from fastapi import FastAPI
 from dropship_sandbox import webhooks
 from dropship_sandbox.ad_delivery import AdDelivery
 from dropship_sandbox.apis import cj, cj_orders, control, helpdesk, meta, openai, orders_control, tiktok
+from dropship_sandbox.apis.pipeline import ApiError, answer_api_error
 from dropship_sandbox.apis.shopify import orders as shopify_orders  # noqa: F401  (registers resolvers)
 from dropship_sandbox.apis.shopify import router as shopify
 from dropship_sandbox.catalog import ensure_catalog
@@ -55,6 +59,7 @@ def create_app(world: World) -> FastAPI:
         lifespan=_webhook_dispatcher,
     )
     app.state.world = world
+    app.add_exception_handler(ApiError, answer_api_error)
     app.include_router(control.router)
     app.include_router(control.assets)
     app.include_router(cj.router, prefix=CJ_PREFIX)

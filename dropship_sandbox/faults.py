@@ -1,8 +1,5 @@
-"""Fault injection and rate limiting shared by the API routers; each renders them in its own dialect."""
+"""The faults a real API produces, drawn per request; each API's policy renders them in its own dialect."""
 
-import threading
-import time
-from dataclasses import dataclass
 from enum import StrEnum
 
 from dropship_sandbox.world import World
@@ -31,46 +28,3 @@ def draw_fault(world: World, api: str, is_write: bool) -> Fault | None:
             return fault
         roll -= rate
     return None
-
-
-def hang(world: World, api: str) -> None:
-    """A timeout as the client sees it: no answer within its deadline."""
-    time.sleep(world.faults(api).timeout_seconds)
-
-
-@dataclass
-class LeakyBucket:
-    """A cost bucket refilled continuously (Shopify's GraphQL limiter; CJ's per-second QPS with size 1)."""
-
-    capacity: float
-    restore_rate: float
-    available: float = -1.0
-    updated_at: float = 0.0
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        if self.available < 0:
-            self.available = self.capacity
-        self.updated_at = time.monotonic()
-
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self.available = min(self.capacity, self.available + (now - self.updated_at) * self.restore_rate)
-        self.updated_at = now
-
-    def take(self, cost: float) -> bool:
-        with self._lock:
-            self._refill()
-            if cost > self.available:
-                return False
-            self.available -= cost
-            return True
-
-    def refund(self, amount: float) -> None:
-        with self._lock:
-            self.available = min(self.capacity, self.available + amount)
-
-    def level(self) -> float:
-        with self._lock:
-            self._refill()
-            return self.available

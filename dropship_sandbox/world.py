@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from dropship_sandbox.rate_limits import RateBuckets
 from dropship_sandbox.state import StateFile
 
 API_NAMES = ("cj", "shopify", "openai", "meta", "tiktok", "helpdesk")
@@ -80,12 +81,17 @@ def _settings_from_json(raw: dict[str, Any]) -> WorldSettings:
 
 
 class World:
-    """One simulated world: state file + clock + settings + simulators."""
+    """One simulated world: state file + clock + settings + simulators + the APIs' rate buckets.
+
+    Everything that changes while the world runs is held here (or in its state file), never in a module
+    global, so that several worlds in one process stay apart.
+    """
 
     def __init__(self, state_path: Path, settings: WorldSettings | None = None) -> None:
         self.state = StateFile(state_path)
         self.lock = threading.RLock()
         self.simulators: list[Simulator] = []
+        self.rate_buckets = RateBuckets()
         self._request_counter = 0
         with self.state:
             stored = self.state.meta("settings")

@@ -4,7 +4,7 @@ import math
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import credentials
+from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call
 from dropship_sandbox.catalog import public_view, visible
-from dropship_sandbox.faults import Fault, LeakyBucket, draw_fault, hang
 from dropship_sandbox.world import World, revoked
 
 router = APIRouter()
@@ -32,16 +32,18 @@ SUPPORTED_COUNTRIES = {
     "ES": 1.15,
     "IT": 1.15,
 }
-_buckets: dict[str, LeakyBucket] = {}
 
 
-class CjError(Exception):
+class CjError(ApiError):
     """An error the CJ API reports inside its envelope (HTTP 200, result=false)."""
 
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+    def response(self) -> JSONResponse:
+        return envelope(None, self.code, self.message)
 
 
 def envelope(data: Any = None, code: int = 200, message: str = "Success") -> JSONResponse:
@@ -56,76 +58,72 @@ def envelope(data: Any = None, code: int = 200, message: str = "Success") -> JSO
     )
 
 
-def world_of(request: Request) -> World:
-    return request.app.state.world
-
-
 def _cj_time(moment: datetime) -> str:
     return moment.astimezone(CJ_TIMEZONE).strftime("%Y-%m-%dT%H:%M:%S+08:00")
 
 
-def _check_rate(world: World, path: str) -> None:
-    settings = world.settings
-    if not world.faults("cj").rate_limits:
-        return
-    bucket = _buckets.setdefault(path, LeakyBucket(settings.cj_level_qps, settings.cj_level_qps))
-    if bucket.capacity != settings.cj_level_qps:
-        bucket = _buckets[path] = LeakyBucket(settings.cj_level_qps, settings.cj_level_qps)
-    if not bucket.take(1):
-        raise CjError(1600200, f"Too much request, QPS limit is {settings.cj_level_qps:g} per second")
-    if settings.cj_daily_quota:
-        day = world.now().strftime("%Y-%m-%d")
-        used = world.state.audit_increment("cj_calls", f"{day}:{path}")
-        if used > settings.cj_daily_quota:
-            raise CjError(
-                1600201,
-                "Too Many Requests, Sorry, you have reached the daily request limit "
-                f"({settings.cj_daily_quota} times/day). Number of requests made: {used}. "
-                "Please try again tomorrow.",
-            )
+@dataclass(frozen=True, kw_only=True)
+class CjCall(Call):
+    needs_token: bool = True  # the two authentication endpoints are called without one
 
 
-def _authenticate(world: World, request: Request) -> None:
-    token = request.headers.get("CJ-Access-Token")
-    if not token:
-        raise CjError(1600002, "access token cannot be empty")
-    record = world.state.get("cj_token", token)
-    if (
-        record is None
-        or revoked(world, "cj", record)
-        or datetime.fromisoformat(record["access_expires"]) <= world.now()
-    ):
-        raise CjError(1600001, "Invalid API key or access token")
+class CjApi(ApiPolicy[CjCall]):
+    """Answers in HTTP 200 envelopes with 16xxxxx codes; a QPS bucket per endpoint, a daily quota."""
 
+    api = "cj"
 
-def run_cj(
-    request: Request,
-    handler: Callable[[World], Any],
-    *,
-    authenticated: bool = True,
-    is_write: bool = False,
-) -> JSONResponse:
-    """Every CJ call: advance the world, inject faults, check auth and QPS, run, wrap in the envelope."""
-    world = world_of(request)
-    fault = draw_fault(world, "cj", is_write)
-    if fault is Fault.TIMEOUT:
-        hang(world, "cj")
-    if fault is Fault.ERROR:
+    def admit(self, world: World, request: Request, call: CjCall) -> None:
+        # CJ counts a call against the endpoint's QPS before it looks at the token.
+        self.throttle(world, request, call)
+        self.authenticate(world, request, call)
+
+    def authenticate(self, world: World, request: Request, call: CjCall) -> None:
+        if not call.needs_token:
+            return
+        token = request.headers.get("CJ-Access-Token")
+        if not token:
+            raise CjError(1600002, "access token cannot be empty")
+        record = world.state.get("cj_token", token)
+        if (
+            record is None
+            or revoked(world, "cj", record)
+            or datetime.fromisoformat(record["access_expires"]) <= world.now()
+        ):
+            raise CjError(1600001, "Invalid API key or access token")
+
+    def throttle(self, world: World, request: Request, call: CjCall) -> None:
+        settings = world.settings
+        if not world.faults("cj").rate_limits:
+            return
+        path = request.url.path
+        bucket = world.rate_buckets.get(f"cj:{path}", settings.cj_level_qps, settings.cj_level_qps)
+        if not bucket.take(1):
+            raise CjError(1600200, f"Too much request, QPS limit is {settings.cj_level_qps:g} per second")
+        if settings.cj_daily_quota:
+            day = world.now().strftime("%Y-%m-%d")
+            used = world.state.audit_increment("cj_calls", f"{day}:{path}")
+            if used > settings.cj_daily_quota:
+                raise CjError(
+                    1600201,
+                    "Too Many Requests, Sorry, you have reached the daily request limit "
+                    f"({settings.cj_daily_quota} times/day). Number of requests made: {used}. "
+                    "Please try again tomorrow.",
+                )
+
+    def server_error(self, world: World, call: CjCall) -> JSONResponse:
         return envelope(None, 1600000, "System busy, please contact CJ IT")
-    if fault is Fault.RATE_LIMIT:
+
+    def rate_limited(self, world: World, call: CjCall) -> JSONResponse:
         return envelope(None, 1600200, "Too much request, please try again later")
-    world.advance()
-    try:
-        with world.lock, world.state:
-            _check_rate(world, request.url.path)
-            if authenticated:
-                _authenticate(world, request)
-            data = handler(world)
-    except CjError as error:
-        return envelope(None, error.code, error.message)
-    if fault is Fault.LOST_RESPONSE:
+
+    def lost_answer(self, world: World, call: CjCall) -> JSONResponse:
         return JSONResponse({"message": "Bad Gateway"}, status_code=502)
-    return envelope(data)
+
+    def answer(self, data: Any, grant: None, call: CjCall) -> JSONResponse:
+        return envelope(data)
+
+
+CJ = CjApi()
 
 
 def _issue_tokens(world: World, open_id: int) -> dict[str, Any]:
@@ -182,7 +180,7 @@ async def get_access_token(request: Request) -> JSONResponse:
             }
         return _issue_tokens(world, 5550001)
 
-    return run_cj(request, handle, authenticated=False)
+    return await CJ.serve(request, CjCall(needs_token=False), handle)
 
 
 @router.post("/authentication/refreshAccessToken")
@@ -199,7 +197,7 @@ async def refresh_access_token(request: Request) -> JSONResponse:
         tokens.pop("openId")
         return tokens
 
-    return run_cj(request, handle, authenticated=False)
+    return await CJ.serve(request, CjCall(needs_token=False), handle)
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -243,7 +241,7 @@ _LIST_FIELDS = (
 
 
 @router.get("/product/list")
-def product_list(request: Request) -> JSONResponse:
+async def product_list(request: Request) -> JSONResponse:
     def handle(world: World) -> dict[str, Any]:
         page = _int_param(request, "pageNum", 1, 1, 100000)
         size = _int_param(request, "pageSize", 20, 1, 200)
@@ -269,7 +267,7 @@ def product_list(request: Request) -> JSONResponse:
         items = [{k: public_view(p, base)[k] for k in _LIST_FIELDS} | {"remark": ""} for p in window]
         return {"pageNum": page, "pageSize": size, "total": len(matches), "list": items}
 
-    return run_cj(request, handle)
+    return await CJ.serve(request, CjCall(), handle)
 
 
 def _find_product(world: World, request: Request) -> dict[str, Any]:
@@ -300,30 +298,30 @@ def _find_product(world: World, request: Request) -> dict[str, Any]:
 
 
 @router.get("/product/query")
-def product_query(request: Request) -> JSONResponse:
+async def product_query(request: Request) -> JSONResponse:
     def handle(world: World) -> dict[str, Any]:
         return public_view(_find_product(world, request), str(request.base_url).rstrip("/"))
 
-    return run_cj(request, handle)
+    return await CJ.serve(request, CjCall(), handle)
 
 
 @router.get("/product/variant/query")
-def variant_query(request: Request) -> JSONResponse:
+async def variant_query(request: Request) -> JSONResponse:
     def handle(world: World) -> list[dict[str, Any]]:
         return _find_product(world, request)["variants"]
 
-    return run_cj(request, handle)
+    return await CJ.serve(request, CjCall(), handle)
 
 
 @router.get("/product/variant/queryByVid")
-def variant_by_vid(request: Request) -> JSONResponse:
+async def variant_by_vid(request: Request) -> JSONResponse:
     def handle(world: World) -> dict[str, Any]:
         variant = world.state.get("cj_variant", request.query_params.get("vid", ""))
         if variant is None:
             raise CjError(1602000, "Variant not found")
         return variant
 
-    return run_cj(request, handle)
+    return await CJ.serve(request, CjCall(), handle)
 
 
 def shipping_options(product: dict[str, Any], country: str, grams: float) -> list[dict[str, Any]]:
@@ -392,12 +390,12 @@ async def freight_calculate(request: Request) -> JSONResponse:
         assert product is not None
         return shipping_options(product, country, grams)
 
-    return run_cj(request, handle)
+    return await CJ.serve(request, CjCall(), handle)
 
 
 @router.get("/setting/get")
-def setting_get(request: Request) -> JSONResponse:
+async def setting_get(request: Request) -> JSONResponse:
     def handle(world: World) -> dict[str, Any]:
         return {"setting": {"qpsLimit": world.settings.cj_level_qps, "quotaLimits": []}}
 
-    return run_cj(request, handle)
+    return await CJ.serve(request, CjCall(), handle)

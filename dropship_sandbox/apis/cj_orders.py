@@ -13,11 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox.apis.cj import (
+    CJ,
     SUPPORTED_COUNTRIES,
+    CjCall,
     CjError,
     _json_body,
     _weight,
-    run_cj,
     shipping_options,
 )
 from dropship_sandbox.world import World
@@ -228,7 +229,7 @@ async def create_order(request: Request) -> JSONResponse:
             "interceptOrderReasons": [],
         }
 
-    return run_cj(request, handle, is_write=True)
+    return await CJ.serve(request, CjCall(is_write=True), handle)
 
 
 def public_order(order: dict[str, Any]) -> dict[str, Any]:
@@ -244,7 +245,7 @@ def find_order(world: World, key: str) -> dict[str, Any] | None:
 
 
 @router.get("/shopping/order/getOrderDetail")
-def order_detail(request: Request) -> JSONResponse:
+async def order_detail(request: Request) -> JSONResponse:
     def handle(world: World) -> dict[str, Any]:
         key = request.query_params.get("orderId") or ""
         if not key:
@@ -254,11 +255,11 @@ def order_detail(request: Request) -> JSONResponse:
             raise CjError(1600300, "order not found")
         return public_order(order)
 
-    return run_cj(request, handle)
+    return await CJ.serve(request, CjCall(), handle)
 
 
 @router.get("/shopping/order/list")
-def order_list(request: Request) -> JSONResponse:
+async def order_list(request: Request) -> JSONResponse:
     def handle(world: World) -> dict[str, Any]:
         params = request.query_params
         try:
@@ -284,11 +285,11 @@ def order_list(request: Request) -> JSONResponse:
             "list": [public_order(o) for o in window],
         }
 
-    return run_cj(request, handle)
+    return await CJ.serve(request, CjCall(), handle)
 
 
 @router.get("/logistic/trackInfo")
-def track_info(request: Request) -> JSONResponse:
+async def track_info(request: Request) -> JSONResponse:
     def handle(world: World) -> list[dict[str, Any]]:
         numbers = request.query_params.getlist("trackNumber")
         if not numbers:
@@ -317,7 +318,7 @@ def track_info(request: Request) -> JSONResponse:
             )
         return found
 
-    return run_cj(request, handle)
+    return await CJ.serve(request, CjCall(), handle)
 
 
 class SupplierSimulator:

@@ -8,16 +8,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from dropship_sandbox.apis.pipeline import world_of
 from dropship_sandbox.catalog import generate_product
 from dropship_sandbox.images import product_image_png
-from dropship_sandbox.world import API_NAMES, ApiFaults, LlmBehaviour, World, WorldSettings
+from dropship_sandbox.world import API_NAMES, ApiFaults, LlmBehaviour, WorldSettings
 
 router = APIRouter(prefix="/_sandbox", tags=["sandbox control"])
 assets = APIRouter(prefix="/assets", tags=["sandbox assets"])
-
-
-def world_of(request: Request) -> World:
-    return request.app.state.world
 
 
 @router.get("/health")

@@ -9,14 +9,13 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import credentials
-from dropship_sandbox.faults import Fault, LeakyBucket, draw_fault, hang
+from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call
 from dropship_sandbox.support_messages import (
     CUSTOMER,
     DAILY_RATE_META,
@@ -41,13 +40,22 @@ ORDER_FIELDS = (
     "last_message_datetime",
     "last_received_message_datetime",
 )
-_bucket: dict[str, LeakyBucket] = {}
+THROTTLED_HEADERS = {"Retry-After": "1", "X-Gorgias-Account-Api-Call-Limit": "40/40"}
 
 
-class HelpdeskError(Exception):
-    def __init__(self, status: int, message: str, data: dict[str, Any] | None = None) -> None:
+class HelpdeskError(ApiError):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        data: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
-        self.status, self.message, self.data = status, message, data
+        self.status, self.message, self.data, self.headers = status, message, data, headers or {}
+
+    def response(self) -> JSONResponse:
+        return _error(self.status, self.message, self.data, **self.headers)
 
 
 def _error(status: int, message: str, data: dict[str, Any] | None = None, **headers: str) -> JSONResponse:
@@ -61,60 +69,52 @@ def _public(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if not k.startswith("_")}
 
 
-def _authenticate(request: Request) -> None:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Basic "):
-        raise HelpdeskError(401, "Unauthorized: missing Basic credentials (email:api_key)")
-    try:
-        user, _, key = base64.b64decode(header[6:]).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise HelpdeskError(401, "Unauthorized: malformed Basic credentials") from exc
-    if user != credentials.HELPDESK_USERNAME or key != credentials.HELPDESK_API_KEY:
-        raise HelpdeskError(401, "Unauthorized: invalid email or API key")
+class HelpdeskApi(ApiPolicy[Call]):
+    """Basic auth; the account's leaky bucket, reported on every answer and refused with 429 + Retry-After.
 
+    Handlers return (HTTP status, body).
+    """
 
-def _call_limit(world: World) -> tuple[bool, str]:
-    """(allowed, `X-Gorgias-Account-Api-Call-Limit` value) from the account's leaky bucket."""
-    if not world.faults("helpdesk").rate_limits:
-        return True, f"1/{int(BUCKET_SIZE)}"
-    bucket = _bucket.setdefault(world.settings.shop_domain, LeakyBucket(BUCKET_SIZE, RESTORE_PER_SECOND))
-    allowed = bucket.take(1)
-    used = round(BUCKET_SIZE - bucket.level())
-    return allowed, f"{min(used, int(BUCKET_SIZE))}/{int(BUCKET_SIZE)}"
+    api = "helpdesk"
 
+    def authenticate(self, world: World, request: Request, call: Call) -> None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            raise HelpdeskError(401, "Unauthorized: missing Basic credentials (email:api_key)")
+        try:
+            user, _, key = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise HelpdeskError(401, "Unauthorized: malformed Basic credentials") from exc
+        if user != credentials.HELPDESK_USERNAME or key != credentials.HELPDESK_API_KEY:
+            raise HelpdeskError(401, "Unauthorized: invalid email or API key")
 
-def run_helpdesk(
-    request: Request, handler: Callable[[World], tuple[int, Any]], *, is_write: bool = False
-) -> JSONResponse:
-    """Every call: faults, auth, the rate limit, then the handler inside one state transaction."""
-    world: World = request.app.state.world
-    fault = draw_fault(world, "helpdesk", is_write)
-    if fault is Fault.TIMEOUT:
-        hang(world, "helpdesk")
-    if fault is Fault.RATE_LIMIT:
-        return _error(
-            429, "Too many requests.", **{"Retry-After": "1", "X-Gorgias-Account-Api-Call-Limit": "40/40"}
+    def throttle(self, world: World, request: Request, call: Call) -> str:
+        """The `X-Gorgias-Account-Api-Call-Limit` value from the account's leaky bucket."""
+        if not world.faults(self.api).rate_limits:
+            return f"1/{int(BUCKET_SIZE)}"
+        bucket = world.rate_buckets.get(
+            f"helpdesk:{world.settings.shop_domain}", BUCKET_SIZE, RESTORE_PER_SECOND
         )
-    if fault is Fault.ERROR:
+        if not bucket.take(1):
+            raise HelpdeskError(429, "Too many requests.", headers=THROTTLED_HEADERS)
+        used = round(BUCKET_SIZE - bucket.level())
+        return f"{min(used, int(BUCKET_SIZE))}/{int(BUCKET_SIZE)}"
+
+    def server_error(self, world: World, call: Call) -> JSONResponse:
         return _error(503, "Service unavailable, please retry later.")
-    try:
-        _authenticate(request)
-    except HelpdeskError as error:
-        return _error(error.status, error.message)
-    allowed, limit_header = _call_limit(world)
-    if not allowed:
-        return _error(
-            429, "Too many requests.", **{"Retry-After": "1", "X-Gorgias-Account-Api-Call-Limit": "40/40"}
-        )
-    world.advance()
-    try:
-        with world.lock, world.state:
-            status, body = handler(world)
-    except HelpdeskError as error:
-        return _error(error.status, error.message, error.data)
-    if fault is Fault.LOST_RESPONSE:
+
+    def rate_limited(self, world: World, call: Call) -> JSONResponse:
+        return _error(429, "Too many requests.", **THROTTLED_HEADERS)
+
+    def lost_answer(self, world: World, call: Call) -> JSONResponse:
         return _error(502, "Bad Gateway")
-    return JSONResponse(body, status_code=status, headers={"X-Gorgias-Account-Api-Call-Limit": limit_header})
+
+    def answer(self, data: tuple[int, Any], grant: str, call: Call) -> JSONResponse:
+        status, body = data
+        return JSONResponse(body, status_code=status, headers={"X-Gorgias-Account-Api-Call-Limit": grant})
+
+
+HELPDESK = HelpdeskApi()
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -183,14 +183,14 @@ def _ticket(world: World, ticket_id: int) -> dict[str, Any]:
 
 
 @router.get("/api/tickets")
-def list_tickets(request: Request) -> JSONResponse:
+async def list_tickets(request: Request) -> JSONResponse:
     def handle(world: World) -> tuple[int, Any]:
         rows = world.state.all(TICKET)
         if status := request.query_params.get("status"):
             rows = [r for r in rows if r["status"] == status]
         return 200, _page(request, _sorted(request, rows, "created_datetime:desc"), "/api/tickets/")
 
-    return run_helpdesk(request, handle)
+    return await HELPDESK.serve(request, Call(), handle)
 
 
 @router.post("/api/tickets")
@@ -223,12 +223,12 @@ async def create_ticket(request: Request) -> JSONResponse:
         )
         return 201, _public(ticket)
 
-    return run_helpdesk(request, handle, is_write=True)
+    return await HELPDESK.serve(request, Call(is_write=True), handle)
 
 
 @router.get("/api/tickets/{ticket_id}")
-def get_ticket(ticket_id: int, request: Request) -> JSONResponse:
-    return run_helpdesk(request, lambda world: (200, _public(_ticket(world, ticket_id))))
+async def get_ticket(ticket_id: int, request: Request) -> JSONResponse:
+    return await HELPDESK.serve(request, Call(), lambda world: (200, _public(_ticket(world, ticket_id))))
 
 
 @router.put("/api/tickets/{ticket_id}")
@@ -257,18 +257,18 @@ async def update_ticket(ticket_id: int, request: Request) -> JSONResponse:
         world.state.put(TICKET, str(ticket_id), ticket)
         return 200, _public(ticket)
 
-    return run_helpdesk(request, handle, is_write=True)
+    return await HELPDESK.serve(request, Call(is_write=True), handle)
 
 
 @router.get("/api/tickets/{ticket_id}/messages")
-def list_messages(ticket_id: int, request: Request) -> JSONResponse:
+async def list_messages(ticket_id: int, request: Request) -> JSONResponse:
     def handle(world: World) -> tuple[int, Any]:
         ticket = _ticket(world, ticket_id)
         rows = [m for i in ticket.get("_messages", []) if (m := world.state.get(MESSAGE, str(i)))]
         rows = _sorted(request, rows, "created_datetime:asc")
         return 200, _page(request, rows, f"/api/tickets/{ticket_id}/messages/")
 
-    return run_helpdesk(request, handle)
+    return await HELPDESK.serve(request, Call(), handle)
 
 
 @router.post("/api/tickets/{ticket_id}/messages")
@@ -334,7 +334,7 @@ async def create_message(ticket_id: int, request: Request) -> JSONResponse:
             world.state.audit_increment("support_replies_sent", str(ticket_id))
         return 201, _public(message)
 
-    return run_helpdesk(request, handle, is_write=True)
+    return await HELPDESK.serve(request, Call(is_write=True), handle)
 
 
 @control.post("")

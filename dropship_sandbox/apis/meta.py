@@ -7,12 +7,12 @@ throttles are codes 17 / 613 / 80004 (80000 for insights) with `X-Business-Use-C
 read from `access_token` (query or form, as the SDK sends it) or an `Authorization: Bearer` header.
 """
 
-import asyncio
 import base64
 import hashlib
 import json
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import ad_delivery, credentials
-from dropship_sandbox.faults import Fault, LeakyBucket, draw_fault
+from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call
 from dropship_sandbox.world import World
 
 router = APIRouter()
@@ -57,11 +57,10 @@ INSIGHT_FIELDS = (
     "purchase_roas",
 )
 DEFAULT_INSIGHT_FIELDS = ("spend", "impressions", "clicks")
-_buckets: dict[str, LeakyBucket] = {}
 _VERSION = re.compile(r"v\d{1,2}\.0")
 
 
-class MetaError(Exception):
+class MetaError(ApiError):
     def __init__(
         self,
         code: int,
@@ -78,21 +77,20 @@ class MetaError(Exception):
         self.code, self.message, self.subcode, self.kind = code, message, subcode, kind
         self.transient, self.status, self.user_title, self.headers = transient, status, user_title, headers
 
-
-def _error_response(error: MetaError) -> JSONResponse:
-    body: dict[str, Any] = {
-        "message": error.message,
-        "type": error.kind,
-        "code": error.code,
-        "is_transient": error.transient,
-        "fbtrace_id": secrets.token_urlsafe(16),
-    }
-    if error.subcode is not None:
-        body["error_subcode"] = error.subcode
-    if error.user_title:
-        body["error_user_title"] = error.user_title
-        body["error_user_msg"] = error.message
-    return JSONResponse({"error": body}, status_code=error.status, headers=error.headers)
+    def response(self) -> JSONResponse:
+        body: dict[str, Any] = {
+            "message": self.message,
+            "type": self.kind,
+            "code": self.code,
+            "is_transient": self.transient,
+            "fbtrace_id": secrets.token_urlsafe(16),
+        }
+        if self.subcode is not None:
+            body["error_subcode"] = self.subcode
+        if self.user_title:
+            body["error_user_title"] = self.user_title
+            body["error_user_msg"] = self.message
+        return JSONResponse({"error": body}, status_code=self.status, headers=self.headers)
 
 
 def _invalid(message: str, subcode: int | None = None, user_title: str | None = None) -> MetaError:
@@ -115,20 +113,6 @@ def _usage_header(kind: str, used_pct: int) -> dict[str, str]:
         ]
     }
     return {"X-Business-Use-Case-Usage": json.dumps(usage, separators=(",", ":"))}
-
-
-def _throttle(world: World, is_write: bool, insights: bool) -> dict[str, str]:
-    """Enforce the per-account quota; return the usage header every answer carries."""
-    kind = "ads_insights" if insights else "ads_management"
-    rate = WRITE_CALLS_PER_SECOND if is_write else READ_CALLS_PER_SECOND
-    key = f"{kind}:{'w' if is_write else 'r'}"
-    bucket = _buckets.get(key)
-    if bucket is None or bucket.capacity != rate:
-        bucket = _buckets[key] = LeakyBucket(rate, rate)
-    if world.faults(PLATFORM).rate_limits and not bucket.take(1):
-        raise _throttled(kind, insights)
-    used = int(100 * (1 - bucket.level() / bucket.capacity))
-    return _usage_header(kind, used)
 
 
 def _throttled(kind: str, insights: bool, code: int | None = None) -> MetaError:
@@ -164,28 +148,74 @@ def _throttled(kind: str, insights: bool, code: int | None = None) -> MetaError:
     )
 
 
-def _authenticate(world: World, params: dict[str, Any], request: Request) -> None:
-    token = params.pop("access_token", None)
-    auth = request.headers.get("Authorization", "")
-    if not token and auth.lower().startswith(("bearer ", "oauth ")):
-        token = auth.split(" ", 1)[1].strip()
-    if not token:
-        raise MetaError(
-            2500, "An active access token must be used to query information about the current user."
-        )
-    if token != credentials.META_ACCESS_TOKEN:
-        raise MetaError(190, "Invalid OAuth access token - Cannot parse access token")
-    if world.faults(PLATFORM).expire_tokens:
-        expired = world.now() - timedelta(hours=1)
-        raise MetaError(
-            190,
-            "Error validating access token: Session has expired on "
-            + expired.strftime("%A, %d-%b-%y %H:%M:%S")
-            + " UTC. The current time is "
-            + world.now().strftime("%A, %d-%b-%y %H:%M:%S")
-            + " UTC.",
-            subcode=463,
-        )
+def _usage_kind(insights: bool) -> str:
+    return "ads_insights" if insights else "ads_management"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GraphCall(Call):
+    insights: bool  # `/insights` calls count against the ads_insights quota
+    access_token: str | None  # as the SDK sends it: a query or form parameter
+
+
+class MetaApi(ApiPolicy[GraphCall]):
+    """The Graph error envelope (HTTP 400); per-account quotas reported in `X-Business-Use-Case-Usage`."""
+
+    api = PLATFORM
+
+    def authenticate(self, world: World, request: Request, call: GraphCall) -> None:
+        token = call.access_token
+        auth = request.headers.get("Authorization", "")
+        if not token and auth.lower().startswith(("bearer ", "oauth ")):
+            token = auth.split(" ", 1)[1].strip()
+        if not token:
+            raise MetaError(
+                2500, "An active access token must be used to query information about the current user."
+            )
+        if token != credentials.META_ACCESS_TOKEN:
+            raise MetaError(190, "Invalid OAuth access token - Cannot parse access token")
+        if world.faults(PLATFORM).expire_tokens:
+            expired = world.now() - timedelta(hours=1)
+            raise MetaError(
+                190,
+                "Error validating access token: Session has expired on "
+                + expired.strftime("%A, %d-%b-%y %H:%M:%S")
+                + " UTC. The current time is "
+                + world.now().strftime("%A, %d-%b-%y %H:%M:%S")
+                + " UTC.",
+                subcode=463,
+            )
+
+    def throttle(self, world: World, request: Request, call: GraphCall) -> dict[str, str]:
+        """Enforce the per-account quota; return the usage header every answer carries."""
+        kind = _usage_kind(call.insights)
+        rate = WRITE_CALLS_PER_SECOND if call.is_write else READ_CALLS_PER_SECOND
+        bucket = world.rate_buckets.get(f"meta:{kind}:{'w' if call.is_write else 'r'}", rate, rate)
+        if world.faults(PLATFORM).rate_limits and not bucket.take(1):
+            raise _throttled(kind, call.insights)
+        used = int(100 * (1 - bucket.level() / bucket.capacity))
+        return _usage_header(kind, used)
+
+    def server_error(self, world: World, call: GraphCall) -> JSONResponse:
+        return MetaError(
+            2,
+            "An unexpected error has occurred. Please retry your request later.",
+            transient=True,
+            status=500,
+        ).response()
+
+    def rate_limited(self, world: World, call: GraphCall) -> JSONResponse:
+        code = (17, 613, 80004)[world.request_rng("meta-throttle").randrange(3)]
+        return _throttled(_usage_kind(call.insights), call.insights, code).response()
+
+    def lost_answer(self, world: World, call: GraphCall) -> JSONResponse:
+        return MetaError(1, "An unknown error occurred", subcode=99, transient=True, status=500).response()
+
+    def answer(self, data: dict[str, Any], grant: dict[str, str], call: GraphCall) -> JSONResponse:
+        return JSONResponse(data, headers=grant)
+
+
+META = MetaApi()
 
 
 def _account(node: str) -> None:
@@ -628,41 +658,14 @@ async def _params(request: Request) -> tuple[dict[str, Any], bytes | None]:
     return params, source
 
 
-async def _handle(request: Request, node: str, edge: str | None) -> JSONResponse:
-    world: World = request.app.state.world
-    is_write = request.method == "POST"
-    is_insights = edge == "insights"
+async def _serve(request: Request, node: str, edge: str | None) -> JSONResponse:
     params, source = await _params(request)
-    fault = draw_fault(world, PLATFORM, is_write)
-    if fault is Fault.TIMEOUT:
-        await asyncio.sleep(world.faults(PLATFORM).timeout_seconds)
-    if fault is Fault.RATE_LIMIT:
-        code = (17, 613, 80004)[world.request_rng("meta-throttle").randrange(3)]
-        return _error_response(
-            _throttled("ads_insights" if is_insights else "ads_management", is_insights, code)
-        )
-    if fault is Fault.ERROR:
-        return _error_response(
-            MetaError(
-                2,
-                "An unexpected error has occurred. Please retry your request later.",
-                transient=True,
-                status=500,
-            )
-        )
-    world.advance()
-    try:
-        with world.lock, world.state:
-            _authenticate(world, params, request)
-            headers = _throttle(world, is_write, is_insights)
-            data = _route(world, request, node, edge, params, source)
-    except MetaError as error:
-        return _error_response(error)
-    if fault is Fault.LOST_RESPONSE:
-        return _error_response(
-            MetaError(1, "An unknown error occurred", subcode=99, transient=True, status=500)
-        )
-    return JSONResponse(data, headers=headers)
+    call = GraphCall(
+        is_write=request.method == "POST",
+        insights=edge == "insights",
+        access_token=params.pop("access_token", None),
+    )
+    return await META.serve(request, call, lambda world: _route(world, request, node, edge, params, source))
 
 
 def _route(
@@ -694,12 +697,12 @@ def _route(
 @router.api_route("/{version}/{node}/{edge}", methods=["GET", "POST"])
 async def graph_edge(version: str, node: str, edge: str, request: Request) -> JSONResponse:
     if not _VERSION.fullmatch(version):
-        return _error_response(MetaError(2635, f"(#2635) Unknown API version {version!r}"))
-    return await _handle(request, node, edge)
+        raise MetaError(2635, f"(#2635) Unknown API version {version!r}")
+    return await _serve(request, node, edge)
 
 
 @router.api_route("/{version}/{node}", methods=["GET", "POST"])
 async def graph_node(version: str, node: str, request: Request) -> JSONResponse:
     if not _VERSION.fullmatch(version):
-        return _error_response(MetaError(2635, f"(#2635) Unknown API version {version!r}"))
-    return await _handle(request, node, None)
+        raise MetaError(2635, f"(#2635) Unknown API version {version!r}")
+    return await _serve(request, node, None)

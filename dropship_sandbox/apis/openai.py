@@ -3,16 +3,16 @@
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import credentials, llm
-from dropship_sandbox.faults import Fault, draw_fault, hang
+from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call
 from dropship_sandbox.world import World
 
-router = APIRouter()
 RATE_HEADERS = {
     "x-ratelimit-limit-requests": "10000",
     "x-ratelimit-limit-tokens": "2000000",
@@ -31,6 +31,78 @@ def _error(
         status_code=status,
         headers={"x-request-id": f"req_{uuid.uuid4().hex}", **(headers or {})},
     )
+
+
+class OpenAiError(ApiError):
+    def __init__(self, status: int, message: str, kind: str, code: str | None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code = status, message, kind, code
+
+    def response(self) -> JSONResponse:
+        return _error(self.status, self.message, self.kind, self.code)
+
+
+async def require_api_key(request: Request) -> None:
+    """The router's gate: OpenAI refuses a wrong key before it reads the request."""
+    auth = request.headers.get("Authorization", "")
+    if auth != f"Bearer {credentials.OPENAI_API_KEY}":
+        shown = auth.removeprefix("Bearer ")[:6]
+        raise OpenAiError(
+            401,
+            f"Incorrect API key provided: {shown}***. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "invalid_request_error",
+            "invalid_api_key",
+        )
+
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompletionCall(Call):
+    model: str
+
+
+class OpenAiApi(ApiPolicy[CompletionCall]):
+    """`{"error": {message, type, param, code}}` bodies; no quota of its own, only injected throttles.
+
+    Completions are reads: they never lose their answer.
+    """
+
+    api = "openai"
+
+    def server_error(self, world: World, call: CompletionCall) -> JSONResponse:
+        return _error(
+            500,
+            "The server had an error while processing your request. Sorry about that!",
+            "server_error",
+            None,
+        )
+
+    def rate_limited(self, world: World, call: CompletionCall) -> JSONResponse:
+        return _error(
+            429,
+            f"Rate limit reached for {call.model} in organization org-sandbox on tokens per "
+            "min (TPM): Limit 200000, Used 199000, Requested 1500. Please try again in 150ms.",
+            "tokens",
+            "rate_limit_exceeded",
+            {
+                **RATE_HEADERS,
+                "retry-after": "1",
+                "retry-after-ms": "150",
+                "x-ratelimit-remaining-tokens": "0",
+            },
+        )
+
+    def lost_answer(self, world: World, call: CompletionCall) -> JSONResponse:
+        return self.server_error(world, call)
+
+    def answer(self, data: dict[str, Any], grant: None, call: CompletionCall) -> JSONResponse:
+        return JSONResponse(data, headers={**RATE_HEADERS, "x-request-id": f"req_{uuid.uuid4().hex}"})
+
+
+OPENAI = OpenAiApi()
 
 
 def strict_schema_problem(schema: dict[str, Any], path: str = "") -> str | None:
@@ -93,17 +165,6 @@ def _answer(
 
 @router.post("/v1/chat/completions")
 async def chat_completions(request: Request) -> JSONResponse:
-    world: World = request.app.state.world
-    auth = request.headers.get("Authorization", "")
-    if auth != f"Bearer {credentials.OPENAI_API_KEY}":
-        shown = auth.removeprefix("Bearer ")[:6]
-        return _error(
-            401,
-            f"Incorrect API key provided: {shown}***. You can find your API key at "
-            "https://platform.openai.com/account/api-keys.",
-            "invalid_request_error",
-            "invalid_api_key",
-        )
     try:
         body = await request.json()
     except ValueError:
@@ -129,38 +190,13 @@ async def chat_completions(request: Request) -> JSONResponse:
                     "invalid_request_error",
                     None,
                 )
-    fault = draw_fault(world, "openai", is_write=False)
-    if fault is Fault.TIMEOUT:
-        hang(world, "openai")
-    if fault is Fault.RATE_LIMIT:
-        return _error(
-            429,
-            f"Rate limit reached for {body['model']} in organization org-sandbox on tokens per "
-            "min (TPM): Limit 200000, Used 199000, Requested 1500. Please try again in 150ms.",
-            "tokens",
-            "rate_limit_exceeded",
-            {
-                **RATE_HEADERS,
-                "retry-after": "1",
-                "retry-after-ms": "150",
-                "x-ratelimit-remaining-tokens": "0",
-            },
-        )
-    if fault is Fault.ERROR:
-        return _error(
-            500,
-            "The server had an error while processing your request. Sorry about that!",
-            "server_error",
-            None,
-        )
-    world.advance()
     prompt = "\n".join(str(m.get("content") or "") for m in body["messages"] if m.get("role") == "user")
     full_prompt = "\n".join(str(m.get("content") or "") for m in body["messages"])
-    with world.lock, world.state:
+
+    def handle(world: World) -> dict[str, Any]:
         content, refusal = _answer(world, schema_name, schema, prompt)
-    prompt_tokens, completion_tokens = _tokens(full_prompt), _tokens(content or refusal or "")
-    return JSONResponse(
-        {
+        prompt_tokens, completion_tokens = _tokens(full_prompt), _tokens(content or refusal or "")
+        return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -187,6 +223,6 @@ async def chat_completions(request: Request) -> JSONResponse:
             },
             "service_tier": "default",
             "system_fingerprint": "fp_sandbox",
-        },
-        headers={**RATE_HEADERS, "x-request-id": f"req_{uuid.uuid4().hex}"},
-    )
+        }
+
+    return await OPENAI.serve(request, CompletionCall(model=body["model"]), handle)

@@ -6,7 +6,6 @@ parameters are JSON-encoded strings; reports come as `data.list[].{dimensions, m
 with `"-"` for metrics that have no value.
 """
 
-import asyncio
 import hashlib
 import json
 import math
@@ -19,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import ad_delivery, credentials
-from dropship_sandbox.faults import Fault, LeakyBucket, draw_fault
+from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call
 from dropship_sandbox.world import World
 
 router = APIRouter(prefix="/open_api/v1.3")
@@ -57,13 +56,18 @@ REPORT_METRICS = {
     "campaign_name",
 }
 MAX_REPORT_DAYS = 30
-_bucket: dict[str, LeakyBucket] = {}
+THROTTLED_MESSAGE = (
+    "Due to too many requests, requests from App [7000000000000000000] are temporarily restricted."
+)
 
 
-class TikTokError(Exception):
+class TikTokError(ApiError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
+
+    def response(self) -> JSONResponse:
+        return envelope(None, self.code, self.message)
 
 
 def _param_error(message: str) -> TikTokError:
@@ -75,23 +79,37 @@ def envelope(data: Any = None, code: int = 0, message: str = "OK") -> JSONRespon
     return JSONResponse({"code": code, "message": message, "request_id": request_id, "data": data or {}})
 
 
-def _authenticate(world: World, request: Request) -> None:
-    token = request.headers.get("Access-Token")
-    if not token:
-        raise TikTokError(40105, "Access token is null, please check your request.")
-    if token != credentials.TIKTOK_ACCESS_TOKEN or world.faults(PLATFORM).expire_tokens:
-        raise TikTokError(40105, "The access token is invalid or has been revoked. Please re-authorize.")
+class TikTokApi(ApiPolicy[Call]):
+    """HTTP 200 envelopes with numeric codes; one QPS bucket per app and token."""
+
+    api = PLATFORM
+
+    def authenticate(self, world: World, request: Request, call: Call) -> None:
+        token = request.headers.get("Access-Token")
+        if not token:
+            raise TikTokError(40105, "Access token is null, please check your request.")
+        if token != credentials.TIKTOK_ACCESS_TOKEN or world.faults(PLATFORM).expire_tokens:
+            raise TikTokError(40105, "The access token is invalid or has been revoked. Please re-authorize.")
+
+    def throttle(self, world: World, request: Request, call: Call) -> None:
+        bucket = world.rate_buckets.get("tiktok:token", REQUESTS_PER_SECOND, REQUESTS_PER_SECOND)
+        if world.faults(PLATFORM).rate_limits and not bucket.take(1):
+            raise TikTokError(40100, THROTTLED_MESSAGE)
+
+    def server_error(self, world: World, call: Call) -> JSONResponse:
+        return envelope(None, 50000, "System error, please try again later.")
+
+    def rate_limited(self, world: World, call: Call) -> JSONResponse:
+        return envelope(None, 40100, THROTTLED_MESSAGE)
+
+    def lost_answer(self, world: World, call: Call) -> JSONResponse:
+        return JSONResponse({"code": 50002, "message": "Gateway timeout."}, status_code=504)
+
+    def answer(self, data: Any, grant: None, call: Call) -> JSONResponse:
+        return envelope(data)
 
 
-def _throttle(world: World) -> None:
-    bucket = _bucket.get("token")
-    if bucket is None:
-        bucket = _bucket["token"] = LeakyBucket(REQUESTS_PER_SECOND, REQUESTS_PER_SECOND)
-    if world.faults(PLATFORM).rate_limits and not bucket.take(1):
-        raise TikTokError(
-            40100,
-            "Due to too many requests, requests from App [7000000000000000000] are temporarily restricted.",
-        )
+TIKTOK = TikTokApi()
 
 
 def _advertiser(params: dict[str, Any]) -> None:
@@ -497,48 +515,36 @@ def report(world: World, params: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- HTTP -------------------------------------------------------------------------------------------------
-async def _run(request: Request, handler: Any, *, is_write: bool, multipart: bool = False) -> JSONResponse:
-    world: World = request.app.state.world
-    blob = None
+async def _params(request: Request, multipart: bool) -> tuple[dict[str, Any], bytes | None]:
+    """GET: the query string; POST: the JSON object, or the form fields and the file of an upload."""
     if request.method == "GET":
-        params: dict[str, Any] = dict(request.query_params)
-    elif multipart:
-        params = {}
+        return dict(request.query_params), None
+    if multipart:
+        params: dict[str, Any] = {}
+        blob = None
         form = await request.form()
         for key, value in form.multi_items():
             if hasattr(value, "read"):
                 blob = await value.read()
             else:
                 params[key] = value
-    else:
-        try:
-            params = await request.json()
-        except ValueError:
-            return envelope(None, 40002, "Request body is not valid JSON.")
-        if not isinstance(params, dict):
-            return envelope(None, 40002, "Request body must be a JSON object.")
-    fault = draw_fault(world, PLATFORM, is_write)
-    if fault is Fault.TIMEOUT:
-        await asyncio.sleep(world.faults(PLATFORM).timeout_seconds)
-    if fault is Fault.RATE_LIMIT:
-        return envelope(
-            None,
-            40100,
-            "Due to too many requests, requests from App [7000000000000000000] are temporarily restricted.",
-        )
-    if fault is Fault.ERROR:
-        return envelope(None, 50000, "System error, please try again later.")
-    world.advance()
+        return params, blob
     try:
-        with world.lock, world.state:
-            _authenticate(world, request)
-            _throttle(world)
-            data = handler(world, params, blob) if multipart else handler(world, params)
-    except TikTokError as error:
-        return envelope(None, error.code, error.message)
-    if fault is Fault.LOST_RESPONSE:
-        return JSONResponse({"code": 50002, "message": "Gateway timeout."}, status_code=504)
-    return envelope(data)
+        body = await request.json()
+    except ValueError as exc:
+        raise TikTokError(40002, "Request body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise TikTokError(40002, "Request body must be a JSON object.")
+    return body, None
+
+
+async def _run(request: Request, handler: Any, *, is_write: bool, multipart: bool = False) -> JSONResponse:
+    params, blob = await _params(request, multipart)
+
+    def handle(world: World) -> Any:
+        return handler(world, params, blob) if multipart else handler(world, params)
+
+    return await TIKTOK.serve(request, Call(is_write=is_write), handle)
 
 
 @router.post("/campaign/create/")

@@ -1,13 +1,15 @@
-"""`POST /admin/api/{version}/graphql.json`: auth, calculated query cost, the leaky bucket, faults."""
+"""`POST /admin/api/{version}/graphql.json`: auth, calculated query cost, the leaky bucket."""
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from graphql import (
+    ExecutionResult,
     FieldNode,
     FragmentSpreadNode,
     GraphQLObjectType,
@@ -26,17 +28,16 @@ from graphql.error import GraphQLError, GraphQLSyntaxError
 from graphql.utilities import value_from_ast_untyped
 
 from dropship_sandbox import credentials
+from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, world_of
 from dropship_sandbox.apis.shopify import products  # noqa: F401  (registers the product resolvers)
 from dropship_sandbox.apis.shopify.common import ShopifyContext
 from dropship_sandbox.apis.shopify.registry import MUTATION_FIELDS, QUERY_FIELDS
-from dropship_sandbox.faults import Fault, LeakyBucket, draw_fault, hang
+from dropship_sandbox.rate_limits import LeakyBucket
 from dropship_sandbox.world import World
 
-router = APIRouter()
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 THROTTLE_DOCS = "https://shopify.dev/api/usage/limits#rate-limits"
-_bucket: dict[str, LeakyBucket] = {}
 
 
 @lru_cache(maxsize=1)
@@ -45,20 +46,6 @@ def shopify_schema() -> GraphQLSchema:
     here = Path(__file__).parent
     files = sorted(here.glob("*.graphql"), key=lambda p: (p.name != "schema.graphql", p.name))
     return build_schema("\n".join(p.read_text() for p in files))
-
-
-def _bucket_for(world: World) -> LeakyBucket:
-    settings = world.settings
-    bucket = _bucket.get(settings.shop_domain)
-    if (
-        bucket is None
-        or bucket.capacity != settings.shopify_bucket
-        or (bucket.restore_rate != settings.shopify_restore_rate)
-    ):
-        bucket = _bucket[settings.shop_domain] = LeakyBucket(
-            settings.shopify_bucket, settings.shopify_restore_rate
-        )
-    return bucket
 
 
 def _argument(node: FieldNode, name: str, variables: dict[str, Any]) -> Any:
@@ -164,44 +151,77 @@ def _error_json(error: GraphQLError) -> dict[str, Any]:
     return body
 
 
-@router.post("/admin/api/{version}/graphql.json")
-async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
-    world: World = request.app.state.world
-    headers = {"X-Shopify-API-Version": version}
+class ShopifyError(ApiError):
+    """An answer Shopify gives before (or instead of) running the query, with the API version header."""
+
+    def __init__(self, body: dict[str, Any], version: str, status: int = 200) -> None:
+        super().__init__(str(body.get("errors")))
+        self.body, self.version, self.status = body, version, status
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(
+            self.body, status_code=self.status, headers={"X-Shopify-API-Version": self.version}
+        )
+
+
+async def require_access_token(version: str, request: Request) -> None:
+    """The router's gate: Shopify refuses a wrong token before it reads the request."""
     if request.headers.get("X-Shopify-Access-Token") != credentials.SHOPIFY_ACCESS_TOKEN:
-        return JSONResponse(
+        raise ShopifyError(
             {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
-            status_code=401,
-            headers=headers,
+            version,
+            status=401,
         )
-    try:
-        payload = await request.json()
-        query, variables = payload["query"], payload.get("variables") or {}
-    except (ValueError, KeyError, TypeError):
-        return JSONResponse(
-            {"errors": {"query": "Required parameter missing or invalid"}}, status_code=400, headers=headers
+
+
+router = APIRouter(dependencies=[Depends(require_access_token)])
+
+
+@dataclass(frozen=True, kw_only=True)
+class GraphqlCall(Call):
+    version: str
+    requested_cost: int
+
+
+@dataclass(frozen=True)
+class CostGrant:
+    bucket: LeakyBucket
+    limited: bool  # the bucket was charged (rate limits on), so unused points go back
+
+
+class ShopifyApi(ApiPolicy[GraphqlCall]):
+    """Admin GraphQL: a query's calculated cost is paid from the shop's leaky bucket.
+
+    Unused points are refunded after the query ran; a query over the single-query maximum never runs.
+    Every answer carries `X-Shopify-API-Version` and, once the query is costed, the cost extension.
+    Handlers return graphql-core's `ExecutionResult`.
+    """
+
+    api = "shopify"
+
+    def bucket(self, world: World) -> LeakyBucket:
+        settings = world.settings
+        return world.rate_buckets.get(
+            f"shopify:{settings.shop_domain}", settings.shopify_bucket, settings.shopify_restore_rate
         )
-    schema = shopify_schema()
-    try:
-        document = parse(query)
-    except GraphQLSyntaxError as error:
-        return JSONResponse({"errors": [_error_json(error)]}, headers=headers)
-    problems = validate(schema, document)
-    if problems:
-        return JSONResponse({"errors": [_error_json(p) for p in problems]}, headers=headers)
-    is_write = any(
-        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
-        for d in document.definitions
-    )
-    fault = draw_fault(world, "shopify", is_write)
-    if fault is Fault.TIMEOUT:
-        hang(world, "shopify")
-    if fault is Fault.ERROR:
-        return JSONResponse({"errors": "Internal Server Error"}, status_code=503, headers=headers)
-    requested = requested_cost(schema, document, variables)
-    bucket = _bucket_for(world)
-    if requested > MAX_QUERY_COST:
-        return JSONResponse(
+
+    def throttled(self, world: World, call: GraphqlCall) -> ShopifyError:
+        return ShopifyError(
+            {
+                "errors": [
+                    {
+                        "message": "Throttled",
+                        "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS},
+                    }
+                ],
+                "extensions": _cost_extension(call.requested_cost, None, self.bucket(world)),
+            },
+            call.version,
+        )
+
+    def over_max_cost(self, world: World, call: GraphqlCall) -> ShopifyError:
+        requested = call.requested_cost
+        return ShopifyError(
             {
                 "errors": [
                     {
@@ -214,38 +234,76 @@ async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
                         },
                     }
                 ],
-                "extensions": _cost_extension(requested, None, bucket),
+                "extensions": _cost_extension(requested, None, self.bucket(world)),
             },
-            headers=headers,
+            call.version,
         )
-    limited = world.faults("shopify").rate_limits
-    if fault is Fault.RATE_LIMIT or (limited and not bucket.take(requested)):
-        return JSONResponse(
-            {
-                "errors": [
-                    {
-                        "message": "Throttled",
-                        "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS},
-                    }
-                ],
-                "extensions": _cost_extension(requested, None, bucket),
-            },
-            headers=headers,
-        )
-    world.advance()
-    context = ShopifyContext(world=world, base_url=str(request.base_url).rstrip("/"))
-    with world.lock, world.state:
-        result = execute(
+
+    def throttle(self, world: World, request: Request, call: GraphqlCall) -> CostGrant:
+        if call.requested_cost > MAX_QUERY_COST:
+            raise self.over_max_cost(world, call)
+        bucket = self.bucket(world)
+        limited = world.faults(self.api).rate_limits
+        if limited and not bucket.take(call.requested_cost):
+            raise self.throttled(world, call)
+        return CostGrant(bucket, limited)
+
+    def server_error(self, world: World, call: GraphqlCall) -> JSONResponse:
+        return ShopifyError({"errors": "Internal Server Error"}, call.version, status=503).response()
+
+    def rate_limited(self, world: World, call: GraphqlCall) -> JSONResponse:
+        # The limiter looks at the single-query maximum first, whether the bucket is empty or not.
+        if call.requested_cost > MAX_QUERY_COST:
+            return self.over_max_cost(world, call).response()
+        return self.throttled(world, call).response()
+
+    def lost_answer(self, world: World, call: GraphqlCall) -> JSONResponse:
+        return ShopifyError({"errors": "Bad Gateway"}, call.version, status=502).response()
+
+    def answer(self, data: ExecutionResult, grant: CostGrant, call: GraphqlCall) -> JSONResponse:
+        requested = call.requested_cost
+        actual = requested if call.is_write else min(requested, _actual_cost(data.data))
+        if grant.limited:
+            grant.bucket.refund(requested - actual)
+        body: dict[str, Any] = {}
+        if data.errors:
+            body["errors"] = [_error_json(e) for e in data.errors]
+        body["data"] = data.data
+        body["extensions"] = _cost_extension(requested, actual, grant.bucket)
+        return JSONResponse(body, headers={"X-Shopify-API-Version": call.version})
+
+
+SHOPIFY = ShopifyApi()
+
+
+@router.post("/admin/api/{version}/graphql.json")
+async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
+    try:
+        payload = await request.json()
+        query, variables = payload["query"], payload.get("variables") or {}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ShopifyError(
+            {"errors": {"query": "Required parameter missing or invalid"}}, version, status=400
+        ) from exc
+    schema = shopify_schema()
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError as error:
+        raise ShopifyError({"errors": [_error_json(error)]}, version) from error
+    problems = validate(schema, document)
+    if problems:
+        raise ShopifyError({"errors": [_error_json(p) for p in problems]}, version)
+    is_write = any(
+        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
+        for d in document.definitions
+    )
+    requested = requested_cost(schema, document, variables)
+    context = ShopifyContext(world=world_of(request), base_url=str(request.base_url).rstrip("/"))
+
+    def handle(world: World) -> ExecutionResult:
+        return execute(
             schema, document, root_value=_root_fields(), context_value=context, variable_values=variables
         )
-    actual = requested if is_write else min(requested, _actual_cost(result.data))
-    if limited:
-        bucket.refund(requested - actual)
-    if fault is Fault.LOST_RESPONSE:
-        return JSONResponse({"errors": "Bad Gateway"}, status_code=502, headers=headers)
-    body: dict[str, Any] = {}
-    if result.errors:
-        body["errors"] = [_error_json(e) for e in result.errors]
-    body["data"] = result.data
-    body["extensions"] = _cost_extension(requested, actual, bucket)
-    return JSONResponse(body, headers=headers)
+
+    call = GraphqlCall(is_write=is_write, version=version, requested_cost=requested)
+    return await SHOPIFY.serve(request, call, handle)
