@@ -134,7 +134,7 @@ def main() -> None:
             os.environ["HELPDESK_REQUESTS_PER_SECOND"] = str(args.helpdesk_rps)
             os.environ["OPENAI_MODEL"] = MODEL
             # Imported after the environment points at the sandbox: the catalog reads it when built.
-            from dropship_pipelines.assets.support_defs import support_defs
+            from dropship_pipelines.assets.support.defs import support_defs
             from dropship_pipelines.resources.catalog import build_resources
 
             world = sandbox.world

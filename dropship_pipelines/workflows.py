@@ -6,7 +6,7 @@ from dropship_pipelines.assets.ads.defs import ads_defs
 from dropship_pipelines.assets.analytics.defs import analytics_defs
 from dropship_pipelines.assets.discovery.defs import discovery_defs
 from dropship_pipelines.assets.fulfillment.defs import fulfillment_defs
-from dropship_pipelines.assets.support_defs import support_defs
+from dropship_pipelines.assets.support.defs import support_defs
 from dropship_pipelines.sensors.alerts import alerts_defs
 
 WORKFLOWS: list[dg.Definitions] = [

@@ -16,7 +16,7 @@ from dropship_pipelines.resources.ad_platforms import AdPlatform
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
 from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
-from dropship_pipelines.support_actions import ReplyNotAwaitingApproval, send_approved_reply
+from dropship_pipelines.services.support import ReplyNotAwaitingApproval, send_approved_reply
 
 # Sends an approved reply to the customer: (reply_key, text) -> the helpdesk's message id.
 ReplySender = Callable[[str, str], str]

@@ -175,6 +175,11 @@ def mark_sending(conn: Connection, reply_key: str, run_id: str, reply: dict[str,
     return result.rowcount == 1
 
 
+def release_claim(conn: Connection, reply_key: str) -> None:
+    """Forget a 'drafting' claim a dead run left (nothing was sent): the message is drafted afresh."""
+    conn.execute(sa.delete(support_replies).where(support_replies.c.reply_key == reply_key))
+
+
 def finish(conn: Connection, reply_key: str, **values: Any) -> None:
     conn.execute(sa.update(support_replies).where(support_replies.c.reply_key == reply_key).values(**values))
 

@@ -20,7 +20,7 @@ class SupportWorld:
     instance: dg.DagsterInstance
 
     def run(self) -> dg.ExecuteInProcessResult:
-        from dropship_pipelines.assets.support_defs import support_defs
+        from dropship_pipelines.assets.support.defs import support_defs
         from dropship_pipelines.resources.catalog import build_resources
 
         defs = dg.Definitions.merge(support_defs, dg.Definitions(resources=build_resources()))

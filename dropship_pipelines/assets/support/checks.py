@@ -4,7 +4,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from dropship_pipelines.assets.metadata import preview_table
-from dropship_pipelines.assets.support import support_replies, support_tickets
+from dropship_pipelines.assets.support.assets import support_replies, support_tickets
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import support_queries as q
 from dropship_pipelines.store.support_tables import support_messages

@@ -1,0 +1,122 @@
+"""The support workflow's assets: read the channel, answer each new message (services/support.py)."""
+
+from datetime import timedelta
+from functools import partial
+
+import dagster as dg
+
+from dropship_pipelines.assets.metadata import preview_table, reasons_table
+from dropship_pipelines.resources.llm import LlmResource
+from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.resources.support_channel import SupportChannel
+from dropship_pipelines.resources.support_policy import SupportPolicyResource
+from dropship_pipelines.services import support as service
+
+GROUP = "support"
+OWNERS = ["team:support"]
+FINISHED_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
+
+
+class TicketSyncConfig(dg.Config):
+    # Re-read this far behind the newest message seen: a message written while we read is never skipped.
+    overlap_minutes: int = 15
+
+
+class ReplyConfig(dg.Config):
+    max_replies_per_run: int = 300  # bounds LLM spend and helpdesk calls per run
+    max_drafts: int = 2  # a second rejected draft sends the message to a human
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "gorgias"}, owners=OWNERS, pool="helpdesk")
+def support_tickets(
+    context: dg.AssetExecutionContext,
+    config: TicketSyncConfig,
+    helpdesk: dg.ResourceParam[SupportChannel],
+    store_db: StoreDatabase,
+) -> dg.MaterializeResult:
+    """Customer tickets and their messages, read incrementally from the helpdesk; none missed.
+
+    Reads every ticket whose newest customer message is at or after the stored cursor (minus an
+    overlap), fetches the messages of those that changed, and only then moves the cursor."""
+    synced = service.sync_tickets(helpdesk, store_db.engine(), timedelta(minutes=config.overlap_minutes))
+    context.log.info(
+        "support tickets: %d read (%d unchanged), %d messages (%d from customers)",
+        len(synced.tickets),
+        synced.unchanged,
+        len(synced.messages),
+        synced.customer_messages,
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "tickets_read": len(synced.tickets),
+            "tickets_unchanged": synced.unchanged,
+            "messages_read": len(synced.messages),
+            "customer_messages": synced.customer_messages,
+            "cursor": synced.cursor.isoformat() if synced.cursor else "",
+            "preview": preview_table(
+                synced.tickets[:10], ("ticket_id", "channel", "status", "language", "last_received_at")
+            ),
+        }
+    )
+
+
+def _run_is_alive(instance: dg.DagsterInstance, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    return run is not None and run.status.value not in FINISHED_RUN_STATUSES
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "gorgias", "openai"},
+    owners=OWNERS,
+    pool="helpdesk",
+    deps=[support_tickets],
+)
+def support_replies(
+    context: dg.AssetExecutionContext,
+    config: ReplyConfig,
+    helpdesk: dg.ResourceParam[SupportChannel],
+    llm: LlmResource,
+    support_policy: SupportPolicyResource,
+    store_db: StoreDatabase,
+) -> dg.MaterializeResult:
+    """Each new customer message answered from the real state of their order, or handed to a human.
+
+    Order, supplier and tracking facts come from the store database; the LLM classifies and drafts from
+    those facts only; every draft is validated (no invented number, date, amount or promise, no leaked
+    instructions) before it is sent. Refunds above the limit, legal threats, injection attempts, low
+    confidence, policy topics and drafts rejected twice go to a human, tagged with the reason. A reply
+    is recorded 'sending' before it is posted and carries a marker, so it is never sent twice."""
+    desk = service.SupportDesk(
+        engine=store_db.engine(),
+        channel=helpdesk,
+        policy=support_policy.policy(),
+        run_id=context.run.run_id,
+        log=context.log,
+        llm=llm,
+        run_is_alive=partial(_run_is_alive, context.instance),
+    )
+    run = service.answer_new_messages(
+        desk, max_messages=config.max_replies_per_run, max_drafts=config.max_drafts
+    )
+    handled = len(run.sent) + len(run.escalated)
+    return dg.MaterializeResult(
+        metadata={
+            "messages": run.messages,
+            "sent": len(run.sent),
+            "escalated": len(run.escalated),
+            "recovered_after_crash": run.recovered,
+            "unconfirmed_sends": len(run.left_in_flight),
+            "auto_answered_share": round(len(run.sent) / handled, 3) if handled else 0.0,
+            "llm_prompt_tokens": run.prompt_tokens,
+            "llm_completion_tokens": run.completion_tokens,
+            "llm_cost_usd": round(run.cost_usd, 6),
+            "ledger": dg.MetadataValue.json(run.ledger),
+            "escalations_by_reason": reasons_table(run.escalations_by_reason(), ("reason", "count")),
+            "escalated_tickets": reasons_table(run.escalated[:20], ("ticket", "reason")),
+            "answered": preview_table(
+                [{"ticket": r["ticket_id"], "message": r["message_id"]} for r in run.sent[:10]],
+                ("ticket", "message"),
+            ),
+        }
+    )
