@@ -78,6 +78,11 @@ def update_launch(conn: Connection, pid: str, platform: str, **values: Any) -> N
     )
 
 
+def campaigns_in_states(conn: Connection, states: Iterable[str]) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(ad_campaigns).where(ad_campaigns.c.state.in_(tuple(states))))
+    return [dict(r._mapping) for r in rows]
+
+
 def campaign_pids(conn: Connection) -> dict[tuple[str, str], str]:
     rows = conn.execute(
         sa.select(ad_campaigns.c.platform, ad_campaigns.c.campaign_id, ad_campaigns.c.pid).where(
@@ -101,6 +106,27 @@ def replace_metrics(
     rows = list(rows)
     if rows:
         conn.execute(ad_metrics_daily.insert(), rows)
+
+
+def impossible_metrics(conn: Connection) -> list[dict[str, Any]]:
+    """Metric rows no platform can report: negative money or counts, more clicks than impressions."""
+    t = ad_metrics_daily
+    rows = conn.execute(
+        sa.select(t.c.day, t.c.platform, t.c.campaign_id, t.c.spend, t.c.impressions, t.c.clicks).where(
+            sa.or_(t.c.spend < 0, t.c.revenue < 0, t.c.purchases < 0, t.c.clicks > t.c.impressions)
+        )
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def metrics_row_count(conn: Connection) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(ad_metrics_daily)).scalar() or 0
+
+
+def newest_listing_time(conn: Connection) -> datetime | None:
+    """When the newest live listing was listed: the new-listing sensor's cursor."""
+    newest = sa.select(sa.func.max(listings.c.listed_at)).where(listings.c.status == "listed")
+    return conn.execute(newest).scalar()
 
 
 def latest_metrics_day(conn: Connection) -> date | None:

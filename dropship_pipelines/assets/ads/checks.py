@@ -3,28 +3,19 @@
 from decimal import Decimal
 
 import dagster as dg
-import sqlalchemy as sa
 
 from dropship_pipelines.assets.ads.assets import ad_campaigns, ad_creatives, ad_metrics, ad_optimizations
 from dropship_pipelines.assets.metadata import preview_table
 from dropship_pipelines.resources.ad_policy import AdPolicyResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import ads_queries as q
-from dropship_pipelines.store.ads_tables import ad_campaigns as campaigns_t
-from dropship_pipelines.store.ads_tables import ad_metrics_daily
 
 
 def _over_cap(store_db: StoreDatabase, ad_policy: AdPolicyResource) -> dg.AssetCheckResult:
     cap = ad_policy.policy().budget_cap
     with store_db.engine().connect() as conn:
-        rows = conn.execute(
-            sa.select(campaigns_t).where(campaigns_t.c.state.in_(("active", "pending")))
-        ).all()
-    over = [
-        {"pid": r.pid, "platform": r.platform, "campaign_id": r.campaign_id, "daily_budget": r.daily_budget}
-        for r in rows
-        if Decimal(r.daily_budget) > cap
-    ]
+        rows = q.campaigns_in_states(conn, ("active", "pending"))
+    over = [r for r in rows if Decimal(r["daily_budget"]) > cap]
     return dg.AssetCheckResult(
         passed=not over,
         metadata={
@@ -55,19 +46,8 @@ def optimized_budgets_within_cap(store_db: StoreDatabase, ad_policy: AdPolicyRes
 @dg.asset_check(asset=ad_campaigns, description="Launches that failed, with the reason (retried next run).")
 def launch_failures(store_db: StoreDatabase) -> dg.AssetCheckResult:
     with store_db.engine().connect() as conn:
-        rows = conn.execute(
-            sa.select(campaigns_t).where(campaigns_t.c.state.in_(("failed", "pending")))
-        ).all()
-    records = [
-        {
-            "pid": r.pid,
-            "platform": r.platform,
-            "state": r.state,
-            "attempts": r.attempts,
-            "error": r.last_error,
-        }
-        for r in rows
-    ]
+        rows = q.campaigns_in_states(conn, ("failed", "pending"))
+    records = [{**r, "error": r["last_error"]} for r in rows]
     return dg.AssetCheckResult(
         passed=not records,
         severity=dg.AssetCheckSeverity.WARN,
@@ -103,15 +83,9 @@ def creative_for_every_listing(store_db: StoreDatabase) -> dg.AssetCheckResult:
     asset=ad_metrics, description="Metrics are possible: no negative money, no more clicks than impressions."
 )
 def ad_metrics_consistent(store_db: StoreDatabase) -> dg.AssetCheckResult:
-    t = ad_metrics_daily
     with store_db.engine().connect() as conn:
-        bad = conn.execute(
-            sa.select(t.c.day, t.c.platform, t.c.campaign_id, t.c.spend, t.c.impressions, t.c.clicks).where(
-                sa.or_(t.c.spend < 0, t.c.revenue < 0, t.c.purchases < 0, t.c.clicks > t.c.impressions)
-            )
-        ).all()
-        total = conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() or 0
-    records = [dict(r._mapping) for r in bad]
+        records = q.impossible_metrics(conn)
+        total = q.metrics_row_count(conn)
     return dg.AssetCheckResult(
         passed=not records,
         metadata={
