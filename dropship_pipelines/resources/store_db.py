@@ -10,6 +10,7 @@ class StoreDatabase(dg.ConfigurableResource):
     """SQL database holding the catalog, the ledgers of every side effect and the analytics tables.
 
     `url` is a SQLAlchemy URL: `sqlite:///.data/store.db` (default) or `postgresql+psycopg2://...`.
+    The first `engine()` of a process upgrades the database to the newest migration.
     """
 
     url: str = "sqlite:///.data/store.db"

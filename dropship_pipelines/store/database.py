@@ -1,4 +1,4 @@
-"""Engines for the store database: SQLite file by default, PostgreSQL by URL; schema created on first use."""
+"""Engines for the store database: a SQLite file by default, PostgreSQL by URL; upgraded on first use."""
 
 import threading
 from collections.abc import Iterable, Sequence
@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -18,7 +16,7 @@ from dropship_pipelines.store import (  # noqa: F401  (register every workflow's
     fulfillment_tables,
     support_tables,
 )
-from dropship_pipelines.store.schema import metadata
+from dropship_pipelines.store.migrations import upgrade_schema
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -41,7 +39,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process, with the schema created on first use."""
+    """One engine per URL per process; the first one upgrades the database (Alembic, store/migrations)."""
     url = normalise_url(url)
     with _lock:
         engine = _engines.get(url)
@@ -52,38 +50,9 @@ def get_engine(url: str) -> Engine:
                 sa.event.listen(engine, "connect", _on_sqlite_connect)
             else:
                 engine = sa.create_engine(url, pool_pre_ping=True)
-            create_schema(engine)
+            upgrade_schema(engine)
             _engines[url] = engine
         return engine
-
-
-def create_schema(engine: Engine) -> None:
-    """Create what is missing: tables, then columns and indexes added to tables that already exist.
-
-    Additive changes only (a new nullable or defaulted column, a new index), which is how this schema
-    grows; a change that rewrites data needs a migration written for it."""
-    metadata.create_all(engine, checkfirst=True)
-    with engine.begin() as conn:
-        inspector = sa.inspect(conn)
-        for table in metadata.sorted_tables:
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in present:
-                    _add_column(conn, table, column)
-            indexed = {i["name"] for i in inspector.get_indexes(table.name)}
-            for index in table.indexes:
-                if index.name and index.name not in indexed:
-                    index.create(conn, checkfirst=True)
-
-
-def _add_column(conn: Connection, table: sa.Table, column: sa.Column) -> None:
-    if not column.nullable and column.server_default is None:
-        raise RuntimeError(
-            f"store table {table.name} lacks column {column.name}, which has no default: migrate it by hand"
-        )
-    default = column.server_default.arg if isinstance(column.server_default, sa.DefaultClause) else None
-    added = sa.Column(column.name, column.type, nullable=column.nullable, server_default=default)
-    Operations(MigrationContext.configure(conn)).add_column(table.name, added)
 
 
 def upsert(

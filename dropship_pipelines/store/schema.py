@@ -2,8 +2,9 @@
 
 It is the ledger that makes side effects idempotent: unique keys say that a supplier product is listed
 once, an order is sent to the supplier once, a customer message is answered once, a product gets one
-campaign per platform. Each workflow's tables live in their own module; importing them here registers
-them on `metadata`, and `create_schema` creates what is missing.
+campaign per platform. Each workflow's tables live in their own module and register on `metadata`
+(`store/database.py` imports them all). The database itself is made and changed by the Alembic migrations
+in `store/migrations/`; tests/store checks that they produce exactly these tables.
 """
 
 import sqlalchemy as sa
