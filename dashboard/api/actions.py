@@ -1,7 +1,7 @@
 """The pipelines' own functions behind the dashboard's actions, with the code location's own resources.
 
-- Approving a reply sends it with the support workflow's `send_approved_reply`: the ledger row is claimed
-  before the helpdesk is called, so a reply is sent once however often it is approved.
+- Approving a reply sends it with the support workflow's `services.support.send_approved_reply`: the ledger
+  row is claimed before the helpdesk is called, so a reply is sent once however often it is approved.
 - Pausing a campaign calls the ad platform client the ads workflow uses (`set_campaign_active`), as
   `dropship_pipelines.resources.catalog.build_resources` configures it, initialised by Dagster
   (`dg.build_resources`: secrets resolved from the environment, torn down after the call).
@@ -14,8 +14,7 @@ import dagster as dg
 
 from dropship_pipelines.resources.ad_platforms import AdPlatform
 from dropship_pipelines.resources.catalog import build_resources
-from dropship_pipelines.resources.meta_ads import MetaAdsResource
-from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
+from dropship_pipelines.services.ads import platforms_by_name
 from dropship_pipelines.services.support import ReplyNotAwaitingApproval, send_approved_reply
 
 # Sends an approved reply to the customer: (reply_key, text) -> the helpdesk's message id.
@@ -44,8 +43,7 @@ def reply_sender(store_url: str) -> ReplySender:
 
 def campaign_pauser() -> CampaignPauser:
     resources = build_resources()
-    clients: list[MetaAdsResource | TikTokAdsResource] = [resources["meta_ads"], resources["tiktok_ads"]]
-    by_platform = {client.platform: client for client in clients}
+    by_platform = platforms_by_name(resources["meta_ads"], resources["tiktok_ads"])
 
     def pause(platform: str, campaign_id: str) -> None:
         if platform not in by_platform:

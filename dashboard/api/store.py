@@ -56,6 +56,11 @@ def bind_time(conn: Connection, moment: datetime) -> datetime:
     return moment.replace(tzinfo=None) if conn.dialect.name == "sqlite" else moment
 
 
+def utc(moment: datetime) -> datetime:
+    """A stamp read back as UTC: SQLite returns naive UTC wall time, PostgreSQL the session's zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def page(
     conn: Connection,
     query: sa.Select,

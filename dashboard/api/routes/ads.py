@@ -24,12 +24,11 @@ from dashboard.api.deps import (
     check_range,
     page_of,
 )
-from dashboard.api.store import dashboard_actions, page, record_action, update_action
+from dashboard.api.store import dashboard_actions, page, record_action, update_action, utc
 from dropship_pipelines.store import ads_queries
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_metrics_daily
 from dropship_pipelines.store.analytics_tables import analytics_ad_performance
 from dropship_pipelines.store.discovery_tables import listings
-from dropship_pipelines.store.support_queries import as_utc
 
 log = logging.getLogger("dashboard")
 router = APIRouter(prefix="/ads", tags=["ads"])
@@ -133,7 +132,7 @@ def action_rows(conn: Connection, limit: int, offset: int) -> tuple[list[dict[st
     for row in conn.execute(sa.select(ad_actions).where(a.id.in_(ids["ads"]))).mappings():
         found["ads", row["id"]] = {
             "source": "ads",
-            "at": as_utc(row["decided_at"]),
+            "at": utc(row["decided_at"]),
             "platform": row["platform"],
             "campaign_id": row["campaign_id"],
             "action": row["action"],
@@ -144,7 +143,7 @@ def action_rows(conn: Connection, limit: int, offset: int) -> tuple[list[dict[st
         platform, _, campaign_id = row["target"].partition(":")
         found["dashboard", row["action_id"]] = {
             "source": "dashboard",
-            "at": as_utc(row["created_at"]),
+            "at": utc(row["created_at"]),
             "platform": platform,
             "campaign_id": campaign_id,
             "action": "pause",
