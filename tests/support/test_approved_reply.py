@@ -5,9 +5,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from dropship_pipelines.services.support import ReplyNotAwaitingApproval, send_approved_reply
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.support_tables import support_replies
-from dropship_pipelines.services.support import ReplyNotAwaitingApproval, send_approved_reply
 from tests.support.conftest import SupportWorld
 from tests.support.seed import outgoing
 
