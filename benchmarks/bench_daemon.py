@@ -16,7 +16,6 @@ webserver during the load.
 """
 
 import argparse
-import statistics
 import tempfile
 import threading
 import time
@@ -30,7 +29,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.bench_fulfillment import percentile
+from dropship_testkit.bench import percentile
 from dropship_testkit.databases import fresh_postgres_url
 from dropship_testkit.soak.dagster_api import FINISHED, DagsterApi
 from dropship_testkit.soak.system import REPO_ROOT, SoakSystem
@@ -111,7 +110,7 @@ def main() -> int:
     durations = [r["endTime"] - r["startTime"] for r in finished if r["startTime"]]
     queued = [r["startTime"] - r["creationTime"] for r in finished if r["startTime"]]
     per_hour = len(finished) / drained_s * 3600
-    median_run = statistics.median(durations) if durations else float("nan")
+    median_run = percentile(durations, 0.5)
     ceiling = min(args.max_concurrent, len(JOBS)) * 3600 / median_run
     failed = sum(1 for run_id in launched if statuses.get(run_id) != "SUCCESS")
 

@@ -22,12 +22,9 @@ else runs, and the load generator shares those cores with the server: the load a
 
 import argparse
 import contextlib
-import io
 import os
 import random
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,7 +35,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -47,6 +43,9 @@ from rich.table import Table
 
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.schema import metadata
+from dropship_testkit.bench import percentile
+from dropship_testkit.ledger_seed import BulkRow, LedgerSeeder, money, seeding, ts
+from dropship_testkit.sandbox_server import free_port
 
 TOKEN = "bench-dashboard-token-0123456789"
 PARTITIONS_START = date(2026, 1, 1)  # cadence.ORDER_DAYS starts here: no partition exists before it
@@ -55,78 +54,10 @@ VARIANTS_PER_PRODUCT = 2
 CANDIDATES = 5_000
 ADVERTISED_PRODUCTS = 200  # x 2 platforms = 400 campaigns, one metrics row per campaign per day
 TICKETS = 20_000
-CHUNK = 50_000  # orders per bulk round trip: big enough to amortise, small enough to keep memory flat
+CHUNK = 50_000  # orders generated at a time: memory stays flat at any size
 SLOW_P95_MS = 500.0
 
 console = Console(width=None if sys.stdout.isatty() else 150)  # logs and CI: no truncated paths
-Row = tuple[Any, ...]
-
-
-# --- value encoding -----------------------------------------------------------------------------------
-def ts(moment: datetime) -> str:
-    """A UTC timestamp as SQLAlchemy writes it to SQLite (naive, with microseconds; SQLite compares
-    timestamps as strings, so a shorter form would sort before the bounds the analytics bind)."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-# --- bulk loaders -------------------------------------------------------------------------------------
-class Loader:
-    """Bulk insert through the driver, skipping SQLAlchemy's per-row work; one transaction per load."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.raw = engine.raw_connection()
-        self.rows = 0
-
-    def insert(self, table: sa.Table, columns: Sequence[str], rows: Sequence[Row]) -> None:
-        raise NotImplementedError
-
-    def commit(self) -> None:
-        self.raw.commit()
-        self.raw.close()
-
-
-class SQLiteLoader(Loader):
-    def __init__(self, engine: sa.Engine) -> None:
-        super().__init__(engine)
-        # A benchmark fixture: durability of a half-loaded file does not matter, load speed does.
-        self.raw.driver_connection.execute("PRAGMA synchronous=OFF")
-
-    def insert(self, table: sa.Table, columns: Sequence[str], rows: Sequence[Row]) -> None:
-        marks = ", ".join("?" * len(columns))
-        cursor = self.raw.cursor()
-        cursor.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
-        cursor.close()
-        self.rows += len(rows)
-
-
-class PostgresLoader(Loader):
-    @staticmethod
-    def _text(value: Any) -> str:
-        # COPY's text format; generated values never hold tabs, newlines or backslashes.
-        if value is None:
-            return "\\N"
-        if isinstance(value, bool):
-            return "t" if value else "f"
-        return str(value)
-
-    def insert(self, table: sa.Table, columns: Sequence[str], rows: Sequence[Row]) -> None:
-        buffer = io.StringIO()
-        for row in rows:
-            buffer.write("\t".join(self._text(v) for v in row))
-            buffer.write("\n")
-        buffer.seek(0)
-        cursor = self.raw.cursor()
-        cursor.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", buffer)
-        cursor.close()
-        self.rows += len(rows)
-
-
-def loader_for(engine: sa.Engine) -> Loader:
-    return PostgresLoader(engine) if engine.dialect.name == "postgresql" else SQLiteLoader(engine)
 
 
 # --- the generated store ------------------------------------------------------------------------------
@@ -149,9 +80,9 @@ def make_products(rng: random.Random) -> list[Product]:
     return products
 
 
-def load_catalog(loader: Loader, products: list[Product], rng: random.Random, now: datetime) -> None:
+def load_catalog(seed: LedgerSeeder, products: list[Product], rng: random.Random, now: datetime) -> None:
     t = metadata.tables
-    loader.insert(
+    seed.bulk(
         t["listings"],
         (
             "pid",
@@ -183,7 +114,7 @@ def load_catalog(loader: Loader, products: list[Product], rng: random.Random, no
             for i, p in enumerate(products)
         ],
     )
-    loader.insert(
+    seed.bulk(
         t["listing_variants"],
         ("vid", "pid", "store_variant_id", "sku", "option_value", "price", "unit_cost"),
         [
@@ -200,7 +131,7 @@ def load_catalog(loader: Loader, products: list[Product], rng: random.Random, no
             for k in range(VARIANTS_PER_PRODUCT)
         ],
     )
-    loader.insert(
+    seed.bulk(
         t["product_candidates"],
         (
             "pid",
@@ -240,10 +171,10 @@ def load_catalog(loader: Loader, products: list[Product], rng: random.Random, no
     )
 
 
-def load_ads(loader: Loader, products: list[Product], days: list[date], rng: random.Random) -> None:
+def load_ads(seed: LedgerSeeder, products: list[Product], days: list[date], rng: random.Random) -> None:
     t = metadata.tables
     campaigns = [(p, platform) for p in products[:ADVERTISED_PRODUCTS] for platform in ("meta", "tiktok")]
-    loader.insert(
+    seed.bulk(
         t["ad_campaigns"],
         ("pid", "platform", "campaign_id", "state", "daily_budget", "launched_at", "attempts"),
         [
@@ -273,7 +204,7 @@ def load_ads(loader: Loader, products: list[Product], days: list[date], rng: ran
         "cpc",
         "roas",
     )
-    rows: list[Row] = []
+    rows: list[BulkRow] = []
     for day in days:
         for p, platform in campaigns:
             spend = rng.randrange(500, 3000)
@@ -298,9 +229,9 @@ def load_ads(loader: Loader, products: list[Product], days: list[date], rng: ran
                 )
             )
         if len(rows) >= CHUNK:
-            loader.insert(t["ad_metrics_daily"], columns, rows)
+            seed.bulk(t["ad_metrics_daily"], columns, rows)
             rows = []
-    loader.insert(t["ad_metrics_daily"], columns, rows)
+    seed.bulk(t["ad_metrics_daily"], columns, rows)
 
 
 ORDER_COLUMNS = (
@@ -324,7 +255,7 @@ LINE_COLUMNS = ("line_id", "order_id", "sku", "title", "quantity", "unit_price",
 SUPPLIER_COLUMNS = (
     "order_number",
     "order_id",
-    "cj_order_id",
+    "supplier_order_id",
     "state",
     "supplier_status",
     "product_amount",
@@ -351,10 +282,10 @@ FULFILLMENT_COLUMNS = (
 
 @dataclass
 class OrderChunk:
-    orders: list[Row] = field(default_factory=list)
-    lines: list[Row] = field(default_factory=list)
-    supplier: list[Row] = field(default_factory=list)
-    fulfillments: list[Row] = field(default_factory=list)
+    orders: list[BulkRow] = field(default_factory=list)
+    lines: list[BulkRow] = field(default_factory=list)
+    supplier: list[BulkRow] = field(default_factory=list)
+    fulfillments: list[BulkRow] = field(default_factory=list)
 
 
 def order_chunks(
@@ -478,7 +409,7 @@ def order_chunks(
         yield chunk
 
 
-def load_support(loader: Loader, days: list[date], rng: random.Random) -> None:
+def load_support(seed: LedgerSeeder, days: list[date], rng: random.Random) -> None:
     t = metadata.tables
     tickets, messages, replies = [], [], []
     for i in range(TICKETS):
@@ -511,7 +442,7 @@ def load_support(loader: Loader, days: list[date], rng: random.Random) -> None:
                 None if escalated else at,
             )
         )
-    loader.insert(
+    seed.bulk(
         t["support_tickets"],
         (
             "ticket_id",
@@ -525,12 +456,12 @@ def load_support(loader: Loader, days: list[date], rng: random.Random) -> None:
         ),
         tickets,
     )
-    loader.insert(
+    seed.bulk(
         t["support_messages"],
         ("message_id", "ticket_id", "from_agent", "body_text", "sent_at", "fetched_at"),
         messages,
     )
-    loader.insert(
+    seed.bulk(
         t["support_replies"],
         (
             "reply_key",
@@ -552,72 +483,22 @@ def fill_store(engine: sa.Engine, orders: int, days: list[date], seed: int = 7) 
     rng = random.Random(seed)
     products = make_products(rng)
     now = datetime.now(UTC).replace(tzinfo=None)
-    loader = loader_for(engine)
-    started = time.perf_counter()
-    load_catalog(loader, products, rng, now)
-    load_ads(loader, products, days, rng)
-    load_support(loader, days, rng)
     t = metadata.tables
-    for chunk in order_chunks(orders, products, days, rng):
-        loader.insert(t["store_orders"], ORDER_COLUMNS, chunk.orders)
-        loader.insert(t["store_order_lines"], LINE_COLUMNS, chunk.lines)
-        loader.insert(t["supplier_orders"], SUPPLIER_COLUMNS, chunk.supplier)
-        loader.insert(t["fulfillments"], FULFILLMENT_COLUMNS, chunk.fulfillments)
-    loader.commit()
+    started = time.perf_counter()
+    with seeding(engine, durable=False) as ledger:
+        load_catalog(ledger, products, rng, now)
+        load_ads(ledger, products, days, rng)
+        load_support(ledger, days, rng)
+        for chunk in order_chunks(orders, products, days, rng):
+            ledger.bulk(t["store_orders"], ORDER_COLUMNS, chunk.orders)
+            ledger.bulk(t["store_order_lines"], LINE_COLUMNS, chunk.lines)
+            ledger.bulk(t["supplier_orders"], SUPPLIER_COLUMNS, chunk.supplier)
+            ledger.bulk(t["fulfillments"], FULFILLMENT_COLUMNS, chunk.fulfillments)
     seconds = time.perf_counter() - started
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")  # what autovacuum would do shortly after a load this size
-    return {"rows": loader.rows, "seconds": seconds}
-
-
-# --- analytics ----------------------------------------------------------------------------------------
-def recompute_analytics(url: str, first: date, last: date) -> dict[str, float]:
-    """The daily assets over [first, last] as one run, then the snapshots; each with its checks."""
-    import dagster as dg
-
-    from dropship_pipelines.assets.analytics import assets as analytics
-    from dropship_pipelines.assets.analytics import checks as analytics_checks
-    from dropship_pipelines.resources.pricing import PricingPolicy
-    from dropship_pipelines.resources.store_db import StoreDatabase
-
-    resources = {"store_db": StoreDatabase(url=url), "pricing": PricingPolicy()}
-    daily = list(analytics.DAILY_ASSETS)
-    snapshots = [analytics.kpis, analytics.top_products, analytics.ad_performance]
-    checks = dg.load_asset_checks_from_modules([analytics_checks])
-    instance = dg.DagsterInstance.ephemeral()
-    timings = {}
-    started = time.perf_counter()
-    result = dg.materialize(
-        [*daily, *checks],
-        resources=resources,
-        instance=instance,
-        selection=dg.AssetSelection.assets(*daily),
-        tags={
-            "dagster/asset_partition_range_start": first.isoformat(),
-            "dagster/asset_partition_range_end": last.isoformat(),
-        },
-        raise_on_error=True,
-    )
-    timings["daily (sales + profit, all days)"] = time.perf_counter() - started
-    started = time.perf_counter()
-    result_snapshots = dg.materialize(
-        [*daily, *snapshots, *checks],
-        resources=resources,
-        instance=instance,
-        selection=dg.AssetSelection.assets(*snapshots),
-        raise_on_error=True,
-    )
-    timings["snapshots (kpis, top products, ads)"] = time.perf_counter() - started
-    failed = [
-        e.check_name
-        for r in (result, result_snapshots)
-        for e in r.get_asset_check_evaluations()
-        if not e.passed
-    ]
-    if failed:
-        console.print(f"[red]asset checks failed: {', '.join(failed)}[/red]")
-    return timings
+    return {"rows": ledger.rows_written, "seconds": seconds}
 
 
 # --- the API under load -------------------------------------------------------------------------------
@@ -643,12 +524,6 @@ ENDPOINTS = (
     "/api/support/tickets?limit=25",
     "/api/runs/jobs",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class NoDagster:
@@ -704,10 +579,8 @@ class EndpointResult:
     errors: int
     wall_s: float
 
-    def percentile(self, q: int) -> float:
-        if len(self.latencies_ms) < 2:
-            return max(self.latencies_ms, default=float("nan"))
-        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[q - 1]
+    def percentile(self, share: float) -> float:
+        return percentile(self.latencies_ms, share)
 
 
 def hammer(base: str, path: str, requests: int, clients: int, budget_s: float) -> EndpointResult:
@@ -798,7 +671,12 @@ def run(args: argparse.Namespace) -> int:
                 f"({loaded['rows'] / loaded['seconds']:,.0f} rows/s)"
             )
         if not args.skip_analytics:
-            timings = recompute_analytics(url, days[0], days[-1])
+            from dropship_testkit.pipelines import recompute_analytics  # Dagster: not in the server process
+
+            recompute = recompute_analytics(url, days[0], days[-1])
+            if recompute.failed_checks:
+                console.print(f"[red]asset checks failed: {', '.join(recompute.failed_checks)}[/red]")
+            timings = dict(recompute.seconds)
             timings["total"] = sum(timings.values())
             print_timings(f"analytics recompute, {len(days)} days", timings)
 
@@ -820,14 +698,14 @@ def run(args: argparse.Namespace) -> int:
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
         slow = []
         for r in rows:
-            p95 = r.percentile(95)
+            p95 = r.percentile(0.95)
             if p95 > SLOW_P95_MS:
                 slow.append(r.path)
             table.add_row(
                 r.path,
                 str(len(r.latencies_ms)),
                 str(r.errors) if r.errors == 0 else f"[red]{r.errors}[/red]",
-                f"{statistics.median(r.latencies_ms):.1f}",
+                f"{r.percentile(0.5):.1f}",
                 f"[red]{p95:.1f}[/red]" if p95 > SLOW_P95_MS else f"{p95:.1f}",
                 f"{max(r.latencies_ms):.1f}",
                 f"{len(r.latencies_ms) / r.wall_s:.1f}",

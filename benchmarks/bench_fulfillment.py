@@ -17,7 +17,7 @@ placed every `--latency-every` seconds; the real `new_store_orders` sensor is ev
 one-run-at-a-time queue would. p50/p95 from the order placed (answer of the sandbox's order call) to its
 supplier order created (createOrderV2 answered, timed at the sandbox by the counting middleware).
 
-Run from the repository root (`python -m`, so `tests.*` and `benchmarks.*` import). Never inside pytest.
+Run from the repository root (`python -m`, so `benchmarks.*` imports). Never inside pytest.
 """
 
 import argparse
@@ -37,31 +37,32 @@ from typing import Any
 import dagster as dg
 import httpx
 import sqlalchemy as sa
+from rich.console import Console
 
-from benchmarks.bench_discovery import (
-    ApiTally,
-    EndpointTally,
-    Limits,
-    calls_table,
-    console,
-    difference,
-    failure_counts,
-    figures_table,
-    rate_floor,
-    set_pipeline_env,
-)
-from dropship_pipelines.assets.fulfillment_defs import fulfillment_defs
+from dropship_pipelines.assets.fulfillment.defs import fulfillment_defs
 from dropship_pipelines.resources.catalog import build_resources
+from dropship_pipelines.rules.fulfillment import supplier_order_number
 from dropship_pipelines.sensors.fulfillment import new_store_orders
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import webhook_events
 from dropship_pipelines.webhooks import create_webhook_app
 from dropship_sandbox.world import WorldSettings
+from dropship_testkit.api_tally import (
+    ApiTally,
+    EndpointTally,
+    Limits,
+    calls_table,
+    difference,
+    failure_counts,
+    rate_floor,
+)
+from dropship_testkit.bench import figures_table, percentile, set_pipeline_env
+from dropship_testkit.ledger_seed import list_products
 from dropship_testkit.pipelines import build_defs
 from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox, serving
-from tests.fulfillment.helpers import sendable_numbers
-from tests.fulfillment.listing import list_products
+from dropship_testkit.sandbox_world import sendable_numbers
 
+console = Console(width=130)  # wide enough for the tables when piped to a file
 SHIPPING_DELAY_S = 6 * 86400  # as the fulfillment tests: by then the supplier has shipped every order
 PLACE_CHUNK = 100  # orders per control call: one call for 1,000 would outlast its 10 s timeout
 
@@ -73,11 +74,6 @@ class Phase:
     runs: list[tuple[float, bool]]
     done: int  # orders that reached the phase's goal
     tallies: dict[tuple[str, str], EndpointTally]
-
-
-def supplier_number(order_name: str) -> str:
-    """The pipeline's supplier order number for a store order ("#1001" -> "shopify-1001")."""
-    return "shopify-" + order_name.lstrip("#")
 
 
 def place_orders(sandbox: RunningSandbox, count: int) -> list[dict[str, Any]]:
@@ -203,14 +199,6 @@ def bench_batch(
     console.print(figures_table("fulfillment batch", rows))
 
 
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile (`share` in 0..1); NaN of nothing."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
-
-
 def bench_latency(
     sandbox: RunningSandbox,
     tally: ApiTally,
@@ -274,7 +262,7 @@ def bench_latency(
             pending = [
                 n
                 for n, (_, _, defect, _) in placed.items()
-                if defect is None and supplier_number(n) not in tally.supplier_order_created_at
+                if defect is None and supplier_order_number(n) not in tally.supplier_order_created_at
             ]
             if not placer.is_alive() and not pending:
                 break
@@ -292,7 +280,9 @@ def bench_latency(
     )
     sendable = {n: v for n, v in placed.items() if v[2] is None}
     latencies = [
-        created[supplier_number(n)] - v[0] for n, v in sendable.items() if supplier_number(n) in created
+        created[supplier_order_number(n)] - v[0]
+        for n, v in sendable.items()
+        if supplier_order_number(n) in created
     ]
     with get_engine(store_url).connect() as conn:
         received = {

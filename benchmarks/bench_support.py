@@ -49,8 +49,10 @@ from dropship_sandbox.support_messages import (
     customer_for,
 )
 from dropship_sandbox.world import API_NAMES, ApiFaults, World, WorldSettings
+from dropship_testkit.bench import percentile
+from dropship_testkit.ledger_seed import SeededOrder, seed_support_orders
 from dropship_testkit.sandbox_server import running_sandbox
-from tests.support.seed import SeededOrder, outgoing, seed_orders
+from dropship_testkit.sandbox_world import outgoing
 
 MODEL = "gpt-4o-mini"
 # OpenAI list prices for gpt-4o-mini, USD per 1M tokens (the LlmResource default model).
@@ -101,12 +103,6 @@ def _ledger(store_url: str) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(sa.select(support_replies))]
 
 
-def _p95(values: list[float]) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[94]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -140,7 +136,7 @@ def main() -> None:
             world = sandbox.world
             with world.lock, world.state:
                 world.state.set_meta(DAILY_RATE_META, "0")  # only our customers write
-            orders = seed_orders(store_url, world, args.messages)
+            orders = seed_support_orders(store_url, world, args.messages)
             resources = build_resources()
             defs = dg.Definitions.merge(support_defs, dg.Definitions(resources=resources))
             job = defs.resolve_job_def("customer_service_job")
@@ -252,9 +248,9 @@ def main() -> None:
     table.add_row("LLM cost, all messages", f"${cost:.4f} (ledger: ${sum(r['cost_usd'] for r in rows):.4f})")
     table.add_row(
         "p95 message -> reply (sent)",
-        f"{_p95(to_reply):.1f} s (median {statistics.median(to_reply or [0]):.1f})",
+        f"{percentile(to_reply, 0.95):.1f} s (p50 {percentile(to_reply, 0.5):.1f})",
     )
-    table.add_row("p95 message -> handled (incl. escalated)", f"{_p95(to_handled):.1f} s")
+    table.add_row("p95 message -> handled (incl. escalated)", f"{percentile(to_handled, 0.95):.1f} s")
     console.print(table)
     reasons_table = Table(title="escalations by reason")
     reasons_table.add_column("reason")

@@ -9,9 +9,10 @@ from typing import Any
 
 import dagster as dg
 
-from dropship_pipelines.assets import analytics, analytics_checks
 from dropship_pipelines.assets.ads.defs import ads_defs
-from dropship_pipelines.assets.discovery_defs import discovery_defs
+from dropship_pipelines.assets.analytics import assets as analytics
+from dropship_pipelines.assets.analytics import checks as analytics_checks
+from dropship_pipelines.assets.discovery.defs import discovery_defs
 from dropship_pipelines.resources.ad_policy import AdPolicyResource
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.resources.pricing import PricingPolicy

@@ -21,7 +21,7 @@ from dropship_pipelines.store.database import get_engine
 from dropship_sandbox.world import DEFAULT_SIM_START
 from dropship_testkit.databases import fresh_postgres_url
 from dropship_testkit.sandbox_server import RunningSandbox
-from tests.support.seed import customers_write
+from dropship_testkit.sandbox_world import customers_write
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 

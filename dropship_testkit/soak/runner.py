@@ -15,6 +15,7 @@ from rich.table import Table
 
 from dropship_pipelines.store.fulfillment_tables import store_orders
 from dropship_sandbox.world import API_NAMES
+from dropship_testkit.bench import percentile
 from dropship_testkit.soak.audit import AuditResult, Ledger, World, audit
 from dropship_testkit.soak.chaos import LLM_MISBEHAVIOUR_MODES, RunKiller, SandboxControl
 from dropship_testkit.soak.dagster_api import FINISHED, DagsterApi
@@ -150,6 +151,7 @@ def _settle_phase(system: SoakSystem, api: DagsterApi, control: SandboxControl, 
 
 def _run_stats(api: DagsterApi, killer_kills: list[dict[str, Any]]) -> dict[str, Any]:
     runs = api.runs()
+    seconds = [t["endTime"] - t["startTime"] for t in api.run_times() if t["startTime"] and t["endTime"]]
     by_status: dict[str, int] = {}
     by_job: dict[str, dict[str, int]] = {}
     for run in runs:
@@ -164,6 +166,8 @@ def _run_stats(api: DagsterApi, killer_kills: list[dict[str, Any]]) -> dict[str,
         "unfinished": sum(n for s, n in by_status.items() if s not in FINISHED),
         "killed": len(killer_kills),
         "retries": sum(1 for r in runs if "dagster/parent_run_id" in r.tags),
+        "run_seconds_p50": round(percentile(seconds, 0.5), 1),
+        "run_seconds_p95": round(percentile(seconds, 0.95), 1),
         "by_job": by_job,
     }
 
@@ -208,10 +212,11 @@ def report(outcome: SoakOutcome, result: AuditResult, console: Console, path: Pa
     """Print the report, write it as JSON; True when the audit passed and the soak ran to its end."""
     ok = result.passed and not any(e.startswith("soak aborted") for e in outcome.errors)
     runs = Table(title="Runs")
-    for column in ("launched", "succeeded", "failed", "canceled", "killed", "retries", "unfinished"):
-        runs.add_column(column, justify="right")
-    runs.add_row(*(str(outcome.runs.get(c, "-")) for c in ("launched", "succeeded", "failed", "canceled",
-                                                            "killed", "retries", "unfinished")))  # fmt: skip
+    columns = ("launched", "succeeded", "failed", "canceled", "killed", "retries", "unfinished",
+               "run_seconds_p50", "run_seconds_p95")  # fmt: skip
+    for column in columns:
+        runs.add_column(column.replace("run_seconds_", "seconds "), justify="right")
+    runs.add_row(*(str(outcome.runs.get(c, "-")) for c in columns))
     console.print(runs)
     for title, section in (
         ("Orders", result.orders),

@@ -22,14 +22,8 @@ from dropship_pipelines.store.analytics_tables import (
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import store_orders
 from dropship_testkit.databases import BACKENDS, store_url_for
-from tests.analytics.ledger_fixture import (
-    EXPECTED_ADS,
-    EXPECTED_ALL_TIME,
-    EXPECTED_DAILY,
-    EXPECTED_TOP,
-    seed_ledger,
-    table_rows,
-)
+from dropship_testkit.ledger_seed import seed_hand_computed_ledger, table_rows
+from tests.analytics.expected import EXPECTED_ADS, EXPECTED_ALL_TIME, EXPECTED_DAILY, EXPECTED_TOP
 
 DAILY_ASSETS = [assets.daily_sales, assets.daily_profit]
 SNAPSHOT_ASSETS = [assets.kpis, assets.top_products, assets.ad_performance]
@@ -39,7 +33,7 @@ CHECKS = dg.load_asset_checks_from_modules([checks])
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with store_url_for(request.param, tmp_path) as url:
-        seed_ledger(get_engine(url))
+        seed_hand_computed_ledger(get_engine(url))
         yield url
 
 
@@ -132,7 +126,7 @@ def test_rerun_is_idempotent_and_reflects_a_cancellation(store_url: str) -> None
 
 def test_reconciliation_check_blocks_on_a_wrong_total(tmp_path: Path) -> None:
     with store_url_for("sqlite", tmp_path) as url:
-        seed_ledger(get_engine(url))
+        seed_hand_computed_ledger(get_engine(url))
         materialize_all(url)
         with get_engine(url).begin() as conn:
             conn.execute(sa.update(analytics_daily_sales).values(sales=analytics_daily_sales.c.sales + 0.01))

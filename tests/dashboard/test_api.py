@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from dashboard.api import create_app
 from dropship_pipelines.store.ads_tables import ad_campaigns
 from dropship_pipelines.store.database import get_engine
-from tests.dashboard.seed import ESCALATED_DRAFT, ESCALATED_KEY, TOKEN
+from dropship_testkit.ledger_seed import ESCALATED_DRAFT, ESCALATED_KEY
+from tests.dashboard.seed import TOKEN
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 READS = [

@@ -24,8 +24,9 @@ from dashboard.api import create_app
 from dropship_pipelines.store.analytics_tables import analytics_kpis, analytics_top_products
 from dropship_pipelines.store.database import get_engine
 from dropship_testkit.databases import store_url_for
+from dropship_testkit.ledger_seed import ESCALATED_DRAFT, ESCALATED_KEY
 from dropship_testkit.sandbox_server import serving
-from tests.dashboard.seed import ESCALATED_DRAFT, ESCALATED_KEY, TOKEN, seed_store
+from tests.dashboard.seed import TOKEN, seed_store
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "dashboard" / "web"

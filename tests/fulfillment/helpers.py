@@ -1,8 +1,9 @@
-"""Shared by the fulfillment tests: run the job in process, read the sandbox's ground truth."""
+"""Shared by the fulfillment tests: run the job in process, read the sandbox's ground truth (the orders
+the rules let through: `dropship_testkit.sandbox_world.sendable_numbers`)."""
 
 import dagster as dg
 
-from dropship_pipelines.assets.fulfillment_defs import fulfillment_defs
+from dropship_pipelines.assets.fulfillment.defs import fulfillment_defs
 from dropship_testkit.pipelines import build_defs
 from dropship_testkit.sandbox_server import RunningSandbox
 
@@ -22,7 +23,3 @@ def fulfilled(sandbox: RunningSandbox) -> dict[str, int]:
 
 def place(sandbox: RunningSandbox, count: int) -> list[dict]:
     return sandbox.control("POST", "/orders", {"count": count})["orders"]
-
-
-def sendable_numbers(orders: list[dict]) -> set[str]:
-    return {"shopify-" + o["name"].lstrip("#") for o in orders if o["defect"] is None}

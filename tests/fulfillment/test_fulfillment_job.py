@@ -4,8 +4,9 @@ import sqlalchemy as sa
 
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import fulfillments, store_orders, supplier_orders
-from tests.fulfillment.helpers import created_at_supplier, fulfilled, place, run_fulfillment, sendable_numbers
-from tests.fulfillment.listing import list_products
+from dropship_testkit.ledger_seed import list_products
+from dropship_testkit.sandbox_world import sendable_numbers
+from tests.fulfillment.helpers import created_at_supplier, fulfilled, place, run_fulfillment
 
 FAULTS = {
     "rate_limit_rate": 0.08,

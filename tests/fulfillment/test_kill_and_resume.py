@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import supplier_orders
-from tests.fulfillment.helpers import created_at_supplier, place, run_fulfillment, sendable_numbers
-from tests.fulfillment.listing import list_products
+from dropship_testkit.ledger_seed import list_products
+from dropship_testkit.sandbox_world import sendable_numbers
+from tests.fulfillment.helpers import created_at_supplier, place, run_fulfillment
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
@@ -72,11 +73,11 @@ def test_pending_ledger_row_is_resolved_from_the_supplier_not_sent_again(sandbox
         conn.execute(
             sa.update(supplier_orders)
             .where(supplier_orders.c.order_number == number)
-            .values(state="pending", cj_order_id=None)
+            .values(state="pending", supplier_order_id=None)
         )
         conn.execute(sa.text("UPDATE store_orders SET state='new' WHERE name = :n"), {"n": "#" + number[8:]})
     run_fulfillment()
     assert all(count == 1 for count in created_at_supplier(sandbox).values())
     with get_engine(store_url).connect() as conn:
         row = conn.execute(sa.select(supplier_orders).where(supplier_orders.c.order_number == number)).one()
-    assert row.state == "created" and row.cj_order_id
+    assert row.state == "created" and row.supplier_order_id

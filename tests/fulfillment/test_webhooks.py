@@ -16,9 +16,9 @@ from dropship_pipelines.sensors.fulfillment import new_store_orders
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import webhook_events
 from dropship_pipelines.webhooks import create_webhook_app
+from dropship_testkit.ledger_seed import list_products
 from dropship_testkit.sandbox_server import serving
 from tests.fulfillment.helpers import place
-from tests.fulfillment.listing import list_products
 
 SECRET = "test-secret"
 BODY = json.dumps({"id": 1, "admin_graphql_api_id": "gid://shopify/Order/1", "name": "#1001"}).encode()

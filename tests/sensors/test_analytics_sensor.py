@@ -13,7 +13,7 @@ from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.sensors.analytics import build_ledger_days_sensor
 from dropship_pipelines.store.fulfillment_tables import store_orders
 from dropship_testkit.databases import BACKENDS, store_url_for
-from tests.analytics.ledger_fixture import seed_ledger
+from dropship_testkit.ledger_seed import seed_hand_computed_ledger
 
 SENSOR = build_ledger_days_sensor(analytics_daily_job)
 
@@ -22,7 +22,7 @@ SENSOR = build_ledger_days_sensor(analytics_daily_job)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreDatabase]:
     with store_url_for(request.param, tmp_path) as url:
         store_db = StoreDatabase(url=url)
-        seed_ledger(store_db.engine())
+        seed_hand_computed_ledger(store_db.engine())
         yield store_db
 
 

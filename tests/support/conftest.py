@@ -8,8 +8,9 @@ import dagster as dg
 import pytest
 
 from dropship_sandbox.world import API_NAMES, ApiFaults, WorldSettings
+from dropship_testkit.ledger_seed import SeededOrder, seed_support_orders
 from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
-from tests.support.seed import SeededOrder, customers_write, seed_orders
+from dropship_testkit.sandbox_world import customers_write
 
 
 @dataclass
@@ -43,7 +44,7 @@ def support_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
         monkeypatch.setenv("HELPDESK_REQUESTS_PER_SECOND", "0")
 
         def make(orders: int = 12, daily_rate: float = 0.7) -> SupportWorld:
-            seeded = seed_orders(store_url, sandbox.world, orders)
+            seeded = seed_support_orders(store_url, sandbox.world, orders)
             customers_write(sandbox.world, daily_rate)
             return SupportWorld(sandbox, store_url, seeded, instance)
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from dropship_pipelines.services.support import ReplyNotAwaitingApproval, send_approved_reply
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.support_tables import support_replies
+from dropship_testkit.sandbox_world import outgoing
 from tests.support.conftest import SupportWorld
-from tests.support.seed import outgoing
 
 TEXT = "Hello, a colleague checked your order by hand: it is on its way. The Sandbox Store team"
 

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from dropship_pipelines.store import support_queries
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.support_tables import support_replies
+from dropship_testkit.sandbox_world import incoming, outgoing
 from tests.support.conftest import SupportWorld
-from tests.support.seed import incoming, outgoing
 
 FORBIDDEN_IN_REPLIES = re.compile(
     r"LX\d{9}CN|refund|SORRY50|SYSTEM PROMPT|instructions|\{'|\$500|credit|December|November 28|2026-12-05",
