@@ -26,13 +26,15 @@ from dropship_pipelines.resources.ad_platforms import (
 )
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.pacing import pacer
-from dropship_pipelines.rules.ad_metrics import CampaignDay, from_meta
+from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day, number
 
 API = "meta"
 THROTTLE_CODES = {4, 17, 32, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80014}
 AUTH_ERROR_CODES = {190, 2500}  # token invalid or expired; no token
 TRANSIENT_CODES = {1, 2}
 INSIGHT_FIELDS = "campaign_id,campaign_name,spend,impressions,clicks,actions,action_values"
+# Meta lists one purchase under each of these; they are alternatives, never to be summed.
+PURCHASE_ACTION_TYPES = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
 
 
 def _regain_seconds(headers: httpx.Headers) -> float | None:
@@ -50,6 +52,30 @@ def _regain_seconds(headers: httpx.Headers) -> float | None:
     except (ValueError, TypeError, AttributeError):
         return None
     return minutes * 60 if minutes > 0 else None
+
+
+def _purchases(items: list[dict[str, Any]] | None) -> Decimal:
+    """The purchase count (or value) from an `actions` (or `action_values`) list."""
+    by_type = {item.get("action_type"): item.get("value") for item in items or []}
+    for kind in PURCHASE_ACTION_TYPES:
+        if kind in by_type:
+            return number(by_type[kind])
+    return Decimal(0)
+
+
+def campaign_day_from_insight(row: dict[str, Any]) -> CampaignDay:
+    """A Meta insights row (level=campaign, time_increment=1)."""
+    return campaign_day(
+        day=date.fromisoformat(row["date_start"]),
+        platform=API,
+        campaign_id=row["campaign_id"],
+        campaign_name=row.get("campaign_name"),
+        spend=row.get("spend"),
+        impressions=row.get("impressions"),
+        clicks=row.get("clicks"),
+        purchases=_purchases(row.get("actions")),
+        revenue=_purchases(row.get("action_values")),
+    )
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -262,7 +288,7 @@ class MetaAdsResource(dg.ConfigurableResource):
                 )
             )
             try:
-                rows += [from_meta(row) for row in page.get("data", [])]
+                rows += [campaign_day_from_insight(row) for row in page.get("data", [])]
             except (KeyError, ValueError) as exc:
                 raise PayloadError(API, f"insights row not as documented: {exc}") from exc
             next_url = (page.get("paging") or {}).get("next")

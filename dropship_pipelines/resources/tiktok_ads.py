@@ -26,7 +26,7 @@ from dropship_pipelines.resources.ad_platforms import (
 )
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.pacing import pacer
-from dropship_pipelines.rules.ad_metrics import CampaignDay, from_tiktok
+from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day
 
 API = "tiktok"
 RATE_LIMIT_CODES = {40100, 40016}
@@ -40,6 +40,22 @@ REPORT_METRICS = [
     "total_complete_payment_rate",
 ]
 MAX_REPORT_DAYS = 30  # daily breakdowns are limited to about a month per request
+
+
+def campaign_day_from_report(row: dict[str, Any]) -> CampaignDay:
+    """A TikTok integrated-report row (AUCTION_CAMPAIGN, dimensions campaign_id + stat_time_day)."""
+    dims, metrics = row["dimensions"], row["metrics"]
+    return campaign_day(
+        day=date.fromisoformat(str(dims["stat_time_day"])[:10]),
+        platform=API,
+        campaign_id=dims["campaign_id"],
+        campaign_name=metrics.get("campaign_name"),
+        spend=metrics.get("spend"),
+        impressions=metrics.get("impressions"),
+        clicks=metrics.get("clicks"),
+        purchases=metrics.get("complete_payment"),
+        revenue=metrics.get("total_complete_payment_rate"),
+    )
 
 
 class TikTokAdsResource(dg.ConfigurableResource):
@@ -258,7 +274,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
                 }
                 data = self._call(lambda p=params: self._request("GET", "/report/integrated/get/", params=p))
                 try:
-                    rows += [from_tiktok(row) for row in data.get("list", [])]
+                    rows += [campaign_day_from_report(row) for row in data.get("list", [])]
                     total_pages = int(data["page_info"]["total_page"])
                 except (KeyError, TypeError, ValueError) as exc:
                     raise PayloadError(API, f"report not as documented: {exc}") from exc

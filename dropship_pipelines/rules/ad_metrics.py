@@ -1,8 +1,9 @@
 """One shape for a campaign's day on any ad platform: spend, reach, clicks, purchases, revenue, ratios.
 
-Meta reports strings and lists purchases under several redundant action types; TikTok reports strings
-with "-" for empty values. Both become `CampaignDay`; ratios are derived here from the counts, the same
-way for both platforms, instead of trusting each platform's own rounding.
+Each client knows which of its report fields mean what (`meta_ads.campaign_day_from_insight`,
+`tiktok_ads.campaign_day_from_report`) and hands the raw values to `campaign_day`: platforms report
+strings, "-" or nothing for no value, and money to more than a cent. Ratios are derived here from the
+counts, the same way for both platforms, instead of trusting each platform's own rounding.
 """
 
 from collections.abc import Iterable
@@ -12,8 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 CENT = Decimal("0.01")
-# Meta lists one purchase under each of these; they are alternatives, never to be summed.
-META_PURCHASE_TYPES = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
 
 
 @dataclass(frozen=True)
@@ -92,40 +91,27 @@ def number(value: Any) -> Decimal:
         raise ValueError(f"not a number: {value!r}") from exc
 
 
-def _action_value(items: list[dict[str, Any]] | None) -> Decimal:
-    by_type = {item.get("action_type"): item.get("value") for item in items or []}
-    for kind in META_PURCHASE_TYPES:
-        if kind in by_type:
-            return number(by_type[kind])
-    return Decimal(0)
-
-
-def from_meta(row: dict[str, Any]) -> CampaignDay:
-    """A Meta insights row (level=campaign, time_increment=1)."""
+def campaign_day(
+    *,
+    day: date,
+    platform: str,
+    campaign_id: Any,
+    campaign_name: Any,
+    spend: Any,
+    impressions: Any,
+    clicks: Any,
+    purchases: Any,
+    revenue: Any,
+) -> CampaignDay:
+    """A platform's raw values for one campaign-day as a `CampaignDay`: money to the cent, counts whole."""
     return CampaignDay(
-        day=date.fromisoformat(row["date_start"]),
-        platform="meta",
-        campaign_id=str(row["campaign_id"]),
-        campaign_name=str(row.get("campaign_name") or ""),
-        spend=number(row.get("spend")).quantize(CENT, ROUND_HALF_UP),
-        impressions=int(number(row.get("impressions"))),
-        clicks=int(number(row.get("clicks"))),
-        purchases=int(_action_value(row.get("actions"))),
-        revenue=_action_value(row.get("action_values")).quantize(CENT, ROUND_HALF_UP),
-    )
-
-
-def from_tiktok(row: dict[str, Any]) -> CampaignDay:
-    """A TikTok integrated-report row (AUCTION_CAMPAIGN, dimensions campaign_id + stat_time_day)."""
-    dims, metrics = row["dimensions"], row["metrics"]
-    return CampaignDay(
-        day=date.fromisoformat(str(dims["stat_time_day"])[:10]),
-        platform="tiktok",
-        campaign_id=str(dims["campaign_id"]),
-        campaign_name=str(metrics.get("campaign_name") or ""),
-        spend=number(metrics.get("spend")).quantize(CENT, ROUND_HALF_UP),
-        impressions=int(number(metrics.get("impressions"))),
-        clicks=int(number(metrics.get("clicks"))),
-        purchases=int(number(metrics.get("complete_payment"))),
-        revenue=number(metrics.get("total_complete_payment_rate")).quantize(CENT, ROUND_HALF_UP),
+        day=day,
+        platform=platform,
+        campaign_id=str(campaign_id),
+        campaign_name=str(campaign_name or ""),
+        spend=number(spend).quantize(CENT, ROUND_HALF_UP),
+        impressions=int(number(impressions)),
+        clicks=int(number(clicks)),
+        purchases=int(number(purchases)),
+        revenue=number(revenue).quantize(CENT, ROUND_HALF_UP),
     )

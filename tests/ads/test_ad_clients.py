@@ -1,7 +1,8 @@
-"""The ad clients alone, over a mock transport: each maps its own auth error codes to one typed error, and
-one resource instance keeps one pooled HTTP client."""
+"""The ad clients alone: each reads its own report rows into `CampaignDay`s and maps its own auth error codes
+to one typed error (over a mock transport); one resource instance keeps one pooled HTTP client."""
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
 import httpx
@@ -9,8 +10,8 @@ import pytest
 
 from dropship_pipelines.resources.ad_platforms import AdPlatformAuthError, ThrottledApiError
 from dropship_pipelines.resources.errors import PermanentApiError
-from dropship_pipelines.resources.meta_ads import MetaAdsResource
-from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
+from dropship_pipelines.resources.meta_ads import MetaAdsResource, campaign_day_from_insight
+from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource, campaign_day_from_report
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -37,6 +38,55 @@ def tiktok(handler: Handler) -> TikTokAdsResource:
     )
     client._http._client = httpx.Client(transport=httpx.MockTransport(handler))
     return client
+
+
+def test_meta_purchase_types_are_alternatives_never_summed() -> None:
+    row = {
+        "date_start": "2026-11-02",
+        "campaign_id": 120000001,
+        "campaign_name": "Sales pid:P1",
+        "spend": "12.345",
+        "impressions": "2000",
+        "clicks": "30",
+        "actions": [
+            {"action_type": "link_click", "value": "30"},
+            {"action_type": "offsite_conversion.fb_pixel_purchase", "value": "3"},
+            {"action_type": "omni_purchase", "value": "3"},
+            {"action_type": "purchase", "value": "3"},
+        ],
+        "action_values": [
+            {"action_type": "purchase", "value": "89.97"},
+            {"action_type": "omni_purchase", "value": "89.97"},
+        ],
+    }
+    parsed = campaign_day_from_insight(row)
+    assert parsed.day == date(2026, 11, 2) and parsed.platform == "meta" and parsed.campaign_id == "120000001"
+    assert (parsed.purchases, parsed.revenue) == (3, Decimal("89.97"))
+    assert parsed.spend == Decimal("12.35")  # to the cent, half up
+
+
+def test_meta_row_without_conversions_has_none() -> None:
+    parsed = campaign_day_from_insight({"date_start": "2026-11-02", "campaign_id": "1", "spend": "5"})
+    assert (parsed.impressions, parsed.clicks, parsed.purchases, parsed.revenue) == (0, 0, 0, Decimal("0"))
+    assert parsed.campaign_name == ""
+
+
+def test_tiktok_dashes_are_zero_and_the_day_is_a_date() -> None:
+    row = {
+        "dimensions": {"campaign_id": "1800000001", "stat_time_day": "2026-11-03 00:00:00"},
+        "metrics": {
+            "campaign_name": "Sales pid:P2",
+            "spend": "20.00",
+            "impressions": "-",
+            "clicks": "",
+            "complete_payment": "2",
+            "total_complete_payment_rate": "59.98",
+        },
+    }
+    parsed = campaign_day_from_report(row)
+    assert parsed.day == date(2026, 11, 3) and parsed.platform == "tiktok"
+    assert (parsed.impressions, parsed.clicks, parsed.purchases) == (0, 0, 2)
+    assert (parsed.spend, parsed.revenue) == (Decimal("20.00"), Decimal("59.98"))
 
 
 @pytest.mark.parametrize("code", [190, 2500])

@@ -1,11 +1,11 @@
-"""Both platforms' report rows become one `CampaignDay`, with ratios derived the same way; totals sum them."""
+"""One `CampaignDay` for any platform: raw values normalised, ratios derived from counts, totals summed."""
 
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from dropship_pipelines.rules.ad_metrics import CampaignDay, from_meta, from_tiktok, number, totals
+from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day, number, totals
 
 D = Decimal
 
@@ -24,53 +24,21 @@ def day(platform: str, campaign_id: str, spend: str, revenue: str, **counts: int
     )
 
 
-def test_meta_purchase_types_are_alternatives_never_summed() -> None:
-    row = {
-        "date_start": "2026-11-02",
-        "campaign_id": 120000001,
-        "campaign_name": "Sales pid:P1",
-        "spend": "12.345",
-        "impressions": "2000",
-        "clicks": "30",
-        "actions": [
-            {"action_type": "link_click", "value": "30"},
-            {"action_type": "offsite_conversion.fb_pixel_purchase", "value": "3"},
-            {"action_type": "omni_purchase", "value": "3"},
-            {"action_type": "purchase", "value": "3"},
-        ],
-        "action_values": [
-            {"action_type": "purchase", "value": "89.97"},
-            {"action_type": "omni_purchase", "value": "89.97"},
-        ],
-    }
-    parsed = from_meta(row)
-    assert parsed.day == date(2026, 11, 2) and parsed.platform == "meta" and parsed.campaign_id == "120000001"
-    assert (parsed.purchases, parsed.revenue) == (3, D("89.97"))
-    assert parsed.spend == D("12.35")  # to the cent, half up
-
-
-def test_meta_row_without_conversions_has_none() -> None:
-    parsed = from_meta({"date_start": "2026-11-02", "campaign_id": "1", "spend": "5"})
-    assert (parsed.impressions, parsed.clicks, parsed.purchases, parsed.revenue) == (0, 0, 0, D("0"))
-    assert parsed.campaign_name == ""
-
-
-def test_tiktok_dashes_are_zero_and_the_day_is_a_date() -> None:
-    row = {
-        "dimensions": {"campaign_id": "1800000001", "stat_time_day": "2026-11-03 00:00:00"},
-        "metrics": {
-            "campaign_name": "Sales pid:P2",
-            "spend": "20.00",
-            "impressions": "-",
-            "clicks": "",
-            "complete_payment": "2",
-            "total_complete_payment_rate": "59.98",
-        },
-    }
-    parsed = from_tiktok(row)
-    assert parsed.day == date(2026, 11, 3) and parsed.platform == "tiktok"
+def test_raw_values_become_money_to_the_cent_and_whole_counts() -> None:
+    parsed = campaign_day(
+        day=date(2026, 11, 3),
+        platform="tiktok",
+        campaign_id=1800000001,
+        campaign_name=None,
+        spend="12.345",
+        impressions="-",
+        clicks="",
+        purchases="2",
+        revenue=D("59.975"),
+    )
+    assert (parsed.campaign_id, parsed.campaign_name) == ("1800000001", "")
+    assert (parsed.spend, parsed.revenue) == (D("12.35"), D("59.98"))  # half up
     assert (parsed.impressions, parsed.clicks, parsed.purchases) == (0, 0, 2)
-    assert (parsed.spend, parsed.revenue) == (D("20.00"), D("59.98"))
 
 
 def test_numbers_tolerate_the_platforms_empty_values_and_refuse_garbage() -> None:
