@@ -5,13 +5,13 @@ from typing import Any
 import dagster as dg
 
 from dropship_pipelines.resources.ad_policy import AdPolicyResource
-from dropship_pipelines.resources.cj import CJDropshippingResource
+from dropship_pipelines.resources.cj.client import CJDropshippingResource
 from dropship_pipelines.resources.email_channel.resource import EmailChannelResource
 from dropship_pipelines.resources.helpdesk import HelpdeskResource
 from dropship_pipelines.resources.llm import LlmResource
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
 from dropship_pipelines.resources.pricing import PricingPolicy
-from dropship_pipelines.resources.shopify import ShopifyAdminResource
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.support_policy import SupportPolicyResource
 from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
@@ -46,7 +46,7 @@ def support_channel() -> HelpdeskResource | EmailChannelResource:
 def build_resources() -> dict[str, Any]:
     return {
         "store_db": StoreDatabase(url=dg.EnvVar("STORE_DATABASE_URL")),
-        "cj": CJDropshippingResource(
+        "supplier": CJDropshippingResource(  # any `Supplier`; CJ Dropshipping is the first
             base_url=env("CJ_BASE_URL", LIVE_CJ_BASE_URL),
             api_key=dg.EnvVar("CJ_API_KEY"),
             requests_per_second=float(env("CJ_REQUESTS_PER_SECOND", "4")),

@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-# Countries the supplier ships to from its CN warehouse (CJ answers 1605002 for the rest).
+# Countries the supplier ships to from its warehouse (it refuses orders to the rest).
 SUPPORTED_COUNTRIES = frozenset({"US", "CA", "GB", "DE", "FR", "AU", "NL", "ES", "IT"})
 ADDRESS_FIELDS = ("name", "address1", "city", "zip", "countryCodeV2")
-MAX_ORDER_NUMBER = 50  # CJ's limit on orderNumber
-MAX_PHONE = 20  # CJ's limit on shippingPhone
+MAX_ORDER_NUMBER = 50  # the supplier's limit on an order number
+MAX_PHONE = 20  # the supplier's limit on a phone number
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def order_problem(order: OrderFacts) -> str | None:
 
 
 def carrier_phone(phone: str) -> str:
-    """Digits and a leading +, cut to CJ's 20 characters."""
+    """Digits and a leading +, cut to the supplier's 20 characters."""
     cleaned = re.sub(r"[^0-9+]", "", phone)
     return cleaned[:MAX_PHONE]
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from dropship_pipelines.resources.supplier import SupplierOrder
 from dropship_pipelines.store.database import upsert
 from dropship_pipelines.store.discovery_tables import listing_variants
 from dropship_pipelines.store.fulfillment_tables import (
@@ -158,19 +159,19 @@ def _money(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def finish_supplier_order(conn: Connection, order_number: str, order_id: str, cj: dict[str, Any]) -> None:
-    """CJ has the order (created now, or found there after a killed run / a 1603003)."""
+def finish_supplier_order(conn: Connection, order_number: str, order_id: str, placed: SupplierOrder) -> None:
+    """The supplier has the order (created now, or found there after a killed run / a duplicate refusal)."""
     conn.execute(
         sa.update(supplier_orders)
         .where(supplier_orders.c.order_number == order_number)
         .values(
             state="created",
-            cj_order_id=cj.get("orderId"),
-            supplier_status=cj.get("orderStatus"),
-            logistic_name=cj.get("logisticName") or supplier_orders.c.logistic_name,
-            product_amount=_money(cj.get("productAmount")),
-            postage_amount=_money(cj.get("postageAmount")),
-            total_amount=_money(cj.get("orderAmount")),
+            supplier_order_id=placed.supplier_order_id,
+            supplier_status=placed.status,
+            logistic_name=placed.route or supplier_orders.c.logistic_name,
+            product_amount=_money(placed.product_amount),
+            postage_amount=_money(placed.postage_amount),
+            total_amount=_money(placed.total_amount),
             last_error=None,
             updated_at=now(),
         )
@@ -208,17 +209,15 @@ def orders_awaiting_shipment(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def update_supplier_status(
-    conn: Connection, order_number: str, cj: dict[str, Any], carrier: str | None
-) -> None:
+def update_supplier_status(conn: Connection, order_number: str, found: SupplierOrder) -> None:
     conn.execute(
         sa.update(supplier_orders)
         .where(supplier_orders.c.order_number == order_number)
         .values(
-            supplier_status=cj.get("orderStatus"),
-            track_number=cj.get("trackNumber") or None,
-            carrier=carrier,
-            tracking_url=cj.get("trackingUrl") or None,
+            supplier_status=found.status,
+            track_number=found.track_number,
+            carrier=found.route,
+            tracking_url=found.tracking_url,
             updated_at=now(),
         )
     )
@@ -305,13 +304,13 @@ def held_orders(conn: Connection) -> list[dict[str, Any]]:
 
 
 def sent_without_supplier_id(conn: Connection) -> list[dict[str, Any]]:
-    """Orders marked sent whose supplier order is not recorded as created with a CJ order id."""
+    """Orders marked sent whose supplier order is not recorded as created with the supplier's order id."""
     query = (
         sa.select(
             store_orders.c.order_id,
             store_orders.c.name,
             supplier_orders.c.state,
-            supplier_orders.c.cj_order_id,
+            supplier_orders.c.supplier_order_id,
         )
         .select_from(
             store_orders.outerjoin(supplier_orders, supplier_orders.c.order_id == store_orders.c.order_id)
@@ -319,7 +318,8 @@ def sent_without_supplier_id(conn: Connection) -> list[dict[str, Any]]:
         .where(
             store_orders.c.state.in_(("sent", "shipped")),
             sa.or_(
-                supplier_orders.c.state.is_distinct_from("created"), supplier_orders.c.cj_order_id.is_(None)
+                supplier_orders.c.state.is_distinct_from("created"),
+                supplier_orders.c.supplier_order_id.is_(None),
             ),
         )
     )

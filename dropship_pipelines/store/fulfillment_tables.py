@@ -54,9 +54,9 @@ supplier_orders = sa.Table(
     metadata,
     sa.Column("order_number", sa.String(50), primary_key=True),  # derived from the store order
     sa.Column("order_id", sa.String(100), nullable=False, unique=True),
-    sa.Column("cj_order_id", sa.String(64), nullable=True, unique=True),
+    sa.Column("supplier_order_id", sa.String(64), nullable=True, unique=True),  # the supplier's own id
     sa.Column("state", sa.String(24), nullable=False),  # pending | created | failed
-    sa.Column("supplier_status", sa.String(24), nullable=True),  # CJ: CREATED .. SHIPPED, DELIVERED
+    sa.Column("supplier_status", sa.String(24), nullable=True),  # CREATED .. SHIPPED, DELIVERED
     sa.Column("logistic_name", sa.String(100), nullable=True),
     sa.Column("product_amount", MONEY, nullable=True),
     sa.Column("postage_amount", MONEY, nullable=True),

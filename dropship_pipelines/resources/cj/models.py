@@ -1,4 +1,6 @@
-"""CJ API 2.0 payloads as typed models, parsed at the edge (field names as CJ spells them)."""
+"""CJ API 2.0 payloads as typed models, parsed at the edge (field names as CJ spells them).
+
+`mapping.py` turns them into the supplier-neutral models of `resources/supplier.py`."""
 
 from decimal import Decimal
 from typing import Any
@@ -104,3 +106,34 @@ class CjFreightOption(CjModel):
         """'2-5' -> (2, 5); a single number counts as both ends."""
         low, _, high = self.aging.replace(" ", "").partition("-")
         return int(low), int(high or low)
+
+
+class CjOrder(CjModel):
+    """An order as `createOrderV2`, `getOrderDetail` and `/shopping/order/list` answer it."""
+
+    order_id: str = Field(alias="orderId")
+    order_number: str | None = Field(default=None, alias="orderNumber")
+    order_num: str | None = Field(default=None, alias="orderNum")
+    status: str | None = Field(default=None, alias="orderStatus")
+    logistic_name: str | None = Field(default=None, alias="logisticName")
+    product_amount: Decimal | None = Field(default=None, alias="productAmount")
+    postage_amount: Decimal | None = Field(default=None, alias="postageAmount")
+    order_amount: Decimal | None = Field(default=None, alias="orderAmount")
+    track_number: str | None = Field(default=None, alias="trackNumber")
+    tracking_url: str | None = Field(default=None, alias="trackingUrl")
+
+    _amounts = field_validator("product_amount", "postage_amount", "order_amount", mode="before")(
+        _optional_decimal
+    )
+
+    @field_validator("order_id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> str:
+        return str(value) if value not in (None, "") else ""
+
+
+class CjTrack(CjModel):
+    track_number: str = Field(alias="trackingNumber")
+    status: str | None = Field(default=None, alias="trackingStatus")
+    logistic_name: str | None = Field(default=None, alias="logisticName")
+    last_mile_carrier: str | None = Field(default=None, alias="lastMileCarrier")

@@ -1,4 +1,5 @@
-"""CJ Dropshipping API 2.0: token lifecycle, QPS pacing, envelope codes mapped to our error kinds."""
+"""CJ Dropshipping API 2.0, the first `Supplier`: token lifecycle, QPS pacing, envelope codes mapped to our
+error kinds, payloads mapped to the supplier-neutral models."""
 
 import hashlib
 import json
@@ -10,14 +11,34 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr, ValidationError
 
-from dropship_pipelines.resources.cj_models import CjFreightOption, CjProductDetail, CjProductPage
+from dropship_pipelines.resources.cj import mapping
+from dropship_pipelines.resources.cj.models import (
+    CjFreightOption,
+    CjOrder,
+    CjProductDetail,
+    CjProductPage,
+    CjTrack,
+)
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.resources.retry import call_with_retries
+from dropship_pipelines.resources.supplier import (
+    BasketLine,
+    CatalogPage,
+    DuplicateOrderError,
+    FreightOption,
+    ProductDetail,
+    SupplierOrder,
+    SupplierOrderRequest,
+    TrackingEvent,
+)
 
 API = "cj"
 TRANSIENT_CODES = {1600000, 1600200, 1600301}  # system busy, too many requests, read timed out
+TOO_MANY_REQUESTS = 1600200
 EXPIRED_TOKEN_CODES = {1600001, 1600002}
+NO_SUCH_ORDER_CODES = {1600300, 1603100}
+DUPLICATE_ORDER = 1603003  # "Order exist, please do not duplicate create"
 
 
 class CJDropshippingResource(dg.ConfigurableResource):
@@ -32,6 +53,10 @@ class CJDropshippingResource(dg.ConfigurableResource):
     token_cache_dir: str = ".data/tokens"
 
     _token: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @property
+    def supplier(self) -> str:
+        return API
 
     # --- transport ----------------------------------------------------------------------------------
     def _send(
@@ -146,87 +171,95 @@ class CJDropshippingResource(dg.ConfigurableResource):
                 return envelope.get("data")
             message = f"{method} {path}: {envelope.get('message')}"
             if code in TRANSIENT_CODES:
-                raise TransientApiError(API, message, code=code, retry_after=1.0 if code == 1600200 else None)
+                wait = 1.0 if code == TOO_MANY_REQUESTS else None
+                raise TransientApiError(API, message, code=code, retry_after=wait)
             raise PermanentApiError(API, message, code=code)
 
         return call_with_retries(attempt, max_attempts=self.max_attempts)
 
-    def list_products(self, page: int, size: int = 200) -> CjProductPage:
+    # --- catalog ------------------------------------------------------------------------------------
+    def catalog_page(self, page: int, size: int = 200) -> CatalogPage:
+        """One page of `/product/list` (each page costs the same points, so ask for CJ's maximum, 200)."""
         data = self.call("GET", "/product/list", params={"pageNum": page, "pageSize": size})
         try:
-            return CjProductPage.model_validate(data)
+            listed = CjProductPage.model_validate(data)
         except ValidationError as exc:
             raise PayloadError(
                 API, f"/product/list page {page}: unexpected shape: {exc.errors()[:2]}"
             ) from exc
+        return CatalogPage(listed.page, listed.total, [mapping.catalog_product(raw) for raw in listed.items])
 
-    def product_detail(self, pid: str) -> CjProductDetail:
+    def product_detail(self, pid: str) -> ProductDetail:
         data = self.call("GET", "/product/query", params={"pid": pid})
         try:
-            return CjProductDetail.model_validate(data)
+            detail = CjProductDetail.model_validate(data)
         except ValidationError as exc:
             raise PayloadError(API, f"/product/query {pid}: unexpected shape: {exc.errors()[:2]}") from exc
+        return mapping.product_detail(detail)
 
     def freight_options(
-        self, vid: str, country: str, quantity: int = 1, zip_code: str | None = None
-    ) -> list[CjFreightOption]:
-        body: dict[str, Any] = {
-            "startCountryCode": "CN",
-            "endCountryCode": country,
-            "products": [{"vid": vid, "quantity": quantity}],
-        }
-        if zip_code:
-            body["zip"] = zip_code
+        self, country: str, basket: list[BasketLine], zip_code: str | None = None
+    ) -> list[FreightOption]:
+        """Shipping routes and prices of a basket from CJ's warehouse to `country`."""
+        body = mapping.freight_body(country, basket, zip_code)
         data = self.call("POST", "/logistic/freightCalculate", body=body)
         try:
-            return [CjFreightOption.model_validate(item) for item in data or []]
+            return [mapping.freight_option(CjFreightOption.model_validate(item)) for item in data or []]
         except (ValidationError, ValueError) as exc:
-            raise PayloadError(API, f"/logistic/freightCalculate {vid}: unexpected shape") from exc
+            raise PayloadError(API, f"/logistic/freightCalculate to {country}: unexpected shape") from exc
 
     # --- orders (api-contracts.md §2.9-2.11) ---------------------------------------------------------
-    def create_order(self, order: dict[str, Any]) -> dict[str, Any]:
-        """`createOrderV2`. A repeated orderNumber is refused with 1603003, never created twice."""
-        data = self.call("POST", "/shopping/order/createOrderV2", body=order)
-        if not isinstance(data, dict) or not data.get("orderId"):
-            raise PayloadError(API, f"createOrderV2 {order.get('orderNumber')}: answer has no orderId")
-        return data
+    def _order(self, data: Any, what: str) -> SupplierOrder:
+        try:
+            order = CjOrder.model_validate(data)
+        except ValidationError as exc:
+            raise PayloadError(API, f"{what}: answer is not an order") from exc
+        if not order.order_id:
+            raise PayloadError(API, f"{what}: answer has no orderId")
+        return mapping.supplier_order(order)
 
-    def order_detail(self, order_id_or_number: str) -> dict[str, Any] | None:
+    def create_order(self, order: SupplierOrderRequest) -> SupplierOrder:
+        """`createOrderV2`. A repeated orderNumber is refused (1603003), never created twice."""
+        try:
+            data = self.call("POST", "/shopping/order/createOrderV2", body=mapping.order_body(order))
+        except PermanentApiError as error:
+            if error.code == DUPLICATE_ORDER:
+                raise DuplicateOrderError(API, str(error), code=error.code) from error
+            raise
+        if not isinstance(data, dict) or not data.get("orderId"):
+            raise PayloadError(API, f"createOrderV2 {order.order_number}: answer has no orderId")
+        return self._order(data, f"createOrderV2 {order.order_number}")
+
+    def find_order(self, order_id_or_number: str) -> SupplierOrder | None:
         """`getOrderDetail` by CJ order id or by our orderNumber; None when CJ has no such order."""
         try:
             data = self.call("GET", "/shopping/order/getOrderDetail", params={"orderId": order_id_or_number})
         except PermanentApiError as error:
-            if error.code in (1600300, 1603100):
+            if error.code in NO_SUCH_ORDER_CODES:
                 return None
             raise
         if not isinstance(data, dict):
             raise PayloadError(API, f"getOrderDetail {order_id_or_number}: answer is not an order")
-        return data
+        return self._order(data, f"getOrderDetail {order_id_or_number}")
 
-    def orders_by_ids(self, order_ids: list[str]) -> list[dict[str, Any]]:
+    def orders(self, supplier_order_ids: list[str]) -> list[SupplierOrder]:
         """Several orders in one call (`/shopping/order/list?orderIds=a&orderIds=b`)."""
-        if not order_ids:
+        if not supplier_order_ids:
             return []
-        params = [("pageNum", 1), ("pageSize", min(200, len(order_ids)))] + [
-            ("orderIds", i) for i in order_ids
+        params = [("pageNum", 1), ("pageSize", min(200, len(supplier_order_ids)))] + [
+            ("orderIds", i) for i in supplier_order_ids
         ]
         data = self.call("GET", "/shopping/order/list", params=params)
         if not isinstance(data, dict) or not isinstance(data.get("list"), list):
             raise PayloadError(API, "/shopping/order/list: answer has no list")
-        return data["list"]
+        return [self._order(item, "/shopping/order/list") for item in data["list"]]
 
-    def track_info(self, track_numbers: list[str]) -> list[dict[str, Any]]:
+    def tracking(self, track_numbers: list[str]) -> list[TrackingEvent]:
         """Carrier status of shipments (`/logistic/trackInfo`, repeated `trackNumber`)."""
         if not track_numbers:
             return []
         data = self.call("GET", "/logistic/trackInfo", params=[("trackNumber", n) for n in track_numbers])
-        return data if isinstance(data, list) else []
-
-    def freight_for_order(self, country: str, products: list[dict[str, Any]]) -> list[CjFreightOption]:
-        """Shipping routes and prices for a whole basket (`products`: [{vid, quantity}])."""
-        body = {"startCountryCode": "CN", "endCountryCode": country, "products": products}
-        data = self.call("POST", "/logistic/freightCalculate", body=body)
         try:
-            return [CjFreightOption.model_validate(item) for item in data or []]
-        except (ValidationError, ValueError) as exc:
-            raise PayloadError(API, f"/logistic/freightCalculate to {country}: unexpected shape") from exc
+            return [mapping.tracking_event(CjTrack.model_validate(item)) for item in data or []]
+        except (ValidationError, TypeError) as exc:
+            raise PayloadError(API, "/logistic/trackInfo: unexpected shape") from exc
