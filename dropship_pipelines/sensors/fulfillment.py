@@ -6,7 +6,7 @@ import dagster as dg
 
 from dropship_pipelines.cadence import NEW_ORDER_SENSOR_SECONDS
 from dropship_pipelines.resources.errors import ApiError
-from dropship_pipelines.resources.shopify import ShopifyAdminResource
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import fulfillment_queries as q
 
@@ -35,15 +35,15 @@ def new_store_orders(
         newest = shopify.newest_order()
     except ApiError as error:  # the webhook path still works while the store API is unavailable
         newest, poll_note = None, f" (store poll failed: {error})"
-    if newest and (last_created is None or newest["createdAt"] > last_created):
-        newest_created = newest["createdAt"]
+    if newest and (last_created is None or newest.created_at > last_created):
+        newest_created = newest.created_at
     if newest_created == last_created and events == 0:
         return dg.SkipReason(
             f"no order created after {last_created or 'the start'} and no {ORDERS_CREATE} webhook after "
             f"event #{last_seq}{poll_note}"
         )
     context.update_cursor(json.dumps({"created_at": newest_created, "event_seq": event_seq}))
-    reason = f"{events} webhook event(s)" if events else f"order {newest['name'] if newest else ''} created"
+    reason = f"{events} webhook event(s)" if events else f"order {newest.name if newest else ''} created"
     context.log.info("fulfillment run requested: %s", reason)
     return dg.RunRequest(
         run_key=f"orders-{newest_created}-{event_seq}", tags={"dropship/trigger": "new-order"}

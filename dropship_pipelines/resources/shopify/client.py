@@ -1,5 +1,7 @@
-"""Shopify Admin GraphQL: calculated-cost throttling, THROTTLED backoff, userErrors as typed failures."""
+"""Shopify Admin GraphQL: calculated-cost throttling, THROTTLED backoff, userErrors as typed failures,
+answers parsed into the typed models of `models.py`."""
 
+import functools
 import hashlib
 import threading
 import time
@@ -9,9 +11,19 @@ from typing import Any
 
 import dagster as dg
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.retry import call_with_retries
+from dropship_pipelines.resources.shopify.models import (
+    Fulfillment,
+    OrderFulfillments,
+    OrderStamp,
+    ProductInput,
+    StoreOrder,
+    TaggedProduct,
+    TrackingInfo,
+)
 
 API = "shopify"
 
@@ -168,49 +180,62 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         product = self.execute(PRODUCT_BY_HANDLE, {"handle": handle})["productByIdentifier"]
         return self._listed(product) if product else None
 
-    def set_product(self, handle: str, product_input: dict[str, Any]) -> ListedProduct:
+    def set_product(self, handle: str, product: ProductInput) -> ListedProduct:
         """Create or update the product with this handle: a repeated call never creates a second one."""
-        data = self.execute(PRODUCT_SET, {"input": product_input, "identifier": {"handle": handle}})
+        data = self.execute(
+            PRODUCT_SET, {"input": product.product_set_input(), "identifier": {"handle": handle}}
+        )
         payload = data["productSet"]
         if payload["userErrors"]:
             raise ShopifyUserError("productSet", payload["userErrors"])
         return self._listed(payload["product"])
 
+    def products_tagged(self, tag: str) -> Iterator[TaggedProduct]:
+        """Every product carrying `tag`, with all its tags."""
+        after = None
+        while True:
+            page = self.execute(PRODUCTS_TAGGED, {"after": after, "query": f"tag:{tag}"})["products"]
+            yield from _parse(list[TaggedProduct], page["nodes"], "products")
+            if not page["pageInfo"]["hasNextPage"]:
+                return
+            after = page["pageInfo"]["endCursor"]
+
     # --- orders and fulfillments (api-contracts.md §1.5-1.7) -----------------------------------------
-    def orders_since(self, updated_since: str | None, page_size: int = 20) -> Iterator[dict[str, Any]]:
+    def orders_since(self, updated_since: str | None, page_size: int = 20) -> Iterator[StoreOrder]:
         """Every order updated at or after `updated_since` (ISO; None = all), oldest change first."""
         query = f"updated_at:>='{updated_since}'" if updated_since else ""
         after = None
         while True:
             page = self.execute(ORDERS_SINCE, {"first": page_size, "after": after, "query": query})["orders"]
-            yield from page["nodes"]
+            yield from _parse(list[StoreOrder], page["nodes"], "orders")
             if not page["pageInfo"]["hasNextPage"]:
                 return
             after = page["pageInfo"]["endCursor"]
 
-    def newest_order(self) -> dict[str, Any] | None:
+    def newest_order(self) -> OrderStamp | None:
         """The most recently created order (id, name, createdAt): a cheap probe for sensors."""
         nodes = self.execute(NEWEST_ORDER)["orders"]["nodes"]
-        return nodes[0] if nodes else None
+        return _parse(OrderStamp, nodes[0], "newest order") if nodes else None
 
-    def fulfillment_orders(self, order_id: str) -> dict[str, Any] | None:
+    def fulfillment_orders(self, order_id: str) -> OrderFulfillments | None:
         """The order's fulfillment orders (with remaining quantities) and the fulfillments it already has."""
-        return self.execute(ORDER_FULFILLMENT_ORDERS, {"id": order_id})["order"]
+        order = self.execute(ORDER_FULFILLMENT_ORDERS, {"id": order_id})["order"]
+        return _parse(OrderFulfillments, order, f"order {order_id}") if order else None
 
     def create_fulfillment(
         self,
         fulfillment_order_ids: list[str],
-        tracking: dict[str, str | None],
+        tracking: TrackingInfo,
         notify_customer: bool,
         message: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Fulfillment:
         """Fulfil whole fulfillment orders with tracking; userErrors (e.g. already closed) raise."""
         data = self.execute(
             FULFILLMENT_CREATE,
             {
                 "fulfillment": {
                     "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": i} for i in fulfillment_order_ids],
-                    "trackingInfo": tracking,
+                    "trackingInfo": tracking.model_dump(),
                     "notifyCustomer": notify_customer,
                 },
                 "message": message,
@@ -219,8 +244,30 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         payload = data["fulfillmentCreate"]
         if payload["userErrors"]:
             raise ShopifyUserError("fulfillmentCreate", payload["userErrors"])
-        return payload["fulfillment"]
+        return _parse(Fulfillment, payload["fulfillment"], "fulfillmentCreate")
 
+
+@functools.cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+def _parse(model: Any, data: Any, what: str) -> Any:
+    """`data` as `model` (a model class or e.g. `list[StoreOrder]`); a wrong shape is a PayloadError."""
+    try:
+        return _adapter(model).validate_python(data)
+    except ValidationError as exc:
+        raise PayloadError(API, f"{what}: unexpected shape: {exc.errors()[:2]}") from exc
+
+
+PRODUCTS_TAGGED = """
+query ProductsTagged($after: String, $query: String) {
+  products(first: 250, after: $after, query: $query) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id tags }
+  }
+}
+"""
 
 ORDERS_SINCE = """
 query OrdersSince($first: Int!, $after: String, $query: String) {
