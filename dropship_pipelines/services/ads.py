@@ -134,8 +134,9 @@ class CreativeWork:
     @property
     def attempts(self) -> int:
         """This attempt's number: failures count up only while the product stays the same."""
-        same = self.current is not None and self.current["content_hash"] == self.digest
-        return self.current["attempts"] + 1 if same and self.current else 1
+        if self.current is None or self.current["content_hash"] != self.digest:
+            return 1
+        return self.current["attempts"] + 1
 
 
 @dataclass
