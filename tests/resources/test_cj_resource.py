@@ -93,6 +93,22 @@ def test_malformed_payload_is_a_payload_error(tmp_path: Path) -> None:
             client.catalog_page(1, 10)
 
 
+def test_one_pooled_http_client_per_resource(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    made: list[httpx.Client] = []
+    original = httpx.Client.__init__
+
+    def counting(self: httpx.Client, *args: object, **kwargs: object) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    client = cj(sandbox, tmp_path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(httpx.Client, "__init__", counting)
+        for page in range(1, 4):
+            client.catalog_page(page, 5)
+    assert len(made) == 1  # token + three pages over one connection pool
+
+
 def test_an_order_is_placed_once_in_neutral_terms(sandbox: RunningSandbox, tmp_path: Path) -> None:
     client = cj(sandbox, tmp_path)
     product = next(p for p in client.catalog_page(1, 20).products if p.malformed is None)

@@ -11,6 +11,7 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr, ValidationError
 
+from dropship_pipelines.resources.ad_platforms import PooledHttp
 from dropship_pipelines.resources.cj import mapping
 from dropship_pipelines.resources.cj.models import (
     CjFreightOption,
@@ -53,6 +54,7 @@ class CJDropshippingResource(dg.ConfigurableResource):
     token_cache_dir: str = ".data/tokens"
 
     _token: dict[str, Any] | None = PrivateAttr(default=None)
+    _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)  # one connection pool per instance
 
     @property
     def supplier(self) -> str:
@@ -68,8 +70,9 @@ class CJDropshippingResource(dg.ConfigurableResource):
         pacer(f"cj-ip:{self.base_url}", self.ip_requests_per_second).wait()
         headers = {"CJ-Access-Token": token} if token else {}
         try:
-            with httpx.Client(base_url=self.base_url, timeout=self.timeout_s) as http:
-                response = http.request(method, path, params=params, json=body, headers=headers)
+            response = self._http.client(self.timeout_s).request(
+                method, f"{self.base_url}{path}", params=params, json=body, headers=headers
+            )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
         if response.status_code == 429 or response.status_code >= 500:

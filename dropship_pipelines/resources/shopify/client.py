@@ -11,8 +11,9 @@ from typing import Any
 
 import dagster as dg
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import PrivateAttr, TypeAdapter, ValidationError
 
+from dropship_pipelines.resources.ad_platforms import PooledHttp
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.shopify.models import (
@@ -89,6 +90,8 @@ class ShopifyAdminResource(dg.ConfigurableResource):
     timeout_s: float = 20.0
     max_attempts: int = 8
 
+    _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)  # one connection pool per instance
+
     @property
     def endpoint(self) -> str:
         return f"{self.shop_url.rstrip('/')}/admin/api/{self.api_version}/graphql.json"
@@ -124,12 +127,11 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         def attempt() -> dict[str, Any]:
             self._wait_for_budget(key)
             try:
-                with httpx.Client(timeout=self.timeout_s) as http:
-                    response = http.post(
-                        self.endpoint,
-                        json={"query": query, "variables": variables or {}},
-                        headers={"X-Shopify-Access-Token": self.access_token},
-                    )
+                response = self._http.client(self.timeout_s).post(
+                    self.endpoint,
+                    json={"query": query, "variables": variables or {}},
+                    headers={"X-Shopify-Access-Token": self.access_token},
+                )
             except httpx.TimeoutException as exc:
                 raise TransientApiError(API, f"request timed out after {self.timeout_s}s") from exc
             if response.status_code == 401:
