@@ -1,5 +1,7 @@
 """The store's price rule as a resource: candidates and listings price with the same rule, and an operator
-can change it for a run from the launchpad (resources.pricing.config)."""
+can change it for a run from the launchpad (resources.pricing.config).
+
+The rule and its defaults are `rules.pricing.PriceRule`; this resource only makes it configurable."""
 
 from decimal import Decimal
 
@@ -7,18 +9,21 @@ import dagster as dg
 
 from dropship_pipelines.rules.pricing import PriceRule
 
+DEFAULT_RULE = PriceRule()
+
 
 class PricingPolicy(dg.ConfigurableResource):
     """price = ((cost + shipping) x (1 + markup) + fixed_fee) / (1 - fee_rate), lifted to `.99`."""
 
-    markup: float = 0.35
-    fixed_fee: float = 0.30
-    fee_rate: float = 0.029
-    price_ending: float = 0.99
-    compare_at_multiplier: float = 1.6
-    min_profit: float = 4.0
+    markup: float = float(DEFAULT_RULE.margin)
+    fixed_fee: float = float(DEFAULT_RULE.fixed_fee)
+    fee_rate: float = float(DEFAULT_RULE.fee_rate)
+    price_ending: float = float(DEFAULT_RULE.ending)
+    compare_at_multiplier: float = float(DEFAULT_RULE.compare_at_multiplier)
+    min_profit: float = float(DEFAULT_RULE.min_profit)
 
     def rule(self) -> PriceRule:
+        """The typed policy the pricing rules read, built from this run's configuration."""
         return PriceRule(
             margin=Decimal(str(self.markup)),
             fixed_fee=Decimal(str(self.fixed_fee)),
