@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from dropship_pipelines.assets.discovery_defs import discovery_defs
+from dropship_pipelines.assets.discovery.defs import discovery_defs
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.discovery_tables import (
     listing_variants,

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from dropship_pipelines.assets.discovery_defs import discovery_defs
+from dropship_pipelines.assets.discovery.defs import discovery_defs
 from dropship_pipelines.store.database import get_engine
 from dropship_sandbox import credentials
 from dropship_testkit.pipelines import build_defs

@@ -13,7 +13,7 @@ import dagster as dg
 import httpx
 import pytest
 
-from dropship_pipelines.assets.discovery_defs import discovery_defs
+from dropship_pipelines.assets.discovery.defs import discovery_defs
 from dropship_pipelines.resources.errors import PayloadError
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
 from dropship_pipelines.services.ads import download_image as _download

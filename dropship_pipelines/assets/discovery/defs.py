@@ -2,14 +2,14 @@
 
 import dagster as dg
 
-from dropship_pipelines.assets import discovery, discovery_checks
+from dropship_pipelines.assets.discovery import assets, checks
 from dropship_pipelines.cadence import DISCOVERY_CRON
 
 WORKFLOW_TAG = "dropship/workflow"
 
 product_discovery_job = dg.define_asset_job(
     "product_discovery_job",
-    selection=dg.AssetSelection.groups(discovery.GROUP),
+    selection=dg.AssetSelection.groups(assets.GROUP),
     executor_def=dg.in_process_executor,  # a run's floor is process start-up; steps are sequential anyway
     tags={WORKFLOW_TAG: "discovery"},
     description="Pull the supplier catalog, pick and price candidates, write copy, list on the store.",
@@ -24,8 +24,8 @@ hourly_discovery = dg.ScheduleDefinition(
 )
 
 discovery_defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([discovery]),
-    asset_checks=dg.load_asset_checks_from_modules([discovery_checks]),
+    assets=dg.load_assets_from_modules([assets]),
+    asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[product_discovery_job],
     schedules=[hourly_discovery],
 )

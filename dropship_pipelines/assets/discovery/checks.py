@@ -6,12 +6,13 @@ from decimal import Decimal
 import dagster as dg
 import sqlalchemy as sa
 
-from dropship_pipelines.assets.discovery import product_candidates, product_copy, store_listings
+from dropship_pipelines.assets.discovery.assets import product_candidates, product_copy, store_listings
 from dropship_pipelines.assets.metadata import preview_table
 from dropship_pipelines.resources.pricing import PricingPolicy
-from dropship_pipelines.resources.shopify import ShopifyAdminResource
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.rules.pricing import PriceRule, unit_profit
+from dropship_pipelines.services.discovery import store_products_by_pid
 from dropship_pipelines.store.discovery_tables import (
     listing_variants,
     listings,
@@ -20,15 +21,6 @@ from dropship_pipelines.store.discovery_tables import (
     product_candidates as candidates_t,
 )
 from dropship_pipelines.store.discovery_tables import product_copy as copy_t
-
-STORE_PRODUCTS = """
-query StoreProducts($after: String) {
-  products(first: 250, after: $after, query: "tag:source:cj") {
-    pageInfo { hasNextPage endCursor }
-    nodes { id tags }
-  }
-}
-"""
 
 
 def _priced_over_cost(
@@ -92,17 +84,7 @@ def listings_priced_above_cost(store_db: StoreDatabase, pricing: PricingPolicy) 
     description="The store holds at most one product per supplier product (counted at the store).",
 )
 def no_duplicate_listings(shopify: ShopifyAdminResource, store_db: StoreDatabase) -> dg.AssetCheckResult:
-    per_pid: dict[str, list[str]] = {}
-    after = None
-    while True:
-        page = shopify.execute(STORE_PRODUCTS, {"after": after})["products"]
-        for node in page["nodes"]:
-            for tag in node["tags"]:
-                if tag.startswith("pid:"):
-                    per_pid.setdefault(tag[4:], []).append(node["id"])
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
+    per_pid = store_products_by_pid(shopify)
     duplicates = [{"pid": pid, "products": ", ".join(ids)} for pid, ids in per_pid.items() if len(ids) > 1]
     with store_db.engine().connect() as conn:
         ledger = conn.scalar(

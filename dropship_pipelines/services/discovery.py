@@ -1,0 +1,492 @@
+"""The discovery workflow's ledger protocol, step by step: what is read from the supplier, what is decided,
+what is claimed in the store database before the store is written, and how a re-run resolves a crash.
+
+The assets in `assets/discovery/` call one function each and turn its result into metadata."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from dropship_pipelines.resources.errors import ApiError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
+from dropship_pipelines.resources.shopify.models import ProductInput, VariantInput
+from dropship_pipelines.resources.supplier import BasketLine, CatalogProduct, FreightOption, Supplier
+from dropship_pipelines.rules.pricing import PriceRule, compare_at_price, retail_price
+from dropship_pipelines.rules.product_copy import (
+    COPY_SYSTEM_PROMPT,
+    ProductCopy,
+    copy_facts,
+    copy_problems,
+    copy_prompt,
+    facts_hash,
+)
+from dropship_pipelines.rules.scoring import ProductFacts, Thresholds, evaluate, rank_hint
+from dropship_pipelines.store import discovery_queries as q
+from dropship_pipelines.store.database import upsert
+from dropship_pipelines.store.discovery_tables import supplier_products
+
+# Listings on the store carry the supplier's short name in their handle and tags ("cj-<sku>", "source:cj").
+# The handle is how a re-run finds its product on the store, so it never changes for existing listings.
+LISTING_SOURCE = "cj"
+SOURCE_TAG = f"source:{LISTING_SOURCE}"
+MAX_LISTING_IMAGES = 5
+
+Log = logging.Logger | logging.LoggerAdapter[Any]  # a Dagster context's `log` is one
+
+
+# --- catalog ------------------------------------------------------------------------------------------
+@dataclass
+class CatalogRefresh:
+    supplier_total: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    malformed: list[tuple[str, str]] = field(default_factory=list)
+    new: int = 0
+    changed: int = 0
+
+
+def _catalog_row(product: CatalogProduct, fetched_at: Any) -> dict[str, Any]:
+    problem = product.malformed or (None if product.sell_price else "no price in the supplier's list")
+    return {
+        "pid": product.pid,
+        "sku": product.sku,
+        "name": product.name,
+        "category": product.category,
+        "sell_price": product.sell_price,
+        "listed_num": product.listed_num,
+        "image_url": product.image_url,
+        "supplier_created_at": product.created_at,
+        "content_hash": product.content_hash,
+        "problem": problem,
+        "fetched_at": fetched_at,
+    }
+
+
+def refresh_catalog(supplier: Supplier, engine: Engine, page_size: int, max_pages: int) -> CatalogRefresh:
+    """Every product of the supplier's list upserted by pid; malformed records kept with their reason."""
+    fetched_at = q.now()
+    result = CatalogRefresh()
+    for page in range(1, max_pages + 1):
+        listed = supplier.catalog_page(page, page_size)
+        result.supplier_total = listed.total
+        for product in listed.products:
+            if product.malformed:
+                result.malformed.append((product.pid or "(no pid)", product.malformed))
+                if not product.pid:
+                    continue
+            result.rows.append(_catalog_row(product, fetched_at))
+        if page * page_size >= listed.total or not listed.products:
+            break
+    with engine.begin() as conn:
+        known = {
+            r.pid: r.content_hash
+            for r in conn.execute(
+                supplier_products.select().with_only_columns(
+                    supplier_products.c.pid, supplier_products.c.content_hash
+                )
+            )
+        }
+        upsert(conn, supplier_products, result.rows, keys=["pid"])
+    result.new = sum(1 for r in result.rows if r["pid"] not in known)
+    result.changed = sum(1 for r in result.rows if r["pid"] in known and known[r["pid"]] != r["content_hash"])
+    return result
+
+
+# --- candidates ---------------------------------------------------------------------------------------
+@dataclass
+class CandidateRun:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    looked_up: int = 0
+    lookup_failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["status"] == "accepted"]
+
+    def rejections_by_reason(self) -> dict[str, int]:
+        reasons: dict[str, int] = {}
+        for r in self.rows:
+            if r["reason"]:
+                reason = r["reason"]
+                key = reason.split(" ")[0] if reason[0].isupper() else reason.split(" below")[0]
+                reasons[key] = reasons.get(key, 0) + 1
+        return reasons
+
+
+def _route(options: list[FreightOption], max_days: int) -> FreightOption | None:
+    """The cheapest route within `max_days` (the cheapest of all when none is that fast)."""
+    fitting = [o for o in options if o.days_max <= max_days]
+    return min(fitting or options, key=lambda o: (o.price, o.days_max)) if options else None
+
+
+def look_up_details(
+    supplier: Supplier,
+    engine: Engine,
+    thresholds: Thresholds,
+    country: str,
+    max_lookups: int,
+    max_age: timedelta,
+    log: Log,
+) -> tuple[int, list[tuple[str, str]]]:
+    """Detail and freight of the most promising stale products: (looked up, failures by pid).
+
+    Listed products come first (their prices must stay right), then by a cheap demand/price hint. One
+    product's failure never stops the batch; a transient one is looked up again next run."""
+    with engine.connect() as conn:
+        listed = q.listed_pids(conn)
+        stale = q.products_needing_detail(conn, q.now() - max_age)
+    stale.sort(key=lambda r: (r.pid not in listed, -rank_hint(r.listed_num, r.sell_price)))
+    worth_a_look = [r for r in stale if r.pid in listed or r.listed_num >= thresholds.min_popularity]
+    failures: list[tuple[str, str]] = []
+    looked_up = 0
+    for row in worth_a_look[:max_lookups]:
+        try:
+            detail = supplier.product_detail(row.pid)
+            route = None
+            if detail.variants:
+                basket = [BasketLine(detail.variants[0].vid, 1)]
+                route = _route(supplier.freight_options(country, basket), thresholds.max_shipping_days)
+        except (PermanentApiError, TransientApiError) as error:
+            failures.append((row.pid, str(error)))
+            log.warning("product %s: supplier lookup failed: %s", row.pid, error)
+            continue
+        variants = [
+            {
+                "vid": v.vid,
+                "sku": v.sku,
+                "option_value": v.option_value,
+                "price": v.price,
+                "weight_g": v.weight_g,
+                "image_url": v.image_url,
+            }
+            for v in detail.variants
+        ]
+        with engine.begin() as conn:
+            q.save_detail(
+                conn,
+                row.pid,
+                {
+                    "description_html": detail.description_html,
+                    "image_urls": detail.image_urls,
+                    "option_name": detail.option_name or "Title",
+                    "weight_g": detail.weight_g,
+                    "shipping_country": country,
+                    "logistic_name": route.name if route else None,
+                    "shipping_cost": route.price if route else None,
+                    "shipping_days_min": route.days_min if route else None,
+                    "shipping_days_max": route.days_max if route else None,
+                },
+                variants,
+                row.content_hash,
+            )
+        looked_up += 1
+    return looked_up, failures
+
+
+def evaluate_candidates(engine: Engine, thresholds: Thresholds, rule: PriceRule) -> list[dict[str, Any]]:
+    """Every product with a fresh detail accepted or rejected (with its reason) and priced; saved."""
+    evaluated_at, fingerprint = q.now(), rule.fingerprint()
+    rows = []
+    with engine.connect() as conn:
+        inputs = q.evaluation_inputs(conn)
+    for item in inputs:
+        all_priced = item["priced_variants"] == item["variant_count"]
+        facts = ProductFacts(
+            pid=item["pid"],
+            unit_cost=q.as_money(item["max_cost"]) if all_priced else None,
+            shipping_cost=q.as_money(item["shipping_cost"]),
+            shipping_days_max=item["shipping_days_max"],
+            popularity=item["listed_num"],
+            variant_count=item["variant_count"] or 0,
+        )
+        verdict = evaluate(facts, thresholds, rule)
+        rows.append(
+            {
+                "pid": item["pid"],
+                "name": item["name"],
+                "status": "accepted" if verdict.accepted else "rejected",
+                "reason": verdict.reason,
+                "unit_cost": facts.unit_cost,
+                "shipping_cost": facts.shipping_cost,
+                "price": verdict.price,
+                "compare_at_price": verdict.compare_at,
+                "profit": verdict.profit,
+                "margin": verdict.margin,
+                "popularity": facts.popularity,
+                "shipping_days_max": facts.shipping_days_max,
+                "score": verdict.score,
+                "rule_fingerprint": fingerprint,
+                "evaluated_at": evaluated_at,
+            }
+        )
+    with engine.begin() as conn:
+        q.save_candidates(conn, rows)
+    return rows
+
+
+def pick_candidates(
+    supplier: Supplier,
+    engine: Engine,
+    thresholds: Thresholds,
+    rule: PriceRule,
+    *,
+    country: str,
+    max_lookups: int,
+    max_age: timedelta,
+    log: Log,
+) -> CandidateRun:
+    """Fresh details for the most promising products, then every product accepted or rejected and priced."""
+    looked_up, failures = look_up_details(supplier, engine, thresholds, country, max_lookups, max_age, log)
+    return CandidateRun(evaluate_candidates(engine, thresholds, rule), looked_up, failures)
+
+
+# --- copy ---------------------------------------------------------------------------------------------
+@dataclass
+class CopyRun:
+    accepted_products: int = 0
+    cached: int = 0
+    generated: int = 0
+    deferred: int = 0
+    tokens: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def write_copy(
+    llm: LlmResource,
+    engine: Engine,
+    max_generations: int,
+    max_attempts: int,
+    log: Log,
+) -> CopyRun:
+    """Copy for each accepted product whose facts changed, cached by those facts: an unchanged product is
+    never sent to the model again, and one answered badly `max_attempts` times waits for a human."""
+    with engine.connect() as conn:
+        work = q.accepted_for_copy(conn)
+        facts_by_pid = {
+            w["pid"]: copy_facts(
+                w["name"],
+                w["category"],
+                q.variant_values(conn, w["pid"]),
+                w["weight_g"],
+                w["shipping_days_max"],
+            )
+            for w in work
+        }
+    run = CopyRun(accepted_products=len(work))
+    todo = []
+    for item in work:
+        digest = facts_hash(facts_by_pid[item["pid"]])
+        # Written from these facts already, and either usable or given up on: nothing to do.
+        if item["copy_hash"] == digest and (
+            item["copy_status"] == "ok" or item["copy_attempts"] >= max_attempts
+        ):
+            run.cached += 1
+            continue
+        todo.append((item, digest))
+    run.deferred = max(0, len(todo) - max_generations)
+    for item, digest in todo[:max_generations]:
+        facts = facts_by_pid[item["pid"]]
+        attempts = (item["copy_attempts"] or 0) + 1 if item["copy_hash"] == digest else 1
+        row: dict[str, Any] = {
+            "pid": item["pid"],
+            "content_hash": digest,
+            "attempts": attempts,
+            "generated_at": q.now(),
+        }
+        try:
+            result = llm.structured(
+                system=COPY_SYSTEM_PROMPT,
+                user=copy_prompt(facts),
+                schema_name="product_copy",
+                output=ProductCopy,
+            )
+            problems = copy_problems(result.value, facts)
+            run.tokens += result.prompt_tokens + result.completion_tokens
+            row.update(
+                model=result.model,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
+            )
+            if problems:
+                raise LlmOutputError("; ".join(problems))
+            row.update(
+                status="ok",
+                title=result.value.title.strip(),
+                description_html=result.value.description_html,
+                tags=result.value.tags,
+                error=None,
+            )
+            run.generated += 1
+        except (LlmOutputError, ApiError) as error:
+            row.update(status="failed", error=str(error)[:2000])
+            run.failures.append((item["pid"], str(error)[:200]))
+            log.warning("product %s: copy rejected: %s", item["pid"], error)
+        with engine.begin() as conn:
+            q.save_copy(conn, row)
+    return run
+
+
+# --- listings -----------------------------------------------------------------------------------------
+def listing_handle(sku: str) -> str:
+    return f"{LISTING_SOURCE}-{sku.lower()}"
+
+
+def _priced_variants(
+    item: dict[str, Any], variants: list[dict[str, Any]], rule: PriceRule
+) -> list[dict[str, Any]]:
+    """The ledger rows of a listing's variants, each priced from its own cost."""
+    shipping = Decimal(str(item["shipping_cost"]))
+    priced = []
+    for v in variants:
+        cost = Decimal(str(v["price"]))
+        price = retail_price(cost, shipping, rule)
+        priced.append(
+            {
+                "vid": v["vid"],
+                "pid": item["pid"],
+                "sku": v["sku"],
+                "option_value": v["option_value"],
+                "price": price,
+                "compare_at_price": compare_at_price(price, rule),
+                "unit_cost": cost,
+            }
+        )
+    return priced
+
+
+def _product_input(item: dict[str, Any], priced: list[dict[str, Any]], vendor: str) -> ProductInput:
+    return ProductInput(
+        title=item["copy_title"],
+        description_html=item["description_html"],
+        vendor=vendor,
+        product_type=(item["category"] or "").split("/")[-1].strip(),
+        tags=sorted(set(item["tags"] or []) | {f"pid:{item['pid']}", SOURCE_TAG}),
+        option_name=item["option_name"] or "Title",
+        variants=[
+            VariantInput(
+                sku=v["sku"],
+                option_value=v["option_value"],
+                price=v["price"],
+                compare_at_price=v["compare_at_price"],
+            )
+            for v in priced
+        ],
+        image_urls=(item["image_urls"] or [])[:MAX_LISTING_IMAGES],
+        image_alt=item["copy_title"],
+    )
+
+
+@dataclass
+class ListingRun:
+    listed: list[dict[str, Any]] = field(default_factory=list)
+    updated: int = 0
+    waiting: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def list_products(
+    shopify: ShopifyAdminResource,
+    engine: Engine,
+    rule: PriceRule,
+    *,
+    vendor: str,
+    max_listings: int,
+    log: Log,
+) -> ListingRun:
+    """Each accepted product with copy listed once on the store, and re-sent when its price or copy changed.
+
+    The ledger row is written before the store is called and the store call is an upsert by handle, so a
+    run killed half way and run again never lists a product twice."""
+    with engine.connect() as conn:
+        work = q.listing_work(conn)
+    fresh = [w for w in work if w["listing_status"] != "listed"]
+    fingerprint = rule.fingerprint()
+    # A listing is re-sent when the price rule or its copy changed since the store last got it.
+    updates = [
+        w
+        for w in work
+        if w["listing_status"] == "listed"
+        and (w["listed_rule"] != fingerprint or w["listed_copy"] != w["content_hash"])
+    ]
+    run = ListingRun(waiting=max(0, len(fresh) - max_listings))
+    for item in fresh[:max_listings] + updates:
+        already_listed = item["listing_status"] == "listed"
+        with engine.connect() as conn:
+            variants = q.variants_of(conn, item["pid"])
+        if not variants or any(v["price"] is None for v in variants):
+            run.failures.append((item["pid"], "supplier variants missing or unpriced"))
+            continue
+        priced = _priced_variants(item, variants, rule)
+        handle = item["handle"] or listing_handle(item["product_sku"])
+        with engine.begin() as conn:
+            q.begin_listing(
+                conn,
+                {
+                    "pid": item["pid"],
+                    "handle": handle,
+                    "status": "listed" if already_listed else "pending",
+                    "title": item["copy_title"],
+                    "price": min(v["price"] for v in priced),
+                    "compare_at_price": min(
+                        (v["compare_at_price"] for v in priced if v["compare_at_price"]), default=None
+                    ),
+                    "unit_cost": max(v["unit_cost"] for v in priced),
+                    "shipping_cost": item["shipping_cost"],
+                    "image_url": (item["image_urls"] or [None])[0],
+                },
+            )
+        try:
+            result = shopify.set_product(handle, _product_input(item, priced, vendor))
+        except ApiError as error:
+            permanent = isinstance(error, PermanentApiError)
+            with engine.begin() as conn:
+                q.fail_listing(conn, item["pid"], str(error), permanent=permanent)
+            run.failures.append((item["pid"], str(error)[:200]))
+            log.warning(
+                "product %s: listing failed (%s): %s",
+                item["pid"],
+                "permanent" if permanent else "will retry",
+                error,
+            )
+            continue
+        missing = [v["sku"] for v in priced if v["sku"] not in result.variants_by_sku]
+        with engine.begin() as conn:
+            q.finish_listing(
+                conn,
+                item["pid"],
+                result.product_id,
+                [{**v, "store_variant_id": result.variants_by_sku.get(v["sku"])} for v in priced],
+                fingerprint,
+                item["content_hash"],
+            )
+        if missing:
+            run.failures.append((item["pid"], f"store did not return variants {missing}"))
+        if already_listed:
+            run.updated += 1
+        else:
+            run.listed.append(
+                {
+                    "pid": item["pid"],
+                    "title": item["copy_title"],
+                    "handle": result.handle,
+                    "price": min(v["price"] for v in priced),
+                    "product_id": result.product_id,
+                }
+            )
+        done = "updated" if already_listed else "listed"
+        log.info("product %s: %s as %s", item["pid"], done, result.product_id)
+    return run
+
+
+def store_products_by_pid(shopify: ShopifyAdminResource) -> dict[str, list[str]]:
+    """The store's product ids of each supplier product we listed (counted at the store, by tag)."""
+    per_pid: dict[str, list[str]] = {}
+    for product in shopify.products_tagged(SOURCE_TAG):
+        for tag in product.tags:
+            if tag.startswith("pid:"):
+                per_pid.setdefault(tag[4:], []).append(product.id)
+    return per_pid
