@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dropship_pipelines.assets import fulfillment, fulfillment_checks
+from dropship_pipelines.assets.fulfillment import assets, checks
 from dropship_pipelines.cadence import FULFILLMENT_CRON
 from dropship_pipelines.sensors.fulfillment import FULFILLMENT_JOB, new_store_orders
 
@@ -11,7 +11,7 @@ WORKFLOW_TAG = "dropship/workflow"
 # At most one run at a time: dagster.yaml's run queue limits `dropship/workflow` to 1 per value.
 order_fulfillment_job = dg.define_asset_job(
     FULFILLMENT_JOB,
-    selection=dg.AssetSelection.groups(fulfillment.GROUP),
+    selection=dg.AssetSelection.groups(assets.GROUP),
     executor_def=dg.in_process_executor,  # small, frequent runs: the floor is process start-up
     tags={WORKFLOW_TAG: "fulfillment"},
     description="Read new store orders, place them at the supplier, post tracking back to the customer.",
@@ -26,8 +26,8 @@ five_minute_fulfillment = dg.ScheduleDefinition(
 )
 
 fulfillment_defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([fulfillment]),
-    asset_checks=dg.load_asset_checks_from_modules([fulfillment_checks]),
+    assets=dg.load_assets_from_modules([assets]),
+    asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[order_fulfillment_job],
     schedules=[five_minute_fulfillment],
     sensors=[new_store_orders],

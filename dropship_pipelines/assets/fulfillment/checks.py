@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dropship_pipelines.assets.fulfillment import shipment_tracking, supplier_orders
+from dropship_pipelines.assets.fulfillment.assets import shipment_tracking, supplier_orders
 from dropship_pipelines.assets.metadata import preview_table
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import fulfillment_queries as q
@@ -11,7 +11,7 @@ from dropship_pipelines.store import fulfillment_queries as q
 @dg.asset_check(
     asset=supplier_orders,
     description="Orders that cannot go to the supplier as they are (address, country, unmapped variant, "
-    "refused by CJ) — each needs a person; the rest of the batch went through.",
+    "refused by the supplier) — each needs a person; the rest of the batch went through.",
 )
 def no_orders_held(store_db: StoreDatabase) -> dg.AssetCheckResult:
     with store_db.engine().connect() as conn:
@@ -29,7 +29,7 @@ def no_orders_held(store_db: StoreDatabase) -> dg.AssetCheckResult:
 @dg.asset_check(
     asset=supplier_orders,
     blocking=True,
-    description="Every order marked sent has exactly one supplier order, created at CJ with a CJ order id.",
+    description="Every order marked sent has exactly one supplier order, created there with its order id.",
 )
 def sent_orders_are_at_supplier(store_db: StoreDatabase) -> dg.AssetCheckResult:
     with store_db.engine().connect() as conn:
@@ -38,7 +38,7 @@ def sent_orders_are_at_supplier(store_db: StoreDatabase) -> dg.AssetCheckResult:
         passed=not broken,
         metadata={
             "broken": len(broken),
-            "orders": preview_table(broken[:25], ("name", "order_id", "state", "cj_order_id")),
+            "orders": preview_table(broken[:25], ("name", "order_id", "state", "supplier_order_id")),
         },
     )
 

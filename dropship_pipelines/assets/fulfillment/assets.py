@@ -1,0 +1,141 @@
+"""Order fulfillment assets: store orders -> orders at the supplier -> tracking back to the customer."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import dagster as dg
+
+from dropship_pipelines.assets.metadata import preview_table, reasons_table
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
+from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.resources.supplier import Supplier
+from dropship_pipelines.services import fulfillment
+
+GROUP = "fulfillment"
+OWNERS = ["team:store"]
+
+
+class StoreOrdersConfig(dg.Config):
+    # Re-read this much before the cursor: same-second updates, the search index trailing writes by seconds,
+    # clock skew. Not more: every order changed in the overlap (our own fulfillments too) is read again on
+    # each run, at ~11 Shopify points per order (10 minutes after a 1,000-order burst: ~110 s a run).
+    overlap_minutes: int = 2
+    page_size: int = 20  # x lineItems(first: 10) keeps a page under Shopify's 1,000-point query cap
+
+
+class SupplierOrdersConfig(dg.Config):
+    max_orders_per_run: int = 2000
+    max_shipping_days: int = 15
+    value_of_a_day: float = 0.50  # USD a faster route may cost per worst-case transit day saved
+    quote_max_age_hours: int = 24
+    pay_with_balance: bool = True  # the supplier pays itself from the account balance and ships
+
+    def routing(self) -> fulfillment.RoutingSettings:
+        return fulfillment.RoutingSettings(
+            max_shipping_days=self.max_shipping_days,
+            value_of_a_day=Decimal(str(self.value_of_a_day)),
+            quote_max_age=timedelta(hours=self.quote_max_age_hours),
+            pay_from_balance=self.pay_with_balance,
+        )
+
+
+class TrackingConfig(dg.Config):
+    batch_size: int = 100  # supplier orders per status poll
+    max_attempts: int = 5  # fulfillment posts refused this often wait for a human
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "shopify"}, owners=OWNERS, pool="shopify")
+def store_orders(
+    context: dg.AssetExecutionContext,
+    config: StoreOrdersConfig,
+    shopify: ShopifyAdminResource,
+    store_db: StoreDatabase,
+) -> dg.MaterializeResult:
+    """Every order placed on the Shopify store, read incrementally by last change.
+
+    The cursor is the newest `updatedAt` seen; each run re-reads an overlap before it, so orders that
+    share a second with the cursor or land on a page boundary are never skipped (re-reads are upserts)."""
+    result = fulfillment.read_store_orders(
+        shopify, store_db.engine(), timedelta(minutes=config.overlap_minutes), config.page_size
+    )
+    for order in result.new[:50]:
+        context.log.info("order %s (%s): new, from %s", order["name"], order["order_id"], order["source"])
+    return dg.MaterializeResult(
+        metadata={
+            "read": result.read,
+            "new": len(result.new),
+            "unmapped_lines": result.unmapped_lines,
+            "cursor": result.cursor_text,
+            "by_state": dg.MetadataValue.json(result.by_state),
+            "new_orders": preview_table(
+                [{**o, "total": o["total_price"]} for o in result.new[:10]],
+                ("name", "order_id", "placed_at", "total", "country_code", "source"),
+            ),
+        }
+    )
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "cj"}, owners=OWNERS, pool="cj", deps=[store_orders])
+def supplier_orders(
+    context: dg.AssetExecutionContext,
+    config: SupplierOrdersConfig,
+    supplier: dg.ResourceParam[Supplier],
+    store_db: StoreDatabase,
+) -> dg.MaterializeResult:
+    """Each sendable store order placed once at the supplier (CJ), paid from the balance, on the best route.
+
+    The ledger row is written before the supplier is called and a pending row is resolved by asking the
+    supplier first (`services.fulfillment.place_supplier_orders`), so no order ever reaches the supplier
+    twice. Orders that cannot be sent are held with a reason."""
+    run = fulfillment.place_supplier_orders(
+        supplier, store_db.engine(), config.routing(), config.max_orders_per_run, context.log
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "candidates": run.candidates,
+            "sent": len(run.sent),
+            "recovered": run.recovered,
+            "held": len(run.held),
+            "failed_will_retry": len(run.failed),
+            "held_orders": reasons_table(run.held[:20], ("order", "reason")),
+            "failures": reasons_table(run.failed[:20], ("order", "error")),
+            "preview": preview_table(
+                run.sent[:10], ("order_number", "supplier_order_id", "route", "cost", "customer_paid")
+            ),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP, kinds={"python", "cj", "shopify"}, owners=OWNERS, pool="shopify", deps=[supplier_orders]
+)
+def shipment_tracking(
+    context: dg.AssetExecutionContext,
+    config: TrackingConfig,
+    supplier: dg.ResourceParam[Supplier],
+    shopify: ShopifyAdminResource,
+    store_db: StoreDatabase,
+) -> dg.MaterializeResult:
+    """Tracking numbers from the supplier, posted once per order to the store, which emails the customer.
+
+    The ledger row is written first and the store's own fulfillment orders are read before posting, so a
+    run killed after Shopify accepted never fulfils (or emails) twice."""
+    run = fulfillment.post_tracking(
+        supplier,
+        shopify,
+        store_db.engine(),
+        batch_size=config.batch_size,
+        max_attempts=config.max_attempts,
+        log=context.log,
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "awaiting_shipment": run.awaiting,
+            "supplier_status": dg.MetadataValue.json(run.supplier_status),
+            "fulfilled": run.outcomes["posted"],
+            "already_fulfilled": run.outcomes["found"],
+            "failed": run.outcomes["failed"],
+            "poll_errors": run.poll_errors,
+            "preview": preview_table(run.shipped[:10], ("order_id", "track_number", "outcome")),
+        }
+    )

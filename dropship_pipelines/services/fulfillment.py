@@ -1,0 +1,499 @@
+"""The fulfillment workflow's ledger protocol, step by step: store orders read into the ledger, each order
+claimed in the ledger before it is placed at the supplier, each fulfillment claimed before it is posted to
+the store, and how a re-run after a crash asks the remote side first so nothing happens twice.
+
+The assets in `assets/fulfillment/` call one function each and turn its result into metadata."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy.engine import Engine
+
+from dropship_pipelines.resources.errors import ApiError, PermanentApiError
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource, ShopifyUserError
+from dropship_pipelines.resources.shopify.models import (
+    Fulfillment,
+    MailingAddress,
+    OrderFulfillments,
+    StoreOrder,
+    TrackingInfo,
+)
+from dropship_pipelines.resources.supplier import (
+    SHIPPED_STATUSES,
+    BasketLine,
+    DuplicateOrderError,
+    ShippingAddress,
+    Supplier,
+    SupplierOrder,
+    SupplierOrderRequest,
+)
+from dropship_pipelines.rules.fulfillment import (
+    OrderFacts,
+    OrderLine,
+    ShippingChoice,
+    choose_shipping,
+    order_problem,
+    supplier_order_number,
+    tracking_url,
+)
+from dropship_pipelines.store import fulfillment_queries as q
+
+ORDERS_CURSOR = "shopify_orders_updated_at"
+SAVE_BATCH = 200  # orders written to the ledger per transaction
+Log = logging.Logger | logging.LoggerAdapter[Any]  # a Dagster context's `log` is one
+VariantMap = dict[str, tuple[str, str]]  # store variant GID or sku -> (supplier vid, pid)
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- store orders -------------------------------------------------------------------------------------
+@dataclass
+class OrdersRead:
+    read: int = 0
+    new: list[dict[str, Any]] = field(default_factory=list)
+    unmapped_lines: int = 0
+    cursor: datetime | None = None
+    by_state: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cursor_text(self) -> str:
+        return _iso(self.cursor) if self.cursor else ""
+
+
+def _order_rows(
+    order: StoreOrder, by_variant: VariantMap, by_sku: VariantMap
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ledger rows of one store order and its lines, each line mapped to its supplier variant."""
+    address = order.shipping_address
+    row = {
+        "order_id": order.id,
+        "name": order.name,
+        "email": order.email,
+        "customer_name": order.customer_name,
+        "placed_at": order.created_at,
+        "store_updated_at": order.updated_at,
+        "financial_status": order.financial_status or "UNKNOWN",
+        "fulfillment_status": order.fulfillment_status or "UNFULFILLED",
+        "cancelled_at": order.cancelled_at,
+        "currency": order.currency,
+        "total_price": order.total_price,
+        # Kept as the store sent it: the support workflow and the dashboard read it too.
+        "shipping_address": address.model_dump(by_alias=True) if address else None,
+        "country_code": address.country_code if address else None,
+        "state": "new",
+        "problem": None,
+        "source": (order.tag_value("source:") or "organic")[:16],
+    }
+    lines = []
+    for line in order.lines:
+        mapped = by_variant.get(line.variant_id or "") or by_sku.get(line.sku or "")
+        lines.append(
+            {
+                "line_id": line.id,
+                "order_id": order.id,
+                "store_variant_id": line.variant_id,
+                "sku": line.sku,
+                "title": (line.name or "")[:300],
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "vid": mapped[0] if mapped else None,
+                "pid": mapped[1] if mapped else None,
+            }
+        )
+    return row, lines
+
+
+def read_store_orders(
+    shopify: ShopifyAdminResource, engine: Engine, overlap: timedelta, page_size: int
+) -> OrdersRead:
+    """Every order changed since the cursor, upserted into the ledger, and the cursor moved on.
+
+    The cursor is the newest `updatedAt` seen; each run re-reads `overlap` before it, so orders that share
+    a second with the cursor or land on a page boundary are never skipped (re-reads are upserts)."""
+    with engine.connect() as conn:
+        cursor = q.get_cursor(conn, ORDERS_CURSOR)
+        by_variant, by_sku = q.variant_map(conn)
+    since = _iso(_parse_time(cursor) - overlap) if cursor else None
+    result = OrdersRead(cursor=_parse_time(cursor) if cursor else None)
+    batch: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        orders = [o for o, _ in batch]
+        with engine.begin() as conn:
+            known = q.known_order_ids(conn, [o["order_id"] for o in orders])
+            q.save_orders(conn, orders, [line for _, lines in batch for line in lines])
+        for order, lines in batch:
+            if order["order_id"] not in known:
+                result.new.append(order)
+                result.unmapped_lines += sum(1 for line in lines if not line["vid"])
+        batch.clear()
+
+    for order in shopify.orders_since(since, page_size):
+        result.read += 1
+        batch.append(_order_rows(order, by_variant, by_sku))
+        if result.cursor is None or order.updated_at > result.cursor:
+            result.cursor = order.updated_at
+        if len(batch) >= SAVE_BATCH:
+            flush()
+    flush()
+    if result.cursor is not None:
+        with engine.begin() as conn:
+            q.set_cursor(conn, ORDERS_CURSOR, _iso(result.cursor))
+    with engine.connect() as conn:
+        result.by_state = q.state_counts(conn)
+    return result
+
+
+# --- supplier orders ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RoutingSettings:
+    max_shipping_days: int
+    value_of_a_day: Decimal  # what a faster route may cost per worst-case transit day saved
+    quote_max_age: timedelta
+    pay_from_balance: bool
+
+
+@dataclass
+class SupplierOrdersRun:
+    candidates: int = 0
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    held: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    recovered: int = 0
+
+
+def _facts(order: dict[str, Any], lines: list[OrderLine]) -> OrderFacts:
+    return OrderFacts(
+        order_id=order["order_id"],
+        name=order["name"],
+        financial_status=order["financial_status"],
+        cancelled=order["cancelled_at"] is not None,
+        address=order["shipping_address"],
+        lines=tuple(lines),
+    )
+
+
+def _shipping_address(stored: dict[str, Any]) -> ShippingAddress:
+    """The ledger's copy of the store address (checked complete by `order_problem`) in supplier terms."""
+    address = MailingAddress.model_validate(stored)
+    return ShippingAddress(
+        name=address.name or "",
+        address1=address.address1 or "",
+        city=address.city or "",
+        country_code=address.country_code or "",
+        zip=address.zip or "",
+        address2=address.address2 or "",
+        province=address.province or address.province_code or "",
+        country=address.country or "",
+        phone=address.phone or "",
+    )
+
+
+def _order_request(
+    order: dict[str, Any],
+    address: ShippingAddress,
+    number: str,
+    lines: list[OrderLine],
+    route: str,
+    pay: bool,
+) -> SupplierOrderRequest:
+    return SupplierOrderRequest(
+        order_number=number,
+        address=address,
+        email=order.get("email") or "",
+        customer_paid=Decimal(str(order["total_price"])),
+        route=route,
+        lines=[BasketLine(line.vid or "", line.quantity, line.line_id) for line in lines],
+        pay_from_balance=pay,
+    )
+
+
+def _route(
+    supplier: Supplier, engine: Engine, settings: RoutingSettings, country: str, lines: list[OrderLine]
+) -> ShippingChoice | None:
+    """The best route for this basket, from a quote cached per country and basket."""
+    basket = sorted((line.vid or "", line.quantity) for line in lines)
+    key = f"{country}|" + ",".join(f"{vid}:{qty}" for vid, qty in basket)
+    with engine.connect() as conn:
+        options = q.freight_quote(conn, key, q.now() - settings.quote_max_age)
+    if options is None:
+        quoted = supplier.freight_options(country, [BasketLine(vid, qty) for vid, qty in basket])
+        options = [
+            {"name": o.name, "price": str(o.price), "days_min": o.days_min, "days_max": o.days_max}
+            for o in quoted
+        ]
+        with engine.begin() as conn:
+            q.save_freight_quote(conn, key, options)
+    choices = [ShippingChoice(o["name"], Decimal(o["price"]), o["days_min"], o["days_max"]) for o in options]
+    return choose_shipping(choices, settings.max_shipping_days, settings.value_of_a_day)
+
+
+def _mapped_lines(
+    engine: Engine, order: dict[str, Any], by_variant: VariantMap, by_sku: VariantMap
+) -> list[OrderLine]:
+    """The order's lines mapped to supplier variants with today's listing ledger (a line listed after the
+    order came in is mapped now)."""
+    lines = []
+    for line in order["lines"]:
+        mapped = by_variant.get(line["store_variant_id"] or "") or by_sku.get(line["sku"] or "")
+        vid = mapped[0] if mapped else None
+        if vid != line["vid"]:
+            with engine.begin() as conn:
+                q.set_line_mapping(conn, line["line_id"], vid, mapped[1] if mapped else None)
+        lines.append(OrderLine(line["line_id"], line["sku"], line["quantity"], vid))
+    return lines
+
+
+def _hold(engine: Engine, run: SupplierOrdersRun, order: dict[str, Any], reason: str) -> None:
+    with engine.begin() as conn:
+        q.hold_order(conn, order["order_id"], reason[:2000])
+    run.held.append((order["name"], reason[:200]))
+
+
+def place_supplier_orders(
+    supplier: Supplier, engine: Engine, settings: RoutingSettings, max_orders: int, log: Log
+) -> SupplierOrdersRun:
+    """Each sendable store order placed once at the supplier; the rest held with a reason.
+
+    The supplier order number is derived from the store order ("#1001" -> "shopify-1001") and the ledger
+    row is written before the supplier is called. A row found pending means an earlier run may have died
+    after the supplier accepted: the supplier is asked for that number first, and its own "order exists"
+    refusal is read the same way, so no order ever reaches the supplier twice."""
+    with engine.connect() as conn:
+        work = q.orders_to_send(conn, max_orders)
+        by_variant, by_sku = q.variant_map(conn)
+    run = SupplierOrdersRun(candidates=len(work))
+    for order in work:
+        lines = _mapped_lines(engine, order, by_variant, by_sku)
+        problem = order_problem(_facts(order, lines))
+        if problem:
+            if order["problem"] != problem:
+                with engine.begin() as conn:
+                    q.hold_order(conn, order["order_id"], problem)
+                log.warning("order %s (%s): held: %s", order["name"], order["order_id"], problem)
+            run.held.append((order["name"], problem))
+            continue
+        _place(supplier, engine, settings, order, lines, run, log)
+    return run
+
+
+def _place(
+    supplier: Supplier,
+    engine: Engine,
+    settings: RoutingSettings,
+    order: dict[str, Any],
+    lines: list[OrderLine],
+    run: SupplierOrdersRun,
+    log: Log,
+) -> None:
+    number = supplier_order_number(order["name"])
+    address = _shipping_address(order["shipping_address"])
+    country = address.country_code
+    with engine.connect() as conn:
+        ledger = q.supplier_order(conn, number)
+    try:
+        if ledger is not None:
+            # Sent before and not confirmed: the supplier may already have it.
+            existing = supplier.find_order(number)
+            if existing is not None:
+                with engine.begin() as conn:
+                    q.finish_supplier_order(conn, number, order["order_id"], existing)
+                run.recovered += 1
+                log.info("order %s: already at the supplier as %s", number, existing.supplier_order_id)
+                return
+        route = _route(supplier, engine, settings, country, lines)
+    except PermanentApiError as error:
+        _hold(engine, run, order, f"no shipping quote: {error}")
+        return
+    except ApiError as error:
+        run.failed.append((order["name"], str(error)[:200]))
+        log.warning("order %s: supplier unavailable, next run retries: %s", number, error)
+        return
+    if route is None:
+        _hold(engine, run, order, f"no shipping route to {country}")
+        return
+    with engine.begin() as conn:
+        q.begin_supplier_order(conn, number, order["order_id"], route.name)
+    request = _order_request(order, address, number, lines, route.name, settings.pay_from_balance)
+    try:
+        created = _create_once(supplier, request, run)
+    except ApiError as error:
+        permanent = isinstance(error, PermanentApiError)
+        with engine.begin() as conn:
+            q.fail_supplier_order(conn, number, order["order_id"], str(error), permanent=permanent)
+        (run.held if permanent else run.failed).append((order["name"], str(error)[:200]))
+        log.warning(
+            "order %s: supplier %s: %s", number, "refused" if permanent else "unavailable, will retry", error
+        )
+        return
+    with engine.begin() as conn:
+        q.finish_supplier_order(conn, number, order["order_id"], created)
+    run.sent.append(
+        {
+            "order_number": number,
+            "supplier_order_id": created.supplier_order_id,
+            "route": route.name,
+            "cost": created.total_amount,
+            "customer_paid": order["total_price"],
+        }
+    )
+    log.info("order %s: placed at the supplier as %s via %s", number, created.supplier_order_id, route.name)
+
+
+def _create_once(supplier: Supplier, request: SupplierOrderRequest, run: SupplierOrdersRun) -> SupplierOrder:
+    try:
+        return supplier.create_order(request)
+    except DuplicateOrderError:
+        # An earlier attempt whose answer was lost got through: read the order the supplier has.
+        found = supplier.find_order(request.order_number)
+        if found is None:
+            raise
+        run.recovered += 1
+        return found
+
+
+# --- tracking -----------------------------------------------------------------------------------------
+@dataclass
+class TrackingRun:
+    awaiting: int = 0
+    supplier_status: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=lambda: {"posted": 0, "found": 0, "failed": 0})
+    shipped: list[dict[str, Any]] = field(default_factory=list)
+    poll_errors: int = 0
+
+
+Outcome = Literal["posted", "found", "failed"]
+
+
+def _poll_supplier(
+    supplier: Supplier, engine: Engine, awaiting: list[dict[str, Any]], batch_size: int, log: Log
+) -> int:
+    """The supplier's status and tracking of every awaiting order, recorded when changed; poll errors."""
+    by_id = {r["supplier_order_id"]: r for r in awaiting if r["supplier_order_id"]}
+    ids = list(by_id)
+    errors = 0
+    for start in range(0, len(ids), batch_size):
+        try:
+            orders = supplier.orders(ids[start : start + batch_size])
+        except ApiError as error:
+            errors += 1
+            log.warning("supplier status poll failed, next run retries: %s", error)
+            continue
+        with engine.begin() as conn:
+            for found in orders:
+                row = by_id.get(found.supplier_order_id)
+                if row is None:
+                    continue
+                if (found.status, found.track_number) != (row["supplier_status"], row["track_number"]):
+                    q.update_supplier_status(conn, row["order_number"], found)
+                row.update(
+                    supplier_status=found.status,
+                    track_number=found.track_number,
+                    carrier=found.route,
+                    tracking_url=found.tracking_url,
+                )
+    return errors
+
+
+def post_tracking(
+    supplier: Supplier,
+    shopify: ShopifyAdminResource,
+    engine: Engine,
+    *,
+    batch_size: int,
+    max_attempts: int,
+    log: Log,
+) -> TrackingRun:
+    """Tracking numbers from the supplier, posted once per order to the store, which emails the customer.
+
+    Supplier orders are polled in batches; a shipped one gets a fulfillment with its tracking number and
+    `notifyCustomer`. The ledger row is written first and the store's own fulfillment orders are read
+    before posting, so a run killed after the store accepted never fulfils (or emails) twice."""
+    with engine.connect() as conn:
+        awaiting = q.orders_awaiting_shipment(conn)
+    run = TrackingRun(awaiting=len(awaiting))
+    run.poll_errors = _poll_supplier(supplier, engine, awaiting, batch_size, log)
+    for row in awaiting:
+        if row["supplier_status"] not in SHIPPED_STATUSES or not row["track_number"]:
+            continue
+        with engine.connect() as conn:
+            ledger = q.fulfillment(conn, row["order_id"])
+        if ledger is not None and ledger["state"] == "failed" and ledger["attempts"] >= max_attempts:
+            continue
+        outcome = _fulfil(shopify, engine, row, log)
+        run.outcomes[outcome] += 1
+        run.shipped.append(
+            {"order_id": row["order_id"], "track_number": row["track_number"], "outcome": outcome}
+        )
+    for row in awaiting:
+        status = row["supplier_status"] or "unknown"
+        run.supplier_status[status] = run.supplier_status.get(status, 0) + 1
+    return run
+
+
+def _fulfil(shopify: ShopifyAdminResource, engine: Engine, row: dict[str, Any], log: Log) -> Outcome:
+    """Post one fulfillment with tracking; "posted", "found" (already on the store) or "failed"."""
+    order_id, track = row["order_id"], row["track_number"]
+    url = tracking_url(row["carrier"], track, row["tracking_url"])
+    with engine.begin() as conn:
+        q.begin_fulfillment(conn, order_id, track, row["carrier"], url)
+    try:
+        order = _store_order(shopify, order_id)
+        open_ids = order.open_fulfillment_order_ids
+        if not open_ids:
+            # Nothing left to fulfil: an earlier run posted it and died before recording it.
+            done = order.fulfillment_tracking(track)
+            if done is None:
+                raise PermanentApiError("shopify", f"order {order_id} has no open fulfillment order")
+            with engine.begin() as conn:
+                q.finish_fulfillment(conn, order_id, done.id, notified=True)
+            return "found"
+        tracking = TrackingInfo(company=row["carrier"], number=track, url=url)
+        result = _post_once(shopify, order_id, order, open_ids, tracking)
+    except ApiError as error:
+        permanent = isinstance(error, (PermanentApiError, ShopifyUserError))
+        with engine.begin() as conn:
+            q.fail_fulfillment(conn, order_id, str(error), permanent=permanent)
+        log.warning("order %s: fulfillment not posted: %s", order_id, error)
+        return "failed"
+    with engine.begin() as conn:
+        q.finish_fulfillment(conn, order_id, result.id, notified=True)
+    log.info("order %s: fulfilled with tracking %s, customer notified", order_id, track)
+    return "posted"
+
+
+def _store_order(shopify: ShopifyAdminResource, order_id: str) -> OrderFulfillments:
+    order = shopify.fulfillment_orders(order_id)
+    if order is None:
+        raise PermanentApiError("shopify", f"order {order_id} not found on the store")
+    return order
+
+
+def _post_once(
+    shopify: ShopifyAdminResource,
+    order_id: str,
+    order: OrderFulfillments,
+    open_ids: list[str],
+    tracking: TrackingInfo,
+) -> Fulfillment:
+    try:
+        return shopify.create_fulfillment(
+            open_ids, tracking, notify_customer=True, message="Shipped by our supplier"
+        )
+    except ShopifyUserError:
+        # A retried post whose first answer was lost is refused as "not open": read what is there.
+        found = (shopify.fulfillment_orders(order_id) or order).fulfillment_tracking(tracking.number or "")
+        if found is None:
+            raise
+        return found
