@@ -6,9 +6,10 @@ import { Badge, money, Pager, ratio, Section, Table, when, useApi } from "../ui"
 
 export function AdsPage({ onUnauthorized }: PageProps) {
   const [offset, setOffset] = useState(0);
+  const [actionsOffset, setActionsOffset] = useState(0);
   const [message, setMessage] = useState<string | null>(null);
   const campaigns = useApi<Page<Campaign>>(`/api/ads/campaigns?limit=25&offset=${offset}`, onUnauthorized);
-  const actions = useApi<Page<AdAction>>("/api/ads/actions?limit=25", onUnauthorized);
+  const actions = useApi<Page<AdAction>>(`/api/ads/actions?limit=25&offset=${actionsOffset}`, onUnauthorized);
   const pause = async (c: Campaign) => {
     if (!c.campaign_id || !window.confirm(`Pause ${c.platform} campaign for ${c.title ?? c.pid}?`)) return;
     try {
@@ -60,17 +61,22 @@ export function AdsPage({ onUnauthorized }: PageProps) {
       </Section>
       <Section title="Actions taken, and why" state={actions} isEmpty={(d) => d.items.length === 0} empty="No budget change or pause yet.">
         {(d) => (
-          <Table
-            rows={d.items}
-            rowKey={(r) => `${r.source}:${r.at}:${r.campaign_id}:${r.action}`}
-            columns={[
-              { label: "When", render: (r) => when(r.at) },
-              { label: "By", render: (r) => (r.source === "ads" ? "optimiser" : "operator") },
-              { label: "Campaign", render: (r) => `${r.platform ?? ""} ${r.campaign_id ?? ""}` },
-              { label: "Action", render: (r) => r.action },
-              { label: "Why", render: (r) => r.reason ?? "" },
-            ]}
-          />
+          <>
+            <Table
+              rows={d.items}
+              rowKey={(r) => `${r.source}:${r.at}:${r.campaign_id}:${r.action}`}
+              columns={[
+                { label: "When (UTC)", render: (r) => when(r.at) },
+                { label: "By", render: (r) => (r.source === "ads" ? "optimiser" : "operator") },
+                { label: "Campaign", render: (r) => `${r.platform ?? ""} ${r.campaign_id ?? ""}` },
+                { label: "Action", render: (r) => r.action },
+                // proposed (a dry run), pending, applied or failed; an operator's: done, recorded or failed
+                { label: "Status", render: (r) => <Badge value={typeof r.detail.status === "string" ? r.detail.status : null} /> },
+                { label: "Why", render: (r) => r.reason ?? "" },
+              ]}
+            />
+            <Pager total={d.total} limit={d.limit} offset={d.offset} onChange={setActionsOffset} />
+          </>
         )}
       </Section>
     </>
