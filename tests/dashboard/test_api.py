@@ -1,6 +1,9 @@
 """The dashboard API on a real store (SQLite and PostgreSQL): numbers, filters, auth, CSRF and actions."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -9,6 +12,8 @@ from fastapi.testclient import TestClient
 from dashboard.api import create_app
 from dropship_pipelines.store.ads_tables import ad_campaigns
 from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.support_tables import support_replies
+from dropship_testkit.databases import BACKENDS, store_url_for
 from dropship_testkit.ledger_seed import ESCALATED_DRAFT, ESCALATED_KEY
 from tests.dashboard.seed import TOKEN
 
@@ -177,10 +182,9 @@ def test_approve_edit_and_pause_are_recorded(client: TestClient, seeded_url: str
 
 def test_actions_call_the_workflows_functions_when_given(seeded_url: str) -> None:
     engine = get_engine(seeded_url)
-    replies = sa.Table("support_replies", sa.MetaData(), autoload_with=engine)
     with engine.begin() as conn:
         conn.execute(
-            replies.insert().values(
+            support_replies.insert().values(
                 reply_key="T1:M9",
                 ticket_id="T1",
                 message_id="M9",
@@ -232,3 +236,44 @@ def test_support_pages_without_support_tables(tmp_path) -> None:
         assert client.get("/api/support/escalations", headers=BEARER).json()["items"] == []
         assert client.post("/api/support/escalations/x/approve", json={}, headers=BEARER).status_code == 404
         assert client.get("/api/metrics/kpis", headers=BEARER).json()["periods"] == []
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store with its schema and nothing else: the test writes the only rows it reads."""
+    with store_url_for(request.param, tmp_path) as url:
+        yield url
+
+
+def test_the_optimisers_actions_show_their_time_newest_first(
+    empty_url: str, record_optimiser_action: Callable[..., int]
+) -> None:
+    paused_at, scaled_at = datetime(2026, 11, 22, 8, 15, tzinfo=UTC), datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
+    record = record_optimiser_action
+    record(empty_url, decided_at=scaled_at, platform="tiktok", campaign_id="t1", action="scale")
+    record(empty_url, decided_at=paused_at, platform="meta", campaign_id="c1", reason="ROAS 0.62")
+    with get_engine(empty_url).begin() as conn:
+        conn.execute(
+            ad_campaigns.insert().values(
+                pid="P1", platform="meta", campaign_id="c1", state="active", daily_budget=Decimal("20.00")
+            )
+        )
+    with TestClient(create_app(empty_url, TOKEN, launcher=FakeLauncher())) as client:
+        client.post("/api/ads/campaigns/meta/c1/pause", json={"reason": "operator"}, headers=BEARER)
+        actions = client.get("/api/ads/actions", headers=BEARER).json()
+        second = client.get("/api/ads/actions?limit=1&offset=1", headers=BEARER).json()
+    items = actions["items"]
+    assert [(a["source"], a["campaign_id"], a["action"]) for a in items] == [
+        ("dashboard", "c1", "pause"),  # the operator's pause, just now
+        ("ads", "c1", "pause"),
+        ("ads", "t1", "scale"),
+    ]
+    shown = [datetime.fromisoformat(a["at"]) for a in items]
+    assert shown[1:] == [paused_at, scaled_at] and shown[0] > paused_at
+    assert (items[1]["reason"], items[1]["detail"]["status"], items[1]["detail"]["roas"]) == (
+        "ROAS 0.62",
+        "applied",
+        0.62,
+    )
+    assert (actions["total"], second["total"]) == (3, 3)
+    assert [(a["source"], a["at"]) for a in second["items"]] == [("ads", items[1]["at"])]

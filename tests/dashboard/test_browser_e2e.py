@@ -11,8 +11,9 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -45,6 +46,9 @@ CHROMIUM_ARGS = [
 # Generous for a shared 2-core CI box; a healthy page renders in well under a second.
 TIMEOUT_MS = 10_000
 EDITED_REPLY = "Sorry for the delay with order #1002: we have refunded it in full, it shows in 3-5 days."
+# One decision of the ads optimiser in `ad_actions`: the Ads page shows when it was taken (UTC).
+OPTIMISER_DECIDED_AT = datetime(2026, 11, 22, 8, 15, tzinfo=UTC)
+OPTIMISER_REASON = "ROAS 0.62 < 1.00 over 3 days"
 
 
 class FakeLauncher:
@@ -110,10 +114,13 @@ def web_dist() -> Path:
 
 
 @pytest.fixture(scope="module")
-def dashboard(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+def dashboard(
+    web_dist: Path, tmp_path_factory: pytest.TempPathFactory, record_optimiser_action: Callable[..., int]
+) -> Iterator[Dashboard]:
     """The real dashboard app on a free loopback port, in a background thread, over a seeded SQLite store."""
     with store_url_for("sqlite", tmp_path_factory.mktemp("browser")) as store_url:
         seed_store(store_url)
+        record_optimiser_action(store_url, decided_at=OPTIMISER_DECIDED_AT, reason=OPTIMISER_REASON)
         sender = RecordingSender()
         app = create_app(store_url, TOKEN, launcher=FakeLauncher(), send_reply=sender, web_dist=web_dist)
         with serving(app, "the dashboard server") as url:
@@ -269,6 +276,17 @@ def test_each_page_shows_its_rows(
     for cell in cells:
         expect(found).to_contain_text(cell)
     settled(page, screenshot)
+
+
+def test_ads_page_shows_when_the_optimiser_acted(page: Page) -> None:
+    log_in(page)
+    open_page(page, "Ads")
+    actions = page.get_by_role("region", name="Actions taken, and why")
+    decision = actions.get_by_role("row").filter(has_text=OPTIMISER_REASON)
+    expect(decision).to_have_count(1)
+    for cell in (OPTIMISER_DECIDED_AT.strftime("%Y-%m-%d %H:%M"), "optimiser", "meta c1", "pause", "applied"):
+        expect(decision).to_contain_text(cell)
+    settled(page, "ads-actions")
 
 
 def test_approving_an_edited_escalated_reply_sends_it_once(page: Page, dashboard: Dashboard) -> None:
