@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import ad_delivery, credentials
-from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call
+from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, read_form
 from dropship_sandbox.world import World
 
 router = APIRouter()
@@ -649,12 +649,8 @@ async def _params(request: Request) -> tuple[dict[str, Any], bytes | None]:
                 body = {}
             params.update(body if isinstance(body, dict) else {})
         else:
-            form = await request.form()
-            for key, value in form.multi_items():
-                if hasattr(value, "read"):
-                    source = await value.read()
-                else:
-                    params[key] = value
+            fields, source = await read_form(request)
+            params.update(fields)
     return params, source
 
 

@@ -117,3 +117,16 @@ class ApiPolicy(ABC, Generic[CallT]):
         if fault is Fault.LOST_RESPONSE:
             return self.lost_answer(world, call)
         return self.answer(data, grant, call)
+
+
+async def read_form(request: Request) -> tuple[dict[str, Any], bytes | None]:
+    """A form's fields, and the bytes of its file part (the APIs' uploads carry one file)."""
+    fields: dict[str, Any] = {}
+    upload = None
+    form = await request.form()
+    for key, value in form.multi_items():
+        if hasattr(value, "read"):
+            upload = await value.read()
+        else:
+            fields[key] = value
+    return fields, upload

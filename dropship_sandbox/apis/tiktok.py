@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import ad_delivery, credentials
-from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call
+from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, read_form
 from dropship_sandbox.world import World
 
 router = APIRouter(prefix="/open_api/v1.3")
@@ -520,15 +520,7 @@ async def _params(request: Request, multipart: bool) -> tuple[dict[str, Any], by
     if request.method == "GET":
         return dict(request.query_params), None
     if multipart:
-        params: dict[str, Any] = {}
-        blob = None
-        form = await request.form()
-        for key, value in form.multi_items():
-            if hasattr(value, "read"):
-                blob = await value.read()
-            else:
-                params[key] = value
-        return params, blob
+        return await read_form(request)
     try:
         body = await request.json()
     except ValueError as exc:
