@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 
+from dropship_sandbox.apis.pipeline import world_of
 from dropship_sandbox.world import World
 
 MAX_ATTEMPTS = 8
@@ -160,7 +161,7 @@ def start_dispatcher(world: World) -> WebhookDispatcher:
 @router.get("")
 def deliveries(request: Request) -> dict[str, Any]:
     """Delivery log: status, attempts and responses of every webhook sent."""
-    world: World = request.app.state.world
+    world = world_of(request)
     with world.lock, world.state:
         items = world.state.all("webhook_delivery")
     return {
@@ -172,7 +173,7 @@ def deliveries(request: Request) -> dict[str, Any]:
 @router.post("")
 def configure(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     """`{"duplicate_rate": 0.2}`: share of deliveries sent twice (target URL/secret: `/_sandbox/settings`)."""
-    world: World = request.app.state.world
+    world = world_of(request)
     with world.lock, world.state:
         if "duplicate_rate" in body:
             world.state.set_meta("webhooks:duplicate_rate", str(float(body["duplicate_rate"])))

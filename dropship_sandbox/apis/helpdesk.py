@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import credentials
-from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call
+from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, world_of
 from dropship_sandbox.support_messages import (
     CUSTOMER,
     DAILY_RATE_META,
@@ -340,7 +340,7 @@ async def create_message(ticket_id: int, request: Request) -> JSONResponse:
 @control.post("")
 def set_helpdesk(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     """`{"daily_rate": 0.2}`: the chance that a customer writes about an order on a given day."""
-    world: World = request.app.state.world
+    world = world_of(request)
     with world.lock, world.state:
         if "daily_rate" in body:
             world.state.set_meta(DAILY_RATE_META, str(float(body["daily_rate"])))

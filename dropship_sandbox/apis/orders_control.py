@@ -4,8 +4,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from dropship_sandbox.apis.pipeline import world_of
 from dropship_sandbox.shop_orders import listed_products, place_order, set_organic_multiplier
-from dropship_sandbox.world import World
 
 router = APIRouter(prefix="/_sandbox/orders", tags=["sandbox control"])
 
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/_sandbox/orders", tags=["sandbox control"])
 @router.post("")
 def place(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     """`{"pid": CJ pid (default: every listed product in turn), "count": N, "source": "organic"}`."""
-    world: World = request.app.state.world
+    world = world_of(request)
     world.advance()
     with world.lock, world.state:
         pids = [body["pid"]] if body.get("pid") else sorted(listed_products(world))
@@ -41,6 +41,6 @@ def place(request: Request, body: dict[str, Any]) -> dict[str, Any]:
 @router.post("/settings")
 def settings(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     """`{"organic_multiplier": 0}` stops organic orders (tests), 1 is the natural rate."""
-    world: World = request.app.state.world
+    world = world_of(request)
     set_organic_multiplier(world, float(body.get("organic_multiplier", 1)))
     return {"organic_multiplier": float(body.get("organic_multiplier", 1))}
