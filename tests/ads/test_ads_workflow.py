@@ -61,7 +61,10 @@ def test_launch_metrics_and_optimisation(
         (r["platform"], r["campaign_id"]) for r in ledger
     }
     assert all(r["pid"] for r in first) and all(r["clicks"] <= r["impressions"] for r in first)
-    assert h.metrics(defs, "2026-11-01", "2026-11-06").success  # a re-run replaces, never duplicates
+    rerun = h.metrics(defs, "2026-11-01", "2026-11-06")
+    assert rerun.success  # a re-run replaces, never duplicates
+    [*_, latest] = rerun.get_asset_materialization_events()
+    weak = latest.materialization.metadata["below_kill_threshold"].value
     assert len(h.rows(store_url, ad_metrics_daily)) == len(first)
     # Ad purchases became store orders with their source.
     assert any(k for k in sandbox.audit().get("orders_placed", {}))
@@ -69,6 +72,8 @@ def test_launch_metrics_and_optimisation(
     assert h.optimise(defs, dry_run=True).success
     proposed = h.rows(store_url, ad_actions)
     assert proposed and all(a["status"] == "proposed" for a in proposed)
+    # The weak-ads sensor's count is the optimiser's own decision, not a copy of the kill rule.
+    assert weak == sum(1 for a in proposed if a["action"] == "pause")
     assert all(r["state"] == "active" for r in h.rows(store_url, ad_campaigns))  # a dry run changes nothing
 
     result = h.optimise(defs)
