@@ -1,8 +1,14 @@
 """What a reply to a customer may say, and which messages a machine must not answer. Pure functions.
 
-A reply states only facts of the customer's own order (no tracking number, date, amount, order number
-or link that the facts do not hold), promises nothing the policy does not allow (refunds, credits,
-discounts, delivery dates), never recites its instructions, and is civil and of sensible length.
+The last gate before a reply leaves (`verify_outgoing`): an allow-list over the rendered text. Every span
+the code owns is taken out (the context's facts in every rendering, policy snippets verbatim, executed
+actions' statements, the code's sentences); what remains is the model's or an operator's free text, and
+it may hold no entity (date, number, money, percentage, phone number, link, email, code, order reference,
+address) and no word outside the language's free-text vocabulary, so no claim and no promise. Markup is
+refused, and so is a text in a language other than the customer's or one the gate cannot check. The
+gate runs on every send path: the workflow, the dashboard's edited replies, the email channel. See
+docs/support-safety.md.
+
 A message is risky when it threatens legal action, asks for a refund above the limit or outside the
 window, or tries to steer the model (prompt injection); risky messages go to a human.
 """
@@ -13,28 +19,20 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from html.parser import HTMLParser
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dropship_pipelines.rules import reply_render
+from dropship_pipelines.rules.reply_context import ORDER_STATUSES, ExecutedAction, OrderFacts, ReplyContext
+from dropship_pipelines.rules.reply_draft import ActionKind
+from dropship_pipelines.rules.reply_entities import free_text_problems
+from dropship_pipelines.rules.reply_languages import SUPPORTED_LANGUAGES, detect_language
+from dropship_pipelines.rules.store_policy import default_store_policy
 from dropship_pipelines.rules.support_policy import SupportPolicy
 
 SHIPPED_STATES = ("shipped", "delivered")
-
-
-@dataclass(frozen=True)
-class OrderFacts:
-    """Everything a reply may state about an order; built from the store database, never from the LLM."""
-
-    order_name: str  # "#1001"
-    status: str  # processing | shipped | delivered | cancelled | on_hold
-    placed_on: date
-    total: Decimal
-    currency: str = "USD"
-    items: tuple[str, ...] = ()
-    supplier_status: str | None = None
-    track_number: str | None = None
-    carrier: str | None = None
-    tracking_url: str | None = None
-    shipped_on: date | None = None
-    customer_first_name: str | None = None
 
 
 class Risk(StrEnum):
@@ -161,7 +159,9 @@ def route(
     return Route(True, "")
 
 
-# --- reply validation ----------------------------------------------------------------------------------
+# --- old path: the blacklist validator, until the support service is wired to verify_outgoing ---------
+# validate_reply and its patterns below guard the free-form ReplyDraft of rules/support_prompts.py; the
+# wiring step replaces them with render_reply + verify_outgoing and deletes this section.
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
 _TRACKING_LIKE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{7,34}\b|\b\d{10,30}\b")
 _ORDER_NUMBER = re.compile(r"#\s?\d{3,}|\border\s+(?:number\s+|no\.?\s+)?(\d{4,})\b", re.IGNORECASE)
@@ -355,3 +355,171 @@ def order_names_in(text: str) -> list[str]:
     pattern = re.compile(r"#\s?(\d{3,})|\border\s+(?:number\s+|no\.?\s+)?#?(\d{4,})", re.IGNORECASE)
     found = [f"#{m.group(1) or m.group(2)}" for m in pattern.finditer(text)]
     return list(dict.fromkeys(found))
+
+
+# --- the last gate ---------------------------------------------------------------------------------------
+class _MarkupFinder(HTMLParser):
+    """Collects every tag, comment, declaration and character reference the stdlib HTML parser sees."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append(f"<{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.found.append(f"</{tag}>")
+
+    def handle_comment(self, data: str) -> None:
+        self.found.append("<!--...-->")
+
+    def handle_decl(self, decl: str) -> None:
+        self.found.append(f"<!{decl[:20]}>")
+
+    def handle_pi(self, data: str) -> None:
+        self.found.append(f"<?{data[:20]}>")
+
+    def handle_entityref(self, name: str) -> None:
+        self.found.append(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.found.append(f"&#{name};")
+
+
+def _markup(text: str) -> list[str]:
+    finder = _MarkupFinder()
+    finder.feed(text)
+    finder.close()
+    return [f"markup: {found!r}" for found in dict.fromkeys(finder.found)]
+
+
+def _remove(text: str, patterns: tuple[re.Pattern[str], ...]) -> str:
+    # A removed span leaves a line break: the free text on either side never joins into a new word.
+    for pattern in patterns:
+        text = pattern.sub("\n", text)
+    return text
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def verify_outgoing(text: str, context: ReplyContext) -> list[str]:
+    """The reasons this text must not be sent to the customer; empty when it may (see module doc)."""
+    if context.language not in SUPPORTED_LANGUAGES:
+        return [f"language {context.language!r} cannot be checked: a person answers"]
+    problems: list[str] = []
+    clean = reply_render.normalise(text)
+    if not clean.strip():
+        return ["empty reply"]
+    if len(clean) > context.policy.max_reply_chars:
+        problems.append(f"reply longer than {context.policy.max_reply_chars} characters")
+    problems += _markup(clean)
+
+    spans = reply_render.allowed_spans(context)
+    # The language of the words: identifiers (names, codes, links, items) have none.
+    words_only = clean
+    for raw in spans.raw_values:
+        words_only = words_only.replace(raw, " ")
+    detected = detect_language(words_only)
+    if detected != context.language:
+        problems.append(
+            f"language: written in {detected or 'no language the gate can tell'}, "
+            f"the customer's is {context.language}"
+        )
+
+    free_text = _remove(_remove(clean, spans.sentences), spans.values)
+    for fragment in _SENTENCE_END.split(free_text):
+        if fragment.strip():
+            problems += free_text_problems(fragment.strip(), context.language)
+    return list(dict.fromkeys(problems))
+
+
+class _OrderPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    status: str
+    placed_on: date
+    total: Decimal
+    currency: str = Field(min_length=3, max_length=3)
+    items: list[str] = []
+    tracking_number: str | None = None
+    carrier: str | None = None
+    tracking_url: str | None = None
+    shipped_on: date | None = None
+    customer_first_name: str | None = None
+    eta_earliest: date | None = None  # optional: a delivery window the supplier's data supports
+    eta_latest: date | None = None
+
+
+class _ActionPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ActionKind
+    amount: Decimal | None = None
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    language: str
+    order: _OrderPayload | None = None
+    executed_actions: list[_ActionPayload] = []
+
+
+def _payload_errors(error: ValidationError) -> list[str]:
+    return [
+        f"payload: {'.'.join(str(p) for p in problem['loc']) or 'payload'}: {problem['msg']}"
+        for problem in error.errors()
+    ]
+
+
+def context_from_payload(payload: dict[str, Any]) -> tuple[str, ReplyContext]:
+    """The text and the context of a gate payload (ValueError with the reasons when its shape is wrong)."""
+    try:
+        parsed = _Payload.model_validate(payload)
+        actions = tuple(ExecutedAction(a.kind, a.amount, a.currency) for a in parsed.executed_actions)
+    except ValidationError as error:
+        raise ValueError("; ".join(_payload_errors(error))) from None
+    order = parsed.order
+    if order is not None and order.status not in ORDER_STATUSES:
+        raise ValueError(f"payload: order.status: one of {', '.join(ORDER_STATUSES)}, not {order.status!r}")
+    facts = (
+        OrderFacts(
+            order_name=order.name,
+            status=order.status,
+            placed_on=order.placed_on,
+            total=order.total,
+            currency=order.currency,
+            items=tuple(order.items),
+            track_number=order.tracking_number,
+            carrier=order.carrier,
+            tracking_url=order.tracking_url,
+            shipped_on=order.shipped_on,
+            customer_first_name=order.customer_first_name,
+            eta_earliest=order.eta_earliest,
+            eta_latest=order.eta_latest,
+        )
+        if order is not None
+        else None
+    )
+    context = ReplyContext(
+        order=facts, policy=default_store_policy(), executed_actions=actions, language=parsed.language
+    )
+    return parsed.text, context
+
+
+def verify_outgoing_payload(payload: dict[str, Any]) -> list[str]:
+    """verify_outgoing for tools outside the code base: the text and its context as plain JSON (shape in
+    docs/support-safety.md), checked against the store's default policy. A payload of the wrong shape is
+    a reason, never an exception."""
+    if not isinstance(payload, dict):
+        return [f"payload: a JSON object, not {type(payload).__name__}"]
+    try:
+        text, context = context_from_payload(payload)
+    except ValueError as error:
+        return str(error).split("; ")
+    return verify_outgoing(text, context)

@@ -1,0 +1,107 @@
+"""The languages a customer reply can be written and checked in: their sentence templates, the free-text
+vocabulary, and the language detector. Pure data, read from the package.
+
+Each language has one file, `rules/reply_language/<code>.yaml` (see docs/support-safety.md):
+- `locale`: the Babel locale used when the store names none (dates, money, lists);
+- `greeting`, `facts`, `status`, `actions`: the code-owned sentences, with `{placeholders}` the renderer
+  fills from the order's facts or the executed action;
+- `vocabulary`: every word the model's free text (greeting, empathy, a question back, a closing) may use.
+  It holds no action verb, no state word, no time word and no number: a claim can only be said by a
+  code-owned sentence;
+- `time_homographs`: vocabulary words that dateparser's data also lists as time abbreviations
+  (German "mit", Portuguese "sem"); the tests check the vocabulary holds no other time word;
+- `address_words`: words that mark a postal address, so the gate can name what it refused;
+- `examples`: free text the vocabulary must allow (the tests check every one passes the gate).
+"""
+
+import functools
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+# The languages the gate can check; a reply in any other goes to a human.
+SUPPORTED_LANGUAGES = ("en", "es", "de", "fr", "it", "nl", "pt")
+
+_LINGUA = {
+    "en": Language.ENGLISH,
+    "es": Language.SPANISH,
+    "de": Language.GERMAN,
+    "fr": Language.FRENCH,
+    "it": Language.ITALIAN,
+    "nl": Language.DUTCH,
+    "pt": Language.PORTUGUESE,
+}
+_CODES = {language: code for code, language in _LINGUA.items()}
+
+FACT_PLACEHOLDERS = (
+    "order_name",
+    "items",
+    "tracking_number",
+    "tracking_url",
+    "carrier",
+    "placed_on",
+    "shipped_on",
+    "total",
+    "eta_earliest",
+    "eta_latest",
+    "first_name",
+    "amount",
+)
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    code: str
+    locale: str
+    greeting: str
+    facts: dict[str, str]
+    status: dict[str, str]
+    actions: dict[str, str]
+    vocabulary: frozenset[str]
+    time_homographs: frozenset[str]  # vocabulary words dateparser also reads as a time abbreviation
+    address_words: frozenset[str]
+    examples: dict[str, tuple[str, ...]]
+
+
+def _words(block: Any) -> frozenset[str]:
+    """A vocabulary block: whitespace-separated words (lower case), as the data file lists them."""
+    text = " ".join(block) if isinstance(block, list) else str(block)
+    return frozenset(unicodedata.normalize("NFKC", word).lower() for word in text.split())
+
+
+@functools.cache
+def language_pack(code: str) -> LanguagePack:
+    """The templates and vocabulary of one supported language (KeyError for any other)."""
+    if code not in SUPPORTED_LANGUAGES:
+        raise KeyError(code)
+    source = resources.files("dropship_pipelines.rules").joinpath("reply_language", f"{code}.yaml")
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    return LanguagePack(
+        code=code,
+        locale=data["locale"],
+        greeting=data["greeting"],
+        facts=dict(data["facts"]),
+        status=dict(data["status"]),
+        actions=dict(data["actions"]),
+        vocabulary=_words(data["vocabulary"]),
+        time_homographs=_words(data.get("time_homographs") or []),
+        address_words=_words(data["address_words"]),
+        examples={kind: tuple(texts) for kind, texts in data["examples"].items()},
+    )
+
+
+@functools.cache
+def _detector() -> LanguageDetector:
+    # Built once, on first use: loading the models of seven languages takes seconds. High accuracy mode,
+    # because free text and short replies are where the low accuracy mode guesses.
+    return LanguageDetectorBuilder.from_languages(*_LINGUA.values()).build()
+
+
+def detect_language(text: str) -> str | None:
+    """The supported language the text is written in, or None when the detector cannot tell."""
+    found = _detector().detect_language_of(text)
+    return _CODES.get(found) if found is not None else None
