@@ -1,15 +1,11 @@
 """What the ad launch and optimisation need from any ad platform, and the helpers both clients share."""
 
-import threading
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol, TypeVar
-
-import httpx
 
 from dropship_pipelines.resources.errors import PermanentApiError, TransientApiError
 from dropship_pipelines.resources.retry import call_with_retries
@@ -60,24 +56,6 @@ class AdPlatform(Protocol):
     def set_campaign_active(self, campaign_id: str, active: bool) -> None: ...
     def set_daily_budget(self, adset_id: str, daily_budget: Decimal) -> None: ...
     def campaign_days(self, since: date, until: date) -> list[CampaignDay]: ...
-
-
-class PooledHttp:
-    """One pooled `httpx.Client` per resource instance, made on first use.
-
-    Lazily, so it also works on an instance used outside a run (the dashboard's pause action), where no
-    setup hook runs; closed when the instance that holds it is garbage-collected."""
-
-    def __init__(self) -> None:
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
-
-    def client(self, timeout_s: float) -> httpx.Client:
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(timeout=timeout_s)
-                weakref.finalize(self, self._client.close)
-            return self._client
 
 
 def create_once(

@@ -19,12 +19,12 @@ from pydantic import PrivateAttr
 from dropship_pipelines.resources.ad_platforms import (
     AdPlatformAuthError,
     AdText,
-    PooledHttp,
     ThrottledApiError,
     call,
     create_once,
 )
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day
 

@@ -11,7 +11,6 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr, ValidationError
 
-from dropship_pipelines.resources.ad_platforms import PooledHttp
 from dropship_pipelines.resources.cj import mapping
 from dropship_pipelines.resources.cj.models import (
     CjFreightOption,
@@ -21,6 +20,7 @@ from dropship_pipelines.resources.cj.models import (
     CjTrack,
 )
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.supplier import (

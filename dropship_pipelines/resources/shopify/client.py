@@ -13,8 +13,8 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr, TypeAdapter, ValidationError
 
-from dropship_pipelines.resources.ad_platforms import PooledHttp
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.shopify.models import (
     Fulfillment,
