@@ -2,7 +2,8 @@
 
 Errors come as `{"error": {code, error_subcode, is_transient, ...}}` (mostly HTTP 400). Throttles (4, 17,
 32, 613, 80000, 80004) are retried after `estimated_time_to_regain_access` from `X-Business-Use-Case-Usage`
-(minutes) or with exponential backoff; code 190 (token invalid or expired) fails fast with what to fix.
+(minutes) or with exponential backoff; codes 190 and 2500 (token invalid, expired or missing) fail fast
+as `AdPlatformAuthError`, saying what to fix.
 The token goes in an `Authorization` header, never in a URL, so it cannot end up in a log line.
 """
 

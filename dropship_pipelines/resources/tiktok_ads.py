@@ -1,8 +1,9 @@
 """TikTok API for Business v1.3: campaigns, ad groups, video upload, ads, status/budget, reports.
 
 Every answer is HTTP 200 with a `code`: 0 is success, 40100 is the rate limit (retried with backoff),
-40105/40104/40101 are credential problems (fail fast, naming TIKTOK_ACCESS_TOKEN), 5xxxx are the
-platform's own errors (retried), anything else is a bad request. List parameters on GET are JSON strings.
+40101/40102/40104/40105 are credential problems (`AdPlatformAuthError`, naming TIKTOK_ACCESS_TOKEN), 5xxxx
+are the platform's own errors (retried), anything else is a bad request. List parameters on GET are JSON
+strings.
 """
 
 import hashlib
