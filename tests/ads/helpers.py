@@ -7,6 +7,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from dropship_pipelines.store.database import get_engine
+from dropship_testkit.ledger_seed import table_rows
 from dropship_testkit.pipelines import SMALL_VIDEO
 
 
@@ -54,5 +55,4 @@ def optimise(defs: dg.Definitions, dry_run: bool = False) -> dg.ExecuteInProcess
 
 
 def rows(store_url: str, table: sa.Table) -> list[dict[str, Any]]:
-    with get_engine(store_url).connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.select(table))]
+    return table_rows(get_engine(store_url), table)
