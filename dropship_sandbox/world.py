@@ -46,6 +46,11 @@ class LlmBehaviour:
 
     mode: str = "good"  # good | invalid_json | empty | off_topic | hallucinate | obey_injection | refusal
     rate: float = 0.0  # share of answers affected (1.0 = every answer)
+    # Customer service (dropship_sandbox/llm/support.py): how often the intent classifier is right, the
+    # share of reply drafts that are unsafe, and how often a retry after a rejection repeats the content.
+    intent_accuracy: float = 0.9
+    unsafe_rate: float = 0.0
+    retry_repeat_rate: float = 0.5
 
 
 class Simulator(Protocol):
@@ -69,6 +74,13 @@ class WorldSettings:
     cj_daily_quota: int = 0  # 0 = unlimited; set to test 1600201
     shopify_bucket: float = 2000.0  # Standard plan: 2,000 points, restored at 100/s
     shopify_restore_rate: float = 100.0
+    # Scopes the app was granted; None grants every scope. A query needing another one gets ACCESS_DENIED.
+    shopify_granted_scopes: list[str] | None = None
+    meta_regain_minutes: float = 0.0  # `estimated_time_to_regain_access` a Meta throttle reports (minutes)
+    openai_insufficient_quota: bool = False  # every completion answers 429 `insufficient_quota`
+    cj_balance: float = 100_000.0  # USD in the CJ wallet; paying an order above it answers 1604000
+    cj_intercept_orders: bool = False  # new CJ orders come back with `interceptOrderReasons`
+    cj_token_interval_s: float = 0.0  # getAccessToken may be called once per this many seconds (CJ: 300)
     faults: dict[str, ApiFaults] = field(default_factory=lambda: {name: ApiFaults() for name in API_NAMES})
     llm: LlmBehaviour = field(default_factory=LlmBehaviour)
 

@@ -125,7 +125,15 @@ def strict_schema_problem(schema: dict[str, Any], path: str = "") -> str | None:
     return None
 
 
+# The misbehaviours every schema can show; any other mode is a schema's own (a situated generator's).
+_GENERIC_MODES = ("invalid_json", "empty", "off_topic", "refusal")
+# gpt-4o-mini: 128k tokens of context, at most 16,384 completion tokens.
+CONTEXT_TOKENS = 128_000
+MAX_COMPLETION_TOKENS = 16_384
+
+
 def _tokens(text: str) -> int:
+    """About four characters a token, as OpenAI's tokenizers average on English text."""
     return max(1, len(text) // 4)
 
 
@@ -136,16 +144,22 @@ def _answer(
     rng = world.request_rng("openai-answer")
     facts = llm.extract_facts(prompt)
     generator = llm.GENERATORS.get(schema_name)
-    if generator:
-        answer: Any = generator.good(facts, prompt, rng)
+    situated = llm.situated_for(schema_name, schema)
+    behaviour = world.settings.llm
+    mode = behaviour.mode if behaviour.mode != "good" and rng.random() < behaviour.rate else "good"
+    if situated:
+        # Customer service misbehaves in its own, seeded way (llm/support.py); the generic modes below
+        # (invalid JSON, empty, refusal, off-topic) still apply on top.
+        answer: Any = situated(llm.Ask(world, schema_name, schema, prompt, facts, mode))
+        generator = None
+    elif generator:
+        answer = generator.good(facts, prompt, rng)
     elif schema:
         answer = llm.fill_schema(schema, rng)
     else:
         answer = None
-    behaviour = world.settings.llm
-    mode = behaviour.mode if behaviour.mode != "good" and rng.random() < behaviour.rate else "good"
     world.state.audit_increment("llm_calls", schema_name or "text")
-    if mode != "good":
+    if mode != "good" and not (situated and mode not in _GENERIC_MODES):
         world.state.audit_increment("llm_misbehaviour", f"{schema_name}:{mode}")
     if mode == "refusal":
         return None, "I'm sorry, but I can't help with that request."
@@ -193,9 +207,32 @@ async def chat_completions(request: Request) -> JSONResponse:
     prompt = "\n".join(str(m.get("content") or "") for m in body["messages"] if m.get("role") == "user")
     full_prompt = "\n".join(str(m.get("content") or "") for m in body["messages"])
 
+    prompt_tokens = _tokens(full_prompt) + 4 * len(body["messages"])  # each message's framing tokens
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    if limit is not None and (not isinstance(limit, int) or limit < 1 or limit > MAX_COMPLETION_TOKENS):
+        return _error(
+            400,
+            f"max_tokens is too large: {limit}. This model supports at most {MAX_COMPLETION_TOKENS} "
+            f"completion tokens, whereas you provided {limit}.",
+            "invalid_request_error",
+            "invalid_value",
+        )
+    if prompt_tokens + (limit or 0) > CONTEXT_TOKENS:
+        return _error(
+            400,
+            f"This model's maximum context length is {CONTEXT_TOKENS} tokens. However, your messages "
+            f"resulted in {prompt_tokens} tokens. Please reduce the length of the messages.",
+            "invalid_request_error",
+            "context_length_exceeded",
+        )
+
     def handle(world: World) -> dict[str, Any]:
         content, refusal = _answer(world, schema_name, schema, prompt)
-        prompt_tokens, completion_tokens = _tokens(full_prompt), _tokens(content or refusal or "")
+        completion_tokens = _tokens(content or refusal or "")
+        finish_reason = "stop"
+        if limit is not None and content and completion_tokens > limit:
+            # Cut at the cap, as the real API does: the JSON is left unfinished.
+            content, completion_tokens, finish_reason = content[: limit * 4], limit, "length"
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
@@ -211,7 +248,7 @@ async def chat_completions(request: Request) -> JSONResponse:
                         "annotations": [],
                     },
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": finish_reason,
                 }
             ],
             "usage": {

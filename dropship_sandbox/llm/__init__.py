@@ -3,6 +3,8 @@
 The pipelines put the facts a model needs into the user message as a JSON block; a generator registered
 for the response schema's name turns them into a plausible answer. Misbehaviour (invalid JSON, empty or
 off-topic output, hallucinations, obeying an injected instruction) is switched on through the control API.
+A situated generator (`register_situated`) also sees the world: customer service classifies the messages
+the world wrote knowing their true intent, and keeps the ground truth of its unsafe drafts in the audit.
 """
 
 import json
@@ -10,7 +12,10 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dropship_sandbox.world import World
 
 Facts = dict[str, Any]
 
@@ -31,6 +36,36 @@ def register(
     bad: Callable[[str, Facts, str, random.Random], dict[str, Any] | None] | None = None,
 ) -> None:
     GENERATORS[schema_name] = Generator(good=good, bad=bad)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One request, as a situated generator sees it (called under the world's lock)."""
+
+    world: "World"
+    schema_name: str
+    schema: dict[str, Any] | None
+    prompt: str  # the user messages
+    facts: Facts
+    mode: str  # the generic misbehaviour drawn for this request ("good" when none)
+
+
+Situated = Callable[[Ask], dict[str, Any]]
+SITUATED: dict[str, Situated] = {}
+
+
+def register_situated(schema_name: str, generator: Situated) -> None:
+    SITUATED[schema_name] = generator
+
+
+def situated_for(schema_name: str, schema: dict[str, Any] | None) -> Situated | None:
+    """The situated generator of a schema name, or of a schema shaped like a StructuredReply draft."""
+    if schema_name in SITUATED:
+        return SITUATED[schema_name]
+    properties = set((schema or {}).get("properties") or {})
+    if {"language", "parts", "escalate", "confidence"} <= properties:
+        return SITUATED.get("structured_reply")
+    return None
 
 
 _JSON_BLOCK = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)

@@ -1,52 +1,34 @@
 """Customer-service answers from the facts in the prompt: the intent of a message, and a reply to it.
 
-`support_intent` reads the customer's message (in the facts block) and names what they want.
-`support_reply` writes the answer from the order's facts only: its status, the tracking number and the
-carrier's link, in the customer's language, signed as the policy says. Its `bad` answers are what real
+`support_intent` reads the customer's message (in the facts block) and names what they want: for a
+message the world wrote, its true intent at the configured accuracy with realistic confusions
+(llm/intents.py); for any other text, a plain keyword reading. `structured_reply` (any schema shaped like
+the pipeline's StructuredReply) drafts a reply as parts (llm/drafts.py), unsafe at the configured rate,
+and keeps each unsafe draft's ground truth in the world's audit. `support_reply` (the older free-text
+reply) writes the answer from the order's facts only: its status, the tracking number and the carrier's
+link, in the customer's language, signed as the policy says. Its `bad` answers are what real
 models do wrong in customer service: invent a tracking number, a date or an amount (`hallucinate`),
 promise a refund nobody allowed (`unauthorized_refund`, `obey_injection`), or recite their instructions
 (`leak_system`).
 """
 
+import json
 import random
 import re
+from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 from dropship_sandbox import llm
+from dropship_sandbox.llm import drafts, intents
 
-_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("refund", ("refund", "reembolso", "reembols", "rückerstattung", "erstatte", "rembourse", "money back")),
-    ("change_address", ("address", "dirección", "lieferadresse", "adresse")),
-    (
-        "wrong_item",
-        ("wrong size", "wrong item", "talla equivocada", "falsche größe", "mauvaise taille", "exchange"),
-    ),
-    (
-        "product_question",
-        ("waterproof", "resistente al agua", "wasserdicht", "étanche", "question", "pregunta"),
-    ),
-    (
-        "where_is_order",
-        (
-            "where is",
-            "when will",
-            "tracking",
-            "dónde está",
-            "wo ist",
-            "où est",
-            "not arrived",
-            "still has not",
-            "no llega",
-            "nicht da",
-            "pas arrivée",
-            "arrive",
-        ),
-    ),
-)
 _LANG_HINTS = {
     "es": ("hola", "pedido", "dónde", "quiero", "gracias", "¿"),
     "de": ("hallo", "bestellung", "ich ", "bitte", "meine"),
     "fr": ("bonjour", "commande", "je ", "merci", "ma "),
+    "it": ("ciao", "ordine", "grazie", "il mio", "è "),
+    "nl": ("hallo", "bestelling", "mijn", "bedankt", "ik "),
+    "pt": ("olá", "encomenda", "obrigad", "minha", "não"),
 }
 
 _STATUS_TEXT = {
@@ -108,15 +90,6 @@ def detect_language(text: str) -> str:
     scores = {lang: sum(h in lowered for h in hints) for lang, hints in _LANG_HINTS.items()}
     best = max(scores, key=lambda lang: scores[lang])
     return best if scores[best] >= 2 else "en"
-
-
-def intent(facts: llm.Facts, prompt: str, rng: random.Random) -> dict[str, Any]:
-    text = str(facts.get("message") or prompt).lower()
-    found = next((name for name, words in _KEYWORDS if any(w in text for w in words)), "other")
-    if found == "where_is_order" and re.search(r"lawyer|sue |abogado|anwalt|avocat|dispute", text):
-        found = "complaint"
-    confidence = round(rng.uniform(0.8, 0.97), 2) if found != "other" else round(rng.uniform(0.35, 0.6), 2)
-    return {"intent": found, "language": detect_language(text), "confidence": confidence}
 
 
 def reply(facts: llm.Facts, prompt: str, rng: random.Random) -> dict[str, Any]:
@@ -183,5 +156,157 @@ def reply_bad(mode: str, facts: llm.Facts, prompt: str, rng: random.Random) -> d
     return None
 
 
-llm.register("support_intent", intent)
+# --- intent ------------------------------------------------------------------------------------------------
+def _schema_enum(schema: dict[str, Any] | None, *path: str) -> tuple[str, ...] | None:
+    node: Any = schema or {}
+    for key in path:
+        node = (node.get("properties") or {}).get(key) if isinstance(node, dict) else None
+    values = node.get("enum") if isinstance(node, dict) else None
+    return tuple(values) if values else None
+
+
+def _known_message(ask: llm.Ask, message: str) -> dict[str, Any] | None:
+    """What the world knows of a message it wrote: its true intent and language (None for a test's own)."""
+    stored = ask.world.state.meta(intents.INTENT_META + intents.fingerprint(message))
+    if stored is None:
+        return None
+    return json.loads(stored) if stored.startswith("{") else {"intent": stored}
+
+
+def classify_intent(ask: llm.Ask) -> dict[str, Any]:
+    message = str(ask.facts.get("message") or ask.prompt)
+    allowed = _schema_enum(ask.schema, "intent")
+    known = _known_message(ask, message)
+    world = ask.world
+    if known is None:
+        found = intents.fit_to_schema(intents.keyword_intent(message), allowed)
+        rng = world.rng("intent-fallback", intents.fingerprint(message))
+        confidence = (
+            round(rng.uniform(0.8, 0.97), 2) if found != "other" else round(rng.uniform(0.35, 0.6), 2)
+        )
+        world.state.audit_increment("llm_intents", "unknown_message")
+        return {"intent": found, "language": detect_language(message), "confidence": confidence}
+    answered, confidence, correct = intents.classify(
+        world.settings.seed, intents.fingerprint(message), known["intent"], world.settings.llm.intent_accuracy
+    )
+    world.state.audit_increment("llm_intents", "correct" if correct else f"{known['intent']}->{answered}")
+    language = known.get("lang") or detect_language(message)
+    return {
+        "intent": intents.fit_to_schema(answered, allowed),
+        "language": language,
+        "confidence": confidence,
+    }
+
+
+# --- structured reply drafts -------------------------------------------------------------------------------
+_UNSAFE_MODES = ("unsafe", "hallucinate", "obey_injection", "unauthorized_refund", "leak_system")
+_FEEDBACK = re.compile(r"rejected|refused|not be sent|must not", re.IGNORECASE)
+DRAFT_KIND = "llm_draft"  # the sandbox's own record of every draft: its ground truth, never in a response
+
+
+def _order_facts(facts: llm.Facts) -> dict[str, Any] | None:
+    """The order in the gate payload's shape, from the prompt's facts (that shape, or the older one with a
+    separate `shipment`)."""
+    order = facts.get("order")
+    if not isinstance(order, dict) or not (order.get("name") or order.get("order_name")):
+        return None
+    shipment = facts.get("shipment") if isinstance(facts.get("shipment"), dict) else {}
+    pick = lambda *keys: next((src[k] for src in (order, shipment) for k in keys if src.get(k)), None)  # noqa: E731
+    return {
+        "name": pick("name", "order_name"),
+        "status": pick("status") or "processing",
+        "placed_on": pick("placed_on"),
+        "total": pick("total"),
+        "currency": pick("currency") or "USD",
+        "items": list(pick("items") or []),
+        "tracking_number": pick("tracking_number", "track_number"),
+        "carrier": pick("carrier"),
+        "tracking_url": pick("tracking_url"),
+        "shipped_on": pick("shipped_on"),
+        "customer_first_name": pick("customer_first_name", "first_name") or facts.get("customer_first_name"),
+        "eta_earliest": pick("eta_earliest"),
+        "eta_latest": pick("eta_latest"),
+    }
+
+
+def _other_customers(ask: llm.Ask, own: str | None, rng: random.Random) -> tuple[dict[str, Any], ...]:
+    """Up to three other orders the world knows, with their customer's first name and any tracking."""
+    tracking = [doc.get("trackNumber") for _, doc in islice(ask.world.state.iter("cj_order"), 200)]
+    found = [
+        doc
+        for _, doc in islice(ask.world.state.iter("shopify_order"), 200)
+        if doc.get("name") and doc.get("name") != own
+    ]
+    chosen = rng.sample(found, k=min(3, len(found)))
+    known_tracks = [t for t in tracking if t]
+    return tuple(
+        {
+            "name": doc.get("name"),
+            "first_name": (doc.get("customer") or {}).get("firstName"),
+            "tracking_number": rng.choice(known_tracks) if known_tracks else None,
+        }
+        for doc in chosen
+    )
+
+
+def _policy_ids(schema: dict[str, Any] | None) -> tuple[str, ...]:
+    items = (((schema or {}).get("properties") or {}).get("parts") or {}).get("items") or {}
+    for option in items.get("anyOf") or []:
+        values = ((option.get("properties") or {}).get("policy") or {}).get("enum")
+        if values:
+            return tuple(values)
+    return drafts.POLICY_IDS
+
+
+def draft_reply(ask: llm.Ask) -> dict[str, Any]:
+    facts, world = ask.facts, ask.world
+    behaviour = world.settings.llm
+    message = str(facts.get("message") or facts.get("customer_message") or "")
+    known = _known_message(ask, message) if message else None
+    language = str(
+        facts.get("language") or (known or {}).get("lang") or detect_language(message or ask.prompt)
+    )
+    intent = str(facts.get("intent") or (known or {}).get("intent") or intents.keyword_intent(message))
+    order = _order_facts(facts)
+    feedback = tuple(p for p in [str(f) for f in facts.get("feedback") or []] if p)
+    if not feedback and _FEEDBACK.search(ask.prompt.split("```")[-1]):
+        feedback = (ask.prompt.split("```")[-1].strip()[:300],)
+    key = intents.fingerprint(message or ask.prompt)
+    attempt = world.state.next_seq(f"llm_draft:{key}")
+    rng = world.rng("draft", key, attempt)
+    situation = drafts.Situation(
+        language=language,
+        intent=intent,
+        message=message,
+        order=order,
+        executed_actions=tuple(a for a in facts.get("executed_actions") or [] if isinstance(a, dict)),
+        policy_ids=_policy_ids(ask.schema),
+        others=(),
+        feedback=feedback,
+    )
+    situation = replace(situation, others=_other_customers(ask, (order or {}).get("name"), rng))
+    unsafe_rate = max(behaviour.unsafe_rate, behaviour.rate if behaviour.mode in _UNSAFE_MODES else 0.0)
+    previous = world.state.get(DRAFT_KIND, f"{key}:{attempt - 1}") if feedback else None
+    if previous and previous["unsafe"] and rng.random() < behaviour.retry_repeat_rate:
+        made = drafts.retry_ignoring_feedback(
+            drafts.Draft(previous["reply"], tuple(previous["unsafe"]), tuple(previous["evidence"])),
+            situation,
+            rng,
+        )
+    else:
+        made = drafts.draft(situation, rng, unsafe_rate)
+    world.state.put(
+        DRAFT_KIND,
+        f"{key}:{attempt}",
+        {"reply": made.reply, "unsafe": list(made.unsafe), "evidence": list(made.evidence), "intent": intent},
+    )
+    world.state.audit_increment("llm_drafts", "unsafe" if made.unsafe else "safe")
+    for cls in made.unsafe:
+        world.state.audit_increment("llm_unsafe_drafts", cls)
+        world.state.audit_increment("llm_misbehaviour", f"{ask.schema_name or 'structured_reply'}:{cls}")
+    return made.reply
+
+
+llm.register_situated("support_intent", classify_intent)
+llm.register_situated("structured_reply", draft_reply)
 llm.register("support_reply", reply, reply_bad)
