@@ -105,3 +105,19 @@ def detect_language(text: str) -> str | None:
     """The supported language the text is written in, or None when the detector cannot tell."""
     found = _detector().detect_language_of(text)
     return _CODES.get(found) if found is not None else None
+
+
+def reads_as(text: str, language: str) -> tuple[bool, str | None]:
+    """Whether the text reads as `language`, and the language it reads as most.
+
+    It does when the detector ranks the language first, or, on a text too short to tell close
+    languages apart ("Pedimos desculpa pelo inconveniente." reads 0.63 Spanish, 0.31 Portuguese), when
+    the language is at least a third as likely as the first. A text in another language scores near
+    zero; and every free word must be in the language's own vocabulary anyway.
+    """
+    ranked = _detector().compute_language_confidence_values(text)
+    if not ranked or ranked[0].value == 0:
+        return False, None
+    top = _CODES.get(ranked[0].language)
+    own = next((c.value for c in ranked if _CODES.get(c.language) == language), 0.0)
+    return top == language or own >= ranked[0].value / 3, top

@@ -111,6 +111,7 @@ _FACTS: dict[FactName, _FactSource] = {
 }
 
 
+@lru_cache(maxsize=1024)
 def _values(order: OrderFacts, locale: str) -> dict[str, list[str]]:
     """Each placeholder's renderings, the renderer's own form first; only those the order holds."""
     values: dict[str, list[str]] = {
@@ -257,10 +258,12 @@ def allowed_spans(context: ReplyContext) -> AllowedSpans:
     sentences.append(_flexible(context.policy.signature[context.language]))
 
     bare = [value for found in values.values() for value in found]
+    raw: list[str | None] = []
     if order is not None:
         bare.extend(order.items)
-    raw = [order.order_name, order.track_number, order.tracking_url, order.carrier, order.customer_first_name]
-    raw_values = tuple(normalise(v) for v in ([*raw, *order.items] if order else []) if v)
+        raw = [order.order_name, order.track_number, order.tracking_url, order.carrier, *order.items]
+        raw.append(order.customer_first_name)
+    raw_values = tuple(normalise(v) for v in raw if v)
     for action in context.executed_actions:
         if action.amount is not None and action.currency:
             bare.extend(money_renderings(action.amount, action.currency, locale))

@@ -28,7 +28,7 @@ from dropship_pipelines.rules import reply_render
 from dropship_pipelines.rules.reply_context import ORDER_STATUSES, ExecutedAction, OrderFacts, ReplyContext
 from dropship_pipelines.rules.reply_draft import ActionKind
 from dropship_pipelines.rules.reply_entities import free_text_problems
-from dropship_pipelines.rules.reply_languages import SUPPORTED_LANGUAGES, detect_language
+from dropship_pipelines.rules.reply_languages import SUPPORTED_LANGUAGES, reads_as
 from dropship_pipelines.rules.store_policy import default_store_policy
 from dropship_pipelines.rules.support_policy import SupportPolicy
 
@@ -421,8 +421,8 @@ def verify_outgoing(text: str, context: ReplyContext) -> list[str]:
     words_only = clean
     for raw in spans.raw_values:
         words_only = words_only.replace(raw, " ")
-    detected = detect_language(words_only)
-    if detected != context.language:
+    same, detected = reads_as(words_only, context.language)
+    if not same:
         problems.append(
             f"language: written in {detected or 'no language the gate can tell'}, "
             f"the customer's is {context.language}"
@@ -481,9 +481,12 @@ def context_from_payload(payload: dict[str, Any]) -> tuple[str, ReplyContext]:
     """The text and the context of a gate payload (ValueError with the reasons when its shape is wrong)."""
     try:
         parsed = _Payload.model_validate(payload)
-        actions = tuple(ExecutedAction(a.kind, a.amount, a.currency) for a in parsed.executed_actions)
     except ValidationError as error:
         raise ValueError("; ".join(_payload_errors(error))) from None
+    try:
+        actions = tuple(ExecutedAction(a.kind, a.amount, a.currency) for a in parsed.executed_actions)
+    except ValueError as error:
+        raise ValueError(f"payload: executed_actions: {error}") from None
     order = parsed.order
     if order is not None and order.status not in ORDER_STATUSES:
         raise ValueError(f"payload: order.status: one of {', '.join(ORDER_STATUSES)}, not {order.status!r}")
