@@ -1,10 +1,25 @@
-"""How a retail price is made from the supplier's cost, and what a sale earns."""
+"""How a retail price is made from the supplier's cost, and what a sale earns.
+
+The rule is stated once, over arrays of integer cents (`retail_prices`, `compare_at_prices`, `fee_cents`,
+`unit_profits`); the `Decimal` functions below it run the same code on a batch of one. Every parameter of
+the rule is an exact fraction, so the arithmetic is integer ceiling/half-up division on numerators and
+denominators: no float ever rounds a cent. Where a batch's amounts are large enough that the products could
+leave int64, the same code runs on Python integers (exact at any size, only slower)."""
 
 import hashlib
 from dataclasses import asdict, dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from math import lcm
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 CENT = Decimal("0.01")
+# int64 holds 9.2e18; staying under 2**62 leaves headroom for the sums of two products
+_INT64_SAFE = 2**62
+
+Cents = NDArray[np.int64]  # or an object array of Python ints when int64 could overflow
 
 
 @dataclass(frozen=True)
@@ -31,33 +46,139 @@ class PriceRule:
         return hashlib.sha256(repr(sorted(asdict(self).items())).encode()).hexdigest()[:16]
 
 
+# --- money <-> cents ----------------------------------------------------------------------------------
+def cents_of(amount: Decimal) -> int:
+    """Exact cents of an amount given to the cent (every money column is); a fraction of a cent is refused
+    rather than rounded, since the rule's cents would then differ from its Decimal statement."""
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise ValueError(f"{amount} is not a whole number of cents")
+    return int(cents)
+
+
+def money(cents: int | np.integer) -> Decimal:
+    """12.99 from 1299, always with two decimals."""
+    return Decimal(int(cents)).scaleb(-2)
+
+
+def cents_array(values: ArrayLike) -> NDArray[np.int64]:
+    return np.asarray(values, dtype=np.int64)
+
+
+# --- the rule over arrays of cents --------------------------------------------------------------------
+def _exact(value: Decimal, scale: int = 1) -> Fraction:
+    return Fraction(value) * scale
+
+
+def _ceil_div(numerator: Cents, denominator: int) -> Cents:
+    return -(-numerator // denominator)
+
+
+def _wide_enough(largest: int, array: Cents) -> Cents:
+    """The array as int64 when `largest` (a bound on every intermediate) fits, else as Python integers."""
+    return array if largest < _INT64_SAFE else np.asarray(array).astype(object)
+
+
+def _max_abs(values: Cents) -> int:
+    return max(int(np.max(values)), -int(np.min(values))) if np.size(values) else 0
+
+
+def _lift_bound(numerator_bound: int, denominator: int, ending: Decimal) -> int:
+    """A bound on every intermediate of `_lift_to_ending` for numerators up to `numerator_bound`."""
+    exact = _exact(ending, 100)
+    return max(
+        numerator_bound * exact.denominator + exact.numerator * denominator,
+        100 * denominator * exact.denominator,
+    )
+
+
+def _lift_to_ending(numerator: Cents, denominator: int, ending: Decimal) -> Cents:
+    """The smallest price >= numerator/denominator cents whose cents end in `ending` (1231 -> 1299,
+    1299 -> 1299), as `(amount - ending)` rounded up to whole units plus the ending to the cent."""
+    ending_exact = _exact(ending, 100)
+    ending_cents = int((ending * 100).to_integral_value(rounding=ROUND_HALF_EVEN))  # Decimal's quantize
+    whole = _ceil_div(
+        numerator * ending_exact.denominator - ending_exact.numerator * denominator,
+        100 * denominator * ending_exact.denominator,
+    )
+    return whole * 100 + ending_cents
+
+
+def retail_prices(cost_cents: ArrayLike, shipping_cents: ArrayLike, rule: PriceRule) -> Cents:
+    """((cost + shipping) x (1 + margin) + fixed fee) / (1 - fee rate), lifted to the ending, and raised
+    until the unit profit reaches the floor: max(by margin, by floor) with
+    by floor = (cost + shipping + min profit + fixed fee) / (1 - fee rate)."""
+    cost, shipping = cents_array(cost_cents), cents_array(shipping_cents)
+    if (cost < 0).any() or (shipping < 0).any():
+        raise ValueError("cost and shipping must not be negative")
+    keep = 1 - _exact(rule.fee_rate)  # the share of the price left after the fee rate, > 0
+    markup, fixed, floor = 1 + _exact(rule.margin), _exact(rule.fixed_fee, 100), _exact(rule.min_profit, 100)
+    # by margin = (L * markup + fixed) / keep = (L * a1 + c1) / q1, and by floor = (L * a2 + c2) / q2
+    k1, k2 = lcm(markup.denominator, fixed.denominator), lcm(floor.denominator, fixed.denominator)
+    a1, c1 = markup * k1 * keep.denominator, fixed * k1 * keep.denominator
+    a2, c2 = Fraction(k2 * keep.denominator), (floor + fixed) * k2 * keep.denominator
+    q1, q2 = keep.numerator * k1, keep.numerator * k2
+    q = lcm(q1, q2)  # both over one denominator, so the larger numerator is the larger price
+    s1, s2 = q // q1, q // q2
+    m1, n1, m2, n2 = (int(x) for x in (a1 * s1, c1 * s1, a2 * s2, c2 * s2))
+    largest_landed = _max_abs(cost) + _max_abs(shipping) + 1
+    landed = _wide_enough(
+        _lift_bound(largest_landed * max(m1, m2) + max(n1, n2), q, rule.ending), cost + shipping
+    )
+    return _lift_to_ending(np.maximum(landed * m1 + n1, landed * m2 + n2), q, rule.ending)
+
+
+def compare_at_prices(price_cents: ArrayLike, rule: PriceRule) -> Cents | None:
+    """The "was" price: price x multiplier lifted to the ending; None when the multiplier is 1."""
+    if rule.compare_at_multiplier == 1:
+        return None
+    multiplier, price = _exact(rule.compare_at_multiplier), cents_array(price_cents)
+    bound = _lift_bound((_max_abs(price) + 1) * multiplier.numerator, multiplier.denominator, rule.ending)
+    price = _wide_enough(bound, price)
+    return _lift_to_ending(price * multiplier.numerator, multiplier.denominator, rule.ending)
+
+
+def fee_cents(price_cents: ArrayLike, rule: PriceRule) -> Cents:
+    """price x fee rate + fixed fee, to the cent, half up."""
+    rate, fixed = _exact(rule.fee_rate), _exact(rule.fixed_fee, 100)
+    price = cents_array(price_cents)
+    # y = (price * per_cent + base) / scale with scale = rate.d * fixed.d; half up is floor(y + 1/2)
+    scale = rate.denominator * fixed.denominator
+    per_cent, base = rate.numerator * fixed.denominator, fixed.numerator * rate.denominator
+    price = _wide_enough(2 * ((_max_abs(price) + 1) * per_cent + base) + 2 * scale, price)
+    numerator = price * per_cent + base
+    return (2 * numerator + scale) // (2 * scale)
+
+
+def unit_profits(
+    price_cents: ArrayLike, cost_cents: ArrayLike, shipping_cents: ArrayLike, rule: PriceRule
+) -> Cents:
+    """What one sale earns after product cost, shipping and payment fees (before ads), in cents."""
+    price = cents_array(price_cents)
+    return price - cents_array(cost_cents) - cents_array(shipping_cents) - fee_cents(price, rule)
+
+
+# --- the same rule on one amount ----------------------------------------------------------------------
 def lift_to_ending(amount: Decimal, ending: Decimal) -> Decimal:
     """The smallest price >= amount that ends in `ending` (12.31 -> 12.99, 12.99 -> 12.99)."""
-    whole = (amount - ending).to_integral_value(rounding=ROUND_CEILING)
-    return (whole + ending).quantize(CENT)
+    exact = _exact(amount, 100)
+    return money(_lift_to_ending(np.array([exact.numerator], dtype=object), exact.denominator, ending)[0])
 
 
 def fees(price: Decimal, rule: PriceRule) -> Decimal:
-    return (price * rule.fee_rate + rule.fixed_fee).quantize(CENT, rounding=ROUND_HALF_UP)
+    return money(fee_cents([cents_of(price)], rule)[0])
 
 
 def unit_profit(price: Decimal, cost: Decimal, shipping: Decimal, rule: PriceRule) -> Decimal:
     """What one sale earns after product cost, shipping and payment fees (before ads)."""
-    return (price - cost - shipping - fees(price, rule)).quantize(CENT)
+    return money(unit_profits([cents_of(price)], [cents_of(cost)], [cents_of(shipping)], rule)[0])
 
 
 def retail_price(cost: Decimal, shipping: Decimal, rule: PriceRule) -> Decimal:
-    """((cost + shipping) x (1 + margin) + fixed fee) / (1 - fee rate), lifted to the ending,
-    and raised until the unit profit reaches the floor."""
-    if cost < 0 or shipping < 0:
-        raise ValueError("cost and shipping must not be negative")
-    landed = cost + shipping
-    by_margin = (landed * (1 + rule.margin) + rule.fixed_fee) / (1 - rule.fee_rate)
-    by_floor = (landed + rule.min_profit + rule.fixed_fee) / (1 - rule.fee_rate)
-    return lift_to_ending(max(by_margin, by_floor), rule.ending)
+    """`retail_prices` for one product."""
+    return money(retail_prices([cents_of(cost)], [cents_of(shipping)], rule)[0])
 
 
 def compare_at_price(price: Decimal, rule: PriceRule) -> Decimal | None:
-    if rule.compare_at_multiplier == 1:
-        return None
-    return lift_to_ending(price * rule.compare_at_multiplier, rule.ending)
+    compare_at = compare_at_prices([cents_of(price)], rule)
+    return None if compare_at is None else money(compare_at[0])

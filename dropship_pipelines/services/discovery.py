@@ -16,7 +16,7 @@ from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.models import ProductInput, VariantInput
 from dropship_pipelines.resources.supplier import BasketLine, CatalogProduct, FreightOption, Supplier
-from dropship_pipelines.rules.pricing import PriceRule, compare_at_price, retail_price
+from dropship_pipelines.rules.pricing import PriceRule, cents_of, compare_at_prices, money, retail_prices
 from dropship_pipelines.rules.product_copy import (
     COPY_SYSTEM_PROMPT,
     ProductCopy,
@@ -25,7 +25,7 @@ from dropship_pipelines.rules.product_copy import (
     copy_prompt,
     facts_hash,
 )
-from dropship_pipelines.rules.scoring import ProductFacts, Thresholds, evaluate, rank_hint
+from dropship_pipelines.rules.scoring import Candidates, ProductFacts, Thresholds, evaluate_batch, rank_hint
 from dropship_pipelines.store import discovery_queries as q
 from dropship_pipelines.store.database import upsert
 from dropship_pipelines.store.discovery_tables import supplier_products
@@ -193,31 +193,37 @@ def evaluate_candidates(engine: Engine, thresholds: Thresholds, rule: PriceRule)
     rows = []
     with engine.connect() as conn:
         inputs = q.evaluation_inputs(conn)
-    for item in inputs:
-        all_priced = item["priced_variants"] == item["variant_count"]
-        facts = ProductFacts(
+    # a product's unit cost is its dearest variant's, known only when every variant has a price
+    facts = [
+        ProductFacts(
             pid=item["pid"],
-            unit_cost=q.as_money(item["max_cost"]) if all_priced else None,
+            unit_cost=q.as_money(
+                item["max_cost"] if item["priced_variants"] == item["variant_count"] else None
+            ),
             shipping_cost=q.as_money(item["shipping_cost"]),
             shipping_days_max=item["shipping_days_max"],
             popularity=item["listed_num"],
             variant_count=item["variant_count"] or 0,
         )
-        verdict = evaluate(facts, thresholds, rule)
+        for item in inputs
+    ]
+    evaluations = evaluate_batch(Candidates.of(facts), thresholds, rule)
+    for index, (item, product) in enumerate(zip(inputs, facts, strict=True)):
+        verdict = evaluations.evaluation(index)
         rows.append(
             {
                 "pid": item["pid"],
                 "name": item["name"],
                 "status": "accepted" if verdict.accepted else "rejected",
                 "reason": verdict.reason,
-                "unit_cost": facts.unit_cost,
-                "shipping_cost": facts.shipping_cost,
+                "unit_cost": product.unit_cost,
+                "shipping_cost": product.shipping_cost,
                 "price": verdict.price,
                 "compare_at_price": verdict.compare_at,
                 "profit": verdict.profit,
                 "margin": verdict.margin,
-                "popularity": facts.popularity,
-                "shipping_days_max": facts.shipping_days_max,
+                "popularity": product.popularity,
+                "shipping_days_max": product.shipping_days_max,
                 "score": verdict.score,
                 "rule_fingerprint": fingerprint,
                 "evaluated_at": evaluated_at,
@@ -339,23 +345,22 @@ def _priced_variants(
     item: dict[str, Any], variants: list[dict[str, Any]], rule: PriceRule
 ) -> list[dict[str, Any]]:
     """The ledger rows of a listing's variants, each priced from its own cost."""
-    shipping = Decimal(str(item["shipping_cost"]))
-    priced = []
-    for v in variants:
-        cost = Decimal(str(v["price"]))
-        price = retail_price(cost, shipping, rule)
-        priced.append(
-            {
-                "vid": v["vid"],
-                "pid": item["pid"],
-                "sku": v["sku"],
-                "option_value": v["option_value"],
-                "price": price,
-                "compare_at_price": compare_at_price(price, rule),
-                "unit_cost": cost,
-            }
-        )
-    return priced
+    shipping = cents_of(Decimal(str(item["shipping_cost"])))
+    costs = [cents_of(Decimal(str(v["price"]))) for v in variants]
+    prices = retail_prices(costs, [shipping] * len(costs), rule)
+    compare_at = compare_at_prices(prices, rule)
+    return [
+        {
+            "vid": v["vid"],
+            "pid": item["pid"],
+            "sku": v["sku"],
+            "option_value": v["option_value"],
+            "price": money(prices[i]),
+            "compare_at_price": None if compare_at is None else money(compare_at[i]),
+            "unit_cost": money(cost),
+        }
+        for i, (v, cost) in enumerate(zip(variants, costs, strict=True))
+    ]
 
 
 def _product_input(item: dict[str, Any], priced: list[dict[str, Any]], vendor: str) -> ProductInput:
