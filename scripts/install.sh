@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet uv
 fi
-uv sync --frozen --all-groups --quiet
+uv sync --frozen --all-groups --compile-bytecode --quiet
 
 if ! command -v chromium >/dev/null 2>&1 && [ "${DROPSHIP_SKIP_BROWSER:-0}" != "1" ]; then
     SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
