@@ -479,11 +479,15 @@ def ad_resources(sandbox: RunningSandbox) -> tuple[MetaAdsResource, TikTokAdsRes
         access_token=env["META_ACCESS_TOKEN"],
         ad_account_id=env["META_AD_ACCOUNT_ID"],
         page_id=env["META_PAGE_ID"],
+        pixel_id=env["META_PIXEL_ID"],
+        video_base_url=env["META_VIDEO_BASE_URL"],
     )
     tiktok = TikTokAdsResource(
         base_url=env["TIKTOK_BASE_URL"],
         access_token=env["TIKTOK_ACCESS_TOKEN"],
         advertiser_id=env["TIKTOK_ADVERTISER_ID"],
+        pixel_id=env["TIKTOK_PIXEL_ID"],
+        identity_id=env["TIKTOK_IDENTITY_ID"],
     )
     return meta, tiktok
 

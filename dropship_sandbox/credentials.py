@@ -13,3 +13,8 @@ TIKTOK_ACCESS_TOKEN = "tiktok-sandbox-000000000000000000000000"
 TIKTOK_ADVERTISER_ID = "7000000000000000001"
 HELPDESK_USERNAME = "agent@sandbox-store.example"
 HELPDESK_API_KEY = "gorgias-sandbox-0000000000000000"
+# The Meta pixel and the TikTok pixel and identity the sandbox's ad accounts own: ad sets that optimise for
+# purchases must name them, as the real platforms require.
+META_PIXEL_ID = "1234567890123456"
+TIKTOK_PIXEL_ID = "7100000000000000001"
+TIKTOK_IDENTITY_ID = "7200000000000000001"

@@ -18,6 +18,10 @@ class ThrottledApiError(TransientApiError):
     """The platform refused the call before doing anything (rate limit): retrying it is always safe."""
 
 
+class MissingSettingError(ValueError):
+    """A setting the platform requires (a pixel, an identity) is missing; the message names the variable."""
+
+
 class AdPlatformAuthError(PermanentApiError):
     """The platform refused our credentials: every further call to it fails until a human renews them.
 

@@ -72,11 +72,16 @@ def build_resources() -> dict[str, Any]:
             access_token=dg.EnvVar("META_ACCESS_TOKEN"),
             ad_account_id=dg.EnvVar("META_AD_ACCOUNT_ID"),
             page_id=env("META_PAGE_ID", ""),
+            pixel_id=dg.EnvVar("META_PIXEL_ID"),
+            video_base_url=env("META_VIDEO_BASE_URL", ""),  # empty: Meta's video host for META_BASE_URL
         ),
         "tiktok_ads": TikTokAdsResource(
             base_url=env("TIKTOK_BASE_URL", "https://business-api.tiktok.com/open_api/v1.3"),
             access_token=dg.EnvVar("TIKTOK_ACCESS_TOKEN"),
             advertiser_id=dg.EnvVar("TIKTOK_ADVERTISER_ID"),
+            pixel_id=dg.EnvVar("TIKTOK_PIXEL_ID"),
+            identity_id=dg.EnvVar("TIKTOK_IDENTITY_ID"),
+            identity_type=env("TIKTOK_IDENTITY_TYPE", "CUSTOMIZED_USER"),
         ),
         "ad_policy": AdPolicyResource(
             store_url=env("STORE_PUBLIC_URL", "https://sandbox-store.myshopify.com"),

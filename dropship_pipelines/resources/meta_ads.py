@@ -5,6 +5,10 @@ Errors come as `{"error": {code, error_subcode, is_transient, ...}}` (mostly HTT
 (minutes) or with exponential backoff; codes 190 and 2500 (token invalid, expired or missing) fail fast
 as `AdPlatformAuthError`, saying what to fix.
 The token goes in an `Authorization` header, never in a URL, so it cannot end up in a log line.
+
+Ad sets optimise for the store pixel's purchases (`promoted_object`: META_PIXEL_ID, PURCHASE). Video bytes
+go to Meta's video host (`graph-video.facebook.com`, META_VIDEO_BASE_URL) in the resumable start / transfer
+/ finish phases the SDK's `AdVideo.remote_create` uses, chunk by chunk at the offsets Meta names.
 """
 
 import json
@@ -20,13 +24,14 @@ from pydantic import PrivateAttr
 from dropship_pipelines.resources.ad_platforms import (
     AdPlatformAuthError,
     AdText,
+    MissingSettingError,
     ThrottledApiError,
     call,
     create_once,
 )
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.http import PooledHttp
-from dropship_pipelines.resources.pacing import pacer
+from dropship_pipelines.resources.pacing import Pacer, pacer
 from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day, number
 
 API = "meta"
@@ -36,6 +41,16 @@ TRANSIENT_CODES = {1, 2}
 INSIGHT_FIELDS = "campaign_id,campaign_name,spend,impressions,clicks,actions,action_values"
 # Meta lists one purchase under each of these; they are alternatives, never to be summed.
 PURCHASE_ACTION_TYPES = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
+LIVE_GRAPH_HOST = "graph.facebook.com"
+LIVE_VIDEO_HOST = "graph-video.facebook.com"
+
+
+def video_base_url(base_url: str) -> str:
+    """Meta takes video bytes on its video host; any other base URL (a sandbox) takes them itself."""
+    parsed = httpx.URL(base_url)
+    if parsed.host == LIVE_GRAPH_HOST:
+        return str(parsed.copy_with(host=LIVE_VIDEO_HOST)).rstrip("/")
+    return base_url.rstrip("/")
 
 
 def _regain_seconds(headers: httpx.Headers) -> float | None:
@@ -53,6 +68,40 @@ def _regain_seconds(headers: httpx.Headers) -> float | None:
     except (ValueError, TypeError, AttributeError):
         return None
     return minutes * 60 if minutes > 0 else None
+
+
+def _used_share(headers: httpx.Headers) -> float | None:
+    """The highest share of a quota used (0..1) in `X-Business-Use-Case-Usage` and `X-App-Usage` (each
+    figure is a percentage: call count, CPU time, total time), None when neither header came."""
+    figures: list[float] = []
+    for name in ("X-Business-Use-Case-Usage", "X-App-Usage"):
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            usage = json.loads(raw)
+            entries = [usage] if name == "X-App-Usage" else [e for es in usage.values() for e in es]
+            figures += [
+                float(entry.get(key) or 0)
+                for entry in entries
+                for key in ("call_count", "total_cputime", "total_time")
+            ]
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return max(figures) / 100 if figures else None
+
+
+def _pace_by_usage(paced: Pacer, response: httpx.Response) -> None:
+    """Meta says how much of the account's quota is used on every answer: pace by it, and pause as long
+    as a throttle's `estimated_time_to_regain_access` says."""
+    used = _used_share(response.headers)
+    regain = _regain_seconds(response.headers)
+    if used is not None or regain:
+        paced.usage(used if used is not None else 1.0, regain)
+    if used is not None and used >= 1.0 and not regain:
+        paced.throttled()
+    else:
+        paced.succeeded()
 
 
 def _purchases(items: list[dict[str, Any]] | None) -> Decimal:
@@ -92,16 +141,33 @@ class MetaAdsResource(dg.ConfigurableResource):
     access_token: str
     ad_account_id: str  # act_<digits>
     page_id: str = ""  # the Facebook page the ads run as
+    pixel_id: str = ""  # the store's Meta pixel: ad sets optimise for its PURCHASE events (META_PIXEL_ID)
+    video_base_url: str = ""  # where video bytes go; empty: derived from base_url (META_VIDEO_BASE_URL)
     timeout_s: float = 60.0
     max_attempts: int = 8
     max_wait_s: float = 120.0
-    requests_per_second: float = 8.0
+    requests_per_second: float = 10.0  # the account's write rate: the ceiling; usage headers slow it
     insights_page_size: int = 500
     _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)
 
     @property
     def platform(self) -> str:
         return API
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.check_configuration()
+
+    def check_configuration(self) -> None:
+        """The settings without which the first ad set would be refused live, checked when a run starts."""
+        if not self.pixel_id.strip().isdigit():
+            raise MissingSettingError(
+                "META_PIXEL_ID is not set (or not a pixel id): ad sets optimise for the pixel's PURCHASE "
+                "events; set it to the id of the store's pixel in Meta's Events Manager"
+            )
+
+    @property
+    def _video_url(self) -> str:
+        return (self.video_base_url or video_base_url(self.base_url)).rstrip("/")
 
     @property
     def _account(self) -> str:
@@ -118,9 +184,10 @@ class MetaAdsResource(dg.ConfigurableResource):
         files: dict[str, Any] | None = None,
         url: str | None = None,
     ) -> dict[str, Any]:
-        pacer(f"meta:{self.base_url}", self.requests_per_second).wait()
+        paced = pacer(f"meta:{self.base_url}", self.requests_per_second)
+        paced.wait()
         target = url or f"{self.base_url.rstrip('/')}/{self.api_version}/{path.lstrip('/')}"
-        if url and _origin(url) != _origin(self.base_url):
+        if url and _origin(url) not in (_origin(self.base_url), _origin(self._video_url)):
             # A `paging.next` URL comes from the response body and gets our bearer token: follow it only
             # to the configured API host.
             raise PayloadError(API, f"{method} {path}: next page on another host ({httpx.URL(url).host})")
@@ -136,6 +203,7 @@ class MetaAdsResource(dg.ConfigurableResource):
             )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
+        _pace_by_usage(paced, response)
         try:
             body = response.json()
         except ValueError as exc:
@@ -206,12 +274,15 @@ class MetaAdsResource(dg.ConfigurableResource):
         return self._call(lambda: self._find_named(f"{campaign_id}/adsets", name))
 
     def create_adset(self, campaign_id: str, name: str, daily_budget: Decimal) -> str:
+        self.check_configuration()
         data = {
             "name": name,
             "campaign_id": campaign_id,
             "daily_budget": int((daily_budget * 100).to_integral_value()),  # minor units
             "billing_event": "IMPRESSIONS",
             "optimization_goal": "OFFSITE_CONVERSIONS",
+            # A conversion goal names the pixel and the event it optimises for.
+            "promoted_object": {"pixel_id": self.pixel_id, "custom_event_type": "PURCHASE"},
             "bid_strategy": "LOWEST_COST_WITHOUT_CAP",
             "targeting": {"geo_locations": {"countries": ["US"]}, "age_min": 18, "age_max": 65},
             "status": "ACTIVE",
@@ -222,17 +293,31 @@ class MetaAdsResource(dg.ConfigurableResource):
         )
 
     def upload_video(self, path: Path, name: str) -> str:
-        def upload() -> str:
-            with path.open("rb") as fh:
-                body = self._request(
-                    "POST",
-                    f"{self._account}/advideos",
-                    data={"name": name, "title": name},
-                    files={"source": (path.name, fh, "video/mp4")},
-                )
-            return str(body["id"])
+        """A resumable upload to the video host: `start` opens a session for the file's size, each
+        `transfer` sends the bytes between the offsets Meta named last, `finish` publishes the video."""
+        advideos = f"{self._video_url}/{self.api_version}/{self._account}/advideos"
+        size = path.stat().st_size
+        video = self._video_host_call(advideos, {"upload_phase": "start", "file_size": size})
+        session, video_id = str(video["upload_session_id"]), str(video["video_id"])
+        start, end = int(video["start_offset"]), int(video["end_offset"])
+        with path.open("rb") as fh:
+            while start < end:
+                fh.seek(start)
+                chunk = fh.read(end - start)
+                phase = {"upload_phase": "transfer", "upload_session_id": session, "start_offset": start}
+                files = {"video_file_chunk": (path.name, chunk, "application/octet-stream")}
+                offsets = self._video_host_call(advideos, phase, files)
+                start, end = int(offsets["start_offset"]), int(offsets["end_offset"])
+        finish = {"upload_phase": "finish", "upload_session_id": session, "title": name}
+        self._video_host_call(advideos, finish)
+        return video_id
 
-        return self._call(upload)
+    def _video_host_call(
+        self, url: str, data: dict[str, Any], files: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        # Each phase is retried on its own: a transfer repeated at an offset already received is answered
+        # with the next offsets, its bytes never appended twice.
+        return self._call(lambda: self._request("POST", "advideos", data=data, files=files, url=url))
 
     def find_ad(self, adset_id: str, name: str) -> str | None:
         return self._call(lambda: self._find_named(f"{adset_id}/ads", name))

@@ -4,11 +4,14 @@ Every answer is HTTP 200 with a `code`: 0 is success, 40100 is the rate limit (r
 40101/40102/40104/40105 are credential problems (`AdPlatformAuthError`, naming TIKTOK_ACCESS_TOKEN), 5xxxx
 are the platform's own errors (retried), anything else is a bad request. List parameters on GET are JSON
 strings.
+
+Ad groups optimise for the store pixel's purchases (TIKTOK_PIXEL_ID) from now on; ads run as the store's
+identity (TIKTOK_IDENTITY_ID, of type TIKTOK_IDENTITY_TYPE).
 """
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from pydantic import PrivateAttr
 from dropship_pipelines.resources.ad_platforms import (
     AdPlatformAuthError,
     AdText,
+    MissingSettingError,
     ThrottledApiError,
     call,
     create_once,
@@ -40,7 +44,11 @@ REPORT_METRICS = [
     "complete_payment",
     "total_complete_payment_rate",
 ]
+THROTTLE_PAUSE_S = 1.0  # a QPS limit clears within its second
 MAX_REPORT_DAYS = 30  # daily breakdowns are limited to about a month per request
+# Identity types whose ads need an `identity_id` (an account, a Business Center or a custom identity).
+IDENTITY_TYPES_WITH_ID = {"CUSTOMIZED_USER", "AUTH_CODE", "TT_USER", "BC_AUTH_TT"}
+SCHEDULE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # UTC, as the API takes it
 
 
 def campaign_day_from_report(row: dict[str, Any]) -> CampaignDay:
@@ -66,16 +74,35 @@ class TikTokAdsResource(dg.ConfigurableResource):
     access_token: str
     advertiser_id: str
     display_name: str = "Dropship Store"
+    pixel_id: str = ""  # the store's TikTok pixel: ad groups optimise for its purchases (TIKTOK_PIXEL_ID)
+    identity_id: str = ""  # the identity the ads run as (TIKTOK_IDENTITY_ID)
+    identity_type: str = "CUSTOMIZED_USER"  # TIKTOK_IDENTITY_TYPE
     timeout_s: float = 60.0
     max_attempts: int = 8
     max_wait_s: float = 60.0
-    requests_per_second: float = 8.0
+    requests_per_second: float = 10.0  # the app's QPS (Basic access): the ceiling, never paced above
     report_page_size: int = 1000
     _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)
 
     @property
     def platform(self) -> str:
         return API
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.check_configuration()
+
+    def check_configuration(self) -> None:
+        """The settings without which the first ad group or ad would be refused live, checked at start."""
+        if not self.pixel_id.strip().isdigit():
+            raise MissingSettingError(
+                "TIKTOK_PIXEL_ID is not set (or not a pixel id): ad groups optimise for its purchases; "
+                "set it to the id of the store's pixel in TikTok Events Manager"
+            )
+        if self.identity_type in IDENTITY_TYPES_WITH_ID and not self.identity_id.strip():
+            raise MissingSettingError(
+                f"TIKTOK_IDENTITY_ID is not set: ads with identity type {self.identity_type} "
+                "(TIKTOK_IDENTITY_TYPE) need the id of that identity"
+            )
 
     # --- transport -------------------------------------------------------------------------------------
     def _request(
@@ -88,7 +115,8 @@ class TikTokAdsResource(dg.ConfigurableResource):
         form: dict[str, Any] | None = None,
         files: dict[str, Any] | None = None,
     ) -> Any:
-        pacer(f"tiktok:{self.base_url}", self.requests_per_second).wait()
+        paced = pacer(f"tiktok:{self.base_url}", self.requests_per_second)
+        paced.wait()
         query = None
         if params is not None:
             query = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in params.items()}
@@ -114,6 +142,11 @@ class TikTokAdsResource(dg.ConfigurableResource):
         except ValueError as exc:
             raise PayloadError(API, f"{method} {path}: HTTP {response.status_code}, not JSON") from exc
         code = envelope.get("code") if isinstance(envelope, dict) else None
+        # TikTok reports no usage, only 40100 once over its QPS: slow down on it, else recover.
+        if code in RATE_LIMIT_CODES:
+            paced.throttled(THROTTLE_PAUSE_S)
+        else:
+            paced.succeeded()
         if code == 0:
             return envelope.get("data")
         message = str(envelope.get("message") if isinstance(envelope, dict) else envelope)[:300]
@@ -176,6 +209,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
         return self._call(lambda: self._find_adgroup(campaign_id, name))
 
     def create_adset(self, campaign_id: str, name: str, daily_budget: Decimal) -> str:
+        self.check_configuration()
         body = {
             "campaign_id": campaign_id,
             "adgroup_name": name,
@@ -183,6 +217,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
             "placement_type": "PLACEMENT_TYPE_AUTOMATIC",
             "location_ids": ["6252001"],
             "optimization_goal": "CONVERT",
+            "pixel_id": self.pixel_id,
             "optimization_event": "SHOPPING",
             "billing_event": "OCPM",
             "bid_type": "BID_TYPE_NO_BID",
@@ -190,7 +225,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
             "budget": float(daily_budget),  # major units, unlike Meta
             "pacing": "PACING_MODE_SMOOTH",
             "schedule_type": "SCHEDULE_FROM_NOW",
-            "schedule_start_time": "2026-01-01 00:00:00",
+            "schedule_start_time": datetime.now(UTC).strftime(SCHEDULE_TIME_FORMAT),
             "operation_status": "ENABLE",
         }
         return self._create(
@@ -225,6 +260,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
         return self._call(lambda: self._find_ad(adset_id, name))
 
     def create_ad(self, adset_id: str, name: str, video_id: str, text: AdText) -> str:
+        self.check_configuration()
         creative = {
             "ad_name": name,
             "ad_format": "SINGLE_VIDEO",
@@ -232,7 +268,8 @@ class TikTokAdsResource(dg.ConfigurableResource):
             "ad_text": text.message[:100],
             "call_to_action": text.call_to_action,
             "landing_page_url": text.link,
-            "identity_type": "CUSTOMIZED_USER",
+            "identity_type": self.identity_type,
+            "identity_id": self.identity_id,
             "display_name": self.display_name,
             "operation_status": "ENABLE",
         }

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from dropship_sandbox import ad_delivery, credentials
 from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, read_form
+from dropship_sandbox.validation import meta as sdk
 from dropship_sandbox.world import World
 
 router = APIRouter()
@@ -31,15 +32,12 @@ PLATFORM = "meta"
 # quotas are per hour and depend on the access tier; the sandbox scales them down so tests stay fast.
 WRITE_CALLS_PER_SECOND = 10.0
 READ_CALLS_PER_SECOND = 20.0
-OBJECTIVES = {
-    "OUTCOME_SALES",
-    "OUTCOME_TRAFFIC",
-    "OUTCOME_LEADS",
-    "OUTCOME_ENGAGEMENT",
-    "OUTCOME_AWARENESS",
-    "OUTCOME_APP_PROMOTION",
-}
-STATUSES = {"ACTIVE", "PAUSED", "DELETED", "ARCHIVED"}
+sdk.load_definitions()
+# New campaigns take only the outcome-based objectives; the SDK's enum still lists the legacy ones.
+OBJECTIVES = {o for o in sdk.enum_values("campaigns", "objective") if o.startswith("OUTCOME_")}
+STATUSES = sdk.enum_values("campaigns", "status")
+# Uploads are taken in chunks of at most this many bytes (Meta's `end_offset` tells the client each one).
+UPLOAD_CHUNK_BYTES = 1024 * 1024
 MIN_DAILY_BUDGET = 100  # minor units: $1.00
 MAX_INSIGHTS_LIMIT = 500
 INSIGHT_FIELDS = (
@@ -76,6 +74,7 @@ class MetaError(ApiError):
         super().__init__(message)
         self.code, self.message, self.subcode, self.kind = code, message, subcode, kind
         self.transient, self.status, self.user_title, self.headers = transient, status, user_title, headers
+        self.error_data: dict[str, Any] | None = None
 
     def response(self) -> JSONResponse:
         body: dict[str, Any] = {
@@ -90,6 +89,8 @@ class MetaError(ApiError):
         if self.user_title:
             body["error_user_title"] = self.user_title
             body["error_user_msg"] = self.message
+        if self.error_data:
+            body["error_data"] = self.error_data
         return JSONResponse({"error": body}, status_code=self.status, headers=self.headers)
 
 
@@ -97,7 +98,7 @@ def _invalid(message: str, subcode: int | None = None, user_title: str | None = 
     return MetaError(100, f"(#100) {message}", subcode=subcode, user_title=user_title)
 
 
-def _usage_header(kind: str, used_pct: int) -> dict[str, str]:
+def _usage_header(kind: str, used_pct: int, regain_minutes: float = 0) -> dict[str, str]:
     account = credentials.META_AD_ACCOUNT_ID.removeprefix("act_")
     usage = {
         account: [
@@ -106,8 +107,8 @@ def _usage_header(kind: str, used_pct: int) -> dict[str, str]:
                 "call_count": used_pct,
                 "total_cputime": max(1, used_pct // 4),
                 "total_time": max(1, used_pct // 4),
-                # Minutes. The sandbox's quota refills within seconds, so it never asks for whole minutes.
-                "estimated_time_to_regain_access": 0,
+                # Minutes; when throttled, the world's `meta_regain_minutes` (0 unless a test asks).
+                "estimated_time_to_regain_access": regain_minutes,
                 "ads_api_access_tier": "standard_access",
             }
         ]
@@ -115,8 +116,8 @@ def _usage_header(kind: str, used_pct: int) -> dict[str, str]:
     return {"X-Business-Use-Case-Usage": json.dumps(usage, separators=(",", ":"))}
 
 
-def _throttled(kind: str, insights: bool, code: int | None = None) -> MetaError:
-    headers = _usage_header(kind, 100)
+def _throttled(kind: str, insights: bool, code: int | None = None, regain_minutes: float = 0) -> MetaError:
+    headers = _usage_header(kind, 100, regain_minutes)
     if insights or code == 80000:
         return MetaError(
             80000,
@@ -192,7 +193,7 @@ class MetaApi(ApiPolicy[GraphCall]):
         rate = WRITE_CALLS_PER_SECOND if call.is_write else READ_CALLS_PER_SECOND
         bucket = world.rate_buckets.get(f"meta:{kind}:{'w' if call.is_write else 'r'}", rate, rate)
         if world.faults(PLATFORM).rate_limits and not bucket.take(1):
-            raise _throttled(kind, call.insights)
+            raise _throttled(kind, call.insights, regain_minutes=world.settings.meta_regain_minutes)
         used = int(100 * (1 - bucket.level() / bucket.capacity))
         return _usage_header(kind, used)
 
@@ -206,7 +207,8 @@ class MetaApi(ApiPolicy[GraphCall]):
 
     def rate_limited(self, world: World, call: GraphCall) -> JSONResponse:
         code = (17, 613, 80004)[world.request_rng("meta-throttle").randrange(3)]
-        return _throttled(_usage_kind(call.insights), call.insights, code).response()
+        regain = world.settings.meta_regain_minutes
+        return _throttled(_usage_kind(call.insights), call.insights, code, regain).response()
 
     def lost_answer(self, world: World, call: GraphCall) -> JSONResponse:
         return MetaError(1, "An unknown error occurred", subcode=99, transient=True, status=500).response()
@@ -314,6 +316,12 @@ def create_adset(world: World, params: dict[str, Any]) -> dict[str, Any]:
         )
     if not campaign.get("daily_budget") and budget is None:
         raise _invalid("Ad sets of a campaign without a budget need daily_budget or lifetime_budget")
+    promoted = _json_param(params, "promoted_object") or {}
+    if promoted.get("pixel_id") and str(promoted["pixel_id"]) != credentials.META_PIXEL_ID:
+        raise _invalid(
+            f"Param promoted_object[pixel_id] {promoted['pixel_id']!r} is not a pixel of this ad account",
+            subcode=1885025,
+        )
     doc = {
         "id": _new_id(world),
         "name": str(params["name"]),
@@ -323,6 +331,7 @@ def create_adset(world: World, params: dict[str, Any]) -> dict[str, Any]:
         "budget": budget / 100 if budget else None,
         "billing_event": params["billing_event"],
         "optimization_goal": params["optimization_goal"],
+        "promoted_object": promoted or None,
         "created": world.now().isoformat(),
         "ad_ids": [],
     }
@@ -334,18 +343,70 @@ def create_adset(world: World, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_video(world: World, params: dict[str, Any], source: bytes | None) -> dict[str, Any]:
+    phase = params.get("upload_phase")
+    if phase:
+        return _upload_phase(world, str(phase), params, source)
     if source is None and not params.get("file_url"):
         raise _invalid("Video upload needs a source file or file_url", subcode=1363030)
-    doc = {
-        "id": _new_id(world),
+    doc = _video_doc(world, params, len(source or b""))
+    doc["md5"] = hashlib.md5(source or str(params.get("file_url")).encode()).hexdigest()
+    world.state.put("meta_video", doc["id"], doc)
+    return {"id": doc["id"]}
+
+
+def _video_doc(world: World, params: dict[str, Any], size: int, video_id: str = "") -> dict[str, Any]:
+    return {
+        "id": video_id or _new_id(world),
         "title": params.get("title") or params.get("name") or "",
-        "size": len(source or b""),
-        "md5": hashlib.md5(source or str(params.get("file_url")).encode()).hexdigest(),
+        "size": size,
         "status": {"video_status": "ready", "processing_progress": 100},
         "created": world.now().isoformat(),
     }
-    world.state.put("meta_video", doc["id"], doc)
-    return {"id": doc["id"]}
+
+
+def _offsets(session: dict[str, Any]) -> dict[str, str]:
+    start = session["received"]
+    end = min(session["file_size"], start + UPLOAD_CHUNK_BYTES)
+    return {"start_offset": str(start), "end_offset": str(end)}
+
+
+def _upload_phase(world: World, phase: str, params: dict[str, Any], chunk: bytes | None) -> dict[str, Any]:
+    """The resumable upload the SDK's `AdVideo.remote_create` makes: start, transfer (chunk by chunk at the
+    offsets the previous answer named), finish. The video exists once the last byte is in."""
+    if phase == "start":
+        size = int(str(params.get("file_size") or 0))
+        if size <= 0:
+            raise _invalid("Param file_size must be a positive integer", subcode=1363019)
+        session = {"id": _new_id(world), "video_id": _new_id(world), "file_size": size, "received": 0}
+        session["md5"] = hashlib.md5().hexdigest()
+        world.state.put("meta_upload", session["id"], session)
+        return {"upload_session_id": session["id"], "video_id": session["video_id"], **_offsets(session)}
+    session = world.state.get("meta_upload", str(params.get("upload_session_id") or ""))
+    if session is None:
+        raise _invalid("Param upload_session_id is not a valid upload session", subcode=1363021)
+    if phase == "transfer":
+        if chunk is None:
+            raise _invalid("Param video_file_chunk is required for the transfer phase", subcode=1363030)
+        offset = int(str(params.get("start_offset") or 0))
+        expected = _offsets(session)
+        if offset < session["received"] and offset + len(chunk) <= session["received"]:
+            return expected  # a repeated chunk (its answer was lost): already in
+        if offset != session["received"] or len(chunk) > UPLOAD_CHUNK_BYTES:
+            error = MetaError(6001, "(#6001) There was a problem uploading your video file.", subcode=1363037)
+            error.error_data = expected
+            raise error
+        session["received"] += len(chunk)
+        world.state.put("meta_upload", session["id"], session)
+        return _offsets(session)
+    if phase == "finish":
+        if session["received"] != session["file_size"]:
+            raise _invalid(
+                f"Upload incomplete: {session['received']} of {session['file_size']} bytes", subcode=1363040
+            )
+        doc = _video_doc(world, params, session["file_size"], session["video_id"])
+        world.state.put("meta_video", doc["id"], doc)
+        return {"success": True}
+    raise _invalid(f"Param upload_phase must be one of {{start, transfer, finish, cancel}}; got {phase!r}")
 
 
 def create_creative(world: World, params: dict[str, Any]) -> dict[str, Any]:
@@ -407,6 +468,10 @@ def _find(world: World, object_id: str) -> tuple[str, dict[str, Any]]:
         subcode=33,
         kind="GraphMethodException",
     )
+
+
+def _updatable(world: World, object_id: str) -> bool:
+    return any(world.state.get(f"meta_{kind}", object_id) for kind in ("campaign", "adset", "ad"))
 
 
 def update_object(world: World, object_id: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -667,7 +732,24 @@ async def _serve(request: Request, node: str, edge: str | None) -> JSONResponse:
 def _route(
     world: World, request: Request, node: str, edge: str | None, params: dict[str, Any], source: bytes | None
 ) -> dict[str, Any]:
+    try:
+        return _checked_route(world, request, node, edge, params, source)
+    except sdk.InvalidParameter as refused:
+        subcode, title = refused.subcode, refused.user_title
+        raise MetaError(100, refused.message, subcode=subcode, user_title=title) from None
+
+
+def _checked_route(
+    world: World, request: Request, node: str, edge: str | None, params: dict[str, Any], source: bytes | None
+) -> dict[str, Any]:
     post = request.method == "POST"
+    if post and edge is None:
+        if _updatable(world, node):
+            sdk.check_params(f"update:{_find(world, node)[0]}", params)
+    elif edge == "insights":
+        sdk.check_params("insights", params)
+    elif post and edge in ("campaigns", "adsets", "ads", "adcreatives", "advideos"):
+        sdk.check_params(edge, params)
     if edge is None:
         return update_object(world, node, params) if post else read_object(world, node, params)
     if edge == "insights":

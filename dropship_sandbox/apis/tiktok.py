@@ -11,7 +11,7 @@ import json
 import math
 import struct
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,28 +19,16 @@ from fastapi.responses import JSONResponse
 
 from dropship_sandbox import ad_delivery, credentials
 from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, read_form
+from dropship_sandbox.validation import tiktok as rules
 from dropship_sandbox.world import World
 
 router = APIRouter(prefix="/open_api/v1.3")
 
 PLATFORM = "tiktok"
 REQUESTS_PER_SECOND = 10.0  # "Basic" access: about 10 QPS per app and token
-OBJECTIVES = {
-    "REACH",
-    "TRAFFIC",
-    "VIDEO_VIEWS",
-    "ENGAGEMENT",
-    "LEAD_GENERATION",
-    "APP_PROMOTION",
-    "WEB_CONVERSIONS",
-    "PRODUCT_SALES",
-}
-BUDGET_MODES = {
-    "BUDGET_MODE_DAY",
-    "BUDGET_MODE_TOTAL",
-    "BUDGET_MODE_INFINITE",
-    "BUDGET_MODE_DYNAMIC_DAILY_BUDGET",
-}
+BUDGET_MODES = rules.BUDGET_MODES
+# A start time a little behind the platform's clock is still "now" (the request took a moment to arrive).
+SCHEDULE_GRACE = timedelta(minutes=10)
 MIN_ADGROUP_DAILY_BUDGET = 5.0
 REPORT_METRICS = {
     "spend",
@@ -150,12 +138,12 @@ def _get(world: World, kind: str, object_id: Any) -> dict[str, Any]:
 # --- creates ---------------------------------------------------------------------------------------------
 def create_campaign(world: World, body: dict[str, Any]) -> dict[str, Any]:
     _advertiser(body)
-    _required(body, "campaign_name", "objective_type")
-    if body["objective_type"] not in OBJECTIVES:
-        raise _param_error(f"objective_type: Must be one of {sorted(OBJECTIVES)}.")
+    rules.check_campaign(body)
+    name = str(body["campaign_name"])
+    campaigns = world.state.all("tiktok_campaign")
+    if any(c["name"] == name and c["operation_status"] != "DELETE" for c in campaigns):
+        raise _param_error(f"campaign_name: Campaign name '{name}' already exists. Please use another name.")
     mode = body.get("budget_mode", "BUDGET_MODE_INFINITE")
-    if mode not in BUDGET_MODES:
-        raise _param_error(f"budget_mode: Must be one of {sorted(BUDGET_MODES)}.")
     budget = _float(body["budget"], "budget") if mode in ("BUDGET_MODE_DAY", "BUDGET_MODE_TOTAL") else None
     if mode in ("BUDGET_MODE_DAY", "BUDGET_MODE_TOTAL") and not budget:
         raise _param_error("budget: Budget is required when budget_mode is not BUDGET_MODE_INFINITE.")
@@ -183,21 +171,14 @@ def create_campaign(world: World, body: dict[str, Any]) -> dict[str, Any]:
 
 def create_adgroup(world: World, body: dict[str, Any]) -> dict[str, Any]:
     _advertiser(body)
-    _required(
-        body,
-        "campaign_id",
-        "adgroup_name",
-        "billing_event",
-        "budget_mode",
-        "optimization_goal",
-        "pacing",
-        "schedule_type",
-        "schedule_start_time",
-    )
+    rules.required(body, *rules.ADGROUP_REQUIRED)
     campaign = _get(world, "campaign", body["campaign_id"])
+    # The platform's "now": the world's clock, or the wall clock when the world runs ahead of it.
+    now = min(world.now(), datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None) - SCHEDULE_GRACE
+    rules.check_adgroup(body, campaign["objective_type"], now)
+    if body.get("pixel_id") and str(body["pixel_id"]) != credentials.TIKTOK_PIXEL_ID:
+        raise _param_error(f"pixel_id: Pixel {body['pixel_id']} does not exist or is not yours.")
     mode = body["budget_mode"]
-    if mode not in BUDGET_MODES:
-        raise _param_error(f"budget_mode: Must be one of {sorted(BUDGET_MODES)}.")
     budget = None
     if campaign.get("budget") is None:
         budget = _float(body.get("budget"), "budget")
@@ -286,9 +267,11 @@ def create_ad(world: World, body: dict[str, Any]) -> dict[str, Any]:
     adgroup = _get(world, "adset", body["adgroup_id"])
     ad_ids = []
     for position, creative in enumerate(body["creatives"]):
-        for name in ("ad_name", "ad_format", "video_id", "ad_text", "call_to_action", "landing_page_url"):
-            if not creative.get(name):
-                raise _param_error(f"creatives[{position}].{name}: Missing data for required field.")
+        rules.check_creative(creative, position)
+        if creative.get("identity_id") and str(creative["identity_id"]) != credentials.TIKTOK_IDENTITY_ID:
+            raise _param_error(
+                f"creatives[{position}].identity_id: Identity {creative['identity_id']} does not exist."
+            )
         if world.state.get("tiktok_video", creative["video_id"]) is None:
             raise _param_error(
                 f"creatives[{position}].video_id: video {creative['video_id']} does not exist."
@@ -349,7 +332,7 @@ def update_campaign(world: World, body: dict[str, Any]) -> dict[str, Any]:
             raise _param_error(
                 "budget: The campaign has no budget (BUDGET_MODE_INFINITE); set ad group budgets."
             )
-        campaign["budget"] = _float(body["budget"], "budget")
+        campaign["budget"] = rules.number(body["budget"], "budget")
     if body.get("campaign_name"):
         campaign["name"] = str(body["campaign_name"])
     world.state.put("tiktok_campaign", campaign["id"], campaign)
@@ -363,7 +346,7 @@ def update_adgroup_budget(world: World, body: dict[str, Any]) -> dict[str, Any]:
         raise _param_error("budget: Missing data for required field.")
     for change in changes:
         adgroup = _get(world, "adset", change.get("adgroup_id"))
-        budget = _float(change.get("budget"), "budget")
+        budget = rules.number(change.get("budget"), "budget")
         if budget < MIN_ADGROUP_DAILY_BUDGET:
             raise _param_error(
                 f"budget: The daily budget must be at least {MIN_ADGROUP_DAILY_BUDGET:.2f} USD."
@@ -534,7 +517,10 @@ async def _run(request: Request, handler: Any, *, is_write: bool, multipart: boo
     params, blob = await _params(request, multipart)
 
     def handle(world: World) -> Any:
-        return handler(world, params, blob) if multipart else handler(world, params)
+        try:
+            return handler(world, params, blob) if multipart else handler(world, params)
+        except rules.InvalidField as refused:
+            raise _param_error(refused.message) from None
 
     return await TIKTOK.serve(request, Call(is_write=is_write), handle)
 
