@@ -208,10 +208,9 @@ def free_text_problems(fragment: str, language: str) -> tuple[str, ...]:
     vocabulary = pack.vocabulary
     problems, covered = _token_problems(fragment)
     words = words_of(fragment)
-    has_digit = any(c.isdigit() for c in fragment)
     unapproved = [w for w in words if not in_vocabulary(w, vocabulary)]
 
-    if has_digit:
+    if sum(c.isdigit() for c in fragment) >= 6:  # the shortest phone numbers the regions use
         problems += _phone_numbers(fragment)
     problems += _money(fragment, words, language)
     problems += _number_words(fragment)

@@ -517,7 +517,32 @@ def _mutations(rng: random.Random, ctx: ReplyContext, text: str) -> list[str]:
         total = render_money(order.total, order.currency, locale)
         if total in text:
             found.append(text.replace(total, render_money(order.total + 5, order.currency, locale)))
-        others = [s for s in ("processing", "shipped", "delivered", "cancelled") if s != order.status]
+        # A fact the order lacks, typed into the code's own sentence with an invented value.
+        invented = {
+            "tracking_number": (
+                "tracking_number",
+                order.track_number,
+                {"tracking_number": "YT" + _token(rng, 10)},
+            ),
+            "tracking_link": (
+                "tracking_url",
+                order.tracking_url,
+                {"tracking_url": "https://t.17track.net/en#nums=X1"},
+            ),
+            "carrier": ("carrier", order.carrier, {"carrier": rng.choice(CARRIERS)}),
+            "shipped_on": (
+                "shipped_on",
+                order.shipped_on,
+                {"shipped_on": date_renderings(order.placed_on + timedelta(days=2), locale)[0]},
+            ),
+            "items": ("items", order.items, {"items": "Smart Watch"}),
+        }
+        for template, (_name, held, values) in invented.items():
+            if not held:
+                found.append(with_sentence(text, pack.facts[template].format(**values)))
+        others = [
+            s for s in ("processing", "shipped", "delivered", "cancelled", "on_hold") if s != order.status
+        ]
         found.append(with_sentence(text, pack.status[rng.choice(others)].format(order_name=order.order_name)))
         if order.eta_latest is None:
             eta = pack.facts["eta_window"].format(
@@ -532,7 +557,7 @@ def test_every_unsafe_mutation_is_refused() -> None:
     rng = random.Random(7)
     mutated = [
         (ctx, m)
-        for ctx, text in _cases(seed=99, contexts=60, drafts_each=3)
+        for ctx, text in _cases(seed=99, contexts=36, drafts_each=3)
         for m in _mutations(rng, ctx, text)
     ]
     assert len(mutated) > 1000
