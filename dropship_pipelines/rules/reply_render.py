@@ -165,7 +165,10 @@ def _action_statements(kind: ActionKind, context: ReplyContext, pack: LanguagePa
 
 # --- the renderer --------------------------------------------------------------------------------------
 def render_reply(draft: StructuredReply, context: ReplyContext) -> str:
-    """The text to send, or ReplyRefused when the draft names anything the context does not hold."""
+    """The text to send, or ReplyRefused when the draft names anything the context does not hold.
+
+    The draft's `escalate` and `confidence` are the caller's to act on; the text still goes through
+    verify_outgoing before it is sent (it guards the text, whoever wrote it)."""
     if context.language not in SUPPORTED_LANGUAGES:
         raise ReplyRefused(RefusalReason.UNSUPPORTED_LANGUAGE, f"cannot write or check {context.language!r}")
     if draft.language != context.language:

@@ -63,6 +63,8 @@ def _squashed(text: str) -> str:
 
 
 # --- message risk --------------------------------------------------------------------------------------
+# Old path: classify_risks, route and the patterns they use serve today's support service as they are;
+# the wiring step to verify_outgoing decides what of them stays (OrderFacts now lives in reply_context).
 _INJECTION = re.compile(
     r"ignor\w*\s+(?:all\s+|any\s+|your\s+|the\s+|my\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
     r"(?:instructions|rules|prompt|guidelines|directions)"
