@@ -1,34 +1,161 @@
-"""Client-side pacing: calls spaced to an API's rate, so retries are not spent on its throttle."""
+"""Client-side pacing up to an API's documented limit, adapted to the limit signals the API sends back.
+
+Two shapes of limit, both shared by every thread and resource instance of a process (`pacer`, `cost_bucket`
+by API account):
+
+- `Pacer`, a request rate (CJ's QPS per endpoint and per IP, TikTok's QPS, Meta's call rate). Calls are
+  spaced `1 / rate` apart, so a server-side bucket of that rate never runs dry. The rate starts at the
+  documented ceiling and is never set above it; a throttle answer halves it and pauses for the API's hint,
+  a usage report near the quota (Meta's `X-Business-Use-Case-Usage`, `X-App-Usage`) slows it in
+  proportion, and every call answered without either wins back a share of the ceiling.
+- `CostBucket`, a calculated-cost leaky bucket (Shopify's GraphQL limiter): a mirror of the server's
+  bucket. A call reserves its requested cost before it is sent and waits until the mirror holds it; the
+  unused points come back when the answer says what was charged, and every `throttleStatus` resets the
+  mirror to what the server reported (never above what the mirror already knows is spent).
+
+Both take a clock and a sleep, so the tests drive them with a fake clock.
+"""
 
 import threading
 import time
+from collections.abc import Callable
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+USAGE_SLOWDOWN_FROM = 0.75  # share of a reported quota from which calls slow down (Meta's own advice)
+RECOVERY_CALLS = 20  # calls answered cleanly that win back the ceiling after a halving
+MIN_SHARE = 0.05  # the slowest a pacer goes, as a share of its ceiling
+SLACK_S = 0.01  # a cost reservation waits this much longer: the server's clock and rounding are not ours
 
 
 class Pacer:
-    """Spaces calls `1 / per_second` apart, across the threads of one process."""
+    """Spaces calls at most `ceiling` per second, slower while the API signals that its quota is tight."""
 
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
+    def __init__(self, ceiling: float, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.ceiling = ceiling
+        self.rate = ceiling
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0  # when the next call may go
+        self._usage_share = 1.0  # the rate the last usage report allows, as a share of the ceiling
         self._lock = threading.Lock()
 
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.rate if self.rate > 0 else 0.0
+
     def wait(self) -> None:
+        """Block until this call's slot; slots are handed out in order, one interval apart."""
+        if self.ceiling <= 0:
+            return  # unpaced
         with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            time.sleep(delay)
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+    def succeeded(self) -> None:
+        """A call answered without a throttle: win back part of the ceiling (up to what usage allows)."""
+        with self._lock:
+            allowed = self.ceiling * self._usage_share
+            self.rate = min(allowed, self.rate + self.ceiling / RECOVERY_CALLS)
+
+    def throttled(self, retry_after_s: float | None = None) -> None:
+        """The API refused a call for its rate: halve the rate and keep every call back for its hint."""
+        with self._lock:
+            self.rate = max(self.ceiling * MIN_SHARE, self.rate / 2)
+            pause = retry_after_s if retry_after_s is not None else self.interval
+            self._next = max(self._next, self._clock() + pause)
+
+    def usage(self, used_share: float, regain_s: float | None = None) -> None:
+        """The API reported `used_share` (0..1) of its quota used: from `USAGE_SLOWDOWN_FROM` on, the rate
+        falls linearly to the minimum at 100 %; `regain_s` (blocked until then) holds every call back."""
+        headroom = (1.0 - used_share) / (1.0 - USAGE_SLOWDOWN_FROM)
+        share = min(1.0, max(MIN_SHARE, headroom))
+        with self._lock:
+            self._usage_share = share
+            self.rate = min(self.rate, self.ceiling * share) if share < 1.0 else self.rate
+            if regain_s:
+                self._next = max(self._next, self._clock() + regain_s)
+
+
+class CostBucket:
+    """A mirror of a calculated-cost leaky bucket: reserve a call's cost before sending it."""
+
+    def __init__(
+        self,
+        capacity: float,
+        restore_rate: float,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self.capacity = capacity
+        self.restore_rate = restore_rate
+        self._clock, self._sleep = clock, sleep
+        self._available = capacity
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def _level(self, now: float) -> float:
+        return min(self.capacity, self._available + (now - self._at) * self.restore_rate)
+
+    def available(self) -> float:
+        with self._lock:
+            return self._level(self._clock())
+
+    def reserve(self, cost: float) -> float:
+        """Take `cost` points, waiting until the mirror holds them; returns the points reserved.
+        Reservations are taken in arrival order: the level may go below zero, and each later caller
+        waits for the points reserved before it too."""
+        cost = min(cost, self.capacity)
+        with self._lock:
+            now = self._clock()
+            level = self._level(now) - cost
+            self._available, self._at = level, now
+        if level < 0:
+            self._sleep(-level / self.restore_rate + SLACK_S)
+        return cost
+
+    def settle(self, reserved: float, charged: float) -> None:
+        """The answer said what was charged: the difference to the reservation goes back (or is taken,
+        when the call cost more than was reserved). A refused call is charged nothing."""
+        if reserved == charged:
+            return
+        with self._lock:
+            now = self._clock()
+            self._available, self._at = min(self.capacity, self._level(now) + reserved - charged), now
+
+    def observe(self, capacity: float, available: float, restore_rate: float) -> None:
+        """The server's `throttleStatus`: its size and rate are taken as they are, its level only where
+        it is lower than the mirror's (calls still in flight are spent in the mirror, not yet there)."""
+        with self._lock:
+            now = self._clock()
+            level = self._level(now)
+            self.capacity, self.restore_rate = capacity, restore_rate
+            self._available, self._at = min(level, available, capacity), now
 
 
 _pacers: dict[str, Pacer] = {}
-_pacers_lock = threading.Lock()
+_buckets: dict[str, CostBucket] = {}
+_registry_lock = threading.Lock()
 
 
-def pacer(key: str, per_second: float) -> Pacer:
-    """The process-wide pacer for `key` (an API account); a changed rate replaces it."""
-    with _pacers_lock:
+def pacer(key: str, ceiling: float) -> Pacer:
+    """The process-wide pacer for `key` (an API account and endpoint); a changed ceiling replaces it."""
+    with _registry_lock:
         current = _pacers.get(key)
-        if current is None or abs(current.interval - (1.0 / per_second if per_second > 0 else 0.0)) > 1e-9:
-            current = _pacers[key] = Pacer(per_second)
+        if current is None or current.ceiling != ceiling:
+            current = _pacers[key] = Pacer(ceiling)
+        return current
+
+
+def cost_bucket(key: str, capacity: float, restore_rate: float) -> CostBucket:
+    """The process-wide cost bucket mirror for `key` (a shop); sized by the first caller, then by the
+    server's own reports."""
+    with _registry_lock:
+        current = _buckets.get(key)
+        if current is None:
+            current = _buckets[key] = CostBucket(capacity, restore_rate)
         return current
