@@ -21,7 +21,7 @@ from dropship_pipelines.resources.cj.models import (
 )
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.http import PooledHttp
-from dropship_pipelines.resources.pacing import pacer
+from dropship_pipelines.resources.pacing import Pacer, pacer
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.supplier import (
     BasketLine,
@@ -37,6 +37,7 @@ from dropship_pipelines.resources.supplier import (
 API = "cj"
 TRANSIENT_CODES = {1600000, 1600200, 1600301}  # system busy, too many requests, read timed out
 TOO_MANY_REQUESTS = 1600200
+THROTTLE_PAUSE_S = 1.0  # CJ's QPS window is one second
 EXPIRED_TOKEN_CODES = {1600001, 1600002}
 NO_SUCH_ORDER_CODES = {1600300, 1603100}
 DUPLICATE_ORDER = 1603003  # "Order exist, please do not duplicate create"
@@ -49,7 +50,7 @@ class CJDropshippingResource(dg.ConfigurableResource):
     api_key: str
     timeout_s: float = 20.0
     max_attempts: int = 6
-    requests_per_second: float = 4.0  # per API (endpoint): the account level's QPS
+    requests_per_second: float = 4.0  # per API (endpoint): the account level's documented QPS, the ceiling
     ip_requests_per_second: float = 10.0  # CJ's base limit for all APIs together, per IP
     token_cache_dir: str = ".data/tokens"
 
@@ -64,10 +65,8 @@ class CJDropshippingResource(dg.ConfigurableResource):
     def _send(
         self, method: str, path: str, *, token: str | None, params: Any = None, body: Any = None
     ) -> dict[str, Any]:
-        # CJ's QPS is per API (endpoint) per account, under a cap for all APIs per IP: one pacer for each,
-        # shared by every instance in the process.
-        pacer(f"cj:{self.base_url}{path}", self.requests_per_second).wait()
-        pacer(f"cj-ip:{self.base_url}", self.ip_requests_per_second).wait()
+        for paced in self._pacers(path):
+            paced.wait()
         headers = {"CJ-Access-Token": token} if token else {}
         try:
             response = self._http.client(self.timeout_s).request(
@@ -94,6 +93,24 @@ class CJDropshippingResource(dg.ConfigurableResource):
                 API, f"{method} {path} answered a JSON {type(envelope).__name__}, not an envelope"
             )
         return envelope
+
+    def _pacers(self, path: str) -> tuple[Pacer, Pacer]:
+        # CJ's QPS is per API (endpoint) per account, under a cap for all APIs per IP: one pacer for each,
+        # shared by every instance in the process, at the account level's documented QPS.
+        return (
+            pacer(f"cj:{self.base_url}{path}", self.requests_per_second),
+            pacer(f"cj-ip:{self.base_url}", self.ip_requests_per_second),
+        )
+
+    def _paced_outcome(self, path: str, code: Any) -> None:
+        """CJ sends no usage figures, only 1600200 once over the QPS: slow down on it, else recover."""
+        endpoint, ip = self._pacers(path)
+        if code == TOO_MANY_REQUESTS:
+            endpoint.throttled(THROTTLE_PAUSE_S)
+            ip.throttled(THROTTLE_PAUSE_S)
+        else:
+            endpoint.succeeded()
+            ip.succeeded()
 
     @staticmethod
     def _succeeded(envelope: dict[str, Any]) -> bool:
@@ -164,6 +181,7 @@ class CJDropshippingResource(dg.ConfigurableResource):
         def attempt() -> Any:
             envelope = self._send(method, path, token=self._access_token(), params=params, body=body)
             code = envelope.get("code")
+            self._paced_outcome(path, code)
             if code in EXPIRED_TOKEN_CODES:
                 self._token = None
                 self._fetch_token()
@@ -174,7 +192,7 @@ class CJDropshippingResource(dg.ConfigurableResource):
                 return envelope.get("data")
             message = f"{method} {path}: {envelope.get('message')}"
             if code in TRANSIENT_CODES:
-                wait = 1.0 if code == TOO_MANY_REQUESTS else None
+                wait = THROTTLE_PAUSE_S if code == TOO_MANY_REQUESTS else None
                 raise TransientApiError(API, message, code=code, retry_after=wait)
             raise PermanentApiError(API, message, code=code)
 

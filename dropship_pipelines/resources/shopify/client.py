@@ -3,8 +3,6 @@ answers parsed into the typed models of `models.py`."""
 
 import functools
 import hashlib
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +13,7 @@ from pydantic import PrivateAttr, TypeAdapter, ValidationError
 
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.http import PooledHttp
+from dropship_pipelines.resources.pacing import CostBucket, cost_bucket
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.shopify.models import (
     Fulfillment,
@@ -29,22 +28,9 @@ from dropship_pipelines.resources.shopify.models import (
 API = "shopify"
 
 
-@dataclass
-class ThrottleState:
-    """The last `throttleStatus` Shopify reported, to wait *before* a call instead of after a refusal."""
-
-    maximum: float = 2000.0
-    available: float = 2000.0
-    restore_rate: float = 100.0
-    seen_at: float = 0.0
-
-    def estimate_now(self) -> float:
-        return min(self.maximum, self.available + (time.monotonic() - self.seen_at) * self.restore_rate)
-
-
-_throttle: dict[str, ThrottleState] = {}
-_last_cost: dict[str, float] = {}
-_lock = threading.Lock()
+# Points a query is assumed to cost before Shopify has costed it once (a page of orders asks ~250).
+UNKNOWN_QUERY_COST = 250.0
+_requested_cost: dict[str, float] = {}  # query hash -> the requestedQueryCost Shopify last reported
 
 
 class ShopifyUserError(PermanentApiError):
@@ -89,6 +75,8 @@ class ShopifyAdminResource(dg.ConfigurableResource):
     api_version: str = "2026-10"
     timeout_s: float = 20.0
     max_attempts: int = 8
+    bucket_size: float = 2000.0  # the Standard plan's bucket and restore rate, until Shopify reports its own
+    restore_rate: float = 100.0
 
     _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)  # one connection pool per instance
 
@@ -96,36 +84,35 @@ class ShopifyAdminResource(dg.ConfigurableResource):
     def endpoint(self) -> str:
         return f"{self.shop_url.rstrip('/')}/admin/api/{self.api_version}/graphql.json"
 
-    def _state(self) -> ThrottleState:
-        with _lock:
-            return _throttle.setdefault(self.shop_url, ThrottleState())
+    def _bucket(self) -> CostBucket:
+        """The shop's cost bucket mirror, shared by every instance and thread of the process; sized as the
+        Standard plan until Shopify's first `throttleStatus` says otherwise."""
+        return cost_bucket(self.shop_url, self.bucket_size, self.restore_rate)
 
-    def _wait_for_budget(self, query_key: str) -> None:
-        state = self._state()
-        needed = _last_cost.get(query_key, 0.0)
-        if state.seen_at and needed > state.estimate_now():
-            time.sleep((needed - state.estimate_now()) / state.restore_rate)
-
-    def _remember(self, query_key: str, extensions: dict[str, Any] | None) -> None:
+    def _settle(self, query_key: str, reserved: float, extensions: dict[str, Any] | None) -> None:
+        """Book what Shopify charged (nothing for a throttled call) and take its `throttleStatus`."""
         cost = (extensions or {}).get("cost") or {}
+        bucket = self._bucket()
+        charged = cost.get("actualQueryCost")
+        bucket.settle(reserved, float(charged) if charged is not None else 0.0)
         status = cost.get("throttleStatus")
         if status:
-            with _lock:
-                _throttle[self.shop_url] = ThrottleState(
-                    float(status["maximumAvailable"]),
-                    float(status["currentlyAvailable"]),
-                    float(status["restoreRate"]),
-                    time.monotonic(),
-                )
+            bucket.observe(
+                float(status["maximumAvailable"]),
+                float(status["currentlyAvailable"]),
+                float(status["restoreRate"]),
+            )
         if cost.get("requestedQueryCost") is not None:
-            _last_cost[query_key] = float(cost["requestedQueryCost"])
+            _requested_cost[query_key] = float(cost["requestedQueryCost"])
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one GraphQL operation and return its `data`, retrying throttles and transient failures."""
         key = hashlib.sha1(query.encode()).hexdigest()
 
         def attempt() -> dict[str, Any]:
-            self._wait_for_budget(key)
+            # Paid before it is sent, at what Shopify asked for this query last time: the server takes
+            # the requested cost up front, so a call only goes when the mirror holds it.
+            reserved = self._bucket().reserve(_requested_cost.get(key, UNKNOWN_QUERY_COST))
             try:
                 response = self._http.client(self.timeout_s).post(
                     self.endpoint,
@@ -134,6 +121,11 @@ class ShopifyAdminResource(dg.ConfigurableResource):
                 )
             except httpx.TimeoutException as exc:
                 raise TransientApiError(API, f"request timed out after {self.timeout_s}s") from exc
+            except httpx.TransportError:
+                self._bucket().settle(reserved, 0.0)  # never reached Shopify's limiter
+                raise
+            if response.status_code != 200:
+                self._bucket().settle(reserved, 0.0)
             if response.status_code == 401:
                 raise PermanentApiError(API, "invalid access token; check SHOPIFY_ACCESS_TOKEN", code=401)
             if response.status_code == 429 or response.status_code >= 500:
@@ -152,7 +144,7 @@ class ShopifyAdminResource(dg.ConfigurableResource):
                 body = response.json()
             except ValueError as exc:
                 raise PayloadError(API, "answer is not JSON") from exc
-            self._remember(key, body.get("extensions"))
+            self._settle(key, reserved, body.get("extensions") if isinstance(body, dict) else None)
             errors = body.get("errors") or []
             if isinstance(errors, list) and any(
                 (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors
