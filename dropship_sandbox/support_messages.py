@@ -59,6 +59,68 @@ TOPIC_INTENTS = {
 }
 LANGUAGES = (("en", 70), ("es", 12), ("de", 10), ("fr", 8))
 
+# The new address a customer who moved writes, per language: as written, and as a model reads it out.
+NEW_ADDRESSES: dict[str, dict[str, str | None]] = {
+    "en": {
+        "address1": "12 Oak Street",
+        "city": "Springfield",
+        "province_code": "IL",
+        "zip": "62704",
+        "country_code": "US",
+    },
+    "es": {
+        "address1": "Calle Mayor 5",
+        "city": "Madrid",
+        "province_code": None,
+        "zip": "28013",
+        "country_code": "ES",
+    },
+    "de": {
+        "address1": "Hauptstraße 5",
+        "city": "Berlin",
+        "province_code": None,
+        "zip": "10115",
+        "country_code": "DE",
+    },
+    "fr": {
+        "address1": "5 rue de Paris",
+        "city": "Paris",
+        "province_code": None,
+        "zip": "75001",
+        "country_code": "FR",
+    },
+    "it": {
+        "address1": "Via Roma 10",
+        "city": "Roma",
+        "province_code": None,
+        "zip": "00184",
+        "country_code": "IT",
+    },
+    "nl": {
+        "address1": "Damstraat 3",
+        "city": "Amsterdam",
+        "province_code": None,
+        "zip": "1012 JM",
+        "country_code": "NL",
+    },
+    "pt": {
+        "address1": "Rua Augusta 20",
+        "city": "Lisboa",
+        "province_code": None,
+        "zip": "1100-053",
+        "country_code": "PT",
+    },
+}
+
+
+def address_text(language: str) -> str:
+    found = NEW_ADDRESSES.get(language) or NEW_ADDRESSES["en"]
+    region = f"{found['province_code']} " if found["province_code"] else ""
+    if language == "en":
+        return f"{found['address1']}, {found['city']}, {region}{found['zip']}"
+    return f"{found['address1']}, {found['zip']} {found['city']}"
+
+
 TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     "where_is_order": {
         "en": (
@@ -123,13 +185,36 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "change_address": {
         "en": (
-            "Hi, I moved. Please change the shipping address of order {order} to 12 Oak Street, Springfield.",
+            "Hi, I moved. Please change the shipping address of order {order} to " + address_text("en") + ".",
         ),
-        "es": ("Hola, por favor cambien la dirección de envío del pedido {order} a Calle Mayor 5, Madrid.",),
+        "es": (
+            "Hola, por favor cambien la dirección de envío del pedido {order} a " + address_text("es") + ".",
+        ),
         "de": (
-            "Hallo, bitte ändern Sie die Lieferadresse der Bestellung {order} auf Hauptstraße 5, Berlin.",
+            "Hallo, bitte ändern Sie die Lieferadresse der Bestellung {order} auf "
+            + address_text("de")
+            + ".",
         ),
-        "fr": ("Bonjour, merci de changer l'adresse de livraison de la commande {order} : 5 rue de Paris.",),
+        "fr": (
+            "Bonjour, merci de changer l'adresse de livraison de la commande {order} : "
+            + address_text("fr")
+            + ".",
+        ),
+        "it": (
+            "Ciao, per favore cambiate l'indirizzo di spedizione dell'ordine {order} in "
+            + address_text("it")
+            + ".",
+        ),
+        "nl": (
+            "Hallo, willen jullie het verzendadres van bestelling {order} wijzigen naar "
+            + address_text("nl")
+            + "?",
+        ),
+        "pt": (
+            "Olá, por favor alterem a morada de entrega da encomenda {order} para "
+            + address_text("pt")
+            + ".",
+        ),
     },
     "wrong_size": {
         "en": ("I received the wrong size for order {order}. I ordered M and got XL. Can I exchange it?",),
@@ -195,6 +280,18 @@ SUBJECTS = {
 
 def _weighted(rng: random.Random, options: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([o for o, _ in options], weights=[w for _, w in options], k=1)[0]
+
+
+_TOPIC_OF_INTENT = {
+    intent: topic for topic, intent in TOPIC_INTENTS.items() if topic not in ("injection", "angry")
+} | {"complaint": "angry"}
+
+
+def message_text(intent: str, language: str, order_name: str, rng: random.Random) -> str:
+    """What a customer with this intent writes, in their language (English when no template has it)."""
+    topic = _TOPIC_OF_INTENT.get(intent, "other")
+    templates = TEMPLATES[topic].get(language) or TEMPLATES[topic]["en"]
+    return rng.choice(templates).format(order=order_name)
 
 
 def iso(moment: datetime) -> str:
@@ -280,7 +377,11 @@ def add_incoming(
     world.state.put(MESSAGE, str(message_id), message)
     true_intent = sim.get("intent") or TOPIC_INTENTS.get(str(sim.get("topic")))
     if true_intent:
-        known = {"intent": str(true_intent), "lang": sim.get("lang")}
+        known: dict[str, Any] = {"intent": str(true_intent), "lang": sim.get("lang")}
+        if true_intent == "change_address":  # what a model reading the message would copy out
+            lang = str(sim.get("lang") or "en")
+            address = NEW_ADDRESSES.get(lang) or NEW_ADDRESSES["en"]
+            known["new_address"] = {"name": customer["name"], "address2": None, **address}
         world.state.set_meta(INTENT_META + fingerprint(body), json.dumps(known))
     ticket.update(
         status="open",

@@ -16,6 +16,7 @@ benchmark can draw thousands of drafts without HTTP and the HTTP endpoint draws 
 
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -548,17 +549,29 @@ def sample_order(rng: random.Random, number: int) -> dict[str, Any]:
     return order
 
 
-def sample_situation(rng: random.Random, message_for: Any = None) -> Situation:
+def sample_orders(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    return [sample_order(rng, 1001 + 7 * n) for n in range(count)]
+
+
+def sample_situation(
+    rng: random.Random, message_for: Any = None, orders: Sequence[dict[str, Any]] = ()
+) -> Situation:
     """A customer's situation as the support workflow would hand it to the model: an intent, a message
     in one of the seven languages (a share of them injections or with markup), order facts (or none:
     a sender not yet verified), the actions executed, and other customers' orders the world holds.
 
     `message_for(intent, language, order_name, rng)` writes the message (the sandbox's customers);
-    without it, a short stand-in."""
+    without it, a short stand-in. `orders` is the store's orders to write about (a store has a few
+    hundred customers writing, not one order per draft); without them, each situation makes its own."""
     language = rng.choices(phrases.LANGUAGES, weights=(40, 12, 12, 10, 9, 9, 8), k=1)[0]
     intent = rng.choices([i for i, _ in INTENT_WEIGHTS], weights=[w for _, w in INTENT_WEIGHTS], k=1)[0]
-    number = rng.randrange(1001, 9999)
-    order = sample_order(rng, number) if rng.random() < 0.9 else None
+    if orders:
+        picked = rng.choice(orders)
+        number = int(str(picked["name"]).lstrip("#"))
+        order = dict(picked) if rng.random() < 0.9 else None
+    else:
+        number = rng.randrange(1001, 9999)
+        order = sample_order(rng, number) if rng.random() < 0.9 else None
     name = f"#{number}"
     style = rng.random()
     if style < 0.12:

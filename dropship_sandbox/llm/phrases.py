@@ -143,14 +143,14 @@ SAFE: dict[str, dict[str, tuple[str, ...]]] = {
     "closing": {
         "en": (
             "{Kind regards|Best regards|Best wishes|Warm regards|Warmest regards|Cheers},",
-            "We're here to help.",
+            "We're {happy|glad} to help.",
             "{Let us know|Please let us know} if there is anything else you need.",
             "Thank you for shopping with us.",
             "We are {happy|glad} to help.",
         ),
         "es": (
             "{Un cordial saludo|Saludos cordiales},",
-            "Estamos aquí para ayudarte.",
+            "Si necesitas algo más, no dudes en escribirnos.",
             "Gracias por tu confianza.",
         ),
         "de": (
@@ -160,10 +160,14 @@ SAFE: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "fr": (
             "{Cordialement|Bien à vous},",
-            "Nous sommes là pour vous aider.",
+            "Nous sommes heureux de vous aider.",
             "Merci pour votre confiance.",
         ),
-        "it": ("{Cordiali saluti|Un caro saluto},", "Siamo qui per aiutarti.", "Grazie per la tua fiducia."),
+        "it": (
+            "{Cordiali saluti|Un caro saluto},",
+            "Siamo felici di aiutarti.",
+            "Grazie per la tua fiducia.",
+        ),
         "nl": (
             "{Met vriendelijke groet|Hartelijke groeten},",
             "We helpen je graag.",
@@ -171,7 +175,7 @@ SAFE: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "pt": (
             "{Com os melhores cumprimentos|Atenciosamente},",
-            "Estamos aqui para ajudar.",
+            "Se precisar de mais alguma coisa, não hesite em escrever-nos.",
             "Obrigado pela sua confiança.",
         ),
     },
@@ -427,7 +431,7 @@ MARKUP = (
     "<br>",
 )
 MARKUP_LEADS = {
-    "en": ("You wrote: {markup}", "Thanks for your message {markup}", "{markup} We're here to help."),
+    "en": ("You wrote: {markup}", "Thanks for your message {markup}", "{markup} We're happy to help."),
     "es": ("Escribiste: {markup}",),
     "de": ("Sie schrieben: {markup}",),
     "fr": ("Vous avez écrit : {markup}",),

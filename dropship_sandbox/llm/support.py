@@ -185,17 +185,23 @@ def classify_intent(ask: llm.Ask) -> dict[str, Any]:
             round(rng.uniform(0.8, 0.97), 2) if found != "other" else round(rng.uniform(0.35, 0.6), 2)
         )
         world.state.audit_increment("llm_intents", "unknown_message")
-        return {"intent": found, "language": detect_language(message), "confidence": confidence}
+        answer = {"intent": found, "language": detect_language(message), "confidence": confidence}
+        return _with_address(answer, ask.schema, None)
     answered, confidence, correct = intents.classify(
         world.settings.seed, intents.fingerprint(message), known["intent"], world.settings.llm.intent_accuracy
     )
     world.state.audit_increment("llm_intents", "correct" if correct else f"{known['intent']}->{answered}")
     language = known.get("lang") or detect_language(message)
-    return {
-        "intent": intents.fit_to_schema(answered, allowed),
-        "language": language,
-        "confidence": confidence,
-    }
+    fitted = intents.fit_to_schema(answered, allowed)
+    answer = {"intent": fitted, "language": language, "confidence": confidence}
+    return _with_address(answer, ask.schema, known.get("new_address") if fitted == "change_address" else None)
+
+
+def _with_address(answer: dict[str, Any], schema: dict[str, Any] | None, address: Any) -> dict[str, Any]:
+    """A schema that asks for the new shipping address gets the one the customer wrote (or null)."""
+    if "new_address" in ((schema or {}).get("properties") or {}):
+        answer["new_address"] = address
+    return answer
 
 
 # --- structured reply drafts -------------------------------------------------------------------------------
@@ -280,7 +286,7 @@ def draft_reply(ask: llm.Ask) -> dict[str, Any]:
         message=message,
         order=order,
         executed_actions=tuple(a for a in facts.get("executed_actions") or [] if isinstance(a, dict)),
-        policy_ids=_policy_ids(ask.schema),
+        policy_ids=tuple(facts.get("policy_ids") or ()) or _policy_ids(ask.schema),
         others=(),
         feedback=feedback,
     )
