@@ -2,7 +2,8 @@
 secrets are passed as `dg.EnvVar` where the resources are built (definitions.py), never read here."""
 
 import os
-from urllib.parse import urlsplit
+
+from dropship_pipelines.resources.host_map import parse_host_map
 
 LIVE_CJ_BASE_URL = "https://developers.cjdropshipping.com/api2.0/v1"
 LIVE_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -16,11 +17,18 @@ def store_database_url() -> str:
     return env("STORE_DATABASE_URL", "sqlite:///.data/store.db")
 
 
+# The hosts CJ's product images come from: its CDN and the object store its own examples link to.
+CJ_IMAGE_HOSTS = ["cf.cjdropshipping.com", "*.cjdropshipping.com", "cc-west-usa.oss-us-west-1.aliyuncs.com"]
+
+
 def image_hosts() -> list[str]:
-    """Where product images may be downloaded from: AD_IMAGE_HOSTS (comma-separated), else the supplier's
-    API host (the sandbox serves images there) and CJ's image CDN."""
+    """Where product images may be downloaded from: AD_IMAGE_HOSTS (comma-separated host patterns, `*`
+    matching within one label), else CJ's image hosts. The sandbox serves its images under those same
+    hosts (SANDBOX_HOST_MAP), so the list is the live one in both."""
     configured = [h.strip().lower() for h in env("AD_IMAGE_HOSTS", "").split(",") if h.strip()]
-    if configured:
-        return configured
-    supplier = urlsplit(env("CJ_BASE_URL", LIVE_CJ_BASE_URL)).hostname or ""
-    return sorted({supplier, "cjdropshipping.com"} - {""})
+    return configured or list(CJ_IMAGE_HOSTS)
+
+
+def sandbox_host_map() -> dict[str, str]:
+    """Sandbox mode only: the hosts the sandbox stands in for (SANDBOX_HOST_MAP `host=origin,...`)."""
+    return parse_host_map(env("SANDBOX_HOST_MAP", ""))

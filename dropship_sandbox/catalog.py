@@ -281,9 +281,19 @@ def ensure_catalog(world: World) -> None:
                 world.state.put("cj_variant", variant["vid"], {"pid": product["pid"], **variant})
 
 
-def public_view(product: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """What the supplier's API shows: no hidden traits, absolute image URLs."""
+# CJ's own image hosts (its CDN and the object store its examples link to). The sandbox serves the images
+# under these names: the pipelines' HTTP client maps them to the sandbox (SANDBOX_HOST_MAP), so the
+# image URLs and the allow-list the pipelines check them against are the live ones.
+IMAGE_HOSTS = ("cf.cjdropshipping.com", "cc-west-usa.oss-us-west-1.aliyuncs.com")
+
+
+def image_url(path: str, number: int = 0) -> str:
+    return f"https://{IMAGE_HOSTS[number % len(IMAGE_HOSTS)]}{path}"
+
+
+def public_view(product: dict[str, Any]) -> dict[str, Any]:
+    """What the supplier's API shows: no hidden traits, absolute image URLs on CJ's image hosts."""
     shown = {k: v for k, v in product.items() if not k.startswith("_")}
-    shown["productImage"] = base_url + product["productImage"]
-    shown["productImageSet"] = [base_url + p for p in product["productImageSet"]]
+    shown["productImage"] = image_url(product["productImage"])
+    shown["productImageSet"] = [image_url(p, n) for n, p in enumerate(product["productImageSet"])]
     return shown

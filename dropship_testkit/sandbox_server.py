@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from dropship_sandbox import credentials
 from dropship_sandbox.app import CJ_PREFIX, HELPDESK_PREFIX, OPENAI_PREFIX, SHOPIFY_PREFIX, create_app
+from dropship_sandbox.catalog import IMAGE_HOSTS
 from dropship_sandbox.world import World, WorldSettings
 
 
@@ -50,6 +51,8 @@ def sandbox_env(sandbox_url: str, store_url: str, token_dir: Path) -> dict[str, 
         "HELPDESK_BASE_URL": sandbox_url + HELPDESK_PREFIX,
         "HELPDESK_USERNAME": credentials.HELPDESK_USERNAME,
         "HELPDESK_API_KEY": credentials.HELPDESK_API_KEY,
+        # The sandbox serves product images under CJ's image hosts; the pipelines reach them on loopback.
+        "SANDBOX_HOST_MAP": ",".join(f"{host}={sandbox_url}" for host in IMAGE_HOSTS),
     }
 
 

@@ -18,6 +18,7 @@ what is asked of the platforms, and how a run that died half way is resolved.
 A platform that refuses our credentials (`AdPlatformAuthError`) is stopped for the rest of the run.
 """
 
+import fnmatch
 import hashlib
 import logging
 import re
@@ -33,6 +34,7 @@ import httpx
 from sqlalchemy.engine import Connection, Engine
 
 from dropship_pipelines.media.video_ad import VideoAdSpec, render_video_ad
+from dropship_pipelines.resources import host_map
 from dropship_pipelines.resources.ad_platforms import AdPlatform, AdPlatformAuthError, AdText
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
@@ -47,6 +49,7 @@ from dropship_pipelines.rules.ad_copy import (
 )
 from dropship_pipelines.rules.ad_metrics import CampaignDay
 from dropship_pipelines.rules.ad_rules import AdPolicy, CampaignState, DayResult, Decision, decide
+from dropship_pipelines.settings import sandbox_host_map
 from dropship_pipelines.store import ads_queries as q
 
 Row = dict[str, Any]
@@ -77,13 +80,24 @@ def platforms_by_name(*platforms: AdPlatform) -> dict[str, AdPlatform]:
 
 
 # --- creatives -----------------------------------------------------------------------------------------
+def host_matches(host: str, pattern: str) -> bool:
+    """A host against one allow-list entry, label by label: `*.cjdropshipping.com` admits
+    `cf.cjdropshipping.com` (a `*` never spans a dot); a plain name also admits its subdomains."""
+    labels, wanted = host.split("."), pattern.lower().rstrip(".").split(".")
+    if not any(ch in pattern for ch in "*?["):
+        return labels[-len(wanted) :] == wanted
+    if len(labels) != len(wanted):
+        return False
+    return all(fnmatch.fnmatchcase(label, want) for label, want in zip(labels, wanted, strict=True))
+
+
 def host_allowed(url: str | httpx.URL, allowed_hosts: list[str]) -> bool:
-    """http(s) to an allowed host or its subdomain (`cjdropshipping.com` admits `cf.cjdropshipping.com`)."""
+    """http(s) to a host the allow-list admits (`host_matches`)."""
     parsed = httpx.URL(str(url))
     host = (parsed.host or "").lower().rstrip(".")
     if parsed.scheme not in ("http", "https") or not host:
         return False
-    return any(host == allowed or host.endswith("." + allowed) for allowed in allowed_hosts)
+    return any(host_matches(host, allowed) for allowed in allowed_hosts)
 
 
 def download_image(url: str, folder: Path, allowed_hosts: list[str]) -> Path:
@@ -101,7 +115,10 @@ def download_image(url: str, folder: Path, allowed_hosts: list[str]) -> Path:
     target = folder / (hashlib.sha256(url.encode()).hexdigest()[:32] + suffix)
     if not target.exists():
         with httpx.Client(
-            timeout=30.0, follow_redirects=True, event_hooks={"request": [refuse_other_hosts]}
+            timeout=30.0,
+            follow_redirects=True,
+            event_hooks={"request": [refuse_other_hosts]},
+            transport=host_map.transport(sandbox_host_map()),  # sandbox mode: its stand-in image hosts
         ) as http:
             response = http.get(url)
         response.raise_for_status()

@@ -249,7 +249,6 @@ async def product_list(request: Request) -> JSONResponse:
         name = (request.query_params.get("productNameEn") or "").lower()
         created_from = request.query_params.get("createTimeFrom")
         now = world.now()
-        base = str(request.base_url).rstrip("/")
         matches = []
         for product in world.state.all("cj_product"):
             if not visible(product, now):
@@ -264,7 +263,7 @@ async def product_list(request: Request) -> JSONResponse:
         if request.query_params.get("orderBy") == "createAt":
             matches.sort(key=lambda p: p["createTime"], reverse=request.query_params.get("sort") != "asc")
         window = matches[(page - 1) * size : page * size]
-        items = [{k: public_view(p, base)[k] for k in _LIST_FIELDS} | {"remark": ""} for p in window]
+        items = [{k: public_view(p)[k] for k in _LIST_FIELDS} | {"remark": ""} for p in window]
         return {"pageNum": page, "pageSize": size, "total": len(matches), "list": items}
 
     return await CJ.serve(request, CjCall(), handle)
@@ -300,7 +299,7 @@ def _find_product(world: World, request: Request) -> dict[str, Any]:
 @router.get("/product/query")
 async def product_query(request: Request) -> JSONResponse:
     def handle(world: World) -> dict[str, Any]:
-        return public_view(_find_product(world, request), str(request.base_url).rstrip("/"))
+        return public_view(_find_product(world, request))
 
     return await CJ.serve(request, CjCall(), handle)
 

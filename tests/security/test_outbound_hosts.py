@@ -18,10 +18,11 @@ from dropship_pipelines.resources.errors import PayloadError
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
 from dropship_pipelines.services.ads import download_image as _download
 from dropship_pipelines.services.ads import host_allowed
-from dropship_pipelines.settings import image_hosts
+from dropship_pipelines.settings import CJ_IMAGE_HOSTS, image_hosts
 from dropship_testkit.pipelines import build_defs
 from dropship_testkit.sandbox_server import RunningSandbox
 
+CJ_OSS = "cc-west-usa.oss-us-west-1.aliyuncs.com"  # the object store CJ's own examples link to
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -68,6 +69,17 @@ def servers() -> Iterator[tuple[Server, Server]]:
         other.close()
 
 
+def test_wildcards_match_one_label_at_a_time() -> None:
+    hosts = ["*.cjdropshipping.com"]
+    assert host_allowed("https://cf.cjdropshipping.com/a.jpg", hosts)
+    assert not host_allowed("https://cjdropshipping.com/a.jpg", hosts)  # `*` is one label, never none
+    assert not host_allowed("https://a.b.cjdropshipping.com/a.jpg", hosts)  # ... nor two
+    assert not host_allowed("https://cf.cjdropshipping.com.evil.test/a.jpg", hosts)
+    assert not host_allowed("https://evil.test/?h=x.cjdropshipping.com", hosts)
+    assert host_allowed("https://cc-west-usa.oss-us-west-1.aliyuncs.com/x.png", ["*.oss-*.aliyuncs.com"])
+    assert not host_allowed("https://oss-us-west-1.aliyuncs.com.evil/x.png", ["*.oss-*.aliyuncs.com"])
+
+
 def test_host_allow_list_admits_subdomains_only_of_listed_hosts() -> None:
     hosts = ["cjdropshipping.com", "127.0.0.1"]
     assert host_allowed("https://cf.cjdropshipping.com/a.jpg", hosts)
@@ -78,10 +90,15 @@ def test_host_allow_list_admits_subdomains_only_of_listed_hosts() -> None:
     assert not host_allowed("http://169.254.169.254/latest/meta-data/", hosts)
 
 
-def test_default_image_hosts_are_the_supplier_api_host_and_cj_cdn(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_image_hosts_are_cjs_image_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live and sandbox alike: the sandbox serves its images under CJ's hosts (SANDBOX_HOST_MAP)."""
     monkeypatch.delenv("AD_IMAGE_HOSTS", raising=False)
     monkeypatch.setenv("CJ_BASE_URL", "http://127.0.0.1:9999/cj/api2.0/v1")
-    assert image_hosts() == ["127.0.0.1", "cjdropshipping.com"]
+    hosts = image_hosts()
+    assert hosts == CJ_IMAGE_HOSTS == ["cf.cjdropshipping.com", "*.cjdropshipping.com", CJ_OSS]
+    assert host_allowed("https://cf.cjdropshipping.com/a.jpg", hosts)
+    assert host_allowed("https://cc-west-usa.oss-us-west-1.aliyuncs.com/20210129/2167381084610.png", hosts)
+    assert not host_allowed("http://127.0.0.1:9999/assets/products/P/0.png", hosts)
     monkeypatch.setenv("AD_IMAGE_HOSTS", "img.example.com, CDN.example.com")
     assert image_hosts() == ["img.example.com", "cdn.example.com"]
 
