@@ -4,6 +4,7 @@ error kinds, payloads mapped to the supplier-neutral models."""
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,9 @@ API = "cj"
 TRANSIENT_CODES = {1600000, 1600200, 1600301}  # system busy, too many requests, read timed out
 TOO_MANY_REQUESTS = 1600200
 THROTTLE_PAUSE_S = 1.0  # CJ's QPS window is one second
+# Calls go out from several threads at once: one of them fetches (or refreshes) the token, the rest wait
+# for it, so the token endpoints (QPS 1) are asked once and the cache file is written once.
+_TOKEN_LOCK = threading.Lock()
 EXPIRED_TOKEN_CODES = {1600001, 1600002}
 NO_SUCH_ORDER_CODES = {1600300, 1603100}
 DUPLICATE_ORDER = 1603003  # "Order exist, please do not duplicate create"
@@ -172,19 +176,31 @@ class CJDropshippingResource(dg.ConfigurableResource):
 
     def _access_token(self) -> str:
         cached = self._load_token()
-        return str((cached or self._fetch_token())["accessToken"])
+        if cached:
+            return str(cached["accessToken"])
+        with _TOKEN_LOCK:
+            cached = self._load_token()  # fetched by another thread while this one waited
+            return str((cached or self._fetch_token())["accessToken"])
+
+    def _renew_token(self, expired: str) -> None:
+        """The token `expired` was refused: renew it, unless another thread has already."""
+        with _TOKEN_LOCK:
+            current = self._load_token()
+            if current is None or current.get("accessToken") == expired:
+                self._token = None
+                self._fetch_token()
 
     # --- calls --------------------------------------------------------------------------------------
     def call(self, method: str, path: str, *, params: Any = None, body: Any = None) -> Any:
         """One API call with token refresh and retries; returns the envelope's `data`."""
 
         def attempt() -> Any:
-            envelope = self._send(method, path, token=self._access_token(), params=params, body=body)
+            token = self._access_token()
+            envelope = self._send(method, path, token=token, params=params, body=body)
             code = envelope.get("code")
             self._paced_outcome(path, code)
             if code in EXPIRED_TOKEN_CODES:
-                self._token = None
-                self._fetch_token()
+                self._renew_token(token)
                 raise TransientApiError(
                     API, f"{path}: access token expired, refreshed", code=code, retry_after=0
                 )
