@@ -5,6 +5,7 @@ the store, and how a re-run after a crash asks the remote side first so nothing 
 The assets in `assets/fulfillment/` call one function each and turn its result into metadata."""
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -39,6 +40,7 @@ from dropship_pipelines.rules.fulfillment import (
     supplier_order_number,
     tracking_url,
 )
+from dropship_pipelines.services.in_flight import each_in_flight
 from dropship_pipelines.store import fulfillment_queries as q
 
 ORDERS_CURSOR = "shopify_orders_updated_at"
@@ -171,6 +173,11 @@ class SupplierOrdersRun:
     held: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     recovered: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # orders finish in threads
+
+    def count_recovered(self) -> None:
+        with self.lock:
+            self.recovered += 1
 
 
 def _facts(order: dict[str, Any], lines: list[OrderLine]) -> OrderFacts:
@@ -269,12 +276,16 @@ def place_supplier_orders(
     The supplier order number is derived from the store order ("#1001" -> "shopify-1001") and the ledger
     row is written before the supplier is called. A row found pending means an earlier run may have died
     after the supplier accepted: the supplier is asked for that number first, and its own "order exists"
-    refusal is read the same way, so no order ever reaches the supplier twice."""
+    refusal is read the same way, so no order ever reaches the supplier twice.
+
+    Orders go a few at a time (each one claimed in the ledger before its own supplier call), so the
+    supplier's rate limit, not one order's round trips, sets the pace."""
     with engine.connect() as conn:
         work = q.orders_to_send(conn, max_orders)
         by_variant, by_sku = q.variant_map(conn)
     run = SupplierOrdersRun(candidates=len(work))
-    for order in work:
+
+    def send(order: dict[str, Any]) -> None:
         lines = _mapped_lines(engine, order, by_variant, by_sku)
         problem = order_problem(_facts(order, lines))
         if problem:
@@ -283,8 +294,10 @@ def place_supplier_orders(
                     q.hold_order(conn, order["order_id"], problem)
                 log.warning("order %s (%s): held: %s", order["name"], order["order_id"], problem)
             run.held.append((order["name"], problem))
-            continue
+            return
         _place(supplier, engine, settings, order, lines, run, log)
+
+    each_in_flight(send, work)
     return run
 
 
@@ -309,7 +322,7 @@ def _place(
             if existing is not None:
                 with engine.begin() as conn:
                     q.finish_supplier_order(conn, number, order["order_id"], existing)
-                run.recovered += 1
+                run.count_recovered()
                 log.info("order %s: already at the supplier as %s", number, existing.supplier_order_id)
                 return
         route = _route(supplier, engine, settings, country, lines)
@@ -359,7 +372,7 @@ def _create_once(supplier: Supplier, request: SupplierOrderRequest, run: Supplie
         found = supplier.find_order(request.order_number)
         if found is None:
             raise
-        run.recovered += 1
+        run.count_recovered()
         return found
 
 
@@ -419,23 +432,28 @@ def post_tracking(
 
     Supplier orders are polled in batches; a shipped one gets a fulfillment with its tracking number and
     `notifyCustomer`. The ledger row is written first and the store's own fulfillment orders are read
-    before posting, so a run killed after the store accepted never fulfils (or emails) twice."""
+    before posting, so a run killed after the store accepted never fulfils (or emails) twice. Orders are
+    posted a few at a time, paced together by the store's cost bucket."""
     with engine.connect() as conn:
         awaiting = q.orders_awaiting_shipment(conn)
     run = TrackingRun(awaiting=len(awaiting))
     run.poll_errors = _poll_supplier(supplier, engine, awaiting, batch_size, log)
-    for row in awaiting:
-        if row["supplier_status"] not in SHIPPED_STATUSES or not row["track_number"]:
-            continue
+    lock = threading.Lock()
+
+    def post(row: dict[str, Any]) -> None:
         with engine.connect() as conn:
             ledger = q.fulfillment(conn, row["order_id"])
         if ledger is not None and ledger["state"] == "failed" and ledger["attempts"] >= max_attempts:
-            continue
+            return
         outcome = _fulfil(shopify, engine, row, log)
-        run.outcomes[outcome] += 1
-        run.shipped.append(
-            {"order_id": row["order_id"], "track_number": row["track_number"], "outcome": outcome}
-        )
+        with lock:
+            run.outcomes[outcome] += 1
+            run.shipped.append(
+                {"order_id": row["order_id"], "track_number": row["track_number"], "outcome": outcome}
+            )
+
+    shipped = [r for r in awaiting if r["supplier_status"] in SHIPPED_STATUSES and r["track_number"]]
+    each_in_flight(post, shipped)
     for row in awaiting:
         status = row["supplier_status"] or "unknown"
         run.supplier_status[status] = run.supplier_status.get(status, 0) + 1
