@@ -19,7 +19,8 @@ AD_LAUNCH_CATCH_UP_CRON = "30 */6 * * *"  # retry launches that failed transient
 ANALYTICS_NIGHTLY_CRON = "15 0 * * *"  # close the previous day
 
 # --- event triggers (how often a sensor looks) --------------------------------------------------------
-NEW_ORDER_SENSOR_SECONDS = 30
+NEW_ORDER_SENSOR_SECONDS = 3  # reads the ledger's webhook events only: cheap, and the order waits on it
+NEW_ORDER_POLL_SECONDS = 30  # inside that sensor: how often the store itself is asked for a newer order
 NEW_MESSAGE_SENSOR_SECONDS = 30
 NEW_LISTING_SENSOR_SECONDS = 60
 WEAK_ADS_SENSOR_SECONDS = 60
