@@ -1,7 +1,7 @@
 """Benchmark the ads workflow against the sandbox: campaign launches per minute, and a 30-day metrics pull.
 
     python benchmarks/bench_ads.py [--products 50] [--campaigns 1000 --days 30]
-                                   [--skip-launch] [--skip-metrics]
+                                   [--skip-launch] [--skip-metrics] [--json PATH]
 
 (a) Launch. Lists ``--products`` products through the discovery job (as ``tests/ads`` does), gives each
 the same small pre-rendered video (so the figure is about the platforms, not the renderer) and runs the
@@ -58,6 +58,7 @@ from dropship_sandbox import credentials
 from dropship_sandbox.apis import meta as sandbox_meta
 from dropship_sandbox.apis import tiktok as sandbox_tiktok
 from dropship_sandbox.world import World, WorldSettings
+from dropship_testkit.bench import Figure, add_json_option, report_figures
 from dropship_testkit.pipelines import SMALL_VIDEO, build_ads_defs
 from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
 
@@ -311,7 +312,7 @@ def campaigns_per_product(world: World, platform: str) -> Counter[str]:
     return Counter(ads.pid_from_name(doc["name"]) or doc["name"] for doc in docs)
 
 
-def bench_launch(n_products: int, work: Path, console: Console) -> None:
+def bench_launch(n_products: int, work: Path, console: Console) -> list[Figure]:
     # One instance, closed here in the main thread: ephemeral instances left to the garbage collector get
     # finalised on the sandbox's server thread, and SQLite then logs errors about the wrong thread.
     console.rule(f"(a) launch: {n_products} products x {len(PLATFORMS)} platforms, real rate limits")
@@ -369,6 +370,7 @@ def bench_launch(n_products: int, work: Path, console: Console) -> None:
     ):
         table.add_column(column, justify="left" if column == "platform" else "right")
     rates = []
+    figures = []
     for run in runs:
         own = [c for c in run.calls if c.platform == run.platform]
         ok = [c for c in own if c.outcome == "ok"]
@@ -381,6 +383,14 @@ def bench_launch(n_products: int, work: Path, console: Console) -> None:
         if run.platform == "tiktok":
             pace = TikTokAdsResource.model_fields["requests_per_second"].default
         failed = Counter(c.outcome for c in own if c.outcome != "ok")
+        figures.append(
+            Figure.of_ceiling(
+                f"{run.platform} campaigns per minute (ceiling: the platform's rate limit)",
+                rate,
+                "/min",
+                ceiling,
+            )
+        )
         table.add_row(
             run.platform,
             f"{run.launched}/{n}",
@@ -401,11 +411,19 @@ def bench_launch(n_products: int, work: Path, console: Console) -> None:
     latency = {
         run.platform: 1000 * sum(c.seconds for c in run.calls) / max(1, len(run.calls)) for run in runs
     }
+    paces = {
+        "meta": MetaAdsResource.model_fields["requests_per_second"].default,
+        "tiktok": TikTokAdsResource.model_fields["requests_per_second"].default,
+    }
     console.print(
         "mean time per request incl. the client's pacer wait: "
         + ", ".join(f"{k} {v:.0f} ms" for k, v in latency.items())
-        + " (the pacers space calls 125 ms apart: 8 requests/s, below the platforms' 10/s)"
+        + " (the pacers start at "
+        + ", ".join(f"{k} {v:g}/s" for k, v in paces.items())
+        + " and slow down only on the platforms' usage or throttle signals)"
     )
+    throttled = sum(c.outcome == "throttled" for run in runs for c in run.calls)
+    console.print(f"throttled requests (must be 0): {throttled}")
     endpoints = Counter((c.platform, c.method, c.endpoint) for run in runs for c in run.calls)
     console.print(
         "requests by endpoint: "
@@ -418,6 +436,7 @@ def bench_launch(n_products: int, work: Path, console: Console) -> None:
     )
     assert rerun.success, "the re-run failed"
     assert audit_dupes == 0 and not any(duplicates.values()), "a product got a second campaign"
+    return figures
     assert len(created) == sum(run.launched for run in runs), "the re-run created campaigns"
 
 
@@ -578,7 +597,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30, help="daily partitions to pull in (b)")
     parser.add_argument("--skip-launch", action="store_true")
     parser.add_argument("--skip-metrics", action="store_true")
+    add_json_option(parser)
     args = parser.parse_args(argv)
+    figures: list[Figure] = []
 
     # Piped output (a log, a report) would otherwise be cut to 80 columns and wrap the tables.
     console = Console(width=None if sys.stdout.isatty() else 150)
@@ -587,9 +608,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-ads-") as tmp:
         if not args.skip_launch:
-            bench_launch(args.products, Path(tmp), console)
+            figures += bench_launch(args.products, Path(tmp), console)
         if not args.skip_metrics:
             bench_metrics(args.campaigns, args.days, Path(tmp), console)
+    report_figures(console, figures, args.json)
     console.print(
         f"done in {time.perf_counter() - started:.0f} s; load average before/after: "
         f"{load[0]:.2f} / {os.getloadavg()[0]:.2f}"
