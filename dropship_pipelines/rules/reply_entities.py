@@ -165,7 +165,7 @@ def _phone_numbers(fragment: str) -> list[str]:
     return [f"phone number: {span!r}" for span in dict.fromkeys(found)]
 
 
-def _number_words(fragment: str) -> list[str]:
+def _number_words(fragment: str, language: str, vocabulary: frozenset[str]) -> list[str]:
     found: list[str] = []
     original = fragment.split()
     for code in SUPPORTED_LANGUAGES:
@@ -174,9 +174,13 @@ def _number_words(fragment: str) -> list[str]:
             continue
         matcher = difflib.SequenceMatcher(a=original, b=converted.split(), autojunk=False)
         for tag, a_start, a_end, _b_start, _b_end in matcher.get_opcodes():
-            if tag != "equal" and a_end > a_start:
-                found.append(" ".join(original[a_start:a_end]).strip(_EDGE))
-    return [f"number word: {span!r}" for span in dict.fromkeys(found) if span]
+            span = " ".join(original[a_start:a_end]).strip(_EDGE)
+            # Another language's number that is a word of this one (Italian "non" read as Portuguese
+            # "nove") is no number here; in the reply's own language every reading counts.
+            foreign_homograph = code != language and all(in_vocabulary(w, vocabulary) for w in words_of(span))
+            if tag != "equal" and span and not foreign_homograph:
+                found.append(span)
+    return [f"number word: {span!r}" for span in dict.fromkeys(found)]
 
 
 def _dates(fragment: str, languages: Iterable[str], vocabulary: frozenset[str]) -> list[str]:
@@ -213,7 +217,7 @@ def free_text_problems(fragment: str, language: str) -> tuple[str, ...]:
     if sum(c.isdigit() for c in fragment) >= 6:  # the shortest phone numbers the regions use
         problems += _phone_numbers(fragment)
     problems += _money(fragment, words, language)
-    problems += _number_words(fragment)
+    problems += _number_words(fragment, language, vocabulary)
     # Dates in the reply's language always, and in the language the fragment reads as once a word is
     # foreign to the vocabulary ("vendredi prochain" in an English reply); a fragment of approved words
     # holds no time word (see time_phrases). Searching all seven languages costs ~40 ms a fragment.

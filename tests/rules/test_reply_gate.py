@@ -557,7 +557,7 @@ def test_every_unsafe_mutation_is_refused() -> None:
     rng = random.Random(7)
     mutated = [
         (ctx, m)
-        for ctx, text in _cases(seed=99, contexts=36, drafts_each=3)
+        for ctx, text in _cases(seed=99, contexts=40, drafts_each=3)
         for m in _mutations(rng, ctx, text)
     ]
     assert len(mutated) > 1000
