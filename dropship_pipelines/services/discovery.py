@@ -4,6 +4,7 @@ what is claimed in the store database before the store is written, and how a re-
 The assets in `assets/discovery/` call one function each and turn its result into metadata."""
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from dropship_pipelines.rules.product_copy import (
     facts_hash,
 )
 from dropship_pipelines.rules.scoring import Candidates, ProductFacts, Thresholds, evaluate_batch, rank_hint
+from dropship_pipelines.services.in_flight import each_in_flight
 from dropship_pipelines.store import discovery_queries as q
 from dropship_pipelines.store.database import upsert
 from dropship_pipelines.store.discovery_tables import supplier_products
@@ -135,15 +137,17 @@ def look_up_details(
     """Detail and freight of the most promising stale products: (looked up, failures by pid).
 
     Listed products come first (their prices must stay right), then by a cheap demand/price hint. One
-    product's failure never stops the batch; a transient one is looked up again next run."""
+    product's failure never stops the batch; a transient one is looked up again next run. Products are
+    looked up a few at a time, so the detail and freight endpoints are both kept at their limit."""
     with engine.connect() as conn:
         listed = q.listed_pids(conn)
         stale = q.products_needing_detail(conn, q.now() - max_age)
     stale.sort(key=lambda r: (r.pid not in listed, -rank_hint(r.listed_num, r.sell_price)))
     worth_a_look = [r for r in stale if r.pid in listed or r.listed_num >= thresholds.min_popularity]
     failures: list[tuple[str, str]] = []
-    looked_up = 0
-    for row in worth_a_look[:max_lookups]:
+    done: list[str] = []
+
+    def look_up(row: Any) -> None:
         try:
             detail = supplier.product_detail(row.pid)
             route = None
@@ -153,7 +157,7 @@ def look_up_details(
         except (PermanentApiError, TransientApiError) as error:
             failures.append((row.pid, str(error)))
             log.warning("product %s: supplier lookup failed: %s", row.pid, error)
-            continue
+            return
         variants = [
             {
                 "vid": v.vid,
@@ -183,8 +187,10 @@ def look_up_details(
                 variants,
                 row.content_hash,
             )
-        looked_up += 1
-    return looked_up, failures
+        done.append(row.pid)
+
+    each_in_flight(look_up, worth_a_look[:max_lookups])
+    return len(done), failures
 
 
 def evaluate_candidates(engine: Engine, thresholds: Thresholds, rule: PriceRule) -> list[dict[str, Any]]:
@@ -269,7 +275,8 @@ def write_copy(
     log: Log,
 ) -> CopyRun:
     """Copy for each accepted product whose facts changed, cached by those facts: an unchanged product is
-    never sent to the model again, and one answered badly `max_attempts` times waits for a human."""
+    never sent to the model again, and one answered badly `max_attempts` times waits for a human. A few
+    products are with the model at a time."""
     with engine.connect() as conn:
         work = q.accepted_for_copy(conn)
         facts_by_pid = {
@@ -294,7 +301,10 @@ def write_copy(
             continue
         todo.append((item, digest))
     run.deferred = max(0, len(todo) - max_generations)
-    for item, digest in todo[:max_generations]:
+    lock = threading.Lock()
+
+    def generate(work: tuple[dict[str, Any], str]) -> None:
+        item, digest = work
         facts = facts_by_pid[item["pid"]]
         attempts = (item["copy_attempts"] or 0) + 1 if item["copy_hash"] == digest else 1
         row: dict[str, Any] = {
@@ -311,7 +321,8 @@ def write_copy(
                 output=ProductCopy,
             )
             problems = copy_problems(result.value, facts)
-            run.tokens += result.prompt_tokens + result.completion_tokens
+            with lock:
+                run.tokens += result.prompt_tokens + result.completion_tokens
             row.update(
                 model=result.model,
                 prompt_tokens=result.prompt_tokens,
@@ -326,13 +337,16 @@ def write_copy(
                 tags=result.value.tags,
                 error=None,
             )
-            run.generated += 1
+            with lock:
+                run.generated += 1
         except (LlmOutputError, ApiError) as error:
             row.update(status="failed", error=str(error)[:2000])
             run.failures.append((item["pid"], str(error)[:200]))
             log.warning("product %s: copy rejected: %s", item["pid"], error)
         with engine.begin() as conn:
             q.save_copy(conn, row)
+
+    each_in_flight(generate, todo[:max_generations])
     return run
 
 
@@ -405,7 +419,8 @@ def list_products(
     """Each accepted product with copy listed once on the store, and re-sent when its price or copy changed.
 
     The ledger row is written before the store is called and the store call is an upsert by handle, so a
-    run killed half way and run again never lists a product twice."""
+    run killed half way and run again never lists a product twice. A few products are sent at a time,
+    each claimed in the ledger before its own store call."""
     with engine.connect() as conn:
         work = q.listing_work(conn)
     fresh = [w for w in work if w["listing_status"] != "listed"]
@@ -418,13 +433,15 @@ def list_products(
         and (w["listed_rule"] != fingerprint or w["listed_copy"] != w["content_hash"])
     ]
     run = ListingRun(waiting=max(0, len(fresh) - max_listings))
-    for item in fresh[:max_listings] + updates:
+    lock = threading.Lock()
+
+    def send(item: dict[str, Any]) -> None:
         already_listed = item["listing_status"] == "listed"
         with engine.connect() as conn:
             variants = q.variants_of(conn, item["pid"])
         if not variants or any(v["price"] is None for v in variants):
             run.failures.append((item["pid"], "supplier variants missing or unpriced"))
-            continue
+            return
         priced = _priced_variants(item, variants, rule)
         handle = item["handle"] or listing_handle(item["product_sku"])
         with engine.begin() as conn:
@@ -457,7 +474,7 @@ def list_products(
                 "permanent" if permanent else "will retry",
                 error,
             )
-            continue
+            return
         missing = [v["sku"] for v in priced if v["sku"] not in result.variants_by_sku]
         with engine.begin() as conn:
             q.finish_listing(
@@ -471,7 +488,8 @@ def list_products(
         if missing:
             run.failures.append((item["pid"], f"store did not return variants {missing}"))
         if already_listed:
-            run.updated += 1
+            with lock:
+                run.updated += 1
         else:
             run.listed.append(
                 {
@@ -484,6 +502,8 @@ def list_products(
             )
         done = "updated" if already_listed else "listed"
         log.info("product %s: %s as %s", item["pid"], done, result.product_id)
+
+    each_in_flight(send, fresh[:max_listings] + updates)
     return run
 
 
