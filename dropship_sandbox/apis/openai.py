@@ -11,7 +11,10 @@ from fastapi.responses import JSONResponse
 
 from dropship_sandbox import credentials, llm
 from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call
+from dropship_sandbox.validation import openai as request_types
 from dropship_sandbox.world import World
+
+request_types.load_definitions()
 
 RATE_HEADERS = {
     "x-ratelimit-limit-requests": "10000",
@@ -24,10 +27,15 @@ RATE_HEADERS = {
 
 
 def _error(
-    status: int, message: str, kind: str, code: str | None, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    kind: str,
+    code: str | None,
+    headers: dict[str, str] | None = None,
+    param: str | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        {"error": {"message": message, "type": kind, "param": None, "code": code}},
+        {"error": {"message": message, "type": kind, "param": param, "code": code}},
         status_code=status,
         headers={"x-request-id": f"req_{uuid.uuid4().hex}", **(headers or {})},
     )
@@ -72,6 +80,18 @@ class OpenAiApi(ApiPolicy[CompletionCall]):
 
     api = "openai"
 
+    def throttle(self, world: World, request: Request, call: CompletionCall) -> None:
+        if world.settings.openai_insufficient_quota:
+            # HTTP 429 like a rate limit, but no wait ends it: the account is out of credit.
+            raise OpenAiError(
+                429,
+                "You exceeded your current quota, please check your plan and billing details. For more "
+                "information on this error, read the docs: "
+                "https://platform.openai.com/docs/guides/error-codes/api-errors.",
+                "insufficient_quota",
+                "insufficient_quota",
+            )
+
     def server_error(self, world: World, call: CompletionCall) -> JSONResponse:
         return _error(
             500,
@@ -103,26 +123,6 @@ class OpenAiApi(ApiPolicy[CompletionCall]):
 
 
 OPENAI = OpenAiApi()
-
-
-def strict_schema_problem(schema: dict[str, Any], path: str = "") -> str | None:
-    """Strict mode: every object closes `additionalProperties` and requires all of its properties."""
-    if schema.get("type") == "object":
-        if schema.get("additionalProperties") is not False:
-            return f"'additionalProperties' is required to be supplied and to be false at {path or 'root'}"
-        missing = set(schema.get("properties", {})) - set(schema.get("required", []))
-        if missing:
-            return (
-                f"'required' is required to be supplied and to be an array including every key in "
-                f"properties. Missing '{sorted(missing)[0]}' at {path or 'root'}"
-            )
-        for name, sub in schema.get("properties", {}).items():
-            problem = strict_schema_problem(sub, f"{path}.{name}" if path else name)
-            if problem:
-                return problem
-    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
-        return strict_schema_problem(schema["items"], f"{path}[]")
-    return None
 
 
 # The misbehaviours every schema can show; any other mode is a schema's own (a situated generator's).
@@ -183,6 +183,10 @@ async def chat_completions(request: Request) -> JSONResponse:
         body = await request.json()
     except ValueError:
         return _error(400, "We could not parse the JSON body of your request.", "invalid_request_error", None)
+    try:
+        request_types.check_request(body)
+    except request_types.InvalidRequest as refused:
+        return _error(400, refused.message, "invalid_request_error", refused.code, param=refused.param)
     if not isinstance(body, dict) or not body.get("model") or not isinstance(body.get("messages"), list):
         return _error(
             400,
@@ -194,16 +198,8 @@ async def chat_completions(request: Request) -> JSONResponse:
     schema_name, schema = "", None
     if response_format.get("type") == "json_schema":
         spec = response_format.get("json_schema") or {}
-        schema_name, schema = spec.get("name", ""), spec.get("schema") or {}
-        if spec.get("strict"):
-            problem = strict_schema_problem(schema)
-            if problem:
-                return _error(
-                    400,
-                    f"Invalid schema for response_format '{schema_name}': {problem}.",
-                    "invalid_request_error",
-                    None,
-                )
+        # Answered from the schema with its `$ref`s resolved: a draft follows the referenced definitions.
+        schema_name, schema = spec.get("name", ""), request_types.resolve_refs(spec.get("schema") or {})
     prompt = "\n".join(str(m.get("content") or "") for m in body["messages"] if m.get("role") == "user")
     full_prompt = "\n".join(str(m.get("content") or "") for m in body["messages"])
 
