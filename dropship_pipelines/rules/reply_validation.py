@@ -414,9 +414,10 @@ def verify_outgoing(text: str, context: ReplyContext) -> list[str]:
     clean = reply_render.normalise(text)
     if not clean.strip():
         return ["empty reply"]
-    if len(clean) > context.policy.max_reply_chars:
-        problems.append(f"reply longer than {context.policy.max_reply_chars} characters")
     problems += _markup(clean)
+    if len(clean) > context.policy.max_reply_chars:
+        # Refused whatever else it says; reading 100 KB for entities would only cost time.
+        return [f"reply longer than {context.policy.max_reply_chars} characters", *problems]
 
     spans = reply_render.allowed_spans(context)
     # The language of the words: the context's values (names, codes, links, items, amounts, dates) have

@@ -284,6 +284,12 @@ def test_an_operators_edit_within_the_vocabulary_passes_and_an_invented_date_doe
     assert verify_outgoing(with_sentence(text, "It arrives on 2026-11-30."), ctx)
 
 
+def test_a_reply_over_the_length_limit_is_refused_without_reading_it_all() -> None:
+    ctx = context()
+    long_text = rendered(ctx, "order_status", texts=("Thank you for your patience. " * 2000,))
+    assert verify_outgoing(long_text, ctx) == [f"reply longer than {POLICY.max_reply_chars} characters"]
+
+
 def test_no_order_means_no_facts() -> None:
     ctx = context(None)
     assert (
