@@ -1,7 +1,8 @@
 """The pipelines' own functions behind the dashboard's actions, with the code location's own resources.
 
-- Approving a reply sends it with the support workflow's `services.support.send_approved_reply`: the ledger
-  row is claimed before the helpdesk is called, so a reply is sent once however often it is approved.
+- Approving a reply sends it with the support workflow's `services.support.send_approved_reply`: the text
+  passes the workflow's last gate (a refusal is `ActionRefused` with the reasons), and the ledger row is
+  claimed before the helpdesk is called, so a reply is sent once however often it is approved.
 - Pausing a campaign calls the ad platform client the ads workflow uses (`set_campaign_active`), as
   `dropship_pipelines.resources.catalog.build_resources` configures it, initialised by Dagster
   (`dg.build_resources`: secrets resolved from the environment, torn down after the call).
@@ -14,6 +15,7 @@ import dagster as dg
 
 from dropship_pipelines.resources.ad_platforms import AdPlatform
 from dropship_pipelines.resources.catalog import build_resources
+from dropship_pipelines.rules.outgoing_reply import ReplyBlocked
 from dropship_pipelines.services.ads import platforms_by_name
 from dropship_pipelines.services.support import ReplyNotAwaitingApproval, send_approved_reply
 
@@ -27,6 +29,15 @@ class ActionConflict(Exception):
     """The action no longer applies (the reply was already sent or is being sent): HTTP 409."""
 
 
+class ActionRefused(Exception):
+    """The last gate refused the reply's text (it states what the context does not hold): HTTP 422 with
+    the gate's reasons, so the operator can fix the text."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("the reply was refused by the last check before sending: " + "; ".join(reasons))
+        self.reasons = reasons
+
+
 class ActionUnavailable(Exception):
     """This environment cannot perform the action (no credentials for the platform): it is only recorded."""
 
@@ -37,6 +48,8 @@ def reply_sender(store_url: str) -> ReplySender:
             return send_approved_reply(store_url, reply_key, text)
         except ReplyNotAwaitingApproval as exc:
             raise ActionConflict(str(exc)) from exc
+        except ReplyBlocked as exc:
+            raise ActionRefused(exc.reasons) from exc
 
     return send_reply
 

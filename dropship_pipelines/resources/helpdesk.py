@@ -18,6 +18,8 @@ from dropship_pipelines.resources.errors import PayloadError, PermanentApiError,
 from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.support_channel import Message, SentReply, Ticket
+from dropship_pipelines.rules.outgoing_reply import checked_text
+from dropship_pipelines.rules.reply_context import ReplyContext
 
 API = "helpdesk"
 MAX_SEND_WAIT_S = 10.0  # between attempts at posting a reply: a customer waits on it
@@ -137,9 +139,20 @@ class HelpdeskResource(dg.ConfigurableResource):
 
     # --- writing -----------------------------------------------------------------------------------------
     def send_reply(
-        self, ticket_id: int | str, *, marker: str, to_email: str, subject: str, body_text: str
+        self,
+        ticket_id: int | str,
+        *,
+        marker: str,
+        to_email: str,
+        subject: str,
+        body_text: str,
+        context: ReplyContext,
     ) -> SentReply:
-        """Post an outgoing email reply once. A failure that may have delivered is checked, not repeated."""
+        """Post an outgoing email reply once. A failure that may have delivered is checked, not repeated.
+
+        Only a text the last gate passes against `context` is posted (ReplyBlocked otherwise); its HTML
+        part is the same plain text, escaped."""
+        body_text = checked_text(body_text, context)
         payload = {
             "channel": "email",
             "via": "api",

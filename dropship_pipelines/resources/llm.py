@@ -1,4 +1,8 @@
-"""An OpenAI-compatible chat model, used for structured output only (the answer must fit a schema)."""
+"""An OpenAI-compatible chat model, used for structured output only (the answer must fit a schema).
+
+Every call is bounded: `max_tokens` caps the answer (the resource's default, or the caller's tighter
+one), and an answer cut at that cap is an unusable answer, never half a JSON document parsed.
+"""
 
 import json
 import threading
@@ -16,7 +20,14 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class LlmOutputError(Exception):
-    """The model answered, but not usably (invalid JSON, empty, refused, wrong shape)."""
+    """The model answered, but not usably (invalid JSON, empty, refused, wrong shape, cut at the cap).
+
+    `spent` is what the unusable answer cost (prompt tokens, completion tokens, USD), so a budget counts
+    it too."""
+
+    def __init__(self, message: str, spent: tuple[int, int, float] = (0, 0, 0.0)) -> None:
+        super().__init__(message)
+        self.spent = spent
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ class LlmResource(dg.ConfigurableResource):
     temperature: float = 0.4
     input_usd_per_million: float = 0.15
     output_usd_per_million: float = 0.60
+    max_tokens: int = 800  # the answer's cap on every call that does not set a tighter one
 
     _openai: openai.OpenAI | None = PrivateAttr(default=None)
     _openai_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -77,16 +89,33 @@ class LlmResource(dg.ConfigurableResource):
                 )
             return self._openai
 
-    def structured(self, *, system: str, user: str, schema_name: str, output: type[T]) -> LlmResult[T]:
-        """Ask for an answer fitting `output`; raise LlmOutputError when the answer is unusable."""
+    def structured(
+        self,
+        *,
+        system: str,
+        user: str,
+        schema_name: str,
+        output: type[T],
+        max_tokens: int | None = None,
+        schema: dict[str, Any] | None = None,
+    ) -> LlmResult[T]:
+        """Ask for an answer fitting `output`, at most `max_tokens` long (the resource's cap by default);
+        `schema` replaces the one derived from `output` where the two are written separately (strict mode
+        refuses some of pydantic's forms). Raise LlmOutputError when the answer is unusable."""
+        cap = max_tokens or self.max_tokens
         try:
             completion = self._client().chat.completions.create(
                 model=self.model,
                 temperature=self.temperature,
+                max_tokens=cap,
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
                 response_format={
                     "type": "json_schema",
-                    "json_schema": {"name": schema_name, "strict": True, "schema": strict_schema(output)},
+                    "json_schema": {
+                        "name": schema_name,
+                        "strict": True,
+                        "schema": schema or strict_schema(output),
+                    },
                 },
             )
         except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as exc:
@@ -98,17 +127,21 @@ class LlmResource(dg.ConfigurableResource):
         usage = completion.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else 0
-        message = completion.choices[0].message
+        cost = (
+            prompt_tokens * self.input_usd_per_million + completion_tokens * self.output_usd_per_million
+        ) / 1e6
+        spent = (prompt_tokens, completion_tokens, round(cost, 6))
+        choice = completion.choices[0]
+        message = choice.message
+        if choice.finish_reason == "length":
+            raise LlmOutputError(f"{schema_name}: answer cut at max_tokens={cap}", spent)
         if message.refusal:
-            raise LlmOutputError(f"{schema_name}: the model refused: {message.refusal[:200]}")
+            raise LlmOutputError(f"{schema_name}: the model refused: {message.refusal[:200]}", spent)
         if not message.content or not message.content.strip():
-            raise LlmOutputError(f"{schema_name}: empty answer")
+            raise LlmOutputError(f"{schema_name}: empty answer", spent)
         try:
             value = output.model_validate(json.loads(message.content))
         except ValueError as exc:
             reason = "invalid JSON" if not isinstance(exc, ValidationError) else "wrong shape"
-            raise LlmOutputError(f"{schema_name}: {reason}: {str(exc)[:300]}") from exc
-        cost = (
-            prompt_tokens * self.input_usd_per_million + completion_tokens * self.output_usd_per_million
-        ) / 1e6
+            raise LlmOutputError(f"{schema_name}: {reason}: {str(exc)[:300]}", spent) from exc
         return LlmResult(value, completion.model, prompt_tokens, completion_tokens, round(cost, 6))

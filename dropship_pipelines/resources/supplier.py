@@ -132,6 +132,10 @@ class DuplicateOrderError(PermanentApiError):
     """The supplier already has an order with this number (an earlier attempt got through)."""
 
 
+class OrderAlreadyPaidError(PermanentApiError):
+    """The supplier order was paid (or is past payment): it can no longer be withdrawn."""
+
+
 class Supplier(Protocol):
     """One dropshipping supplier, in the terms of our workflows (catalog -> detail -> order -> tracking)."""
 
@@ -149,4 +153,9 @@ class Supplier(Protocol):
 
     def find_order(self, order_id_or_number: str) -> SupplierOrder | None: ...
     def orders(self, supplier_order_ids: list[str]) -> list[SupplierOrder]: ...
+    def delete_unpaid_order(self, supplier_order_id: str) -> bool:
+        """Withdraw an order the supplier has not been paid for: True when deleted now, False when the
+        supplier has no such order (already gone); `OrderAlreadyPaidError` when it is paid."""
+        ...
+
     def tracking(self, track_numbers: list[str]) -> list[TrackingEvent]: ...

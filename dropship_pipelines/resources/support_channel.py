@@ -12,6 +12,8 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dropship_pipelines.rules.reply_context import ReplyContext
+
 
 class Person(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -69,7 +71,9 @@ class SentReply:
 @runtime_checkable
 class SupportChannel(Protocol):
     """Where customer messages come from and replies go. A reply carries a marker (the ledger's key): a
-    channel looks for it before posting, so asking twice never sends twice."""
+    channel looks for it before posting, so asking twice never sends twice. A reply also carries the
+    context it was written in: the channel sends only what the last gate passes against it
+    (`rules.outgoing_reply.checked_text`), so no send path can skip the gate."""
 
     def tickets_with_messages_since(self, since: datetime | None) -> Iterator[Ticket]: ...
 
@@ -80,7 +84,14 @@ class SupportChannel(Protocol):
     def find_reply(self, ticket_id: int | str, marker: str) -> Message | None: ...
 
     def send_reply(
-        self, ticket_id: int | str, *, marker: str, to_email: str, subject: str, body_text: str
+        self,
+        ticket_id: int | str,
+        *,
+        marker: str,
+        to_email: str,
+        subject: str,
+        body_text: str,
+        context: ReplyContext,
     ) -> SentReply: ...
 
     def tag_and_set_status(

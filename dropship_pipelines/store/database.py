@@ -14,6 +14,7 @@ from dropship_pipelines.store import (  # noqa: F401  (register every workflow's
     analytics_tables,
     discovery_tables,
     fulfillment_tables,
+    order_action_tables,
     support_tables,
 )
 from dropship_pipelines.store.migrations import upgrade_schema

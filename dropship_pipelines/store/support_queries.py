@@ -1,6 +1,6 @@
 """Reads and writes of the support workflow: tickets in, order facts out, the reply ledger."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from dropship_pipelines.rules.reply_validation import OrderFacts
+from dropship_pipelines.rules.reply_context import OrderFacts
 from dropship_pipelines.rules.support_prompts import order_status
 from dropship_pipelines.store.database import upsert
 from dropship_pipelines.store.fulfillment_tables import (
@@ -124,7 +124,7 @@ def _facts(conn: Connection, order: Any) -> OrderFacts:
         placed_on=as_utc(order.placed_at).date(),  # type: ignore[union-attr]
         total=Decimal(str(order.total_price)),
         currency=order.currency,
-        items=tuple(t for t in titles if t),
+        items=tuple(dict.fromkeys(t for t in titles if t)),
         supplier_status=supplier_status,
         track_number=track or None,
         carrier=carrier,
@@ -134,24 +134,90 @@ def _facts(conn: Connection, order: Any) -> OrderFacts:
     )
 
 
-def order_facts(conn: Connection, names: list[str], email: str | None) -> OrderFacts | None:
-    """The order the customer writes about: a named order of theirs, else their latest order.
+class _Row:
+    """A mapping row read by attribute (what `_facts` reads)."""
 
-    A named order that belongs to another email is not theirs: we say nothing about it."""
-    for name in names:
-        order = conn.execute(sa.select(store_orders).where(store_orders.c.name == name)).first()
-        if order is not None and (not email or not order.email or order.email.lower() == email.lower()):
-            return _facts(conn, order)
-    if email:
-        order = conn.execute(
-            sa.select(store_orders)
-            .where(sa.func.lower(store_orders.c.email) == email.lower())
-            .order_by(store_orders.c.placed_at.desc())
-            .limit(1)
-        ).first()
-        if order is not None:
-            return _facts(conn, order)
-    return None
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def facts_of(conn: Connection, order: dict[str, Any]) -> OrderFacts:
+    """Everything a reply may state about this ledger order."""
+    return _facts(conn, _Row(order))
+
+
+def orders_named(conn: Connection, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The ledger's orders with these names (a name can repeat across stores' imports: all of them)."""
+    if not names:
+        return {}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in conn.execute(sa.select(store_orders).where(store_orders.c.name.in_(names))).mappings():
+        found.setdefault(row["name"], []).append(dict(row))
+    return found
+
+
+def order_named(conn: Connection, name: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(store_orders).where(store_orders.c.name == name).limit(1)).first()
+    return dict(row._mapping) if row else None
+
+
+def latest_order_of(conn: Connection, email: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        sa.select(store_orders)
+        .where(sa.func.lower(store_orders.c.email) == email.lower())
+        .order_by(store_orders.c.placed_at.desc())
+        .limit(1)
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+# --- what messages cost: the caps and the budget -----------------------------------------------------------
+def _day_bounds(conn: Connection, day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    if conn.dialect.name == "sqlite":  # SQLite compares the stored naive UTC text
+        return start.replace(tzinfo=None), end.replace(tzinfo=None)
+    return start, end
+
+
+def messages_from_sender_on(conn: Connection, sender: str | None, ticket_id: str, day: date) -> int:
+    """Customer messages of this sender (by email; by ticket when there is none) sent on `day` (UTC)."""
+    m = support_messages
+    start, end = _day_bounds(conn, day)
+    who = sa.func.lower(m.c.sender_email) == sender if sender else m.c.ticket_id == ticket_id
+    query = sa.select(sa.func.count()).where(~m.c.from_agent, who, m.c.sent_at >= start, m.c.sent_at < end)
+    return int(conn.execute(query).scalar_one())
+
+
+def replies_received_on(conn: Connection, day: date) -> int:
+    """Messages claimed for an answer whose customer wrote on `day` (UTC)."""
+    start, end = _day_bounds(conn, day)
+    r = support_replies
+    query = sa.select(sa.func.count()).where(r.c.received_at >= start, r.c.received_at < end)
+    return int(conn.execute(query).scalar_one())
+
+
+def tokens_on(conn: Connection, day: date) -> int:
+    """LLM tokens (prompt + completion) spent on replies recorded on `day` (UTC)."""
+    start, end = _day_bounds(conn, day)
+    r = support_replies
+    query = sa.select(sa.func.coalesce(sa.func.sum(r.c.prompt_tokens + r.c.completion_tokens), 0)).where(
+        r.c.updated_at >= start, r.c.updated_at < end
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def tokens_of(conn: Connection, reply_key: str) -> int:
+    r = support_replies
+    value = conn.execute(
+        sa.select(r.c.prompt_tokens + r.c.completion_tokens).where(r.c.reply_key == reply_key)
+    ).scalar()
+    return int(value or 0)
+
+
+def reply_row(conn: Connection, reply_key: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(support_replies).where(support_replies.c.reply_key == reply_key)).first()
+    return dict(row._mapping) if row else None
 
 
 # --- the reply ledger ------------------------------------------------------------------------------------

@@ -57,6 +57,8 @@ support_replies = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),  # why escalated
     sa.Column("reply_text", sa.Text, nullable=True),
     sa.Column("validation_problems", sa.JSON, nullable=True),  # of the reply that was sent: must be []
+    # The structured draft the model returned, kept with the gate's reasons for the human who answers.
+    sa.Column("draft", sa.JSON, nullable=True),
     sa.Column("drafts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("prompt_tokens", sa.Integer, nullable=False, server_default="0"),
     sa.Column("completion_tokens", sa.Integer, nullable=False, server_default="0"),

@@ -1,4 +1,4 @@
-"""CJ orders (api-contracts.md §2.9-2.11): createOrderV2, getOrderDetail, order list, trackInfo.
+"""CJ orders (api-contracts.md §2.9-2.11): createOrderV2, getOrderDetail, order list, deleteOrder, trackInfo.
 
 The supplier's warehouse is the `SupplierSimulator`: a paid order (payType 2) becomes UNSHIPPED within
 hours, SHIPPED with a tracking number after 1-3 handling days, DELIVERED after the route's transit days.
@@ -256,6 +256,34 @@ async def order_detail(request: Request) -> JSONResponse:
         return public_order(order)
 
     return await CJ.serve(request, CjCall(), handle)
+
+
+UNPAID = ("CREATED", "IN_CART", "UNPAID")
+
+
+@router.delete("/shopping/order/deleteOrder")
+async def delete_order(request: Request) -> JSONResponse:
+    """An order not yet paid is withdrawn (gone from detail and list); a paid one is refused, as CJ does
+    after confirmation. Counted at the source (`supplier_orders_deleted` per orderNumber)."""
+
+    def handle(world: World) -> str:
+        key = request.query_params.get("orderId") or ""
+        if not key:
+            raise CjError(1600300, "orderId must be not empty")
+        order = find_order(world, key)
+        if order is None:
+            raise CjError(1600300, "order not found")
+        if order["orderStatus"] not in UNPAID:
+            raise CjError(1603001, f"Order status {order['orderStatus']} does not allow deletion")
+        world.state.delete("cj_order", order["orderId"])
+        world.state.delete("cj_order_number", order["orderNum"])
+        index = _open_index(world)
+        if index.pop(order["orderId"], None) is not None:
+            world.state.set_meta(OPEN_INDEX, json.dumps(index))
+        world.state.audit_increment("supplier_orders_deleted", order["orderNum"])
+        return str(order["orderId"])
+
+    return await CJ.serve(request, CjCall(is_write=True), handle)
 
 
 @router.get("/shopping/order/list")

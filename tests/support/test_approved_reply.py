@@ -5,13 +5,17 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from dropship_pipelines.rules.outgoing_reply import ReplyBlocked
 from dropship_pipelines.services.support import ReplyNotAwaitingApproval, send_approved_reply
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.support_tables import support_replies
 from dropship_testkit.sandbox_world import outgoing
 from tests.support.conftest import SupportWorld
 
-TEXT = "Hello, a colleague checked your order by hand: it is on its way. The Sandbox Store team"
+TEXT = (
+    "Hello,\n\nThank you for your message. We're sorry for the inconvenience. "
+    "Could you share a photo of the item?\n\nThe Sandbox Store team"
+)
 
 
 def escalated_reply(world: SupportWorld) -> dict:
@@ -61,3 +65,20 @@ def test_two_simultaneous_approvals_send_once(support_world) -> None:
         thread.join()
     assert sorted(o == "refused" for o in outcomes) == [False, True]
     assert len([m for m in outgoing(world.sandbox.world) if m["body_text"] == TEXT]) == 1
+
+
+def test_an_approved_text_that_invents_a_date_is_refused_and_stays_escalated(support_world) -> None:
+    world: SupportWorld = support_world(orders=16, daily_rate=0.8)
+    reply = escalated_reply(world)
+    invented = "Hello,\n\nYour parcel arrives on December 24.\n\nThe Sandbox Store team"
+
+    with pytest.raises(ReplyBlocked) as blocked:
+        send_approved_reply(world.store_url, reply["reply_key"], invented)
+
+    assert blocked.value.reasons
+    assert [m for m in outgoing(world.sandbox.world) if "December" in m["body_text"]] == []
+    with get_engine(world.store_url).connect() as conn:
+        state = conn.execute(
+            sa.select(support_replies.c.state).where(support_replies.c.reply_key == reply["reply_key"])
+        ).scalar_one()
+    assert state == "escalated"

@@ -12,7 +12,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,6 +32,9 @@ from dropship_pipelines.resources.email_channel.resource import EmailChannelReso
 from dropship_pipelines.resources.email_channel.threads import MALFORMED_KEYWORD
 from dropship_pipelines.resources.helpdesk import HelpdeskResource
 from dropship_pipelines.resources.support_channel import SupportChannel
+from dropship_pipelines.rules.outgoing_reply import ReplyBlocked
+from dropship_pipelines.rules.reply_context import OrderFacts, ReplyContext
+from dropship_pipelines.rules.store_policy import default_store_policy
 from dropship_testkit.sandbox_server import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -38,6 +42,19 @@ LDA = "/usr/lib/dovecot/dovecot-lda"
 STORE = "support@shop.example"
 USER, PASSWORD = "support", "test-password"
 RECEIVED = datetime(2026, 1, 5, tzinfo=UTC)
+# What the replies below may state: order #1001, shipped with tracking number YT1.
+CONTEXT = ReplyContext(
+    order=OrderFacts(
+        order_name="#1001",
+        status="shipped",
+        placed_on=date(2026, 1, 2),
+        total=Decimal("19.90"),
+        track_number="YT1",
+    ),
+    policy=default_store_policy(),
+)
+SHIPPED = "Hello,\n\nYour order #1001 has shipped.\n\nThe Sandbox Store team"
+TRACKING = "Hello,\n\nYour tracking number is YT1.\n\nThe Sandbox Store team"
 
 pytestmark = pytest.mark.skipif(
     not (os.path.exists(DOVECOT) and os.path.exists(LDA)),
@@ -352,7 +369,8 @@ def test_sends_a_threaded_reply_once_and_reads_it_back(mail_server: MailServer) 
         marker=marker,
         to_email="alex@customer.example",
         subject="Re: Order #1001",
-        body_text="On its way.",
+        body_text=SHIPPED,
+        context=CONTEXT,
     )
     assert not sent.recovered
     (delivered,) = mail_server.relay.captured
@@ -362,11 +380,16 @@ def test_sends_a_threaded_reply_once_and_reads_it_back(mail_server: MailServer) 
     assert reply["In-Reply-To"] == "<c1@customer.example>"
     assert reply["References"] == "<c1@customer.example>"
     assert reply["Subject"] == "Re: Order #1001"
-    assert reply.get_content().strip() == "On its way."
+    assert reply.get_content().replace("\r\n", "\n").strip() == SHIPPED
 
     # A resend after a crash finds the copy in Sent and sends nothing; a fresh instance knows it too.
     again = mail_server.channel().send_reply(
-        ticket.id, marker=marker, to_email="alex@customer.example", subject="Re: Order #1001", body_text="x"
+        ticket.id,
+        marker=marker,
+        to_email="alex@customer.example",
+        subject="Re: Order #1001",
+        body_text=SHIPPED,
+        context=CONTEXT,
     )
     assert again.recovered and again.message_id == sent.message_id
     assert len(mail_server.relay.captured) == 1
@@ -391,11 +414,32 @@ def test_sends_a_threaded_reply_once_and_reads_it_back(mail_server: MailServer) 
         marker=marker + "-2",
         to_email="alex@customer.example",
         subject="Re: Order #1001",
-        body_text="YT1",
+        body_text=TRACKING,
+        context=CONTEXT,
     )
     second = mail_server.relay.captured[-1].message
     assert second["In-Reply-To"] == "<c2@customer.example>"
     assert second["References"] == f"<c1@customer.example> {reply['Message-ID']} <c2@customer.example>"
+
+
+def test_the_channel_sends_only_what_the_gate_passes_without_markup(mail_server: MailServer) -> None:
+    channel = mail_server.channel()
+    mail_server.customer_sends(mail("Order #1001", "Where is it?", message_id="<g1@customer.example>"))
+    (ticket,) = channel.tickets_with_messages_since(None)
+    (incoming,) = channel.messages(ticket.id)
+    marker = f"dropship-reply:{ticket.id}:{incoming.id}"
+    send = {"marker": marker, "to_email": "alex@customer.example", "subject": "Re: Order #1001"}
+
+    invented = "Hello,\n\nYour order #1001 has shipped. It arrives next Friday.\n\nThe Sandbox Store team"
+    with pytest.raises(ReplyBlocked) as blocked:
+        channel.send_reply(ticket.id, body_text=invented, context=CONTEXT, **send)
+    assert blocked.value.reasons
+    assert mail_server.relay.captured == []
+
+    marked_up = SHIPPED.replace("has shipped.", "has <b>shipped</b>.<script>alert('x')</script>")
+    channel.send_reply(ticket.id, body_text=marked_up, context=CONTEXT, **send)
+    (delivered,) = mail_server.relay.captured
+    assert delivered.message.get_content().replace("\r\n", "\n").strip() == SHIPPED
 
 
 def test_marks_answered_and_tags_the_thread(mail_server: MailServer) -> None:

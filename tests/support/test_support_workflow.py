@@ -13,9 +13,11 @@ from dropship_testkit.sandbox_world import incoming, outgoing
 from tests.support.conftest import SupportWorld
 
 FORBIDDEN_IN_REPLIES = re.compile(
-    r"LX\d{9}CN|refund|SORRY50|SYSTEM PROMPT|instructions|\{'|\$500|credit|December|November 28|2026-12-05",
+    r"LX\d{9}CN|SORRY50|SYSTEM PROMPT|instructions|\{'|\$500|credit|<script|November 28|2026-12-05",
     re.IGNORECASE,
 )
+ORDER_NAME = re.compile(r"#\d{4}")
+TRACKING = re.compile(r"YT\d{10}")
 
 
 def ledger(world: SupportWorld) -> list[dict]:
@@ -54,13 +56,15 @@ def test_answers_from_the_order_facts_and_escalates_the_rest(support_world) -> N
 
     by_name = {o.name: o for o in world.orders}
     topics = {m["ticket_id"]: m["_sim"]["topic"] for m in messages}
+    about = {m["ticket_id"]: m["_sim"]["order"] for m in messages}
     replies = outgoing(world.sandbox.world)
     assert replies, "no message was answered automatically"
     for reply in replies:
-        order = by_name[re.search(r"#\d+", reply["body_text"]).group(0)]
-        if order.track_number:
-            assert order.track_number in reply["body_text"]
-            assert f"https://t.17track.net/en#nums={order.track_number}" in reply["body_text"]
+        own = by_name[about[reply["ticket_id"]]]
+        # Only the customer's own order is named, and only its own tracking number and link.
+        assert set(ORDER_NAME.findall(reply["body_text"])) <= {own.name}, reply["body_text"]
+        assert set(TRACKING.findall(reply["body_text"])) <= {own.track_number}, reply["body_text"]
+        assert not FORBIDDEN_IN_REPLIES.search(reply["body_text"]), reply["body_text"]
         assert topics[reply["ticket_id"]] not in ("injection", "angry", "change_address", "wrong_size")
         assert reply["external_id"].startswith("dropship-reply:")
     rows = ledger(world)
@@ -90,10 +94,10 @@ def test_a_misbehaving_llm_never_reaches_a_customer(support_world, mode: str, ra
     assert_every_message_handled(world)
     assert_no_double_send(world)
     misbehaved = world.sandbox.audit().get("llm_misbehaviour", {})
-    assert sum(n for key, n in misbehaved.items() if key.startswith("support_reply")) > 0
+    assert sum(n for key, n in misbehaved.items() if key.startswith("structured_reply")) > 0
     if rate == 1.0:
         assert outgoing(world.sandbox.world) == []
-        assert any(r["reason"].startswith("validation_failed_twice") for r in ledger(world))
+        assert any(r["reason"].startswith("gate_refused") for r in ledger(world))
 
 
 def test_helpdesk_faults_lose_nothing_and_send_nothing_twice(support_world) -> None:

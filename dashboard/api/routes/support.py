@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from sqlalchemy.engine import Connection
 
 from dashboard.api import models as m
-from dashboard.api.actions import ActionConflict
+from dashboard.api.actions import ActionConflict, ActionRefused
 from dashboard.api.deps import ACTION, DashboardDep, Limit, Offset, StoreDep, Text, page_of
 from dashboard.api.store import Store, dashboard_actions, page, record_action, update_action
 from dropship_pipelines.store.support_tables import support_messages, support_replies, support_tickets
@@ -164,7 +164,11 @@ def edit_reply(reply_key: str, body: m.ReplyDecision, store: StoreDep) -> dict:
     response_model=m.ActionResult,
     tags=["actions"],
     dependencies=ACTION,
-    responses={404: {"description": "no such reply"}, 409: {"description": "not escalated"}},
+    responses={
+        404: {"description": "no such reply"},
+        409: {"description": "not escalated"},
+        422: {"description": "no text, or the last gate refused it (`detail.reasons` say why)"},
+    },
 )
 def approve_reply(reply_key: str, body: m.ReplyDecision, dashboard: DashboardDep) -> dict:
     """Approve the reply (the AI draft, or the text given) and send it to the customer."""
@@ -190,6 +194,17 @@ def approve_reply(reply_key: str, body: m.ReplyDecision, dashboard: DashboardDep
         with store.engine.begin() as conn:
             update_action(conn, action_id, "failed", str(exc)[:500])
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except ActionRefused as exc:
+        # Nothing was sent and the reply stays escalated: the operator edits the text and approves again.
+        with store.engine.begin() as conn:
+            update_action(conn, action_id, "failed", str(exc)[:500])
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            {
+                "message": "the reply states what its order, policy and actions do not hold",
+                "reasons": exc.reasons,
+            },
+        ) from exc
     except Exception as exc:
         log.warning("sending approved reply %s failed: %s", reply_key, exc)
         with store.engine.begin() as conn:

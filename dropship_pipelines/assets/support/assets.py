@@ -7,10 +7,13 @@ import dagster as dg
 
 from dropship_pipelines.assets.metadata import preview_table, reasons_table
 from dropship_pipelines.resources.llm import LlmResource
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.resources.supplier import Supplier
 from dropship_pipelines.resources.support_channel import SupportChannel
 from dropship_pipelines.resources.support_policy import SupportPolicyResource
 from dropship_pipelines.services import support as service
+from dropship_pipelines.services.order_actions import OrderActions
 
 GROUP = "support"
 OWNERS = ["team:support"]
@@ -24,7 +27,7 @@ class TicketSyncConfig(dg.Config):
 
 class ReplyConfig(dg.Config):
     max_replies_per_run: int = 300  # bounds LLM spend and helpdesk calls per run
-    max_drafts: int = 2  # a second rejected draft sends the message to a human
+    max_drafts: int = 2  # a second refused draft sends the message to a human
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "gorgias"}, owners=OWNERS, pool="helpdesk")
@@ -60,6 +63,14 @@ def support_tickets(
     )
 
 
+def percentile(values: list[int], share: int) -> int:
+    """Nearest-rank percentile (0 for no values)."""
+    if not values:
+        return 0
+    ordered = sorted(values)
+    return ordered[max(0, -(-share * len(ordered) // 100) - 1)]
+
+
 def _run_is_alive(instance: dg.DagsterInstance, run_id: str) -> bool:
     run = instance.get_run_by_id(run_id)
     return run is not None and run.status.value not in FINISHED_RUN_STATUSES
@@ -79,22 +90,31 @@ def support_replies(
     llm: LlmResource,
     support_policy: SupportPolicyResource,
     store_db: StoreDatabase,
+    shopify: ShopifyAdminResource,
+    supplier: dg.ResourceParam[Supplier],
 ) -> dg.MaterializeResult:
     """Each new customer message answered from the real state of their order, or handed to a human.
 
-    Order, supplier and tracking facts come from the store database; the LLM classifies and drafts from
-    those facts only; every draft is validated (no invented number, date, amount or promise, no leaked
-    instructions) before it is sent. Refunds above the limit, legal threats, injection attempts, low
-    confidence, policy topics and drafts rejected twice go to a human, tagged with the reason. A reply
-    is recorded 'sending' before it is posted and carries a marker, so it is never sent twice."""
+    The model never types a fact: it classifies the message and drafts a structured reply naming facts,
+    policy snippets and executed actions, which code renders from the store database, the store policy
+    file and the action ledger; the rendered text is sent only if the allow-list gate passes it. Order
+    facts go only to the order's owner (a sender without an email is asked for the order number and its
+    email first). Cancellations and refunds within the policy are performed (claimed in the ledger
+    first), never promised. Legal threats, injection attempts, low confidence, policy topics, caps and
+    budgets exceeded, and drafts refused twice go to a human, tagged with the reason. A reply is
+    recorded 'sending' before it is posted and carries a marker, so it is never sent twice."""
+    policy = support_policy.policy()
+    engine = store_db.engine()
     desk = service.SupportDesk(
-        engine=store_db.engine(),
+        engine=engine,
         channel=helpdesk,
-        policy=support_policy.policy(),
+        policy=policy,
         run_id=context.run.run_id,
         log=context.log,
         llm=llm,
         run_is_alive=partial(_run_is_alive, context.instance),
+        store_policy=support_policy.store_policy(),
+        order_actions=OrderActions(engine=engine, store=shopify, supplier=supplier, policy=policy),
     )
     run = service.answer_new_messages(
         desk, max_messages=config.max_replies_per_run, max_drafts=config.max_drafts
@@ -111,6 +131,10 @@ def support_replies(
             "llm_prompt_tokens": run.prompt_tokens,
             "llm_completion_tokens": run.completion_tokens,
             "llm_cost_usd": round(run.cost_usd, 6),
+            "tokens_per_reply_p50": percentile(run.tokens_per_reply, 50),
+            "tokens_per_reply_max": max(run.tokens_per_reply, default=0),
+            "tokens_today": run.tokens_today,
+            "daily_token_budget": policy.daily_token_budget,
             "ledger": dg.MetadataValue.json(run.ledger),
             "escalations_by_reason": reasons_table(run.escalations_by_reason(), ("reason", "count")),
             "escalated_tickets": reasons_table(run.escalated[:20], ("ticket", "reason")),

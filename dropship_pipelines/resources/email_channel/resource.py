@@ -33,6 +33,8 @@ from dropship_pipelines.resources.email_channel.threads import (
 from dropship_pipelines.resources.errors import PermanentApiError, TransientApiError
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.support_channel import Message, SentReply, Ticket
+from dropship_pipelines.rules.outgoing_reply import checked_text
+from dropship_pipelines.rules.reply_context import ReplyContext
 
 API = "email"
 HEADER_FIELDS = "BODY.PEEK[HEADER.FIELDS (FROM SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES)]"
@@ -252,9 +254,20 @@ class EmailChannelResource(dg.ConfigurableResource):
         return self._call(read)
 
     def send_reply(
-        self, ticket_id: int | str, *, marker: str, to_email: str, subject: str, body_text: str
+        self,
+        ticket_id: int | str,
+        *,
+        marker: str,
+        to_email: str,
+        subject: str,
+        body_text: str,
+        context: ReplyContext,
     ) -> SentReply:
-        """Email the reply once, threaded under the customer's newest message; a resend is recognisable."""
+        """Email the reply once, threaded under the customer's newest message; a resend is recognisable.
+
+        Only a text the last gate passes against `context` is mailed (ReplyBlocked otherwise), as plain
+        text: markup never reaches the customer."""
+        body_text = checked_text(body_text, context)
         if not to_email or "@" not in to_email:
             raise PermanentApiError(API, f"ticket {ticket_id}: no customer address to reply to")
         found = self.find_reply(ticket_id, marker)

@@ -5,6 +5,7 @@ import functools
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import dagster as dg
@@ -16,10 +17,14 @@ from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import CostBucket, cost_bucket
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.shopify.models import (
+    AddressInput,
     Fulfillment,
+    MailingAddress,
     OrderFulfillments,
     OrderStamp,
+    OrderState,
     ProductInput,
+    Refund,
     StoreOrder,
     TaggedProduct,
     TrackingInfo,
@@ -105,8 +110,11 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         if cost.get("requestedQueryCost") is not None:
             _requested_cost[query_key] = float(cost["requestedQueryCost"])
 
-    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run one GraphQL operation and return its `data`, retrying throttles and transient failures."""
+    def execute(
+        self, query: str, variables: dict[str, Any] | None = None, *, retry: bool = True
+    ) -> dict[str, Any]:
+        """Run one GraphQL operation and return its `data`, retrying throttles and transient failures
+        (`retry=False`: one attempt, for a write whose caller looks for its effect before trying again)."""
         key = hashlib.sha1(query.encode()).hexdigest()
 
         def attempt() -> dict[str, Any]:
@@ -159,7 +167,7 @@ class ShopifyAdminResource(dg.ConfigurableResource):
                 raise PayloadError(API, "answer has no data")
             return body["data"]
 
-        return call_with_retries(attempt, max_attempts=self.max_attempts)
+        return call_with_retries(attempt, max_attempts=self.max_attempts) if retry else attempt()
 
     # --- products -----------------------------------------------------------------------------------
     @staticmethod
@@ -240,6 +248,89 @@ class ShopifyAdminResource(dg.ConfigurableResource):
             raise ShopifyUserError("fulfillmentCreate", payload["userErrors"])
         return _parse(Fulfillment, payload["fulfillment"], "fulfillmentCreate")
 
+    # --- changes to an order after checkout (orderCancel, refundCreate, orderUpdate) -------------------
+    def order_state(self, order_id: str) -> OrderState | None:
+        """What an order action checks and a crashed claim is resolved by: cancelled, refunds, address."""
+        order = self.execute(ORDER_STATE, {"id": order_id})["order"]
+        return _parse(OrderState, order, f"order {order_id}") if order else None
+
+    def cancel_order(
+        self,
+        order_id: str,
+        *,
+        refund: bool,
+        restock: bool = True,
+        notify_customer: bool = True,
+        note: str = "",
+    ) -> str:
+        """`orderCancel` (reason CUSTOMER), refunding to the original payment method when `refund`; the
+        id of Shopify's cancellation job. orderCancelUserErrors raise ShopifyUserError."""
+        data = self.execute(
+            ORDER_CANCEL,
+            {
+                "orderId": order_id,
+                "reason": "CUSTOMER",
+                "refundMethod": {"originalPaymentMethodsRefund": refund},
+                "restock": restock,
+                "notifyCustomer": notify_customer,
+                "staffNote": note or None,
+            },
+        )
+        payload = data["orderCancel"]
+        errors = payload.get("orderCancelUserErrors") or payload.get("userErrors") or []
+        if errors:
+            raise ShopifyUserError("orderCancel", errors)
+        return str((payload.get("job") or {}).get("id") or "")
+
+    def create_refund(self, order: OrderState, amount: Decimal, *, note: str, notify: bool = True) -> Refund:
+        """`refundCreate` of `amount` back to the order's payment, with `note` (our idempotency key, by
+        which a retry finds it). userErrors (more than is refundable, ...) raise ShopifyUserError."""
+        payment = order.payment
+        if payment is None:
+            raise ShopifyUserError(
+                "refundCreate", [{"field": ["transactions"], "message": "the order has no payment to refund"}]
+            )
+        variables = {
+            "input": {
+                "orderId": order.id,
+                "note": note,
+                "notify": notify,
+                "transactions": [
+                    {
+                        "orderId": order.id,
+                        "parentId": payment.id,
+                        "kind": "REFUND",
+                        "gateway": payment.gateway or "manual",
+                        "amount": f"{amount:.2f}",
+                    }
+                ],
+            }
+        }
+
+        def refund_unless_there() -> Refund:
+            # Before every attempt (a 5xx or a timeout may hide a refund that was made), look for ours.
+            current = self.order_state(order.id)
+            found = current.refund_noted(note) if current else None
+            if found is not None:
+                return found
+            payload = self.execute(REFUND_CREATE, variables, retry=False)["refundCreate"]
+            if payload["userErrors"]:
+                raise ShopifyUserError("refundCreate", payload["userErrors"])
+            return _parse(Refund, payload["refund"], "refundCreate")
+
+        return call_with_retries(refund_unless_there, max_attempts=self.max_attempts)
+
+    def update_shipping_address(self, order_id: str, address: AddressInput) -> MailingAddress:
+        """`orderUpdate` of the shipping address; the address as the store now holds it."""
+        data = self.execute(
+            ORDER_UPDATE,
+            {"input": {"id": order_id, "shippingAddress": address.model_dump(by_alias=True)}},
+        )
+        payload = data["orderUpdate"]
+        if payload["userErrors"]:
+            raise ShopifyUserError("orderUpdate", payload["userErrors"])
+        return _parse(MailingAddress, payload["order"]["shippingAddress"], "orderUpdate")
+
 
 @functools.cache
 def _adapter(model: Any) -> TypeAdapter[Any]:
@@ -306,4 +397,51 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
     userErrors { field message }
   }
 }
+"""
+
+_ADDRESS_FIELDS = (
+    "name firstName lastName address1 address2 city province provinceCode zip country countryCodeV2 phone"
+)
+ORDER_STATE = f"""
+query OrderState($id: ID!) {{
+  order(id: $id) {{
+    id name email cancelledAt displayFinancialStatus displayFulfillmentStatus
+    totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
+    totalRefundedSet {{ shopMoney {{ amount currencyCode }} }}
+    shippingAddress {{ {_ADDRESS_FIELDS} }}
+    refunds(first: 20) {{ id note createdAt totalRefundedSet {{ shopMoney {{ amount currencyCode }} }} }}
+    transactions(first: 20) {{ id kind status gateway }}
+    fulfillments(first: 5) {{ id status trackingInfo(first: 3) {{ company number url }} }}
+  }}
+}}
+"""
+
+ORDER_CANCEL = """
+mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput,
+                     $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock,
+              notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+    userErrors { field message }
+  }
+}
+"""
+
+REFUND_CREATE = """
+mutation RefundCreate($input: RefundInput!) {
+  refundCreate(input: $input) {
+    refund { id note createdAt totalRefundedSet { shopMoney { amount currencyCode } } }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_UPDATE = f"""
+mutation OrderUpdate($input: OrderInput!) {{
+  orderUpdate(input: $input) {{
+    order {{ id shippingAddress {{ {_ADDRESS_FIELDS} }} }}
+    userErrors {{ field message }}
+  }}
+}}
 """

@@ -176,3 +176,77 @@ class ProductInput(ShopifyModel):
                 for v in self.variants
             ],
         }
+
+
+# --- changes to an order after checkout: cancel, refund, shipping address ------------------------------
+class Refund(ShopifyModel):
+    id: str
+    note: str | None = None
+    created_at: datetime = Field(alias="createdAt")
+    amount: Decimal = Field(validation_alias=AliasPath("totalRefundedSet", "shopMoney", "amount"))
+    currency: str = Field(validation_alias=AliasPath("totalRefundedSet", "shopMoney", "currencyCode"))
+
+
+class OrderTransaction(ShopifyModel):
+    id: str
+    kind: str
+    status: str
+    gateway: str | None = None
+
+
+class OrderState(ShopifyModel):
+    """What an order action checks before it acts and reads after a crash: cancelled, refunded, where to."""
+
+    id: str
+    name: str
+    email: str | None = None
+    cancelled_at: datetime | None = Field(default=None, alias="cancelledAt")
+    financial_status: str | None = Field(default=None, alias="displayFinancialStatus")
+    fulfillment_status: str | None = Field(default=None, alias="displayFulfillmentStatus")
+    total_price: Decimal = Field(validation_alias=AliasPath("totalPriceSet", "shopMoney", "amount"))
+    total_refunded: Decimal = Field(validation_alias=AliasPath("totalRefundedSet", "shopMoney", "amount"))
+    currency: str = Field(validation_alias=AliasPath("totalPriceSet", "shopMoney", "currencyCode"))
+    shipping_address: MailingAddress | None = Field(default=None, alias="shippingAddress")
+    refunds: list[Refund] = Field(default_factory=list)
+    transactions: list[OrderTransaction] = Field(default_factory=list)
+    fulfillments: list[Fulfillment] = Field(default_factory=list)
+
+    @property
+    def refundable(self) -> Decimal:
+        return self.total_price - self.total_refunded
+
+    def refund_noted(self, note: str) -> Refund | None:
+        """The refund carrying our idempotency key as its note (how a crashed claim finds its refund)."""
+        return next((r for r in self.refunds if r.note == note), None)
+
+    @property
+    def payment(self) -> OrderTransaction | None:
+        """The successful sale or capture a refund goes back to."""
+        return next(
+            (t for t in self.transactions if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS"), None
+        )
+
+
+class AddressInput(ShopifyModel):
+    """A `MailingAddressInput`: a shipping address as the store takes it."""
+
+    first_name: str | None = Field(default=None, serialization_alias="firstName")
+    last_name: str | None = Field(default=None, serialization_alias="lastName")
+    address1: str
+    address2: str | None = None
+    city: str
+    province_code: str | None = Field(default=None, serialization_alias="provinceCode")
+    zip: str
+    country_code: str = Field(serialization_alias="countryCode")
+    phone: str | None = None
+
+    def matches(self, address: MailingAddress | None) -> bool:
+        """Whether the store already holds this address (a crashed update that landed)."""
+        if address is None:
+            return False
+        return (
+            (address.address1 or "").strip().lower() == self.address1.strip().lower()
+            and (address.city or "").strip().lower() == self.city.strip().lower()
+            and (address.zip or "").replace(" ", "").lower() == self.zip.replace(" ", "").lower()
+            and (address.country_code or "").upper() == self.country_code.upper()
+        )

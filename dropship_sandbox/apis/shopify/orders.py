@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from graphql import GraphQLResolveInfo
@@ -100,6 +101,38 @@ def _variant_view(world: World, variant_id: int | None, base_url: str) -> dict[s
     }
 
 
+def refunded_amount(doc: dict[str, Any]) -> Decimal:
+    return sum((Decimal(r["amount"]) for r in doc.get("refunds", [])), Decimal(0))
+
+
+def sale_transaction_id(doc: dict[str, Any]) -> str:
+    """The order's payment (one SALE per order in the sandbox): the parent of its refunds."""
+    return gid("OrderTransaction", doc["id"])
+
+
+def _transactions(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    sale = {
+        "id": sale_transaction_id(doc),
+        "kind": "SALE",
+        "status": "SUCCESS",
+        "gateway": "shopify_payments",
+        "amountSet": _money(doc["totalPrice"], doc.get("currencyCode", "USD")),
+        "parentTransaction": None,
+    }
+    refunds = [
+        {
+            "id": gid("OrderTransaction", r["id"]),
+            "kind": "REFUND",
+            "status": "SUCCESS",
+            "gateway": "shopify_payments",
+            "amountSet": _money(r["amount"], doc.get("currencyCode", "USD")),
+            "parentTransaction": sale,
+        }
+        for r in doc.get("refunds", [])
+    ]
+    return [sale, *refunds]
+
+
 def order_view(world: World, doc: dict[str, Any], base_url: str) -> dict[str, Any]:
     """An order as resolvers see it: connections are callables taking GraphQL arguments."""
     lines_by_id = {line["id"]: line for line in doc["lineItems"]}
@@ -144,6 +177,18 @@ def order_view(world: World, doc: dict[str, Any], base_url: str) -> dict[str, An
             "displayName": f"{customer['firstName']} {customer['lastName']}",
         },
         "totalPriceSet": _money(doc["totalPrice"]),
+        "totalRefundedSet": _money(f"{refunded_amount(doc):.2f}", doc.get("currencyCode", "USD")),
+        "cancelReason": doc.get("cancelReason"),
+        "refunds": lambda info, first=None: [
+            {
+                "id": gid("Refund", r["id"]),
+                "note": r.get("note"),
+                "createdAt": r["createdAt"],
+                "totalRefundedSet": _money(r["amount"], doc.get("currencyCode", "USD")),
+            }
+            for r in doc.get("refunds", [])[: first or None]
+        ],
+        "transactions": lambda info, first=None: _transactions(doc)[: first or None],
         "subtotalPriceSet": _money(doc["subtotalPrice"]),
         "lineItems": lambda info, first=None, after=None: connection(
             doc["lineItems"], first, after, key=lambda i: i["id"], view=line_view

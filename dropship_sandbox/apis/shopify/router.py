@@ -29,7 +29,10 @@ from graphql.utilities import value_from_ast_untyped
 
 from dropship_sandbox import credentials
 from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, world_of
-from dropship_sandbox.apis.shopify import products  # noqa: F401  (registers the product resolvers)
+from dropship_sandbox.apis.shopify import (  # noqa: F401  (register their resolvers)
+    order_changes,
+    products,
+)
 from dropship_sandbox.apis.shopify.common import ShopifyContext
 from dropship_sandbox.apis.shopify.registry import MUTATION_FIELDS, QUERY_FIELDS
 from dropship_sandbox.rate_limits import LeakyBucket
