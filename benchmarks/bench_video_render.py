@@ -2,6 +2,7 @@
 
     python benchmarks/bench_video_render.py [--width 720 --height 1280 --duration 12 --runs 3]
                                             [--also-1080] [--baseline-runs 1] [--no-baseline] [--profile]
+                                            [--json PATH]
 
 Prints seconds per render (median of runs), the real-time factor (render seconds / video seconds; below 1
 means faster than real time) and CPU seconds (this process plus ffmpeg), for ``render_video_ad`` and for a
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import math
 import os
 import pstats
 import resource
@@ -35,7 +37,9 @@ from rich.table import Table
 
 from dropship_pipelines.media import encode, storyboard, video_ad
 from dropship_pipelines.media.video_ad import VideoAdSpec, render_video_ad
+from dropship_testkit.bench import Figure, add_json_option, report_figures
 
+GOAL_RTF = 0.35  # the goal for a 12 s 720x1280 ad
 HEADLINE = "This cozy lamp changed my evenings forever"
 CAPTIONS = ("Warm, dimmable light", "Fits any room", "Ships free in 3 days")
 
@@ -270,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive moviepy baseline")
     parser.add_argument("--also-1080", action="store_true", help="also measure 1080x1920")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the frame compositing")
+    add_json_option(parser)
     args = parser.parse_args(argv)
 
     console = Console()
@@ -336,6 +341,21 @@ def main(argv: list[str] | None = None) -> int:
             )
     console.print(table)
     console.print(f"load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f}")
+    figures = [
+        Figure(
+            f"video ad {fast.width}x{fast.height}, {fast.duration:g} s: real-time factor "
+            "(baseline: naive moviepy composite)",
+            fast.rtf,
+            "RTF",
+            naive.rtf if naive is not None else math.nan,
+            "baseline",
+            goal=GOAL_RTF,
+            higher_is_better=False,
+        )
+        for fast, naive in rows
+        if (fast.width, fast.height) == (720, 1280)
+    ]
+    report_figures(console, figures, args.json)
     return 0
 
 

@@ -1,12 +1,14 @@
-"""Encoding a frame plan to H.264 with moviepy and x264, frames computed ahead on helper threads."""
+"""Encoding a frame plan to H.264 with ffmpeg's x264, frames computed ahead on helper threads."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-
-import numpy as np
 
 from dropship_pipelines.media.timeline import FramePlan
 
@@ -26,71 +28,94 @@ FRAME_WORKERS = 2
 PREFETCH_DEPTH = 3
 
 
-class PrefetchingFrames:
-    """Frame function that computes the next frames on helper threads while moviepy writes the current one.
+def frames_in_order(
+    render: Callable[[int], bytes], n_frames: int, *, workers: int, depth: int
+) -> Iterator[bytes]:
+    """``render(0) .. render(n_frames - 1)`` in order, each computed ahead on helper threads.
 
-    moviepy's writer loop is strictly serial: get_frame, ``tobytes``, blocking pipe write to ffmpeg. The
-    expensive parts (Pillow's resample/blend/paste and the pipe write) release the GIL, so keeping a few
-    frames in flight on ``workers`` threads lets frame compositing use whatever CPU x264 leaves idle.
-    Frames are still delivered strictly in order. A time that was not predicted (moviepy probes frame 0
-    for the size) is computed inline. Only moviepy's thread calls this object, so no lock is needed.
-    """
+    The expensive parts of a frame (Pillow's resample/blend/paste) and the pipe write to ffmpeg release the
+    GIL, so keeping ``depth`` frames in flight on ``workers`` threads lets compositing use whatever CPU x264
+    leaves idle, while the frames still reach the encoder strictly in order."""
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="video-ad-frame") as pool:
+        pending: deque[Future[bytes]] = deque()
+        next_index = 0
+        try:
+            while next_index < n_frames or pending:
+                while next_index < n_frames and len(pending) < max(1, depth):
+                    pending.append(pool.submit(render, next_index))
+                    next_index += 1
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
-    def __init__(self, plan: FramePlan, fps: int, *, workers: int, depth: int) -> None:
-        self._plan = plan
-        self._fps = fps
-        self._n_frames = int(plan.duration * fps)
-        self._depth = max(0, depth)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="video-ad-frame")
-        self._pending: dict[int, Future[np.ndarray]] = {}
 
-    def _index(self, t: float) -> int | None:
-        index = round(t * self._fps)
-        return index if abs(index / self._fps - t) < 1e-6 else None
+def ffmpeg_command(width: int, height: int, fps: int, target: Path) -> list[str]:
+    """x264 from raw RGBX frames on stdin. RGBX is Pillow's own pixel layout for RGB, so handing a frame to
+    ffmpeg is a copy, not a repack (the frame is never converted to numpy and back to bytes)."""
+    from imageio_ffmpeg import get_ffmpeg_exe  # the ffmpeg build moviepy uses; deferred with the render
 
-    def __call__(self, t: float) -> np.ndarray:
-        index = self._index(t)
-        if index is None:
-            return self._plan.frame(t)
-        for ahead in range(index + 1, min(self._n_frames, index + 1 + self._depth)):
-            if ahead not in self._pending:
-                self._pending[ahead] = self._pool.submit(self._plan.frame, ahead / self._fps)
-        future = self._pending.pop(index, None)
-        return future.result() if future is not None else self._plan.frame(t)
-
-    def close(self) -> None:
-        for future in self._pending.values():
-            future.cancel()
-        self._pending.clear()
-        self._pool.shutdown(wait=True)
+    return [
+        get_ffmpeg_exe(),
+        "-y",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb0",
+        "-s",
+        f"{width}x{height}",
+        "-r",
+        str(fps),
+        "-i",
+        "-",
+        "-an",
+        "-c:v",
+        "libx264",
+        "-preset",
+        X264_PRESET,
+        "-crf",
+        str(X264_CRF),
+        "-x264-params",
+        X264_PARAMS,
+        "-pix_fmt",
+        "yuv420p",
+        "-threads",
+        str(FFMPEG_THREADS),
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(target),
+    ]
 
 
 def write_video(plan: FramePlan, fps: int, target: Path) -> None:
-    """Encode the plan through moviepy: one VideoClip whose frame function is the precomputed plan."""
-    from moviepy import VideoClip  # deferred: importing moviepy costs ~0.3 s and is only needed here
+    """Encode the plan: its frames, in order and computed ahead, piped raw into one ffmpeg/x264 process."""
+    width, height = plan.size
+    n_frames = int(plan.duration * fps)  # the frames of [0, duration) on the fps grid
 
-    frames = PrefetchingFrames(plan, fps, workers=FRAME_WORKERS, depth=PREFETCH_DEPTH)
-    try:
-        clip = VideoClip(frame_function=frames, duration=plan.duration)
-        clip.write_videofile(
-            str(target),
-            fps=fps,
-            codec="libx264",
-            audio=False,
-            preset=X264_PRESET,
-            threads=FFMPEG_THREADS,
-            logger=None,
-            ffmpeg_params=[
-                "-crf",
-                str(X264_CRF),
-                "-x264-params",
-                X264_PARAMS,
-                "-pix_fmt",
-                "yuv420p",
-                "-movflags",
-                "+faststart",
-            ],
+    def render(index: int) -> bytes:
+        return plan.frame_image(index / fps).tobytes("raw", "RGBX")
+
+    with tempfile.TemporaryFile() as errors:
+        encoder = subprocess.Popen(
+            ffmpeg_command(width, height, fps, target), stdin=subprocess.PIPE, stderr=errors
         )
-        clip.close()
-    finally:
-        frames.close()
+        assert encoder.stdin is not None
+        try:
+            for frame in frames_in_order(render, n_frames, workers=FRAME_WORKERS, depth=PREFETCH_DEPTH):
+                encoder.stdin.write(frame)
+            encoder.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg stopped early; its exit code and message say why
+        except BaseException:
+            encoder.kill()
+            raise
+        finally:
+            code = encoder.wait()
+        if code != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace").strip()[-2000:]
+            raise RuntimeError(f"ffmpeg failed to encode {target} (exit code {code}): {message}")
