@@ -2,6 +2,7 @@
 stays responsive meanwhile.
 
     uv run python -m benchmarks.bench_daemon [--runs-per-job 25] [--max-concurrent 3] [--speed 60]
+                                              [--json PATH]
 
 Starts the whole system (sandbox, dashboard, `dagster dev` = webserver + daemon) on free ports, with the
 repository's run queue and limits but the instance stored in a fresh PostgreSQL database. Queues
@@ -29,7 +30,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from dropship_testkit.bench import percentile
+from dropship_testkit.bench import Figure, add_json_option, percentile, report_figures
 from dropship_testkit.databases import fresh_postgres_url
 from dropship_testkit.soak.dagster_api import FINISHED, DagsterApi
 from dropship_testkit.soak.system import REPO_ROOT, SoakSystem
@@ -78,6 +79,7 @@ def main() -> int:
     parser.add_argument("--runs-per-job", type=int, default=25)
     parser.add_argument("--max-concurrent", type=int, default=3)
     parser.add_argument("--speed", type=float, default=60.0)
+    add_json_option(parser)
     args = parser.parse_args()
     console = Console()
 
@@ -141,6 +143,13 @@ def main() -> int:
         )
     table.add_row("probe errors (5xx or unreachable)", str(prober.errors))
     console.print(table)
+    figure = Figure.of_ceiling(
+        "runs per hour the daemon sustains (ceiling: slots x 3600 / p50 run, if launching were free)",
+        per_hour,
+        "runs/h",
+        ceiling,
+    )
+    report_figures(console, [figure], args.json)
     return 0 if failed == 0 and prober.errors == 0 else 1
 
 

@@ -1,7 +1,7 @@
 """Benchmark the customer-service workflow on the sandbox, on the sensor path a deployment runs.
 
     python benchmarks/bench_support.py [--messages 500] [--arrive-over 120] [--sensor-interval 2]
-                                       [--helpdesk-rps 0] [--timeout 1800] [--seed 7]
+                                       [--helpdesk-rps 0] [--timeout 1800] [--seed 7] [--json PATH]
 
 A sandbox (real HTTP on loopback, its OpenAI-compatible endpoint, its helpdesk) gets one order per message
 in the store database; then `--messages` customers write, spread evenly over `--arrive-over` seconds of
@@ -21,6 +21,7 @@ the sandbox's rate limits are off. Gorgias allows 2 calls/s per API key; `--help
 """
 
 import argparse
+import math
 import os
 import random
 import statistics
@@ -49,12 +50,14 @@ from dropship_sandbox.support_messages import (
     customer_for,
 )
 from dropship_sandbox.world import API_NAMES, ApiFaults, World, WorldSettings
-from dropship_testkit.bench import percentile
+from dropship_testkit.bench import Figure, add_json_option, percentile, report_figures
 from dropship_testkit.ledger_seed import SeededOrder, seed_support_orders
 from dropship_testkit.sandbox_server import running_sandbox
 from dropship_testkit.sandbox_world import outgoing
 
 MODEL = "gpt-4o-mini"
+# A reply within the same 10 s the new-order path must meet: the sensor tick plus one short run.
+GOAL_P95_REPLY_S = 10.0
 # OpenAI list prices for gpt-4o-mini, USD per 1M tokens (the LlmResource default model).
 INPUT_USD_PER_M = 0.15
 OUTPUT_USD_PER_M = 0.60
@@ -114,6 +117,7 @@ def main() -> None:
     parser.add_argument("--rate-limits", action="store_true", help="switch on the sandbox helpdesk limits")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--seed", type=int, default=7)
+    add_json_option(parser)
     args = parser.parse_args()
     console = Console()
 
@@ -259,6 +263,26 @@ def main() -> None:
         reasons_table.add_row(reason, str(count))
     console.print(reasons_table)
     console.print(f"load average: {os.getloadavg()[0]:.2f} (2 shared cores: wall times move with it)")
+    arrival_per_min = len(arrivals) / args.arrive_over * 60 if args.arrive_over > 0 else math.inf
+    figures = [
+        # Handling cannot outpace arrivals: keeping up with them is the ceiling.
+        Figure.of_ceiling(
+            "messages handled per minute (ceiling: the arrival rate)",
+            final / elapsed * 60,
+            "/min",
+            arrival_per_min,
+        ),
+        Figure(
+            "p95 message -> reply sent (baseline: the sensor interval)",
+            percentile(to_reply, 0.95),
+            "s",
+            args.sensor_interval,
+            "baseline",
+            goal=GOAL_P95_REPLY_S,
+            higher_is_better=False,
+        ),
+    ]
+    report_figures(console, figures, args.json)
 
 
 if __name__ == "__main__":
