@@ -7,7 +7,9 @@ by API account):
   spaced `1 / rate` apart, so a server-side bucket of that rate never runs dry. The rate starts at the
   documented ceiling and is never set above it; a throttle answer halves it and pauses for the API's hint,
   a usage report near the quota (Meta's `X-Business-Use-Case-Usage`, `X-App-Usage`) slows it in
-  proportion, and every call answered without either wins back a share of the ceiling.
+  proportion, and every call answered without either wins back a share of the ceiling. `max_in_flight`
+  bounds the calls sent and not yet answered: a server that stalls and then serves its queue at once would
+  otherwise see a burst of them, however evenly they were sent.
 - `CostBucket`, a calculated-cost leaky bucket (Shopify's GraphQL limiter): a mirror of the server's
   bucket. A call reserves its requested cost before it is sent and waits until the mirror holds it; the
   unused points come back when the answer says what was charged, and every `throttleStatus` resets the
@@ -16,9 +18,10 @@ by API account):
 Both take a clock and a sleep, so the tests drive them with a fake clock.
 """
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -32,9 +35,18 @@ SLACK_S = 0.01  # a cost reservation waits this much longer: the server's clock 
 class Pacer:
     """Spaces calls at most `ceiling` per second, slower while the API signals that its quota is tight."""
 
-    def __init__(self, ceiling: float, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self,
+        ceiling: float,
+        *,
+        max_in_flight: int | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
         self.ceiling = ceiling
+        self.max_in_flight = max_in_flight
         self.rate = ceiling
+        self._in_flight = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
         self._clock, self._sleep = clock, sleep
         self._next = 0.0  # when the next call may go
         self._usage_share = 1.0  # the rate the last usage report allows, as a share of the ceiling
@@ -54,6 +66,15 @@ class Pacer:
             self._next = slot + self.interval
         if slot > now:
             self._sleep(slot - now)
+
+    @contextlib.contextmanager
+    def sending(self) -> Iterator[None]:
+        """Around one call, from before its `wait` until its answer: holds one of the in-flight places."""
+        if self._in_flight is None:
+            yield
+            return
+        with self._in_flight:
+            yield
 
     def succeeded(self) -> None:
         """A call answered without a throttle: win back part of the ceiling (up to what usage allows)."""
@@ -142,12 +163,12 @@ _buckets: dict[str, CostBucket] = {}
 _registry_lock = threading.Lock()
 
 
-def pacer(key: str, ceiling: float) -> Pacer:
-    """The process-wide pacer for `key` (an API account and endpoint); a changed ceiling replaces it."""
+def pacer(key: str, ceiling: float, max_in_flight: int | None = None) -> Pacer:
+    """The process-wide pacer for `key` (an API account and endpoint); a changed setting replaces it."""
     with _registry_lock:
         current = _pacers.get(key)
-        if current is None or current.ceiling != ceiling:
-            current = _pacers[key] = Pacer(ceiling)
+        if current is None or (current.ceiling, current.max_in_flight) != (ceiling, max_in_flight):
+            current = _pacers[key] = Pacer(ceiling, max_in_flight=max_in_flight)
         return current
 
 

@@ -183,3 +183,28 @@ def test_the_cost_bucket_takes_the_shops_real_size() -> None:
     assert (mirror.capacity, mirror.restore_rate) == (1000, 50)
     clock.sleep(10)
     assert mirror.available() == pytest.approx(1000)  # refilled at the shop's rate, capped at its size
+
+
+def test_max_in_flight_bounds_the_calls_sent_and_not_yet_answered() -> None:
+    pacer = Pacer(1000.0, max_in_flight=2)
+    in_flight, most = 0, 0
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def call() -> None:
+        nonlocal in_flight, most
+        with pacer.sending():
+            pacer.wait()
+            with lock:
+                in_flight += 1
+                most = max(most, in_flight)
+            release.wait(0.05)
+            with lock:
+                in_flight -= 1
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most == 2

@@ -39,6 +39,7 @@ API = "cj"
 TRANSIENT_CODES = {1600000, 1600200, 1600301}  # system busy, too many requests, read timed out
 TOO_MANY_REQUESTS = 1600200
 THROTTLE_PAUSE_S = 1.0  # CJ's QPS window is one second
+IN_FLIGHT_PER_ENDPOINT = 2
 # Calls go out from several threads at once: one of them fetches (or refreshes) the token, the rest wait
 # for it, so the token endpoints (QPS 1) are asked once and the cache file is written once.
 _TOKEN_LOCK = threading.Lock()
@@ -69,13 +70,15 @@ class CJDropshippingResource(dg.ConfigurableResource):
     def _send(
         self, method: str, path: str, *, token: str | None, params: Any = None, body: Any = None
     ) -> dict[str, Any]:
-        for paced in self._pacers(path):
-            paced.wait()
+        endpoint, ip = self._pacers(path)
         headers = {"CJ-Access-Token": token} if token else {}
         try:
-            response = self._http.client(self.timeout_s).request(
-                method, f"{self.base_url}{path}", params=params, json=body, headers=headers
-            )
+            with endpoint.sending():
+                endpoint.wait()
+                ip.wait()
+                response = self._http.client(self.timeout_s).request(
+                    method, f"{self.base_url}{path}", params=params, json=body, headers=headers
+                )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
         if response.status_code == 429 or response.status_code >= 500:
@@ -100,9 +103,12 @@ class CJDropshippingResource(dg.ConfigurableResource):
 
     def _pacers(self, path: str) -> tuple[Pacer, Pacer]:
         # CJ's QPS is per API (endpoint) per account, under a cap for all APIs per IP: one pacer for each,
-        # shared by every instance in the process, at the account level's documented QPS.
+        # shared by every instance in the process, at the account level's documented QPS. At most two calls
+        # to an endpoint are unanswered at a time, so a stalled server never serves a burst of them.
         return (
-            pacer(f"cj:{self.base_url}{path}", self.requests_per_second),
+            pacer(
+                f"cj:{self.base_url}{path}", self.requests_per_second, max_in_flight=IN_FLIGHT_PER_ENDPOINT
+            ),
             pacer(f"cj-ip:{self.base_url}", self.ip_requests_per_second),
         )
 
