@@ -395,7 +395,7 @@ def _over_caps(desk: SupportDesk, message: dict[str, Any], sender: str | None) -
     policy = desk.policy
     day = q.as_utc(message["sent_at"]).date()  # type: ignore[union-attr]
     with desk.engine.connect() as conn:
-        from_sender = q.messages_from_sender_on(conn, sender, message["ticket_id"], day)
+        from_sender = q.messages_from_sender_on(conn, sender, message)
         answered_today = q.replies_received_on(conn, day)
         tokens = q.tokens_on(conn, q.now().date())
     if from_sender > policy.max_messages_per_sender_per_day:

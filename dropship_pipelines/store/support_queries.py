@@ -180,12 +180,19 @@ def _day_bounds(conn: Connection, day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def messages_from_sender_on(conn: Connection, sender: str | None, ticket_id: str, day: date) -> int:
-    """Customer messages of this sender (by email; by ticket when there is none) sent on `day` (UTC)."""
+def messages_from_sender_on(conn: Connection, sender: str | None, message: dict[str, Any]) -> int:
+    """Customer messages of this sender (by email; by ticket when there is none) on the UTC day of
+    `message`, up to and including it (a later message never uses up an earlier one's place)."""
     m = support_messages
-    start, end = _day_bounds(conn, day)
-    who = sa.func.lower(m.c.sender_email) == sender if sender else m.c.ticket_id == ticket_id
-    query = sa.select(sa.func.count()).where(~m.c.from_agent, who, m.c.sent_at >= start, m.c.sent_at < end)
+    at = as_utc(message["sent_at"])
+    assert at is not None
+    start, _ = _day_bounds(conn, at.date())
+    until = at.replace(tzinfo=None) if conn.dialect.name == "sqlite" else at
+    who = sa.func.lower(m.c.sender_email) == sender if sender else m.c.ticket_id == message["ticket_id"]
+    earlier = sa.or_(
+        m.c.sent_at < until, sa.and_(m.c.sent_at == until, m.c.message_id <= message["message_id"])
+    )
+    query = sa.select(sa.func.count()).where(~m.c.from_agent, who, m.c.sent_at >= start, earlier)
     return int(conn.execute(query).scalar_one())
 
 

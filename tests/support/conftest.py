@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 
 from dropship_sandbox.shop_orders import iso
+from dropship_sandbox.support_messages import add_incoming, customer_for
 from dropship_sandbox.world import API_NAMES, ApiFaults, World, WorldSettings
 from dropship_testkit.ledger_seed import SeededOrder, seed_support_orders
 from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
@@ -22,6 +23,45 @@ class SupportWorld:
     store_url: str
     orders: list[SeededOrder]
     instance: dg.DagsterInstance
+
+    def order(self, name: str) -> SeededOrder:
+        return next(o for o in self.orders if o.name == name)
+
+    def writes(
+        self,
+        body: str,
+        *,
+        intent: str,
+        email: str | None,
+        order: str | None = None,
+        subject: str = "My order",
+        lang: str = "en",
+        ticket_id: int | None = None,
+    ) -> int:
+        """A customer's message to the helpdesk (a new ticket, or a follow-up on `ticket_id`); the sandbox
+        model knows its true intent. `email=None`: a channel that gives no address (chat, a form)."""
+        world = self.sandbox.world
+        with world.lock, world.state:
+            if email is None:
+                customer = {"id": 4999, "email": None, "name": "Visitor", "firstname": "", "lastname": ""}
+            else:
+                customer = customer_for(world, email, "Pat", "Doe")
+            ticket, _ = add_incoming(
+                world,
+                customer=customer,
+                subject=subject,
+                body=body,
+                at=world.now(),
+                sim={"order": order, "topic": intent, "intent": intent, "lang": lang},
+                ticket_id=ticket_id,
+            )
+        return int(ticket["id"])
+
+    def store_order(self, name: str) -> dict[str, Any]:
+        """The sandbox store's own document of the order (what Shopify holds)."""
+        world = self.sandbox.world
+        with world.lock, world.state:
+            return world.state.get("shopify_order", name.lstrip("#")) or {}
 
     def run(self) -> dg.ExecuteInProcessResult:
         from dropship_pipelines.assets.support.defs import support_defs
