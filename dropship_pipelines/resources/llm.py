@@ -7,13 +7,15 @@ one), and an answer cut at that cap is an unusable answer, never half a JSON doc
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import dagster as dg
-import openai
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from dropship_pipelines.resources.errors import PermanentApiError, TransientApiError
+
+if TYPE_CHECKING:  # imported where a call is made: loading the code location need not import openai (~0.5 s)
+    import openai
 
 API = "llm"
 T = TypeVar("T", bound=BaseModel)
@@ -71,14 +73,16 @@ class LlmResource(dg.ConfigurableResource):
     output_usd_per_million: float = 0.60
     max_tokens: int = 800  # the answer's cap on every call that does not set a tighter one
 
-    _openai: openai.OpenAI | None = PrivateAttr(default=None)
+    _openai: Any = PrivateAttr(default=None)  # an openai.OpenAI once the first call opens it
     _openai_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
-    def _client(self) -> openai.OpenAI:
+    def _client(self) -> "openai.OpenAI":
         """One pooled client per resource instance, opened on first use (in a run or not); no teardown
         hook, so it can be built outside a run with `process_config_and_initialize()`.
 
         It retries 408/409/429/5xx and timeouts itself, honouring retry-after(-ms)."""
+        import openai
+
         with self._openai_lock:
             if self._openai is None or self._openai.is_closed():
                 self._openai = openai.OpenAI(
@@ -102,6 +106,8 @@ class LlmResource(dg.ConfigurableResource):
         """Ask for an answer fitting `output`, at most `max_tokens` long (the resource's cap by default);
         `schema` replaces the one derived from `output` where the two are written separately (strict mode
         refuses some of pydantic's forms). Raise LlmOutputError when the answer is unusable."""
+        import openai
+
         cap = max_tokens or self.max_tokens
         try:
             completion = self._client().chat.completions.create(
