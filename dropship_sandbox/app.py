@@ -22,7 +22,17 @@ from fastapi import FastAPI
 
 from dropship_sandbox import webhooks
 from dropship_sandbox.ad_delivery import AdDelivery
-from dropship_sandbox.apis import cj, cj_orders, control, helpdesk, meta, openai, orders_control, tiktok
+from dropship_sandbox.apis import (
+    cj,
+    cj_orders,
+    cj_wallet,
+    control,
+    helpdesk,
+    meta,
+    openai,
+    orders_control,
+    tiktok,
+)
 from dropship_sandbox.apis.pipeline import ApiError, answer_api_error
 from dropship_sandbox.apis.shopify import orders as shopify_orders  # noqa: F401  (registers resolvers)
 from dropship_sandbox.apis.shopify import router as shopify
@@ -64,6 +74,7 @@ def create_app(world: World) -> FastAPI:
     app.include_router(control.assets)
     app.include_router(cj.router, prefix=CJ_PREFIX)
     app.include_router(cj_orders.router, prefix=CJ_PREFIX)
+    app.include_router(cj_wallet.router, prefix=CJ_PREFIX)
     app.include_router(orders_control.router)
     app.include_router(webhooks.router)
     app.include_router(shopify.router, prefix=SHOPIFY_PREFIX)
@@ -74,6 +85,7 @@ def create_app(world: World) -> FastAPI:
         world.simulators.append(AdDelivery())
     app.include_router(helpdesk.router, prefix=HELPDESK_PREFIX)
     app.include_router(helpdesk.control)
+    app.include_router(cj.fallback, prefix=CJ_PREFIX)  # last: CJ's envelope for any path CJ lacks
     for simulator in (OrderSimulator(), cj_orders.SupplierSimulator()):
         if not any(sim.name == simulator.name for sim in world.simulators):
             world.simulators.append(simulator)

@@ -19,6 +19,7 @@ from dropship_sandbox.world import World, revoked
 router = APIRouter()
 
 CJ_TIMEZONE = timezone(timedelta(hours=8))  # CJ's servers report UTC+8
+TOKEN_LAST_CALL = "cj_token_last_call"  # wall-clock time of the last getAccessToken that got through
 ACCESS_TOKEN_LIFETIME = timedelta(days=15)
 REFRESH_TOKEN_LIFETIME = timedelta(days=180)
 SUPPORTED_COUNTRIES = {
@@ -160,6 +161,12 @@ async def get_access_token(request: Request) -> JSONResponse:
             raise CjError(1600005, "APIkey is wrong: email/password login is no longer supported")
         if body.get("apiKey") != credentials.CJ_API_KEY:
             raise CjError(1600005, "APIkey is wrong")
+        interval = world.settings.cj_token_interval_s
+        last = float(world.state.meta(TOKEN_LAST_CALL, "0") or 0)
+        if interval and time.time() - last < interval:
+            # CJ: "can only be called once every 5 minutes"; the world's `cj_token_interval_s` (0: off).
+            raise CjError(1600200, f"Too much request, getAccessToken can be called once every {interval:g}s")
+        world.state.set_meta(TOKEN_LAST_CALL, repr(time.time()))
         world.state.audit_increment("cj_token_requests", "getAccessToken")
         latest = world.state.meta("cj_latest_token")
         record = world.state.get("cj_token", latest) if latest else None
@@ -392,9 +399,66 @@ async def freight_calculate(request: Request) -> JSONResponse:
     return await CJ.serve(request, CjCall(), handle)
 
 
+@router.get("/product/stock/queryByVid")
+async def stock_by_vid(request: Request) -> JSONResponse:
+    def handle(world: World) -> list[dict[str, Any]]:
+        variant = world.state.get("cj_variant", request.query_params.get("vid", ""))
+        if variant is None:
+            raise CjError(1602000, "Variant not found")
+        stock = int(variant.get("inventoryNum") or 0)
+        return [
+            {
+                "vid": variant["vid"],
+                "areaId": "1",
+                "areaEn": "China Warehouse",
+                "countryCode": "CN",
+                "storageNum": stock,
+                "totalInventoryNum": stock,
+                "cjInventoryNum": stock // 10,
+                "factoryInventoryNum": stock - stock // 10,
+            }
+        ]
+
+    return await CJ.serve(request, CjCall(), handle)
+
+
+@router.post("/authentication/logout")
+async def logout(request: Request) -> JSONResponse:
+    """Both of the caller's tokens stop working."""
+
+    def handle(world: World) -> bool:
+        token = request.headers.get("CJ-Access-Token", "")
+        record = world.state.get("cj_token", token)
+        world.state.delete("cj_token", token)
+        if record:
+            world.state.delete("cj_refresh", record["refreshToken"])
+        if world.state.meta("cj_latest_token") == token:
+            world.state.set_meta("cj_latest_token", "")
+        return True
+
+    return await CJ.serve(request, CjCall(is_write=True), handle)
+
+
 @router.get("/setting/get")
 async def setting_get(request: Request) -> JSONResponse:
     def handle(world: World) -> dict[str, Any]:
         return {"setting": {"qpsLimit": world.settings.cj_level_qps, "quotaLimits": []}}
 
     return await CJ.serve(request, CjCall(), handle)
+
+
+# Included after every CJ router: a path CJ does not have, or a known path with the wrong method, gets
+# CJ's envelope (HTTP 200) as from the live API, never the web server's bare 404 / 405.
+fallback = APIRouter()
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@fallback.api_route("/{path:path}", methods=METHODS, include_in_schema=False)
+async def unknown_interface(path: str, request: Request) -> JSONResponse:
+    from dropship_sandbox.apis import cj_orders, cj_wallet  # they build on this module
+
+    routers = (router, cj_orders.router, cj_wallet.router)
+    if any(getattr(route, "path", None) == "/" + path for r in routers for route in r.routes):
+        # The interface exists, under another method.
+        return envelope(None, 16900202, f"Request method '{request.method}' not supported")
+    return envelope(None, 1600101, "Interface not found")
