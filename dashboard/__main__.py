@@ -3,11 +3,14 @@
 Environment: DASHBOARD_TOKEN (required, 12+ characters), STORE_DATABASE_URL, DASHBOARD_HOST (127.0.0.1;
 anything else exposes the store's numbers beyond this machine), DAGSTER_HOST / DAGSTER_PORT (the Dagster
 webserver runs are launched through), DASHBOARD_JOBS (comma-separated job names the dashboard may launch),
-SHOPIFY_WEBHOOK_SECRET (the app secret the Shopify webhooks received at /webhooks/shopify are signed with).
+DROPSHIP_MEDIA_DIR (the rendered ad videos the Ads page previews), STORE_TIMEZONE (the store's day for
+"Today"; else the shop's time zone recorded in the ledger, else UTC), SHOPIFY_WEBHOOK_SECRET (the app
+secret the Shopify webhooks received at /webhooks/shopify are signed with).
 """
 
 import os
 import sys
+from pathlib import Path
 
 import uvicorn
 
@@ -35,6 +38,8 @@ def main() -> int:
         jobs=jobs,
         send_reply=reply_sender(store_url),
         pause_campaign=campaign_pauser(),
+        media_dir=Path(os.environ.get("DROPSHIP_MEDIA_DIR", ".data/media")),
+        store_timezone=os.environ.get("STORE_TIMEZONE"),
     )
     app.include_router(webhook_router(store_url=store_url))  # Shopify posts orders/create here
     uvicorn.run(

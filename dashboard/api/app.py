@@ -14,13 +14,14 @@ from fastapi.staticfiles import StaticFiles
 
 from dashboard.api.actions import CampaignPauser, ReplySender
 from dashboard.api.auth import Authenticator
+from dashboard.api.clock import store_zone
 from dashboard.api.deps import Dashboard, require_user
-from dashboard.api.routes import ads, metrics, orders, products, runs, session, support
-from dashboard.api.runs import DEFAULT_JOBS, DagsterLauncher, RunLauncher
+from dashboard.api.routes import ads, health, metrics, orders, products, runs, session, support
+from dashboard.api.runs import DEFAULT_JOBS, DagsterLauncher, RunLauncher, RunMonitor
 from dashboard.api.store import Store
 
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
-PAGES = (metrics, products, orders, ads, support, runs)
+PAGES = (metrics, products, orders, ads, support, runs, health)
 
 
 def build_api() -> APIRouter:
@@ -70,16 +71,20 @@ def create_app(
     dagster_port: int = 3000,
     jobs: tuple[str, ...] = DEFAULT_JOBS,
     launcher: RunLauncher | None = None,
+    monitor: RunMonitor | None = None,
     send_reply: ReplySender | None = None,
     pause_campaign: CampaignPauser | None = None,
     web_dist: Path = WEB_DIST,
     secure_cookies: bool = False,
+    media_dir: Path = Path(".data/media"),
+    store_timezone: str | None = None,
 ) -> FastAPI:
     """The dashboard for the store database at `store_url`, guarded by `token` (DASHBOARD_TOKEN).
 
     `send_reply` / `pause_campaign` are the support and ads workflows' functions
     (`dashboard.api.actions.reply_sender` / `campaign_pauser`); without them the actions are recorded in
-    `dashboard_actions` and the response says so."""
+    `dashboard_actions` and the response says so. `monitor` follows launched runs and reads the instance's
+    health (by default the Dagster launcher itself; a test's launcher comes with its own or none)."""
     app = FastAPI(
         title="Dropship store dashboard",
         version="1.0.0",
@@ -88,14 +93,20 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
     )
+    launcher = launcher or DagsterLauncher(dagster_host, dagster_port)
+    if monitor is None and isinstance(launcher, DagsterLauncher):
+        monitor = launcher  # the same webserver follows the runs it launched
     app.state.dashboard = Dashboard(
         auth=Authenticator(token),
         store=Store.open(store_url),
         jobs=tuple(jobs),
-        launcher=launcher or DagsterLauncher(dagster_host, dagster_port),
+        launcher=launcher,
+        monitor=monitor,
         send_reply=send_reply,
         pause_campaign=pause_campaign,
         secure_cookies=secure_cookies,
+        media_dir=media_dir,
+        store_timezone=store_zone(store_timezone),
     )
     _security_headers(app)
     app.include_router(build_api())

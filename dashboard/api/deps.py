@@ -2,13 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Query, Request, status
 
 from dashboard.api.actions import CampaignPauser, ReplySender
 from dashboard.api.auth import CSRF_HEADER, Authenticator, Principal
-from dashboard.api.runs import RunLauncher
+from dashboard.api.runs import RunLauncher, RunMonitor
 from dashboard.api.store import Store
 
 
@@ -20,11 +22,17 @@ class Dashboard:
     store: Store
     jobs: tuple[str, ...]
     launcher: RunLauncher
+    # Follows launched runs and reads the instance's health; None when the launcher given cannot.
+    monitor: RunMonitor | None
     # The workflows' own functions behind the actions (dashboard.api.actions); without one, the action is
     # only recorded in `dashboard_actions` and the response says so.
     send_reply: ReplySender | None
     pause_campaign: CampaignPauser | None
     secure_cookies: bool
+    # DROPSHIP_MEDIA_DIR: the rendered ad videos; the only directory a file is ever served from.
+    media_dir: Path
+    # STORE_TIMEZONE: the store's day ("Today"), dashboard.api.clock.
+    store_timezone: ZoneInfo
 
 
 def dashboard(request: Request) -> Dashboard:

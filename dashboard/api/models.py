@@ -25,6 +25,13 @@ class LoginRequest(BaseModel):
     token: str = Field(min_length=1, max_length=500)
 
 
+class DailySums(BaseModel):
+    sales: Decimal
+    orders: int
+    ad_spend: Decimal
+    profit: Decimal
+
+
 class Kpi(BaseModel):
     period: str
     start_day: date | None
@@ -37,14 +44,29 @@ class Kpi(BaseModel):
     total_cost: Decimal
     roi: float | None = Field(description="profit / (product cost + shipping + payment fees + ad spend)")
     roas: float | None = Field(description="sales / ad spend")
-    conversion_rate: float | None = Field(description="orders / ad clicks (all orders, organic included)")
+    conversion_rate: float | None = Field(
+        description="orders / ad clicks (all orders, organic included): kept for compatibility; the page "
+        "shows attributed_conversion_rate"
+    )
     aov: Decimal | None
     computed_at: datetime
+    attributed_orders: int = Field(0, description="purchases the ad platforms attribute to their ads")
+    attributed_conversion_rate: float | None = Field(None, description="attributed_orders / ad clicks")
+    organic_orders: int = Field(0, description="orders of source organic, cancelled excluded")
+    store_sessions: int | None = Field(None, description="the store's sessions, when recorded (not yet)")
+    organic_conversion_rate: float | None = Field(None, description="organic orders / sessions, when known")
+    daily_sums: DailySums | None = Field(None, description="the daily profit table over the period's days")
+    daily_computed_at: datetime | None = Field(None, description="when the newest of those days was computed")
+    disagrees: list[str] = Field(default_factory=list, description="fields that differ from daily_sums")
+    warnings: list[str] = Field(default_factory=list)
 
 
 class KpiReport(BaseModel):
     periods: list[Kpi]
     refunds_note: str
+    store_timezone: str = "UTC"
+    store_today: date | None = Field(None, description="the store's date now, in store_timezone")
+    definitions: dict[str, str] = Field(default_factory=dict, description="how each card is computed")
 
 
 class DailyPoint(BaseModel):
@@ -60,6 +82,7 @@ class DailyPoint(BaseModel):
     refunds: Decimal
     profit: Decimal
     estimated_cost_orders: int
+    computed_at: datetime | None = None
 
 
 class TopProduct(BaseModel):
@@ -73,6 +96,7 @@ class TopProduct(BaseModel):
     shipping_cost: Decimal
     ad_spend: Decimal
     contribution: Decimal
+    computed_at: datetime | None = None
 
 
 class AdPerformance(BaseModel):
@@ -89,6 +113,8 @@ class AdPerformance(BaseModel):
     ctr: float | None
     cpc: Decimal | None
     roas: float | None
+    title: str | None = Field(None, description="the product's listing title")
+    computed_at: datetime | None = None
 
 
 class Candidate(BaseModel):
@@ -155,6 +181,7 @@ class Campaign(BaseModel):
     purchases: int
     roas: float | None
     pause_requested: bool
+    video_url: str | None = Field(None, description="the product's rendered ad video, when there is one")
 
 
 class AdAction(BaseModel):
@@ -165,6 +192,8 @@ class AdAction(BaseModel):
     action: str
     reason: str | None
     detail: dict[str, Any]
+    pid: str | None = Field(None, description="the product the campaign advertises")
+    title: str | None = Field(None, description="the product's listing title")
 
 
 class Ticket(BaseModel):
@@ -194,6 +223,10 @@ class Reply(BaseModel):
     decision: str | None = Field(None, description="the operator's decision on an escalation, if any")
     decision_status: str | None = None
     decision_text: str | None = None
+    tokens: int = Field(0, description="LLM tokens (prompt + completion) spent on this message")
+    gate_reasons: list[str] = Field(
+        default_factory=list, description="why the last check before sending refused the draft, if it did"
+    )
 
 
 class SupportStatus(BaseModel):
@@ -222,3 +255,15 @@ class RunLaunched(BaseModel):
 
 class JobList(BaseModel):
     jobs: list[str]
+
+
+class RunStatus(BaseModel):
+    run_id: str
+    status: str = Field(description="Dagster's run status: QUEUED, STARTED, SUCCESS, FAILURE, CANCELED, ...")
+    finished: bool
+
+
+class SystemHealth(BaseModel):
+    state: str = Field(description="green | amber | red")
+    causes: list[str]
+    checked_at: datetime

@@ -8,24 +8,33 @@ A full-page screenshot of each page lands in `artifacts/screenshots/` for CI to 
 """
 
 import os
+import re
 import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import imageio_ffmpeg
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from dashboard.api import create_app
-from dropship_pipelines.store.analytics_tables import analytics_kpis, analytics_top_products
+from dashboard.api.runs import InstanceHealth
+from dropship_pipelines.store.ads_tables import ad_creatives, ad_metrics_daily
+from dropship_pipelines.store.analytics_tables import (
+    analytics_kpis,
+    analytics_top_products,
+)
 from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders
 from dropship_testkit.databases import store_url_for
-from dropship_testkit.ledger_seed import ESCALATED_DRAFT, ESCALATED_KEY
+from dropship_testkit.ledger_seed import ESCALATED_DRAFT, ESCALATED_KEY, FIRST_DAY, LAST_DAY
+from dropship_testkit.pipelines import recompute_analytics
 from dropship_testkit.sandbox_server import serving
 from tests.dashboard.seed import TOKEN, seed_store
 
@@ -51,15 +60,37 @@ OPTIMISER_DECIDED_AT = datetime(2026, 11, 22, 8, 15, tzinfo=UTC)
 OPTIMISER_REASON = "ROAS 0.62 < 1.00 over 3 days"
 
 
-class FakeLauncher:
-    """Stands in for the Dagster webserver: the browser test is about the dashboard, not run launching."""
+# What the header's health light is told by the Dagster instance in these tests.
+FAILING_CHECK = "kpis:kpis_match_daily_totals"
 
-    def __init__(self) -> None:
+
+class FakeLauncher:
+    """Stands in for the Dagster webserver: the browser test is about the dashboard, not run launching.
+
+    A launched `analytics_job` really recomputes the store's analytics (`recompute_analytics`) in a thread;
+    its status is STARTED until that is done, then SUCCESS, as Dagster would report it."""
+
+    def __init__(self, store_url: str = "", last_day: date = LAST_DAY) -> None:
+        self.store_url, self.last_day = store_url, last_day
         self.launched: list[str] = []
+        self.running: dict[str, threading.Thread] = {}
 
     def launch(self, job_name: str) -> str:
         self.launched.append(job_name)
-        return f"run-{len(self.launched):08d}"
+        run_id = f"run-{len(self.launched):08d}"
+        if job_name == "analytics_job" and self.store_url:
+            days = (self.store_url, FIRST_DAY, self.last_day)
+            worker = threading.Thread(target=recompute_analytics, args=days)
+            worker.start()
+            self.running[run_id] = worker
+        return run_id
+
+    def run_status(self, run_id: str) -> str:
+        worker = self.running.get(run_id)
+        return "STARTED" if worker is not None and worker.is_alive() else "SUCCESS"
+
+    def health(self, window: timedelta) -> InstanceHealth:
+        return InstanceHealth(reachable=True, failing_checks=[(FAILING_CHECK, "ERROR")])
 
 
 @dataclass
@@ -121,10 +152,54 @@ def dashboard(
     with store_url_for("sqlite", tmp_path_factory.mktemp("browser")) as store_url:
         seed_store(store_url)
         record_optimiser_action(store_url, decided_at=OPTIMISER_DECIDED_AT, reason=OPTIMISER_REASON)
+        media = tmp_path_factory.mktemp("media")
+        seed_creative_video(store_url, media, "P1")
         sender = RecordingSender()
-        app = create_app(store_url, TOKEN, launcher=FakeLauncher(), send_reply=sender, web_dist=web_dist)
+        launcher = FakeLauncher()
+        app = create_app(
+            store_url,
+            TOKEN,
+            launcher=launcher,
+            monitor=launcher,
+            send_reply=sender,
+            web_dist=web_dist,
+            media_dir=media,
+        )
         with serving(app, "the dashboard server") as url:
             yield Dashboard(url, store_url, sender)
+
+
+def seed_creative_video(store_url: str, media: Path, pid: str) -> None:
+    """A real, tiny H.264 mp4 as the product's rendered creative (ffmpeg's test pattern, one second)."""
+    video = media / "ads" / f"{pid}.mp4"
+    video.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x112:duration=1:rate=5",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(video),
+        ],
+        check=True,
+        timeout=60,
+    )
+    with get_engine(store_url).begin() as conn:
+        conn.execute(
+            ad_creatives.insert().values(
+                pid=pid, content_hash="h", status="ok", video_path=str(video), generated_at=datetime.now(UTC)
+            )
+        )
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +256,14 @@ def settled(page: Page, screenshot: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{screenshot}.png", full_page=True)
 
 
+def attributed_rate(store_url: str) -> float:
+    """The platforms' attributed purchases per ad click, over every day: the Ad conversion card's rate."""
+    d = ad_metrics_daily.c
+    with get_engine(store_url).connect() as conn:
+        purchases, clicks = conn.execute(sa.select(sa.func.sum(d.purchases), sa.func.sum(d.clicks))).one()
+    return round(purchases / clicks, 4)
+
+
 def kpi_row(store_url: str, period: str) -> dict:
     with get_engine(store_url).connect() as conn:
         row = (
@@ -218,7 +301,9 @@ def test_metrics_page_shows_the_numbers_the_analytics_computed(page: Page, dashb
         "kpi-orders": str(overall["orders"]),
         "kpi-ad-spend": money(overall["ad_spend"]),
         "kpi-roi": ratio(overall["roi"], percent=True),
-        "kpi-conversion": ratio(overall["conversion_rate"], percent=True),
+        # Attributed purchases per ad click (2 / 110), no longer all orders per click (3 / 110).
+        "kpi-conversion": ratio(attributed_rate(dashboard.store_url), percent=True),
+        "kpi-organic": "0",  # the one organic order was cancelled
         "kpi-aov": money(overall["aov"]),
         "kpi-roas": ratio(overall["roas"]),
     }
@@ -232,14 +317,33 @@ def test_metrics_page_shows_the_numbers_the_analytics_computed(page: Page, dashb
     expect(top).to_contain_text(money(best.contribution))
     ads = page.get_by_role("region", name="Ad performance").get_by_role("row").filter(has_text="t1")
     expect(ads).to_contain_text("tiktok")
+    # The campaign is named by its product, linked to the product; the id stays in its own column.
+    expect(ads.get_by_role("link", name="Pet Brush")).to_have_attribute("href", "#/products/P2")
+    # Each card says how its figure is computed; the conversion names its two definitions.
+    cards = page.locator(".kpis")
+    expect(page.get_by_test_id("kpi-conversion-card")).to_contain_text("ad platforms attribute to their ads")
+    expect(page.get_by_test_id("kpi-organic-card")).to_contain_text("no rate: sessions unknown")
+    expect(cards.get_by_text("How this is computed:")).to_have_count(9)
+    expect(page.get_by_test_id("kpi-computed")).to_contain_text(
+        f"Cards computed {overall['computed_at'].strftime('%Y-%m-%d %H:%M')} UTC"
+    )
+    expect(page.get_by_test_id("kpi-warning")).to_have_count(0)  # the cards agree with the daily tables
     # Recharts drew the daily series (three lines) and the orders bars, not an empty frame.
     daily = page.get_by_role("region", name="Sales and profit by day")
     expect(daily.locator(".recharts-line")).to_have_count(3)
     expect(daily.locator(".recharts-bar-rectangle").first).to_be_visible()
+    # Straight segments between the days: no curve command (a smoothed line is drawn with "C").
+    for path in daily.locator("path.recharts-line-curve").all():
+        drawn = path.get_attribute("d") or ""
+        assert drawn.startswith("M") and "C" not in drawn.upper(), drawn
     settled(page, "metrics")
 
-    # The period picker switches the cards to that period's row.
+    # The period picker switches the cards to that period's row; "Today" is the store's date.
     today = kpi_row(dashboard.store_url, "today")
+    store_today = datetime.now(UTC).date()  # the dashboard's STORE_TIMEZONE is not set: UTC
+    expect(page.get_by_label("Period").locator("option[value=today]")).to_have_text(
+        f"Today ({store_today}, UTC)"
+    )
     page.get_by_label("Period").select_option("today")
     expect(page.get_by_test_id("kpi-sales")).to_have_text(money(today["sales"]))
     expect(page.get_by_test_id("kpi-orders")).to_have_text(str(today["orders"]))
@@ -286,7 +390,39 @@ def test_ads_page_shows_when_the_optimiser_acted(page: Page) -> None:
     expect(decision).to_have_count(1)
     for cell in (OPTIMISER_DECIDED_AT.strftime("%Y-%m-%d %H:%M"), "optimiser", "meta c1", "pause", "applied"):
         expect(decision).to_contain_text(cell)
+    expect(decision.get_by_role("link", name="Galaxy Lamp")).to_have_attribute("href", "#/products/P1")
     settled(page, "ads-actions")
+
+
+def test_ads_page_previews_each_campaigns_video_and_links_its_product(page: Page) -> None:
+    log_in(page)
+    open_page(page, "Ads")
+    campaigns = page.get_by_role("region", name="Campaigns")
+    lamp = campaigns.get_by_role("row").filter(has_text="Galaxy Lamp")
+    video = lamp.get_by_label("Ad video of Galaxy Lamp")
+    expect(video).to_have_attribute("src", "/api/ads/creatives/P1/video")
+    # The browser fetched and decoded the mp4 through the logged-in session (metadata: its duration).
+    page.wait_for_function("v => v.readyState >= 1 && v.duration > 0", arg=video.element_handle())
+    expect(campaigns.get_by_role("row").filter(has_text="Pet Brush")).to_contain_text("no video")
+    settled(page, "ads-video")
+    # A path that climbs out of the media directory is refused.
+    assert page.request.get("/api/ads/creatives/..%2F..%2Fetc%2Fpasswd/video").status == 404
+    lamp.get_by_role("link", name="Galaxy Lamp").click()
+    expect(page.get_by_role("heading", level=1, name="Products")).to_be_visible()
+    expect(page.get_by_test_id("product-filter")).to_contain_text("Product P1")
+    listings = page.get_by_role("region", name="Listings")
+    expect(listings.get_by_role("row")).to_have_count(2)  # the header and Galaxy Lamp
+    expect(listings.get_by_role("row").nth(1)).to_contain_text("Galaxy Lamp")
+
+
+def test_the_header_shows_the_systems_health_and_why(page: Page) -> None:
+    log_in(page)
+    light = page.get_by_test_id("system-health")
+    expect(light).to_have_attribute("data-state", "red")
+    expect(light).to_contain_text("Something is failing")
+    expect(light).to_have_attribute("title", re.compile(f"asset check failing: {FAILING_CHECK}"))
+    # The seeded listing Broken Mug failed at the store: an API fault of the last hour.
+    expect(light).to_have_attribute("title", re.compile("1 listings failed at the remote service"))
 
 
 def test_approving_an_edited_escalated_reply_sends_it_once(page: Page, dashboard: Dashboard) -> None:
@@ -323,3 +459,74 @@ def test_approving_an_edited_escalated_reply_sends_it_once(page: Page, dashboard
     assert replay.status == 409
     assert dashboard.sender.sent == [(ESCALATED_KEY, EDITED_REPLY)]
     settled(page, "support-approved")
+
+
+LATE_DAY = LAST_DAY + timedelta(days=1)
+RECOMPUTE_TIMEOUT_MS = 90_000  # the recompute is a real Dagster run (two of them) on a shared 2-core box
+
+
+def add_late_order(store_url: str) -> None:
+    """Order #1005 (one Galaxy Lamp, organic) placed on LATE_DAY, the day after the seeded ledger."""
+    engine = get_engine(store_url)
+    with engine.begin() as conn:
+        order = conn.execute(sa.select(store_orders).where(store_orders.c.order_id == "O1")).mappings().one()
+        lines = store_order_lines.c
+        line = conn.execute(sa.select(store_order_lines).where(lines.order_id == "O1")).mappings().one()
+        placed = datetime.combine(LATE_DAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10)
+        conn.execute(
+            store_orders.insert().values(
+                {**dict(order), "order_id": "O5", "name": "#1005", "placed_at": placed, "source": "organic"}
+            )
+        )
+        conn.execute(store_order_lines.insert().values({**dict(line), "line_id": "L5", "order_id": "O5"}))
+
+
+@pytest.fixture
+def stale_dashboard(web_dist: Path, tmp_path: Path) -> Iterator[Dashboard]:
+    """A seeded store whose KPI snapshot fell behind (issue 11, item 3): the daily tables were recomputed
+    after order #1005 arrived, `kpis` was not. Its launcher's analytics_job really recomputes."""
+    with store_url_for("sqlite", tmp_path) as store_url:
+        seed_store(store_url)
+        engine = get_engine(store_url)
+        with engine.connect() as conn:
+            snapshot = [dict(r) for r in conn.execute(sa.select(analytics_kpis)).mappings()]
+        add_late_order(store_url)
+        recompute_analytics(store_url, FIRST_DAY, LATE_DAY)
+        with engine.begin() as conn:  # the snapshot as it was before the late order
+            conn.execute(analytics_kpis.delete())
+            conn.execute(analytics_kpis.insert(), snapshot)
+        launcher = FakeLauncher(store_url, LATE_DAY)
+        app = create_app(store_url, TOKEN, launcher=launcher, monitor=launcher, web_dist=web_dist)
+        with serving(app, "the stale dashboard server") as url:
+            yield Dashboard(url, store_url, RecordingSender())
+        for worker in launcher.running.values():
+            worker.join(timeout=60)
+
+
+def test_a_stale_card_is_flagged_and_recompute_reloads_the_page(
+    browser: Browser, stale_dashboard: Dashboard
+) -> None:
+    context = browser.new_context(base_url=stale_dashboard.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        log_in(page)
+        expect(page.get_by_test_id("kpi-sales")).to_have_text("$129.95")
+        expect(page.get_by_test_id("kpi-sales-disagrees")).to_have_text("daily tables say $149.94")
+        expect(page.get_by_test_id("kpi-orders-disagrees")).to_have_text("daily tables say 4")
+        expect(page.get_by_test_id("kpi-ad-spend-disagrees")).to_have_count(0)
+        expect(page.get_by_test_id("kpi-warning")).to_contain_text("disagree with the daily tables")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "metrics-stale.png", full_page=True)
+
+        page.get_by_role("button", name="Recompute analytics").click()
+        # No reload by the test: the page follows the run and reloads its data when it has finished.
+        reloaded = page.get_by_role("status").filter(has_text="finished; data reloaded")
+        expect(reloaded).to_be_visible(timeout=RECOMPUTE_TIMEOUT_MS)
+        expect(page.get_by_test_id("kpi-sales")).to_have_text("$149.94")
+        expect(page.get_by_test_id("kpi-orders")).to_have_text("4")
+        expect(page.get_by_test_id("kpi-sales-disagrees")).to_have_count(0)
+        expect(page.get_by_test_id("kpi-warning")).to_have_count(0)
+        page.screenshot(path=SCREENSHOTS / "metrics-recomputed.png", full_page=True)
+    finally:
+        context.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, status
+from fastapi.responses import FileResponse
 from sqlalchemy.engine import Connection
 
 from dashboard.api import models as m
@@ -24,9 +25,10 @@ from dashboard.api.deps import (
     check_range,
     page_of,
 )
+from dashboard.api.media import OutsideMediaDir, confined_video, creative_video_url
 from dashboard.api.store import dashboard_actions, page, record_action, update_action, utc
 from dropship_pipelines.store import ads_queries
-from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_metrics_daily
+from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives, ad_metrics_daily
 from dropship_pipelines.store.analytics_tables import analytics_ad_performance
 from dropship_pipelines.store.discovery_tables import listings
 
@@ -65,10 +67,13 @@ def campaign_rows(
         sa.func.coalesce(perf.clicks, 0).label("clicks"),
         sa.func.coalesce(perf.purchases, 0).label("purchases"),
         perf.roas,
+        ad_creatives.c.video_path,
     ).select_from(
         ad_campaigns.outerjoin(
             analytics_ad_performance, sa.and_(perf.platform == c.platform, perf.campaign_id == c.campaign_id)
-        ).outerjoin(listings, listings.c.pid == c.pid)
+        )
+        .outerjoin(listings, listings.c.pid == c.pid)
+        .outerjoin(ad_creatives, sa.and_(ad_creatives.c.pid == c.pid, ad_creatives.c.status == "ok"))
     )
     if platform:
         query = query.where(c.platform == platform)
@@ -78,6 +83,7 @@ def campaign_rows(
     paused = pause_requests(conn)
     for row in rows:
         row["pause_requested"] = pause_target(row["platform"], row["campaign_id"]) in paused
+        row["video_url"] = creative_video_url(row["pid"]) if row.pop("video_path") else None
     return rows, total
 
 
@@ -135,6 +141,7 @@ def action_rows(conn: Connection, limit: int, offset: int) -> tuple[list[dict[st
             "at": utc(row["decided_at"]),
             "platform": row["platform"],
             "campaign_id": row["campaign_id"],
+            "pid": row["pid"],
             "action": row["action"],
             "reason": row["reason"],
             "detail": {k: _jsonable(v) for k, v in row.items()},
@@ -150,7 +157,23 @@ def action_rows(conn: Connection, limit: int, offset: int) -> tuple[list[dict[st
             "reason": (row["detail"] or {}).get("reason"),
             "detail": {"status": row["status"], "message": row["message"]},
         }
-    return [found[entry.source, entry.id] for entry in entries], int(total)
+    shown = [found[entry.source, entry.id] for entry in entries]
+    products = campaign_products(conn, {row["campaign_id"] for row in shown})
+    for row in shown:
+        pid = row.pop("pid", None) or products.get(row["campaign_id"], (None, None))[0]
+        row["pid"], row["title"] = pid, products.get(row["campaign_id"], (pid, None))[1]
+    return shown, int(total)
+
+
+def campaign_products(conn: Connection, campaign_ids: set[str]) -> dict[str, tuple[str, str | None]]:
+    """campaign id -> (its product's pid, the listing's title): the operator knows products, not ids."""
+    c = ad_campaigns.c
+    query = (
+        sa.select(c.campaign_id, c.pid, listings.c.title)
+        .select_from(ad_campaigns.outerjoin(listings, listings.c.pid == c.pid))
+        .where(c.campaign_id.in_(sorted(campaign_ids)))
+    )
+    return {campaign_id: (pid, title) for campaign_id, pid, title in conn.execute(query)}
 
 
 def _jsonable(value: Any) -> Any:
@@ -179,6 +202,25 @@ def ad_daily(store: StoreDep, start: Start = None, end: End = None, platform: Te
 def actions(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> dict:
     with store.connect() as conn:
         return page_of(*action_rows(conn, limit, offset), limit, offset)
+
+
+@router.get(
+    "/creatives/{pid}/video",
+    response_class=FileResponse,
+    responses={200: {"content": {"video/mp4": {}}}, 404: {"description": "no rendered video"}},
+)
+def creative_video(pid: str, dashboard: DashboardDep) -> FileResponse:
+    """The product's current ad video (the creative its campaigns were launched with)."""
+    t = ad_creatives.c
+    with dashboard.store.connect() as conn:
+        stored = conn.execute(sa.select(t.video_path).where(t.pid == pid, t.status == "ok")).scalar()
+    try:
+        path, media_type = confined_video(dashboard.media_dir, stored or "")
+    except OutsideMediaDir:
+        if stored:
+            log.warning("video of %s refused: %s is not a video inside the media directory", pid, stored)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no rendered video for this product") from None
+    return FileResponse(path, media_type=media_type)
 
 
 @router.post(

@@ -21,9 +21,16 @@ def candidates(store: StoreDep, status: Text = None, limit: Limit = 50, offset: 
 
 
 @router.get("/listings", response_model=m.Page[m.Listing])
-def listing_rows(store: StoreDep, status: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
+def listing_rows(
+    store: StoreDep, status: Text = None, pid: Text = None, limit: Limit = 50, offset: Offset = 0
+) -> dict:
+    """Listings, newest first; `pid` narrows them to one product (the target of a product link)."""
     t = listings
-    query = sa.select(t) if not status else sa.select(t).where(t.c.status == status)
+    query = sa.select(t)
+    if status:
+        query = query.where(t.c.status == status)
+    if pid:
+        query = query.where(t.c.pid == pid)
     order = [t.c.updated_at.desc(), t.c.pid]
     with store.connect() as conn:
         return page_of(*page(conn, query, order, limit, offset), limit, offset)

@@ -74,6 +74,8 @@ def reply_rows(
         r.reply_text,
         r.received_at,
         r.answered_at,
+        (r.prompt_tokens + r.completion_tokens).label("tokens"),
+        r.validation_problems.label("gate_reasons"),
         msg.body_text.label("customer_message"),
     ).select_from(
         support_replies.outerjoin(support_tickets, t.ticket_id == r.ticket_id).outerjoin(
@@ -91,6 +93,8 @@ def reply_rows(
     rows, total = page(conn, query.where(*where), order, limit, offset, count)
     decisions = latest_decisions(conn, [row["reply_key"] for row in rows])
     for row in rows:
+        row["tokens"] = int(row["tokens"] or 0)
+        row["gate_reasons"] = [str(reason) for reason in row["gate_reasons"] or []]
         decision = decisions.get(row["reply_key"])
         row["decision"] = decision["kind"].removesuffix("_reply") if decision else None
         row["decision_status"] = decision["status"] if decision else None

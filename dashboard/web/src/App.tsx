@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { ApiError, get, post, setCsrf, type SessionInfo } from "./api";
+import { ApiError, get, post, setCsrf, type SessionInfo, type SystemHealth } from "./api";
 import { AdsPage } from "./pages/Ads";
 import { MetricsPage } from "./pages/Metrics";
 import { OrdersPage } from "./pages/Orders";
@@ -16,7 +16,7 @@ const PAGES = [
 type PageId = (typeof PAGES)[number]["id"];
 
 function currentPage(): PageId {
-  const id = window.location.hash.replace(/^#\/?/, "");
+  const id = window.location.hash.replace(/^#\/?/, "").split("/")[0];
   return (PAGES.find((p) => p.id === id)?.id ?? "metrics") as PageId;
 }
 
@@ -56,6 +56,7 @@ export function App() {
     <div className="layout">
       <nav className="nav" aria-label="Pages">
         <strong className="brand">Store dashboard</strong>
+        <HealthLight onUnauthorized={onUnauthorized} />
         {PAGES.map((p) => (
           <a key={p.id} href={`#/${p.id}`} className={p.id === page ? "active" : undefined} aria-current={p.id === page ? "page" : undefined}>
             {p.label}
@@ -72,6 +73,44 @@ export function App() {
         {page === "ads" && <AdsPage onUnauthorized={onUnauthorized} />}
         {page === "support" && <SupportPage onUnauthorized={onUnauthorized} />}
       </main>
+    </div>
+  );
+}
+
+const HEALTH_POLL_MS = 30_000;
+
+/** Green, amber or red: failing asset checks, failed or queued runs, API faults; the tooltip says which. */
+function HealthLight({ onUnauthorized }: PageProps) {
+  const [health, setHealth] = useState<SystemHealth | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      get<SystemHealth>("/api/system-health")
+        .then((h) => {
+          if (!live) return;
+          setHealth(h);
+          setError(null);
+        })
+        .catch((err: unknown) => {
+          if (!live) return;
+          if (err instanceof ApiError && err.status === 401) onUnauthorized();
+          setError(err instanceof Error ? err.message : String(err));
+        });
+    load();
+    const timer = window.setInterval(load, HEALTH_POLL_MS);
+    return () => {
+      live = false;
+      window.clearInterval(timer);
+    };
+  }, [onUnauthorized]);
+  const state = error ? "amber" : (health?.state ?? "amber");
+  const causes = error ? [`health unknown: ${error}`] : health ? health.causes : ["checking…"];
+  const label = { green: "All systems normal", amber: "Needs a look", red: "Something is failing" }[state];
+  return (
+    <div className={`health health-${state}`} data-testid="system-health" data-state={state} title={causes.length ? causes.join("\n") : "no fault, no failing check, no queued backlog"} aria-label={`System health: ${state}`}>
+      <span className="health-dot" aria-hidden="true" />
+      <span>{label}</span>
     </div>
   );
 }

@@ -60,6 +60,24 @@ export interface Kpi {
   conversion_rate: number | null;
   aov: string | null;
   computed_at: string;
+  start_day: string | null;
+  end_day: string | null;
+  attributed_orders: number;
+  attributed_conversion_rate: number | null;
+  organic_orders: number;
+  store_sessions: number | null;
+  organic_conversion_rate: number | null;
+  daily_sums: Record<string, string>;
+  daily_computed_at: string | null;
+  disagrees: string[];
+  warnings: string[];
+}
+export interface KpiReport {
+  periods: Kpi[];
+  refunds_note: string;
+  store_timezone: string;
+  store_today: string | null;
+  definitions: Record<string, string>;
 }
 export interface DailyPoint {
   day: string;
@@ -71,6 +89,7 @@ export interface DailyPoint {
   product_cost: string;
   shipping_cost: string;
   aov: string | null;
+  computed_at: string | null;
 }
 export interface TopProduct {
   rank: number;
@@ -81,10 +100,14 @@ export interface TopProduct {
   revenue: string;
   ad_spend: string;
   contribution: string;
+  computed_at: string | null;
 }
 export interface AdPerformance {
   platform: string;
   campaign_id: string;
+  pid: string | null;
+  title: string | null;
+  computed_at: string | null;
   state: string | null;
   spend: string;
   clicks: number;
@@ -143,6 +166,7 @@ export interface Campaign {
   roas: number | null;
   last_error: string | null;
   pause_requested: boolean;
+  video_url: string | null;
 }
 export interface AdAction {
   source: string;
@@ -152,6 +176,8 @@ export interface AdAction {
   action: string;
   reason: string | null;
   detail: Record<string, unknown>;
+  pid: string | null;
+  title: string | null;
 }
 export interface Ticket {
   ticket_id: string;
@@ -177,9 +203,21 @@ export interface Reply {
   decision: string | null;
   decision_status: string | null;
   decision_text: string | null;
+  tokens: number;
+  gate_reasons: string[];
 }
 export interface ActionResult {
   action_id: number;
   status: string;
   message: string;
+}
+export interface RunStatus {
+  run_id: string;
+  status: string;
+  finished: boolean;
+}
+export interface SystemHealth {
+  state: "green" | "amber" | "red";
+  causes: string[];
+  checked_at: string;
 }

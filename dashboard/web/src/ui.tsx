@@ -138,3 +138,19 @@ export function Badge({ value }: { value: string | null | undefined }) {
   if (!value) return <span className="muted">—</span>;
   return <span className={`badge badge-${value.toLowerCase()}`}>{value}</span>;
 }
+
+/** A product by its listing title, linked to its row on the Products page; the id when it has no title. */
+export function ProductLink({ pid, title }: { pid: string | null | undefined; title: string | null | undefined }) {
+  if (!pid) return <span className="muted">—</span>;
+  return (
+    <a href={`#/products/${encodeURIComponent(pid)}`} title={`product ${pid}`}>
+      {title ?? pid}
+    </a>
+  );
+}
+
+/** The pid after the page in the address ("#/products/P1" -> "P1"), if any. */
+export function hashDetail(): string | null {
+  const [, detail] = window.location.hash.replace(/^#\/?/, "").split("/");
+  return detail ? decodeURIComponent(detail) : null;
+}

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { post, type ActionResult, type AdAction, type Campaign, type Page } from "../api";
 import type { PageProps } from "../App";
 import { RunJob } from "../RunJob";
-import { Badge, money, Pager, ratio, Section, Table, when, useApi } from "../ui";
+import { Badge, money, Pager, ProductLink, ratio, Section, Table, when, useApi } from "../ui";
 
 export function AdsPage({ onUnauthorized }: PageProps) {
   const [offset, setOffset] = useState(0);
@@ -37,8 +37,18 @@ export function AdsPage({ onUnauthorized }: PageProps) {
               rows={d.items}
               rowKey={(r) => `${r.platform}:${r.pid}`}
               columns={[
-                { label: "Product", render: (r) => r.title ?? r.pid },
+                { label: "Product", render: (r) => <ProductLink pid={r.pid} title={r.title} /> },
+                {
+                  label: "Creative",
+                  render: (r) =>
+                    r.video_url ? (
+                      <video className="creative" src={r.video_url} controls muted preload="metadata" aria-label={`Ad video of ${r.title ?? r.pid}`} />
+                    ) : (
+                      <span className="muted small">no video</span>
+                    ),
+                },
                 { label: "Platform", render: (r) => r.platform },
+                { label: "Campaign id", render: (r) => <span className="muted small">{r.campaign_id ?? "—"}</span> },
                 { label: "State", render: (r) => <Badge value={r.state} /> },
                 { label: "Budget/day", render: (r) => money(r.daily_budget), numeric: true },
                 { label: "Spend", render: (r) => money(r.spend), numeric: true },
@@ -68,7 +78,8 @@ export function AdsPage({ onUnauthorized }: PageProps) {
               columns={[
                 { label: "When (UTC)", render: (r) => when(r.at) },
                 { label: "By", render: (r) => (r.source === "ads" ? "optimiser" : "operator") },
-                { label: "Campaign", render: (r) => `${r.platform ?? ""} ${r.campaign_id ?? ""}` },
+                { label: "Product", render: (r) => <ProductLink pid={r.pid} title={r.title} /> },
+                { label: "Campaign", render: (r) => <span className="muted small">{`${r.platform ?? ""} ${r.campaign_id ?? ""}`}</span> },
                 { label: "Action", render: (r) => r.action },
                 // proposed (a dry run), pending, applied or failed; an operator's: done, recorded or failed
                 { label: "Status", render: (r) => <Badge value={typeof r.detail.status === "string" ? r.detail.status : null} /> },

@@ -1,9 +1,9 @@
 import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, Bar, BarChart } from "recharts";
-import type { AdPerformance, DailyPoint, Kpi, Page, TopProduct } from "../api";
+import type { AdPerformance, DailyPoint, KpiReport, Page, TopProduct } from "../api";
 import type { PageProps } from "../App";
 import { RunJob } from "../RunJob";
-import { Badge, money, Pager, ratio, Section, Table, useApi } from "../ui";
+import { Badge, money, Pager, ProductLink, ratio, Section, Table, useApi, when } from "../ui";
 
 const PERIOD_LABELS: Record<string, string> = {
   all_time: "All time",
@@ -17,7 +17,7 @@ export function MetricsPage({ onUnauthorized }: PageProps) {
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
   const [topOffset, setTopOffset] = useState(0);
-  const kpis = useApi<{ periods: Kpi[]; refunds_note: string }>("/api/metrics/kpis", onUnauthorized);
+  const kpis = useApi<KpiReport>("/api/metrics/kpis", onUnauthorized);
   const range = new URLSearchParams();
   if (start) range.set("start", start);
   if (end) range.set("end", end);
@@ -29,7 +29,16 @@ export function MetricsPage({ onUnauthorized }: PageProps) {
     <>
       <div className="page-head">
         <h1>Metrics</h1>
-        <RunJob job="analytics_job" label="Recompute analytics" />
+        <RunJob
+          job="analytics_job"
+          label="Recompute analytics"
+          onFinished={() => {
+            kpis.reload();
+            daily.reload();
+            top.reload();
+            ads.reload();
+          }}
+        />
       </div>
       <Section
         title="Key numbers"
@@ -40,7 +49,7 @@ export function MetricsPage({ onUnauthorized }: PageProps) {
           <select aria-label="Period" value={period} onChange={(e) => setPeriod(e.target.value)}>
             {Object.entries(PERIOD_LABELS).map(([id, label]) => (
               <option key={id} value={id}>
-                {label}
+                {id === "today" && kpis.data?.store_today ? `${label} (${kpis.data.store_today}, ${kpis.data.store_timezone})` : label}
               </option>
             ))}
           </select>
@@ -48,20 +57,35 @@ export function MetricsPage({ onUnauthorized }: PageProps) {
       >
         {(d) => {
           const k = d.periods.find((p) => p.period === period) ?? d.periods[0];
+          const how = d.definitions;
+          const card = (field: string) => ({ how: how[field], disagrees: k.disagrees.includes(field), daily: k.daily_sums[field] });
           return (
             <>
               <div className="kpis">
-                <KpiCard label="Sales" value={money(k.sales)} testId="kpi-sales" />
-                <KpiCard label="Profit" value={money(k.profit)} testId="kpi-profit" negative={Number(k.profit) < 0} />
-                <KpiCard label="Orders" value={String(k.orders)} testId="kpi-orders" />
-                <KpiCard label="Ad spend" value={money(k.ad_spend)} testId="kpi-ad-spend" />
-                <KpiCard label="ROI" value={ratio(k.roi, true)} hint="profit / (product cost + shipping + fees + ad spend)" testId="kpi-roi" />
-                <KpiCard label="Conversion" value={ratio(k.conversion_rate, true)} hint="orders / ad clicks" testId="kpi-conversion" />
-                <KpiCard label="AOV" value={money(k.aov)} hint="average order value" testId="kpi-aov" />
-                <KpiCard label="ROAS" value={ratio(k.roas)} hint="sales / ad spend" testId="kpi-roas" />
+                <KpiCard label="Sales" value={money(k.sales)} testId="kpi-sales" {...card("sales")} dailyText={money(k.daily_sums.sales)} />
+                <KpiCard label="Profit" value={money(k.profit)} testId="kpi-profit" negative={Number(k.profit) < 0} {...card("profit")} dailyText={money(k.daily_sums.profit)} />
+                <KpiCard label="Orders" value={String(k.orders)} testId="kpi-orders" {...card("orders")} dailyText={k.daily_sums.orders} />
+                <KpiCard label="Ad spend" value={money(k.ad_spend)} testId="kpi-ad-spend" {...card("ad_spend")} dailyText={money(k.daily_sums.ad_spend)} />
+                <KpiCard label="ROI" value={ratio(k.roi, true)} testId="kpi-roi" how={how.roi} />
+                <KpiCard label="Ad conversion" value={ratio(k.attributed_conversion_rate, true)} testId="kpi-conversion" how={how.attributed_conversion} detail={`${k.attributed_orders} attributed of ${k.ad_clicks} clicks`} />
+                <KpiCard
+                  label="Organic orders"
+                  value={String(k.organic_orders)}
+                  testId="kpi-organic"
+                  how={how.organic_orders}
+                  detail={k.organic_conversion_rate === null ? "no rate: sessions unknown" : `${ratio(k.organic_conversion_rate, true)} of ${k.store_sessions} sessions`}
+                />
+                <KpiCard label="AOV" value={money(k.aov)} testId="kpi-aov" how={how.aov} />
+                <KpiCard label="ROAS" value={ratio(k.roas)} testId="kpi-roas" how={how.roas} />
               </div>
-              <p className="small muted">
-                Computed {k.computed_at.replace("T", " ").slice(0, 16)} UTC. Profit = sales − product cost − shipping − payment fees (2.9 % + $0.30) − ad spend − refunds; {d.refunds_note}.
+              {k.warnings.map((w) => (
+                <p key={w} className="warning small" data-testid="kpi-warning">
+                  ⚠ {w}
+                </p>
+              ))}
+              <p className="small muted" data-testid="kpi-computed">
+                Cards computed {when(k.computed_at)} UTC; daily tables computed {when(k.daily_computed_at)} UTC. {k.period === "today" && d.store_today ? `Today is ${d.store_today} in the store's time zone (${d.store_timezone}). ` : ""}
+                Profit = sales − product cost − shipping − payment fees (2.9 % + $0.30) − ad spend − refunds; {d.refunds_note}.
               </p>
             </>
           );
@@ -85,8 +109,10 @@ export function MetricsPage({ onUnauthorized }: PageProps) {
       >
         {(d) => {
           const points = d.map((p) => ({ day: p.day, Sales: Number(p.sales), Profit: Number(p.profit), "Ad spend": Number(p.ad_spend), Orders: p.orders }));
+          const computed = d.reduce<string | null>((a, p) => (p.computed_at && (!a || p.computed_at > a) ? p.computed_at : a), null);
           return (
             <div className="charts">
+              <p className="small muted" data-testid="daily-computed">Daily tables computed {when(computed)} UTC (newest day).</p>
               <ResponsiveContainer width="100%" height={260}>
                 <LineChart data={points} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
                   <CartesianGrid strokeDasharray="3 3" />
@@ -94,9 +120,9 @@ export function MetricsPage({ onUnauthorized }: PageProps) {
                   <YAxis />
                   <Tooltip formatter={(v) => money(Number(v))} />
                   <Legend />
-                  <Line type="monotone" dataKey="Sales" stroke="#2563eb" isAnimationActive={false} />
-                  <Line type="monotone" dataKey="Profit" stroke="#16a34a" isAnimationActive={false} />
-                  <Line type="monotone" dataKey="Ad spend" stroke="#dc2626" isAnimationActive={false} />
+                  <Line type="linear" dataKey="Sales" stroke="#2563eb" isAnimationActive={false} />
+                  <Line type="linear" dataKey="Profit" stroke="#16a34a" isAnimationActive={false} />
+                  <Line type="linear" dataKey="Ad spend" stroke="#dc2626" isAnimationActive={false} />
                 </LineChart>
               </ResponsiveContainer>
               <ResponsiveContainer width="100%" height={160}>
@@ -128,17 +154,20 @@ export function MetricsPage({ onUnauthorized }: PageProps) {
               ]}
             />
             <Pager total={d.total} limit={d.limit} offset={d.offset} onChange={setTopOffset} />
+            <p className="small muted">Computed {when(d.items[0]?.computed_at)} UTC.</p>
           </>
         )}
       </Section>
       <Section title="Ad performance" state={ads} isEmpty={(d) => d.items.length === 0} empty="No ad metrics yet.">
         {(d) => (
+          <>
           <Table
             rows={d.items}
             rowKey={(r) => `${r.platform}:${r.campaign_id}`}
             columns={[
+              { label: "Product", render: (r) => <ProductLink pid={r.pid} title={r.title} /> },
               { label: "Platform", render: (r) => r.platform },
-              { label: "Campaign", render: (r) => r.campaign_id },
+              { label: "Campaign id", render: (r) => <span className="muted small">{r.campaign_id}</span> },
               { label: "State", render: (r) => <Badge value={r.state} /> },
               { label: "Spend", render: (r) => money(r.spend), numeric: true },
               { label: "Clicks", render: (r) => r.clicks, numeric: true },
@@ -148,19 +177,29 @@ export function MetricsPage({ onUnauthorized }: PageProps) {
               { label: "ROAS", render: (r) => <span className={r.roas !== null && r.roas < 1 ? "neg" : undefined}>{ratio(r.roas)}</span>, numeric: true },
             ]}
           />
+          <p className="small muted">Computed {when(d.items[0]?.computed_at)} UTC.</p>
+          </>
         )}
       </Section>
     </>
   );
 }
 
-function KpiCard({ label, value, hint, testId, negative }: { label: string; value: string; hint?: string; testId: string; negative?: boolean }) {
+function KpiCard(props: { label: string; value: string; testId: string; how?: string; negative?: boolean; disagrees?: boolean; dailyText?: string; detail?: string; daily?: string }) {
+  const { label, value, testId, how, negative, disagrees, dailyText, detail } = props;
   return (
-    <div className="kpi" title={hint}>
+    <div className={`kpi${disagrees ? " kpi-stale" : ""}`} data-testid={`${testId}-card`}>
       <div className="kpi-label">{label}</div>
       <div className={`kpi-value${negative ? " neg" : ""}`} data-testid={testId}>
         {value}
       </div>
+      {detail && <div className="small muted">{detail}</div>}
+      {disagrees && (
+        <div className="small warning" data-testid={`${testId}-disagrees`} role="note">
+          daily tables say {dailyText}
+        </div>
+      )}
+      {how && <div className="kpi-how">How this is computed: {how}</div>}
     </div>
   );
 }

@@ -1,8 +1,8 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { Candidate, Listing, Page } from "../api";
 import type { PageProps } from "../App";
 import { RunJob } from "../RunJob";
-import { Badge, money, Pager, ratio, Section, Table, when, useApi } from "../ui";
+import { Badge, hashDetail, money, Pager, ratio, Section, Table, when, useApi } from "../ui";
 
 export function ProductsPage({ onUnauthorized }: PageProps) {
   const [candidateStatus, setCandidateStatus] = useState("");
@@ -10,7 +10,15 @@ export function ProductsPage({ onUnauthorized }: PageProps) {
   const [cOffset, setCOffset] = useState(0);
   const [lOffset, setLOffset] = useState(0);
   const candidates = useApi<Page<Candidate>>(`/api/products/candidates?limit=25&offset=${cOffset}${candidateStatus ? `&status=${candidateStatus}` : ""}`, onUnauthorized);
-  const listings = useApi<Page<Listing>>(`/api/products/listings?limit=25&offset=${lOffset}${listingStatus ? `&status=${listingStatus}` : ""}`, onUnauthorized);
+  // "#/products/<pid>" (a product link from the Ads or Metrics page) shows that product's listing.
+  const [pid, setPid] = useState<string | null>(hashDetail());
+  useEffect(() => {
+    const onHash = () => setPid(hashDetail());
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+  const listingQuery = `limit=25&offset=${lOffset}${listingStatus ? `&status=${listingStatus}` : ""}${pid ? `&pid=${encodeURIComponent(pid)}` : ""}`;
+  const listings = useApi<Page<Listing>>(`/api/products/listings?${listingQuery}`, onUnauthorized);
   return (
     <>
       <div className="page-head">
@@ -55,12 +63,19 @@ export function ProductsPage({ onUnauthorized }: PageProps) {
         isEmpty={(d) => d.items.length === 0}
         empty="Nothing listed on the store yet."
         actions={
+          <span className="filters">
+          {pid && (
+            <span className="small" data-testid="product-filter">
+              Product {pid} · <a href="#/products">show all</a>
+            </span>
+          )}
           <select aria-label="Listing status" value={listingStatus} onChange={(e) => { setListingStatus(e.target.value); setLOffset(0); }}>
             <option value="">All</option>
             <option value="listed">Listed</option>
             <option value="pending">Pending</option>
             <option value="failed">Failed</option>
           </select>
+          </span>
         }
       >
         {(d) => (

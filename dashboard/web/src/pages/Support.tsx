@@ -43,6 +43,7 @@ export function SupportPage({ onUnauthorized }: PageProps) {
                 { label: "Subject", render: (r) => r.subject ?? "" },
                 { label: "State", render: (r) => <Badge value={r.state} /> },
                 { label: "Intent", render: (r) => r.intent ?? "" },
+                { label: "Tokens", render: (r) => r.tokens, numeric: true },
                 { label: "Reply", render: (r) => <span className="clip">{r.reply_text ?? ""}</span> },
               ]}
             />
@@ -71,6 +72,17 @@ export function SupportPage({ onUnauthorized }: PageProps) {
   );
 }
 
+// A 422 from the last gate carries {message, reasons}: show the reasons, not the JSON.
+function refusal(message: string): string {
+  try {
+    const detail = JSON.parse(message) as { message?: string; reasons?: string[] };
+    if (detail.reasons?.length) return `${detail.message ?? "refused"}: ${detail.reasons.join("; ")}`;
+  } catch {
+    // not JSON: the message as the API gave it
+  }
+  return message;
+}
+
 function Escalation({ reply, onChanged }: { reply: Reply; onChanged: () => void }) {
   const draft = reply.decision_text ?? reply.reply_text ?? "";
   const [text, setText] = useState(draft);
@@ -87,7 +99,7 @@ function Escalation({ reply, onChanged }: { reply: Reply; onChanged: () => void 
       setResult(r.message);
       onChanged();
     } catch (err) {
-      setResult(`Failed: ${err instanceof Error ? err.message : String(err)}`);
+      setResult(`Failed: ${refusal(err instanceof Error ? err.message : String(err))}`);
     } finally {
       setBusy(false);
     }
@@ -95,11 +107,22 @@ function Escalation({ reply, onChanged }: { reply: Reply; onChanged: () => void 
   return (
     <article className="escalation" aria-label={`Escalation ${reply.reply_key}`}>
       <header>
-        <strong>{reply.subject || "(no subject)"}</strong> · {reply.customer_email ?? "unknown customer"} · {when(reply.received_at)}
+        <strong>{reply.subject || "(no subject)"}</strong> · {reply.customer_email ?? "unknown customer"} · {when(reply.received_at)} ·{" "}
+        {reply.tokens} tokens
       </header>
       <p className="why">
         Escalated because: <em>{reply.reason ?? "no reason recorded"}</em>
       </p>
+      {reply.gate_reasons.length > 0 && (
+        <div className="why" data-testid="gate-reasons">
+          The draft was refused by the last check before sending:
+          <ul>
+            {reply.gate_reasons.map((reason) => (
+              <li key={reason}>{reason}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       {reply.customer_message && <blockquote>{reply.customer_message}</blockquote>}
       <label htmlFor={`reply-${reply.reply_key}`}>Reply to send</label>
       <textarea id={`reply-${reply.reply_key}`} rows={5} value={text} onChange={(e) => setText(e.target.value)} disabled={approved} />
