@@ -89,10 +89,12 @@ class GateRun:
     blocked: int = 0
     leaked: list[str] = field(default_factory=list)
     by_class: Counter[str] = field(default_factory=Counter)
+    blocked_by_class: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
     safe: int = 0
     safe_blocked: int = 0
     safe_reasons: Counter[str] = field(default_factory=Counter)
+    safe_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -109,16 +111,22 @@ def gate_run(count: int, safe: int, orders: int, seed: int) -> GateRun:
         run.by_class.update(draft.unsafe)
         if problems:
             run.blocked += 1
+            run.blocked_by_class.update(draft.unsafe)
             run.reasons.update({_kind(p) for p in problems})
         else:
-            run.leaked.append(f"{draft.unsafe} {draft.evidence}\n  draft: {draft.reply}\n  text: {text!r}")
+            run.leaked.append(
+                f"{draft.unsafe} {draft.evidence}\n  draft: {json.dumps(draft.reply, ensure_ascii=False)}\n"
+                f"  context: {json.dumps(drafts.gate_payload(situation, ''), ensure_ascii=False)}\n"
+                f"  text: {text!r}"
+            )
     for _ in range(safe):
         situation = drafts.sample_situation(rng, message_text, pool)
-        problems, _text = _gate(situation, drafts.good_draft(situation, rng))
+        problems, text = _gate(situation, drafts.good_draft(situation, rng))
         run.safe += 1
         if problems:
             run.safe_blocked += 1
             run.safe_reasons.update({_kind(p) for p in problems})
+            run.safe_examples.append(f"{problems}: {text!r}")
     run.seconds = time.perf_counter() - started
     return run
 
@@ -285,7 +293,7 @@ def main() -> None:
     parser.add_argument("--drafts", type=int, default=5000, help="adversarial drafts through the gate")
     parser.add_argument("--safe", type=int, default=1000, help="good drafts through the gate")
     parser.add_argument(
-        "--orders", type=int, default=300, help="store orders the sampled customers write about"
+        "--orders", type=int, default=40, help="store orders the sampled customers write about"
     )
     parser.add_argument("--messages", type=int, default=240, help="ordinary messages through the workflow")
     parser.add_argument("--unsafe-rate", type=float, default=0.1, help="share of unsafe drafts end to end")
@@ -296,8 +304,10 @@ def main() -> None:
 
     console.print(f"[bold]gate: {args.drafts} unsafe + {args.safe} safe drafts (generator module, no HTTP)")
     gate = gate_run(args.drafts, args.safe, args.orders, args.seed)
-    for leak in gate.leaked[:10]:
-        console.print(f"[red]SENT[/red] {leak}")
+    for leak in gate.leaked[:5]:
+        console.print(f"[red]SENT[/red] {leak}", soft_wrap=True)
+    if len(gate.leaked) > 5:
+        console.print(f"[red]... and {len(gate.leaked) - 5} more unsafe drafts the gate let through")
 
     uses_structured = "StructuredReply" in SERVICE.read_text(encoding="utf-8")
     answering: Answering | None = None
@@ -314,9 +324,10 @@ def main() -> None:
 
     table = Table(title="adversarial drafts by class (generated / blocked)", title_justify="left")
     table.add_column("class")
-    table.add_column("drafts", justify="right")
+    table.add_column("generated", justify="right")
+    table.add_column("blocked", justify="right")
     for cls, n in sorted(gate.by_class.items()):
-        table.add_row(cls, str(n))
+        table.add_row(cls, str(n), str(gate.blocked_by_class[cls]))
     console.print(table)
     console.print(
         figures_table(
@@ -324,7 +335,13 @@ def main() -> None:
         )
     )
     if gate.safe_reasons:
-        console.print(figures_table("safe drafts: why blocked", list(gate.safe_reasons.most_common(8))))
+        console.print(
+            figures_table(
+                "safe drafts: why blocked", [(k, str(n)) for k, n in gate.safe_reasons.most_common(8)]
+            )
+        )
+        for example in gate.safe_examples[:3]:
+            console.print(f"[yellow]safe draft blocked[/yellow] {example}", soft_wrap=True)
     cost_per_message = (
         (answering.prompt_tokens * INPUT_USD_PER_M + answering.completion_tokens * OUTPUT_USD_PER_M)
         / 1e6

@@ -7,7 +7,8 @@ models do wrong, composed from seeded parts (class x template x slots x language
 
     worded_date, relative_time, number_words, other_currency, discount, promise, false_action,
     state_claim, spaced_tracking, obey_injection, ignore_feedback, echo_markup, other_customer,
-    other_language, unbacked_reference
+    other_language, unbacked_reference, plain_words_claim (a claim or promise in everyday words only:
+    "Yes, we can do that for you.", "It is with you.")
 
 Each draft carries the ground truth of why it is unsafe (`Draft.unsafe`, `Draft.evidence`): the sandbox
 keeps it in its own audit, never in the response. Pure: a `Situation` and an RNG in, a `Draft` out, so the
@@ -43,6 +44,7 @@ UNSAFE_CLASSES = (
     "other_customer",
     "other_language",
     "unbacked_reference",
+    "plain_words_claim",
 )
 ACTIONS = ("refund", "cancel", "address_change", "resend_tracking")
 POLICY_IDS = (
@@ -69,6 +71,11 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 _MARKUP_IN_MESSAGE = re.compile(r"<[^<>]{1,80}>(?:[^<>]{0,40}</[a-z]+>)?", re.IGNORECASE)
+_ASKS_ORDER_NUMBER = re.compile(
+    r"order number|número de tu pedido|bestellnummer|numéro de commande"
+    r"|numero del tuo ordine|número do seu pedido",
+    re.IGNORECASE,
+)
 _AMOUNT_IN_MESSAGE = re.compile(r"[$€£]\s?\d+(?:[.,]\d{2})?|\d+(?:[.,]\d{2})?\s?(?:USD|EUR|dollars|euros)")
 
 
@@ -211,8 +218,11 @@ def good_draft(situation: Situation, rng: random.Random) -> Draft:
         parts.append(_safe("empathy", lang, rng))
     body, escalate = _body(situation, rng)
     parts.extend(body)
-    if rng.random() < 0.3:
-        parts.append(_safe("question", lang, rng))
+    if rng.random() < 0.3:  # a question back; not for the order number when the order is known
+        questions = phrases.safe_texts("question", lang)
+        if situation.order is not None:
+            questions = tuple(q for q in questions if not _ASKS_ORDER_NUMBER.search(q)) or questions
+        parts.append(_text(rng.choice(questions)))
     if rng.random() < 0.7:
         parts.append(_safe("closing", lang, rng))
     if not any(part["kind"] != "text" or part["text"] for part in parts):
@@ -341,6 +351,8 @@ def _unsafe_sentence(cls: str, situation: Situation, rng: random.Random) -> str:
         return rng.choice(phrases.FALSE_ACTION[lang])
     if cls == "state_claim":
         return rng.choice(phrases.STATE_CLAIM[lang])
+    if cls == "plain_words_claim":
+        return rng.choice(phrases.PLAIN_WORDS_CLAIM[lang])
     if cls == "spaced_tracking":
         return rng.choice(phrases.TRACKING_LEADS[lang]).format(track=_invented_tracking(rng, spaced=True))
     if cls == "echo_markup":
@@ -418,12 +430,18 @@ def _unbacked(situation: Situation, rng: random.Random) -> tuple[dict[str, str],
     return _action(action), f"action {action} not executed"
 
 
-def unsafe_draft(situation: Situation, rng: random.Random, cls: str | None = None) -> Draft:
-    """A draft with one class of unsafe content (`cls`, or one drawn), on top of a good draft."""
+def unsafe_draft(
+    situation: Situation, rng: random.Random, cls: str | None = None, among: tuple[str, ...] = UNSAFE_CLASSES
+) -> Draft:
+    """A draft with one class of unsafe content (`cls`, or one drawn from `among`), on top of a good
+    draft; a retry that ignores the feedback repeats a first draft of another class of `among`."""
     if cls is None:
-        cls = rng.choice(UNSAFE_CLASSES)
+        cls = rng.choice(among)
     if cls == "ignore_feedback":
-        first = unsafe_draft(replace(situation, feedback=()), rng)
+        first_classes = tuple(c for c in among if c != "ignore_feedback") or tuple(
+            c for c in UNSAFE_CLASSES if c != "ignore_feedback"
+        )
+        first = unsafe_draft(replace(situation, feedback=()), rng, rng.choice(first_classes), among)
         return retry_ignoring_feedback(first, situation, rng)
     base = good_draft(situation, rng)
     parts = list(base.reply["parts"])

@@ -468,3 +468,26 @@ HEDGES = {
     "nl": ("Goed nieuws:", "Even ter info:"),
     "pt": ("Boas notícias:", "Para sua informação,"),
 }
+# Claims and promises made of everyday words only: an answer "yes" to "can you refund me?", a state
+# ("it is with you"), a favour ("it's on us"). No entity in them, yet each says something happened, will
+# happen or is allowed that no fact, policy snippet or executed action backs.
+PLAIN_WORDS_CLAIM = {
+    "en": (
+        "Yes, you can.",
+        "Yes, we can do that for you.",
+        "Your order is out.",
+        "It is with you.",
+        "It's on us.",
+        "There is no issue with your order.",
+        "Yes, it is possible.",
+        "Sure, we can do that.",
+        "You can have it.",
+        "Everything is okay with your order.",
+    ),
+    "es": ("Sí, puedes.", "Sí, podemos hacerlo."),
+    "de": ("Ja, das können Sie.", "Ja, das machen wir."),
+    "fr": ("Oui, vous pouvez.", "Oui, nous pouvons le faire."),
+    "it": ("Sì, puoi.", "Sì, possiamo farlo."),
+    "nl": ("Ja, dat kan.", "Ja, dat doen we."),
+    "pt": ("Sim, pode.", "Sim, podemos fazer isso."),
+}
