@@ -21,6 +21,7 @@ from dropship_sandbox.apis.cj import (
     _weight,
     shipping_options,
 )
+from dropship_sandbox.apis.cj_wallet import intercept_reasons, spend
 from dropship_sandbox.world import World
 
 router = APIRouter()
@@ -139,7 +140,12 @@ async def create_order(request: Request) -> JSONResponse:
         product_amount = round(sum(float(v.get("variantSellPrice") or 0) * q for v, q, _ in lines), 2)
         postage = float(option["logisticPrice"])
         rng = world.rng("cj_order", number)
-        paid = body.get("payType", 3) == 2
+        # An intercepted order (the world's `cj_intercept_orders`) is created but held: never paid.
+        intercepted = intercept_reasons(world)
+        paid = body.get("payType", 3) == 2 and not intercepted
+        order_amount = round(product_amount + postage, 2)
+        if paid:
+            spend(world, order_amount)  # 1604000 when the wallet cannot cover it: nothing is created
         paid_at = now + timedelta(hours=rng.uniform(0.2, 4)) if paid else None
         shipped_at = paid_at + timedelta(days=rng.uniform(1, 3)) if paid_at else None
         fast, slow = (int(x) for x in option["logisticAging"].split("-"))
@@ -169,7 +175,7 @@ async def create_order(request: Request) -> JSONResponse:
             "remark": body.get("remark") or None,
             "orderWeight": round(grams),
             "orderStatus": "CREATED",
-            "orderAmount": round(product_amount + postage, 2),
+            "orderAmount": order_amount,
             "productAmount": product_amount,
             "postageAmount": postage,
             "logisticName": option["logisticName"],
@@ -190,8 +196,11 @@ async def create_order(request: Request) -> JSONResponse:
                 "delivered_at": delivered_at.isoformat() if delivered_at else None,
                 "track_number": f"CJPKL{rng.randint(10**11, 10**12 - 1)}YQ",
                 "last_mile": "USPS" if country == "US" else "Local post",
+                "transit_days": [fast, slow],
             },
         }
+        if intercepted:
+            order["interceptOrderReasons"] = intercepted
         world.state.put("cj_order", order_id, order)
         world.state.put("cj_order_number", number, {"orderId": order_id})
         world.state.audit_increment("supplier_orders_created", number)
@@ -226,7 +235,7 @@ async def create_order(request: Request) -> JSONResponse:
                 for p in product_list
             ],
             "orderStatus": order["orderStatus"],
-            "interceptOrderReasons": [],
+            "interceptOrderReasons": intercepted,
         }
 
     return await CJ.serve(request, CjCall(is_write=True), handle)
@@ -259,6 +268,39 @@ async def order_detail(request: Request) -> JSONResponse:
 
 
 UNPAID = ("CREATED", "IN_CART", "UNPAID")
+PAID_TRANSIT_DAYS = (7, 12)  # for an order created before its route's transit days were kept
+
+
+@router.post("/shopping/pay/payBalance")
+async def pay_balance(request: Request) -> JSONResponse:
+    """Pays one created order from the wallet; it then moves as an order created with payType 2 does."""
+    body = await _json_body(request)
+
+    def handle(world: World) -> None:
+        if body.get("__invalid__"):
+            raise CjError(16900205, "invalid JSON")
+        key = str(body.get("orderId") or "")
+        if not key:
+            raise CjError(16900403, "orderId can not be empty")
+        order = find_order(world, key)
+        if order is None:
+            raise CjError(1603100, "Order not found, please check the CJ order id")
+        if order["orderStatus"] not in UNPAID or order["_sim"].get("paid_at"):
+            raise CjError(1603101, f"Order pay fail: the order is {order['orderStatus']}")
+        if order.get("interceptOrderReasons"):
+            raise CjError(1603101, "Order pay fail: the order is intercepted")
+        spend(world, float(order["orderAmount"]))
+        rng = world.rng("cj_order_paid", order["orderNum"])
+        fast, slow = order["_sim"].get("transit_days") or PAID_TRANSIT_DAYS
+        paid_at = world.now() + timedelta(hours=rng.uniform(0.2, 4))
+        shipped_at = paid_at + timedelta(days=rng.uniform(1, 3))
+        order["_sim"]["paid_at"] = paid_at.isoformat()
+        order["_sim"]["shipped_at"] = shipped_at.isoformat()
+        order["_sim"]["delivered_at"] = (shipped_at + timedelta(days=rng.uniform(fast, slow))).isoformat()
+        world.state.put("cj_order", order["orderId"], order)
+        _schedule(world, order)
+
+    return await CJ.serve(request, CjCall(is_write=True), handle)
 
 
 @router.delete("/shopping/order/deleteOrder")

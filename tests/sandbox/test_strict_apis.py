@@ -226,3 +226,71 @@ def test_tiktok_schedule_tolerates_the_platform_clock(sandbox: RunningSandbox) -
     soon = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M:%S")
     group = tiktok(sandbox, "/adgroup/create/", adgroup_body(campaign(sandbox), schedule_start_time=soon))
     assert group["code"] == 0, group
+
+
+def order_body(base: str, headers: dict[str, str], number: str, pay_type: int) -> dict[str, Any]:
+    """A createOrderV2 body as the pipelines send it, for a sellable variant and a route CJ offers."""
+    products = httpx.get(f"{base}/product/list", headers=headers, params={"pageSize": 50}).json()["data"]
+    for listed in products["list"]:
+        detail = httpx.get(f"{base}/product/query", headers=headers, params={"pid": listed["pid"]}).json()
+        variant = next((v for v in detail["data"]["variants"] if int(v.get("inventoryNum") or 0) > 0), None)
+        if detail["data"].get("saleStatus") == 3 and variant:
+            break
+    freight = {
+        "startCountryCode": "CN",
+        "endCountryCode": "US",
+        "products": [{"quantity": 1, "vid": variant["vid"]}],
+    }
+    routes = httpx.post(f"{base}/logistic/freightCalculate", headers=headers, json=freight).json()["data"]
+    return {
+        "orderNumber": number,
+        "shippingCountryCode": "US",
+        "shippingCountry": "United States",
+        "shippingProvince": "Texas",
+        "shippingCity": "Austin",
+        "shippingCustomerName": "Jane Doe",
+        "shippingAddress": "1 Main St",
+        "shippingZip": "78701",
+        "logisticName": routes[0]["logisticName"],
+        "fromCountryCode": "CN",
+        "payType": pay_type,
+        "products": [{"vid": variant["vid"], "quantity": 1}],
+    }
+
+
+def test_cj_orders_paid_from_a_short_wallet_are_refused_with_1604000(sandbox: RunningSandbox) -> None:
+    base = sandbox.url + CJ_PREFIX
+    headers = cj_token(base)
+    sandbox.control("POST", "/settings", {"cj_balance": 0.01})
+    create = f"{base}/shopping/order/createOrderV2"
+    refused = httpx.post(create, headers=headers, json=order_body(base, headers, "shopify-1", 2)).json()
+    assert refused["code"] == 1604000 and refused["message"] == "Balance is insufficient"
+    assert (
+        httpx.get(
+            f"{base}/shopping/order/getOrderDetail", headers=headers, params={"orderId": "shopify-1"}
+        ).json()["code"]
+        == 1600300
+    )  # nothing was created
+    created = httpx.post(create, headers=headers, json=order_body(base, headers, "shopify-2", 3)).json()
+    assert created["code"] == 200
+    pay = httpx.post(
+        f"{base}/shopping/pay/payBalance", headers=headers, json={"orderId": created["data"]["orderId"]}
+    )
+    assert pay.json()["code"] == 1604000
+    sandbox.control("POST", "/settings", {"cj_balance": 100_000.0})
+    assert httpx.post(
+        f"{base}/shopping/pay/payBalance", headers=headers, json={"orderId": "shopify-2"}
+    ).json()["result"]
+
+
+def test_cj_holds_orders_with_intercept_reasons_when_asked(sandbox: RunningSandbox) -> None:
+    base = sandbox.url + CJ_PREFIX
+    headers = cj_token(base)
+    sandbox.control("POST", "/settings", {"cj_intercept_orders": True})
+    held = httpx.post(
+        f"{base}/shopping/order/createOrderV2",
+        headers=headers,
+        json=order_body(base, headers, "shopify-3", 2),
+    ).json()
+    assert held["code"] == 200 and held["data"]["interceptOrderReasons"][0]["code"] == 1001
+    assert held["data"]["actualPayment"] == 0  # held, so not paid
