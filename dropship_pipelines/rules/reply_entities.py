@@ -15,13 +15,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-import phonenumbers
-from babel import Locale
-from babel.numbers import get_currency_name, list_currencies
-from dateparser.search import search_dates
-from price_parser import Price
-from text_to_num import alpha2digit
-
+# phonenumbers, Babel, dateparser, price-parser and text2num are imported in the functions that use them:
+# a reply is checked in a run that has messages, and loading the code location need not import them (~0.5 s).
 from dropship_pipelines.rules.reply_languages import SUPPORTED_LANGUAGES, detect_language, language_pack
 
 # Punctuation free text may use; every other symbol (markup, #, @, %, currency signs, slashes) is refused.
@@ -75,6 +70,9 @@ def currency_phrases(language: str) -> frozenset[tuple[str, ...]]:
     """Every currency's names in Babel for one language (singular and plural), with the nouns several
     of them end or start with ("dollars", "francs", "Franken") that name no place. ISO codes are left to
     the code-word test (all capitals)."""
+    from babel import Locale
+    from babel.numbers import get_currency_name, list_currencies
+
     locale = Locale.parse(language_pack(language).locale)
     place_words = {w.lower() for name in locale.territories.values() for w in words_of(name)}
     phrases: set[tuple[str, ...]] = set()
@@ -159,6 +157,8 @@ def _looks_like_domain(core: str) -> bool:
 
 
 def _phone_numbers(fragment: str) -> list[str]:
+    import phonenumbers
+
     found = []
     for region in _PHONE_REGIONS:
         found.extend(match.raw_string for match in phonenumbers.PhoneNumberMatcher(fragment, region))
@@ -166,6 +166,8 @@ def _phone_numbers(fragment: str) -> list[str]:
 
 
 def _number_words(fragment: str, language: str, vocabulary: frozenset[str]) -> list[str]:
+    from text_to_num import alpha2digit
+
     found: list[str] = []
     original = fragment.split()
     for code in SUPPORTED_LANGUAGES:
@@ -184,6 +186,8 @@ def _number_words(fragment: str, language: str, vocabulary: frozenset[str]) -> l
 
 
 def _dates(fragment: str, languages: Iterable[str], vocabulary: frozenset[str]) -> list[str]:
+    from dateparser.search import search_dates
+
     found = []
     for code in languages:
         for span, _when in search_dates(fragment, languages=[code], settings=_DATE_SETTINGS) or []:
@@ -199,6 +203,8 @@ def _money(fragment: str, words: list[str], language: str) -> list[str]:
     found = _ngrams(words, currency_phrases(language))
     # price-parser reads a price string: it needs an amount, and finds currency signs inside words.
     if any(c.isdigit() for c in fragment):
+        from price_parser import Price
+
         price = Price.fromstring(fragment)
         if price.amount is not None and price.currency is not None:
             found.append(f"{price.currency} {price.amount_text}")
