@@ -6,6 +6,7 @@ the rule is an exact fraction, so the arithmetic is integer ceiling/half-up divi
 denominators: no float ever rounds a cent. Where a batch's amounts are large enough that the products could
 leave int64, the same code runs on Python integers (exact at any size, only slower)."""
 
+import functools
 import hashlib
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -70,6 +71,65 @@ def _exact(value: Decimal, scale: int = 1) -> Fraction:
     return Fraction(value) * scale
 
 
+@dataclass(frozen=True)
+class _Ending:
+    """An ending in cents as a fraction (its numerator and denominator), and as Decimal's quantize puts it
+    on the price (to the cent, half even)."""
+
+    numerator: int
+    denominator: int
+    cents: int
+
+
+@functools.cache
+def _ending(ending: Decimal) -> _Ending:
+    exact = _exact(ending, 100)
+    cents = int((ending * 100).to_integral_value(rounding=ROUND_HALF_EVEN))
+    return _Ending(exact.numerator, exact.denominator, cents)
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """A rule's parameters as integers, worked out once per rule.
+
+    Over one denominator `q`, the price by margin is (landed x by_margin[0] + by_margin[1]) / q and the
+    price by the profit floor is (landed x by_floor[0] + by_floor[1]) / q, so the larger numerator is the
+    larger price. The fee of a price is (price x fee_per_cent + fee_base) / fee_scale, half up."""
+
+    by_margin: tuple[int, int]
+    by_floor: tuple[int, int]
+    q: int
+    ending: _Ending
+    multiplier: Fraction
+    fee_per_cent: int
+    fee_base: int
+    fee_scale: int
+
+
+@functools.cache
+def _terms(rule: PriceRule) -> _Terms:
+    keep = 1 - _exact(rule.fee_rate)  # the share of the price left after the fee rate, > 0
+    markup, fixed, floor = 1 + _exact(rule.margin), _exact(rule.fixed_fee, 100), _exact(rule.min_profit, 100)
+    # by margin = (L x markup + fixed) / keep = (L x a1 + c1) / q1; by floor = (L + floor + fixed) / keep
+    k1, k2 = lcm(markup.denominator, fixed.denominator), lcm(floor.denominator, fixed.denominator)
+    a1, c1 = markup * k1 * keep.denominator, fixed * k1 * keep.denominator
+    a2, c2 = Fraction(k2 * keep.denominator), (floor + fixed) * k2 * keep.denominator
+    q1, q2 = keep.numerator * k1, keep.numerator * k2
+    q = lcm(q1, q2)
+    s1, s2 = q // q1, q // q2
+    rate = _exact(rule.fee_rate)
+    return _Terms(
+        by_margin=(int(a1 * s1), int(c1 * s1)),
+        by_floor=(int(a2 * s2), int(c2 * s2)),
+        q=q,
+        ending=_ending(rule.ending),
+        multiplier=_exact(rule.compare_at_multiplier),
+        fee_per_cent=rate.numerator * fixed.denominator,
+        fee_base=fixed.numerator * rate.denominator,
+        fee_scale=rate.denominator * fixed.denominator,
+    )
+
+
 def _ceil_div(numerator: Cents, denominator: int) -> Cents:
     return -(-numerator // denominator)
 
@@ -83,25 +143,22 @@ def _max_abs(values: Cents) -> int:
     return max(int(np.max(values)), -int(np.min(values))) if np.size(values) else 0
 
 
-def _lift_bound(numerator_bound: int, denominator: int, ending: Decimal) -> int:
+def _lift_bound(numerator_bound: int, denominator: int, ending: _Ending) -> int:
     """A bound on every intermediate of `_lift_to_ending` for numerators up to `numerator_bound`."""
-    exact = _exact(ending, 100)
     return max(
-        numerator_bound * exact.denominator + exact.numerator * denominator,
-        100 * denominator * exact.denominator,
+        numerator_bound * ending.denominator + ending.numerator * denominator,
+        100 * denominator * ending.denominator,
     )
 
 
-def _lift_to_ending(numerator: Cents, denominator: int, ending: Decimal) -> Cents:
+def _lift_to_ending(numerator: Cents, denominator: int, ending: _Ending) -> Cents:
     """The smallest price >= numerator/denominator cents whose cents end in `ending` (1231 -> 1299,
     1299 -> 1299), as `(amount - ending)` rounded up to whole units plus the ending to the cent."""
-    ending_exact = _exact(ending, 100)
-    ending_cents = int((ending * 100).to_integral_value(rounding=ROUND_HALF_EVEN))  # Decimal's quantize
     whole = _ceil_div(
-        numerator * ending_exact.denominator - ending_exact.numerator * denominator,
-        100 * denominator * ending_exact.denominator,
+        numerator * ending.denominator - ending.numerator * denominator,
+        100 * denominator * ending.denominator,
     )
-    return whole * 100 + ending_cents
+    return whole * 100 + ending.cents
 
 
 def retail_prices(cost_cents: ArrayLike, shipping_cents: ArrayLike, rule: PriceRule) -> Cents:
@@ -111,43 +168,29 @@ def retail_prices(cost_cents: ArrayLike, shipping_cents: ArrayLike, rule: PriceR
     cost, shipping = cents_array(cost_cents), cents_array(shipping_cents)
     if (cost < 0).any() or (shipping < 0).any():
         raise ValueError("cost and shipping must not be negative")
-    keep = 1 - _exact(rule.fee_rate)  # the share of the price left after the fee rate, > 0
-    markup, fixed, floor = 1 + _exact(rule.margin), _exact(rule.fixed_fee, 100), _exact(rule.min_profit, 100)
-    # by margin = (L * markup + fixed) / keep = (L * a1 + c1) / q1, and by floor = (L * a2 + c2) / q2
-    k1, k2 = lcm(markup.denominator, fixed.denominator), lcm(floor.denominator, fixed.denominator)
-    a1, c1 = markup * k1 * keep.denominator, fixed * k1 * keep.denominator
-    a2, c2 = Fraction(k2 * keep.denominator), (floor + fixed) * k2 * keep.denominator
-    q1, q2 = keep.numerator * k1, keep.numerator * k2
-    q = lcm(q1, q2)  # both over one denominator, so the larger numerator is the larger price
-    s1, s2 = q // q1, q // q2
-    m1, n1, m2, n2 = (int(x) for x in (a1 * s1, c1 * s1, a2 * s2, c2 * s2))
+    t = _terms(rule)
+    (m1, n1), (m2, n2) = t.by_margin, t.by_floor
     largest_landed = _max_abs(cost) + _max_abs(shipping) + 1
-    landed = _wide_enough(
-        _lift_bound(largest_landed * max(m1, m2) + max(n1, n2), q, rule.ending), cost + shipping
-    )
-    return _lift_to_ending(np.maximum(landed * m1 + n1, landed * m2 + n2), q, rule.ending)
+    bound = _lift_bound(largest_landed * max(m1, m2) + max(n1, n2), t.q, t.ending)
+    landed = _wide_enough(bound, cost + shipping)
+    return _lift_to_ending(np.maximum(landed * m1 + n1, landed * m2 + n2), t.q, t.ending)
 
 
 def compare_at_prices(price_cents: ArrayLike, rule: PriceRule) -> Cents | None:
     """The "was" price: price x multiplier lifted to the ending; None when the multiplier is 1."""
     if rule.compare_at_multiplier == 1:
         return None
-    multiplier, price = _exact(rule.compare_at_multiplier), cents_array(price_cents)
-    bound = _lift_bound((_max_abs(price) + 1) * multiplier.numerator, multiplier.denominator, rule.ending)
-    price = _wide_enough(bound, price)
-    return _lift_to_ending(price * multiplier.numerator, multiplier.denominator, rule.ending)
+    t, price = _terms(rule), cents_array(price_cents)
+    k = t.multiplier
+    price = _wide_enough(_lift_bound((_max_abs(price) + 1) * k.numerator, k.denominator, t.ending), price)
+    return _lift_to_ending(price * k.numerator, k.denominator, t.ending)
 
 
 def fee_cents(price_cents: ArrayLike, rule: PriceRule) -> Cents:
-    """price x fee rate + fixed fee, to the cent, half up."""
-    rate, fixed = _exact(rule.fee_rate), _exact(rule.fixed_fee, 100)
-    price = cents_array(price_cents)
-    # y = (price * per_cent + base) / scale with scale = rate.d * fixed.d; half up is floor(y + 1/2)
-    scale = rate.denominator * fixed.denominator
-    per_cent, base = rate.numerator * fixed.denominator, fixed.numerator * rate.denominator
-    price = _wide_enough(2 * ((_max_abs(price) + 1) * per_cent + base) + 2 * scale, price)
-    numerator = price * per_cent + base
-    return (2 * numerator + scale) // (2 * scale)
+    """price x fee rate + fixed fee, to the cent, half up (floor(y + 1/2): a fee is never negative)."""
+    t, price = _terms(rule), cents_array(price_cents)
+    price = _wide_enough(2 * ((_max_abs(price) + 1) * t.fee_per_cent + t.fee_base + t.fee_scale), price)
+    return (2 * (price * t.fee_per_cent + t.fee_base) + t.fee_scale) // (2 * t.fee_scale)
 
 
 def unit_profits(
@@ -162,7 +205,8 @@ def unit_profits(
 def lift_to_ending(amount: Decimal, ending: Decimal) -> Decimal:
     """The smallest price >= amount that ends in `ending` (12.31 -> 12.99, 12.99 -> 12.99)."""
     exact = _exact(amount, 100)
-    return money(_lift_to_ending(np.array([exact.numerator], dtype=object), exact.denominator, ending)[0])
+    lifted = _lift_to_ending(np.array([exact.numerator], dtype=object), exact.denominator, _ending(ending))
+    return money(lifted[0])
 
 
 def fees(price: Decimal, rule: PriceRule) -> Decimal:

@@ -4,6 +4,7 @@ The rule is stated once, over columns (`evaluate_batch` on `Candidates`: money i
 prices from `rules.pricing`'s array rule); `evaluate` runs it on a batch of one. A decision is a
 `Verdict` code per product; its operator-facing reason is rendered only when a row is read out."""
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -177,6 +178,16 @@ def round_half_even(values: NDArray[np.float64], places: int) -> NDArray[np.floa
     return rounded
 
 
+FULL_DEMAND = 2000  # stores listing a product at which its demand counts in full
+_DEMAND = 0.5 * np.minimum(np.log1p(np.arange(FULL_DEMAND + 1.0)) / math.log1p(FULL_DEMAND), 1.0)
+
+
+@functools.cache
+def _speed(max_shipping_days: int) -> NDArray[np.float64]:
+    slowest = math.ceil(max_shipping_days * 1.5)
+    return 0.2 * np.maximum(0.0, 1 - np.arange(slowest + 1) / (max_shipping_days * 1.5))
+
+
 def scores(
     margin: NDArray[np.float64],
     popularity: NDArray[np.int64],
@@ -190,13 +201,10 @@ def scores(
     operations, rather than recomputed per product."""
     if (popularity < 0).any() or (shipping_days_max < 0).any():
         raise ValueError("popularity and shipping days must not be negative")
-    full_demand = 2000
-    demand = 0.5 * np.minimum(np.log1p(np.arange(full_demand + 1.0)) / math.log1p(full_demand), 1.0)
-    slowest = math.ceil(thresholds.max_shipping_days * 1.5)
-    speed = 0.2 * np.maximum(0.0, 1 - np.arange(slowest + 1) / (thresholds.max_shipping_days * 1.5))
+    demand, speed = _DEMAND, _speed(thresholds.max_shipping_days)
     margin_part = np.minimum(np.maximum(margin, 0.0) / 0.5, 1.0)
-    total = demand[np.minimum(popularity, full_demand)] + 0.3 * margin_part
-    total += speed[np.minimum(shipping_days_max, slowest)]
+    total = demand[np.minimum(popularity, len(demand) - 1)] + 0.3 * margin_part
+    total += speed[np.minimum(shipping_days_max, len(speed) - 1)]
     return round_half_even(total, 4)
 
 
@@ -204,6 +212,11 @@ def score(margin: float, popularity: int, shipping_days_max: int, thresholds: Th
     """`scores` for one product."""
     one = scores(np.array([margin]), np.array([popularity]), np.array([shipping_days_max]), thresholds)
     return float(one[0])
+
+
+@functools.cache
+def _cents_fraction(amount: Decimal) -> Fraction:
+    return Fraction(amount) * 100
 
 
 def evaluate_batch(candidates: Candidates, thresholds: Thresholds, rule: PriceRule) -> Evaluations:
@@ -218,7 +231,7 @@ def evaluate_batch(candidates: Candidates, thresholds: Thresholds, rule: PriceRu
     profit = unit_profits(price, cost, shipping, rule)
     with np.errstate(invalid="ignore", divide="ignore"):
         margin = profit / price
-    max_price = Fraction(thresholds.max_price) * 100
+    max_price = _cents_fraction(thresholds.max_price)
     over_price = price * max_price.denominator > max_price.numerator
     verdict[margin < thresholds.min_margin] = Verdict.LOW_MARGIN
     verdict[over_price] = Verdict.OVER_MAX_PRICE
