@@ -5,7 +5,11 @@ class ApiError(Exception):
     """An external API refused a call. `api` names the service; the message says what to fix."""
 
     def __init__(self, api: str, message: str, *, code: str | int | None = None) -> None:
-        super().__init__(f"{api}: {message}" + (f" (code {code})" if code is not None else ""))
+        # Clients re-raise an error as a narrower one with `str(error)` as the message, and some state the
+        # code in their own words ("(code 100/33)"): the service's name and the code are said once.
+        message = message.removeprefix(f"{api}: ")
+        stated = code is None or f"(code {code}" in message
+        super().__init__(f"{api}: {message}" + ("" if stated else f" (code {code})"))
         self.api = api
         self.code = code
 
