@@ -9,7 +9,7 @@
 - payment fees: the store's fee rule per order, `fee_rate x total + fixed_fee`, rounded half up to the
   cent per order (rules/pricing.py `fees`: 2.9 % + $0.30).
 - ad spend: what the ad platforms report spent that day (`ad_metrics_daily.spend`).
-- refunds: a `refunds` amount per order when the order ledger has that column; 0 until it does.
+- refunds: the refunds made at the store per order (the order actions' executed refunds).
 
 Money is summed in integer cents, so totals reconcile with the ledger to the cent.
 """

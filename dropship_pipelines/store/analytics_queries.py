@@ -15,6 +15,7 @@ from dropship_pipelines.rules.profit import ORDER_COLUMNS
 from dropship_pipelines.store.ads_tables import ad_campaigns, ad_metrics_daily
 from dropship_pipelines.store.discovery_tables import listing_variants, listings
 from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders, supplier_orders
+from dropship_pipelines.store.order_action_tables import order_actions
 
 COUNTED = sa.and_(store_orders.c.state != "cancelled", store_orders.c.cancelled_at.is_(None))
 
@@ -31,8 +32,14 @@ def day_of(conn: Connection, column: Any) -> sa.ColumnElement:
 
 
 def refunds_column() -> Any:
-    """Refunds per order, when the order ledger records them (a column `refunds`); else 0."""
-    return store_orders.c.refunds if "refunds" in store_orders.c else sa.literal(0)
+    """Refunds per order: those made at the store through the order actions (`order_actions`, state
+    'done': each refund is made once, and recorded with what the store refunded)."""
+    refunds = order_actions.c
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(refunds.amount), 0))
+        .where(refunds.order_id == store_orders.c.order_id, refunds.kind == "refund", refunds.state == "done")
+        .scalar_subquery()
+    )
 
 
 def utc_start(day: date) -> datetime:

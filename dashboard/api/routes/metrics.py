@@ -31,12 +31,8 @@ from dropship_pipelines.store.fulfillment_tables import store_orders
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 
-# The same test as the profit rule's (analytics_queries.refunds_column): refunds count once recorded.
-REFUNDS_NOTE = (
-    "refunds are taken from store_orders.refunds"
-    if "refunds" in store_orders.c
-    else "refunds count as 0: the order ledger has no refunds column yet"
-)
+# Where the profit rule's refunds come from (analytics_queries.refunds_column).
+REFUNDS_NOTE = "refunds are those made at the store (each order action's refund, once)"
 PERIOD_ORDER = {"all_time": 0, "last_30_days": 1, "last_7_days": 2, "today": 3}
 # How each card's figure is computed, stated once; the page prints it under the card.
 DEFINITIONS = {
