@@ -12,8 +12,10 @@ by API account):
   otherwise see a burst of them, however evenly they were sent.
 - `CostBucket`, a calculated-cost leaky bucket (Shopify's GraphQL limiter): a mirror of the server's
   bucket. A call reserves its requested cost before it is sent and waits until the mirror holds it; the
-  unused points come back when the answer says what was charged, and every `throttleStatus` resets the
-  mirror to what the server reported (never above what the mirror already knows is spent).
+  unused points come back when the answer says what was charged. A `throttleStatus` lowers the mirror
+  only when even its most favourable reading (measured as the call was sent, restored since) is below
+  the mirror: then someone else spends from the bucket. Read as of its arrival instead, every report
+  would throw away the points restored during its round trip.
 
 Both take a clock and a sleep, so the tests drive them with a fake clock.
 """
@@ -126,6 +128,10 @@ class CostBucket:
         with self._lock:
             return self._level(self._clock())
 
+    def now(self) -> float:
+        """The mirror's clock: when a call is sent, for `observe`."""
+        return self._clock()
+
     def reserve(self, cost: float) -> float:
         """Take `cost` points, waiting until the mirror holds them; returns the points reserved.
         Reservations are taken in arrival order: the level may go below zero, and each later caller
@@ -148,14 +154,22 @@ class CostBucket:
             now = self._clock()
             self._available, self._at = min(self.capacity, self._level(now) + reserved - charged), now
 
-    def observe(self, capacity: float, available: float, restore_rate: float) -> None:
-        """The server's `throttleStatus`: its size and rate are taken as they are, its level only where
-        it is lower than the mirror's (calls still in flight are spent in the mirror, not yet there)."""
+    def observe(
+        self, capacity: float, available: float, restore_rate: float, sent_at: float | None = None
+    ) -> None:
+        """The server's `throttleStatus`, on the answer of a call sent at `sent_at` (the mirror's clock).
+
+        Its size and rate are taken as they are. Its level was measured somewhere between the send and
+        now; the mirror, which has spent every call in flight already, is lowered to it only when even
+        the level restored since the send is below the mirror: then another client spends from it."""
         with self._lock:
             now = self._clock()
-            level = self._level(now)
+            level = min(self._level(now), capacity)
+            favourable = available + (now - sent_at) * restore_rate if sent_at is not None else available
+            if favourable < level:
+                level = available
             self.capacity, self.restore_rate = capacity, restore_rate
-            self._available, self._at = min(level, available, capacity), now
+            self._available, self._at = level, now
 
 
 _pacers: dict[str, Pacer] = {}

@@ -156,12 +156,14 @@ def test_the_cost_bucket_never_overdraws_the_server_and_converges_to_its_restore
     start = clock.now
     for _ in range(300):
         reserved = mirror.reserve(requested)
+        sent_at = mirror.now()
         assert server.call(requested, actual), "the mirror let a call through that the server throttles"
+        clock.sleep(0.05)  # the answer's way back: the server restores meanwhile
         mirror.settle(reserved, actual)
-        mirror.observe(server.capacity, server.level, server.restore)
+        mirror.observe(server.capacity, server.level, server.restore, sent_at)
     elapsed = clock.now - start
     # After the head start, points flow at the restore rate: 300 x 110 points, 2000 of them free at start,
-    # plus the last call's unrefunded reservation.
+    # plus the last call's unrefunded reservation. The reports, 50 ms old when they arrive, cost nothing.
     floor = (300 * actual - 2000) / 100
     assert floor <= elapsed <= floor * 1.02 + (requested - actual) / 100
 
@@ -170,10 +172,26 @@ def test_the_cost_bucket_takes_a_lower_server_level_but_never_a_higher_one() -> 
     clock = FakeClock()
     mirror = CostBucket(2000, 100, clock=clock, sleep=clock.sleep)
     mirror.reserve(500)
-    mirror.observe(2000, 1000, 100)  # another client spent points: believe the server
+    sent_at = mirror.now()
+    clock.sleep(0.2)
+    # Even measured at the send and restored since (1,020), the server has less: another client spent.
+    mirror.observe(2000, 1000, 100, sent_at)
     assert mirror.available() == pytest.approx(1000)
-    mirror.observe(2000, 1800, 100)  # a stale or optimistic report: the mirror knows more is in flight
+    mirror.observe(2000, 1800, 100, sent_at)  # more than the mirror: it knows more is in flight
     assert mirror.available() == pytest.approx(1000)
+
+
+def test_a_report_measured_during_the_round_trip_does_not_lower_the_mirror() -> None:
+    clock = FakeClock()
+    mirror = CostBucket(2000, 100, clock=clock, sleep=clock.sleep)
+    for _ in range(30):  # drained: every call waits for its points
+        mirror.reserve(250)
+    sent_at = mirror.now()
+    level = mirror.available()
+    clock.sleep(0.3)
+    # The server measured on arrival, 0.3 s ago: 30 points lower than the mirror's level now.
+    mirror.observe(2000, level, 100, sent_at)
+    assert mirror.available() == pytest.approx(level + 30)
 
 
 def test_the_cost_bucket_takes_the_shops_real_size() -> None:

@@ -94,7 +94,9 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         Standard plan until Shopify's first `throttleStatus` says otherwise."""
         return cost_bucket(self.shop_url, self.bucket_size, self.restore_rate)
 
-    def _settle(self, query_key: str, reserved: float, extensions: dict[str, Any] | None) -> None:
+    def _settle(
+        self, query_key: str, reserved: float, sent_at: float, extensions: dict[str, Any] | None
+    ) -> None:
         """Book what Shopify charged (nothing for a throttled call) and take its `throttleStatus`."""
         cost = (extensions or {}).get("cost") or {}
         bucket = self._bucket()
@@ -106,6 +108,7 @@ class ShopifyAdminResource(dg.ConfigurableResource):
                 float(status["maximumAvailable"]),
                 float(status["currentlyAvailable"]),
                 float(status["restoreRate"]),
+                sent_at,
             )
         if cost.get("requestedQueryCost") is not None:
             _requested_cost[query_key] = float(cost["requestedQueryCost"])
@@ -121,6 +124,7 @@ class ShopifyAdminResource(dg.ConfigurableResource):
             # Paid before it is sent, at what Shopify asked for this query last time: the server takes
             # the requested cost up front, so a call only goes when the mirror holds it.
             reserved = self._bucket().reserve(_requested_cost.get(key, UNKNOWN_QUERY_COST))
+            sent_at = self._bucket().now()
             try:
                 response = self._http.client(self.timeout_s).post(
                     self.endpoint,
@@ -152,7 +156,7 @@ class ShopifyAdminResource(dg.ConfigurableResource):
                 body = response.json()
             except ValueError as exc:
                 raise PayloadError(API, "answer is not JSON") from exc
-            self._settle(key, reserved, body.get("extensions") if isinstance(body, dict) else None)
+            self._settle(key, reserved, sent_at, body.get("extensions") if isinstance(body, dict) else None)
             errors = body.get("errors") or []
             if isinstance(errors, list) and any(
                 (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors
