@@ -183,3 +183,48 @@ def test_two_overlapping_runs_on_separate_instances_refund_once(support_world) -
     refunds = [a for a in actions(world) if a["kind"] == "refund"]
     assert sorted(a["order_name"] for a in refunds) == ["#1002", "#1003", "#1006"]
     assert all(a["state"] == "done" for a in refunds)
+
+
+def supplier_has(world: SupportWorld, number: int, status: str) -> None:
+    """The supplier (sandbox CJ) holds the seeded supplier order of #<number> in `status`."""
+    sandbox = world.sandbox.world
+    with sandbox.lock, sandbox.state:
+        sandbox.state.put(
+            "cj_order",
+            f"CJ{number}",
+            {
+                "orderId": f"CJ{number}",
+                "orderNum": f"shopify-{number}",
+                "orderStatus": status,
+                "orderAmount": 6.5,
+                "productAmount": 4.0,
+                "postageAmount": 2.5,
+                "logisticName": "CJPacket Ordinary",
+                "trackNumber": None,
+                "trackingUrl": None,
+                "productList": [],
+                "_sim": {},
+            },
+        )
+        sandbox.state.put("cj_order_number", f"shopify-{number}", {"orderId": f"CJ{number}"})
+
+
+def test_an_unpaid_supplier_order_is_withdrawn_before_the_cancel_and_a_paid_one_is_not(support_world) -> None:
+    world: SupportWorld = support_world(orders=8, daily_rate=0.0)
+    world.sandbox.control("POST", "/llm", EXACT)
+    supplier_has(world, 1002, "CREATED")  # created at the supplier, not paid: it can be withdrawn
+    supplier_has(world, 1006, "UNSHIPPED")  # paid, waiting to ship: too late
+    for name in ("#1002", "#1006"):
+        world.writes(
+            f"Please cancel order {name}.", intent="cancel", email=world.order(name).email, order=name
+        )
+
+    assert world.run().success
+    assert audit(world, "supplier_orders_deleted") == {"shopify-1002": 1}
+    assert audit(world, "orders_cancelled") == {"gid://shopify/Order/1002": 1}
+    by_order = {a["order_name"]: a for a in actions(world)}
+    assert by_order["#1002"]["state"] == "done"
+    assert by_order["#1002"]["detail"]["supplier_order_withdrawn"] == "CJ1002"
+    assert by_order["#1006"]["state"] == "refused" and "paid" in by_order["#1006"]["reason"]
+    assert ledger_order(world, "#1002")["state"] == "cancelled"
+    assert world.store_order("#1006")["cancelledAt"] is None

@@ -29,6 +29,7 @@ from dropship_pipelines.resources.supplier import (
     CatalogPage,
     DuplicateOrderError,
     FreightOption,
+    OrderAlreadyPaidError,
     ProductDetail,
     SupplierOrder,
     SupplierOrderRequest,
@@ -46,6 +47,7 @@ _TOKEN_LOCK = threading.Lock()
 EXPIRED_TOKEN_CODES = {1600001, 1600002}
 NO_SUCH_ORDER_CODES = {1600300, 1603100}
 DUPLICATE_ORDER = 1603003  # "Order exist, please do not duplicate create"
+NOT_DELETABLE = 1603001  # the order's status (paid, confirmed) no longer allows deleting it
 
 
 class CJDropshippingResource(dg.ConfigurableResource):
@@ -284,6 +286,19 @@ class CJDropshippingResource(dg.ConfigurableResource):
         if not isinstance(data, dict):
             raise PayloadError(API, f"getOrderDetail {order_id_or_number}: answer is not an order")
         return self._order(data, f"getOrderDetail {order_id_or_number}")
+
+    def delete_unpaid_order(self, supplier_order_id: str) -> bool:
+        """`DELETE /shopping/order/deleteOrder`: True when deleted, False when CJ has no such order; a paid
+        or confirmed order raises OrderAlreadyPaidError (1603001)."""
+        try:
+            self.call("DELETE", "/shopping/order/deleteOrder", params={"orderId": supplier_order_id})
+        except PermanentApiError as error:
+            if error.code in NO_SUCH_ORDER_CODES:
+                return False
+            if error.code == NOT_DELETABLE:
+                raise OrderAlreadyPaidError(API, str(error), code=error.code) from error
+            raise
+        return True
 
     def orders(self, supplier_order_ids: list[str]) -> list[SupplierOrder]:
         """Several orders in one call (`/shopping/order/list?orderIds=a&orderIds=b`)."""
