@@ -198,13 +198,30 @@ class AdAction(BaseModel):
 
 class Ticket(BaseModel):
     ticket_id: str
-    status: str
+    status: str = Field(description="open | closed as the ledger knows it (a ticket just answered is closed)")
+    helpdesk_status: str | None = Field(None, description="the status as last read from the helpdesk")
     subject: str
     customer_email: str | None
     customer_name: str | None
     last_received_at: datetime | None
     replies: int
     escalated: int
+
+
+class OrderFacts(BaseModel):
+    name: str
+    order_id: str
+    placed_at: datetime
+    total_price: Decimal
+    currency: str | None
+    state: str
+    financial_status: str
+    problem: str | None
+    cancelled_at: datetime | None
+    supplier_status: str | None
+    track_number: str | None
+    carrier: str | None
+    tracking_url: str | None
 
 
 class Reply(BaseModel):
@@ -227,6 +244,10 @@ class Reply(BaseModel):
     gate_reasons: list[str] = Field(
         default_factory=list, description="why the last check before sending refused the draft, if it did"
     )
+    reason_text: str | None = Field(None, description="why it was escalated, in words (api/reasons.py)")
+    draft: Any | None = Field(None, description="the model's structured draft, when the ledger kept it")
+    order_name: str | None = None
+    order: OrderFacts | None = Field(None, description="the facts of the order the message is about")
 
 
 class SupportStatus(BaseModel):

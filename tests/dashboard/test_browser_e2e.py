@@ -425,6 +425,24 @@ def test_the_header_shows_the_systems_health_and_why(page: Page) -> None:
     expect(light).to_have_attribute("title", re.compile("1 listings failed at the remote service"))
 
 
+def test_an_escalation_shows_its_order_and_the_tickets_follow_the_ledger(page: Page) -> None:
+    log_in(page)
+    open_page(page, "Customer service")
+    escalation = page.get_by_role("article", name=f"Escalation {ESCALATED_KEY}")
+    expect(escalation.get_by_test_id("escalation-reason")).to_have_text("refund requests need a human")
+    facts = escalation.get_by_role("definition")  # the <dd>s of the order's facts
+    order = escalation.locator("dl.facts")
+    expect(order).to_have_attribute("aria-label", "Order #1002")
+    held = "variant V2 out of stock at the supplier"
+    for fact in ("#1002", "$59.98", "problem", "PAID", "not placed", held):
+        expect(facts.filter(has_text=fact).first).to_be_visible()
+    # T1's newest message was answered (the send closed it at the helpdesk): closed, before the next read.
+    tickets = page.get_by_role("region", name="Tickets")
+    expect(tickets.get_by_role("row").filter(has_text="Where is my lamp?")).to_contain_text("closed")
+    expect(tickets.get_by_role("row").filter(has_text="Order #1002 late, refund?")).to_contain_text("open")
+    settled(page, "support-escalation")
+
+
 def test_approving_an_edited_escalated_reply_sends_it_once(page: Page, dashboard: Dashboard) -> None:
     log_in(page)
     open_page(page, "Customer service")

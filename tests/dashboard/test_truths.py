@@ -19,10 +19,12 @@ from graphql import parse, validate
 
 from dashboard.api import create_app
 from dashboard.api.health import system_health
+from dashboard.api.reasons import reason_text
 from dashboard.api.runs import HEALTH_QUERY, InstanceHealth, parse_health
 from dropship_pipelines.store.ads_tables import ad_creatives
 from dropship_pipelines.store.analytics_tables import analytics_daily_profit
 from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.support_tables import support_replies
 from tests.dashboard.seed import TOKEN
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -288,3 +290,75 @@ def test_each_figure_says_when_it_was_computed_and_a_stale_card_is_flagged(
     assert stale["disagrees"] == ["sales", "orders", "profit"]
     assert stale["daily_sums"]["sales"] == "169.95" and stale["sales"] == "129.95"
     assert "disagree with the daily tables" in stale["warnings"][0]
+
+
+# --- 6. escalations: the AI's draft, the order's facts, reasons in words --------------------------------
+def test_escalations_show_the_draft_the_order_and_the_reason_in_words(
+    make_client: Callable[..., TestClient], seeded_url: str
+) -> None:
+    structured = {"facts": ["order.status"], "policy": [], "actions": [], "text": "Your order is late."}
+    with get_engine(seeded_url).begin() as conn:
+        conn.execute(
+            support_replies.insert().values(
+                reply_key="T1:M7",
+                ticket_id="T1",
+                message_id="M7",
+                state="escalated",
+                order_name="#1004",
+                reason="gate_refused: names a date not in the facts",
+                reply_text="It arrives on Monday.",
+                draft=structured,
+                received_at=datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
+            )
+        )
+    try:
+        escalations = make_client().get("/api/support/escalations", headers=BEARER).json()["items"]
+    finally:
+        with get_engine(seeded_url).begin() as conn:
+            conn.execute(support_replies.delete().where(support_replies.c.reply_key == "T1:M7"))
+    by_key = {e["reply_key"]: e for e in escalations}
+    coded = by_key["T1:M7"]
+    assert coded["reason"] == "gate_refused: names a date not in the facts"  # the code, kept
+    assert coded["reason_text"] == (
+        "The AI's draft failed the last check before sending: names a date not in the facts"
+    )
+
+    assert coded["draft"] == structured
+    assert (coded["order"]["name"], coded["order"]["state"], coded["order"]["track_number"]) == (
+        "#1004",
+        "shipped",
+        "YT2611210001",
+    )
+    seeded = by_key["T2:M2"]
+    assert seeded["reason_text"] == "refund requests need a human"  # free text: shown as it is
+    assert seeded["draft"] is None
+    assert (seeded["order"]["total_price"], seeded["order"]["problem"]) == (
+        "59.98",
+        "variant V2 out of stock at the supplier",
+    )
+
+
+def test_every_escalation_code_reads_as_a_sentence() -> None:
+    assert reason_text("legal_threat") == "The customer mentions legal action"
+    assert reason_text("sender_cap: 9 messages today (cap 5)") == (
+        "The sender wrote more messages today than the AI answers: 9 messages today (cap 5)"
+    )
+    assert reason_text("action_refused:cancel: the supplier has shipped") == (
+        "The action asked for was refused: cancel: the supplier has shipped"
+    )
+    assert reason_text(None) is None
+
+
+# --- 7. a ticket's status follows the ledger ------------------------------------------------------------
+def test_a_ticket_answered_shows_closed_before_the_helpdesk_is_read_again(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    tickets = client.get("/api/support/tickets", headers=BEARER).json()["items"]
+    # T1's newest message was answered (the send closes the ticket at the helpdesk); T2 waits for a human.
+    assert {(t["ticket_id"], t["status"], t["helpdesk_status"]) for t in tickets} == {
+        ("T1", "closed", "open"),
+        ("T2", "open", "open"),
+    }
+    closed = client.get("/api/support/tickets?status=closed", headers=BEARER).json()["items"]
+    assert [t["ticket_id"] for t in closed] == ["T1"]

@@ -11,7 +11,9 @@ from sqlalchemy.engine import Connection
 from dashboard.api import models as m
 from dashboard.api.actions import ActionConflict, ActionRefused
 from dashboard.api.deps import ACTION, DashboardDep, Limit, Offset, StoreDep, Text, page_of
+from dashboard.api.reasons import reason_text
 from dashboard.api.store import Store, dashboard_actions, page, record_action, update_action
+from dropship_pipelines.store.fulfillment_tables import fulfillments, store_orders, supplier_orders
 from dropship_pipelines.store.support_tables import support_messages, support_replies, support_tickets
 
 log = logging.getLogger("dashboard")
@@ -26,11 +28,31 @@ ESCALATED = "escalated"
 APPROVED = "approved"  # claimed by an approval whose send has not finished (a crash is retried)
 
 
+def ticket_status() -> sa.ColumnElement[str]:
+    """The ticket's status as the ledger knows it: the helpdesk's copy is only as new as the last read,
+    so a ticket whose newest customer message was answered (the reply sent, which closes the ticket at
+    the helpdesk) with nothing else waiting shows closed before the next read says so."""
+    t, r = support_tickets.c, support_replies.c
+    newest = r.received_at >= t.last_received_at
+    answered = sa.exists().where(r.ticket_id == t.ticket_id, r.state == "sent", newest)
+    waiting = sa.exists().where(r.ticket_id == t.ticket_id, r.state != "sent")
+    return sa.case((sa.and_(t.status == "open", answered, ~waiting), "closed"), else_=t.status)
+
+
 def ticket_rows(conn: Connection, status: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
     t, r = support_tickets.c, support_replies.c
-    query = sa.select(t.ticket_id, t.status, t.subject, t.customer_email, t.customer_name, t.last_received_at)
+    shown = ticket_status()
+    query = sa.select(
+        t.ticket_id,
+        shown.label("status"),
+        t.status.label("helpdesk_status"),
+        t.subject,
+        t.customer_email,
+        t.customer_name,
+        t.last_received_at,
+    )
     if status:
-        query = query.where(t.status == status)
+        query = query.where(shown == status)
     rows, total = page(conn, query, [t.last_received_at.desc(), t.ticket_id], limit, offset)
     # Reply counts for this page's tickets only: grouping every reply of the helpdesk's history per
     # request grows with it.
@@ -77,6 +99,8 @@ def reply_rows(
         (r.prompt_tokens + r.completion_tokens).label("tokens"),
         r.validation_problems.label("gate_reasons"),
         msg.body_text.label("customer_message"),
+        r.order_name,
+        *([r.draft] if "draft" in r else []),  # the model's structured draft, once the ledger keeps it
     ).select_from(
         support_replies.outerjoin(support_tickets, t.ticket_id == r.ticket_id).outerjoin(
             support_messages, msg.message_id == r.message_id
@@ -92,7 +116,11 @@ def reply_rows(
     order = [r.received_at.desc(), r.reply_key]
     rows, total = page(conn, query.where(*where), order, limit, offset, count)
     decisions = latest_decisions(conn, [row["reply_key"] for row in rows])
+    orders = order_facts(conn, {row["order_name"] for row in rows if row["order_name"]})
     for row in rows:
+        row["reason_text"] = reason_text(row["reason"])
+        row["order"] = orders.get(row["order_name"])
+        row.setdefault("draft", None)
         row["tokens"] = int(row["tokens"] or 0)
         row["gate_reasons"] = [str(reason) for reason in row["gate_reasons"] or []]
         decision = decisions.get(row["reply_key"])
@@ -100,6 +128,33 @@ def reply_rows(
         row["decision_status"] = decision["status"] if decision else None
         row["decision_text"] = (decision["detail"] or {}).get("text") if decision else None
     return rows, total
+
+
+def order_facts(conn: Connection, names: set[str]) -> dict[str, dict[str, Any]]:
+    """The facts of the orders the replies are about, by order name: what the operator answers with."""
+    if not names:
+        return {}
+    o, so, f = store_orders.c, supplier_orders.c, fulfillments.c
+    query = sa.select(
+        o.name,
+        o.order_id,
+        o.placed_at,
+        o.total_price,
+        o.currency,
+        o.state,
+        o.financial_status,
+        o.problem,
+        o.cancelled_at,
+        so.supplier_status,
+        sa.func.coalesce(so.track_number, f.track_number).label("track_number"),
+        sa.func.coalesce(so.carrier, f.carrier).label("carrier"),
+        sa.func.coalesce(so.tracking_url, f.tracking_url).label("tracking_url"),
+    ).select_from(
+        store_orders.outerjoin(supplier_orders, so.order_id == o.order_id).outerjoin(
+            fulfillments, f.order_id == o.order_id
+        )
+    )
+    return {row["name"]: dict(row) for row in conn.execute(query.where(o.name.in_(sorted(names)))).mappings()}
 
 
 def replies_page(store: Store, state: str | None, limit: int, offset: int) -> dict[str, Any]:

@@ -205,6 +205,25 @@ export interface Reply {
   decision_text: string | null;
   tokens: number;
   gate_reasons: string[];
+  reason_text: string | null;
+  draft: unknown;
+  order_name: string | null;
+  order: OrderFacts | null;
+}
+export interface OrderFacts {
+  name: string;
+  order_id: string;
+  placed_at: string;
+  total_price: string;
+  currency: string | null;
+  state: string;
+  financial_status: string;
+  problem: string | null;
+  cancelled_at: string | null;
+  supplier_status: string | null;
+  track_number: string | null;
+  carrier: string | null;
+  tracking_url: string | null;
 }
 export interface ActionResult {
   action_id: number;

@@ -1,8 +1,8 @@
 import { useState } from "react";
-import { post, type ActionResult, type Page, type Reply, type Ticket } from "../api";
+import { post, type ActionResult, type OrderFacts, type Page, type Reply, type Ticket } from "../api";
 import type { PageProps } from "../App";
 import { RunJob } from "../RunJob";
-import { Badge, Pager, Section, Table, when, useApi } from "../ui";
+import { Badge, money, Pager, Section, Table, when, useApi } from "../ui";
 
 export function SupportPage({ onUnauthorized }: PageProps) {
   const [offset, setOffset] = useState(0);
@@ -111,8 +111,9 @@ function Escalation({ reply, onChanged }: { reply: Reply; onChanged: () => void 
         {reply.tokens} tokens
       </header>
       <p className="why">
-        Escalated because: <em>{reply.reason ?? "no reason recorded"}</em>
+        Escalated because: <em data-testid="escalation-reason">{reply.reason_text ?? reply.reason ?? "no reason recorded"}</em>
       </p>
+      {reply.order ? <OrderFactsList order={reply.order} /> : <p className="small muted">{reply.order_name ? `Order ${reply.order_name} is not in the ledger.` : "No order identified for this message."}</p>}
       {reply.gate_reasons.length > 0 && (
         <div className="why" data-testid="gate-reasons">
           The draft was refused by the last check before sending:
@@ -124,6 +125,12 @@ function Escalation({ reply, onChanged }: { reply: Reply; onChanged: () => void 
         </div>
       )}
       {reply.customer_message && <blockquote>{reply.customer_message}</blockquote>}
+      {reply.draft != null && (
+        <details data-testid="ai-draft">
+          <summary>The AI's draft (what it named: facts, policy, actions)</summary>
+          <pre className="small">{JSON.stringify(reply.draft, null, 2)}</pre>
+        </details>
+      )}
       <label htmlFor={`reply-${reply.reply_key}`}>Reply to send</label>
       <textarea id={`reply-${reply.reply_key}`} rows={5} value={text} onChange={(e) => setText(e.target.value)} disabled={approved} />
       <div className="buttons">
@@ -146,5 +153,35 @@ function Escalation({ reply, onChanged }: { reply: Reply; onChanged: () => void 
       </div>
       {result && <p className="small" role="status">{result}</p>}
     </article>
+  );
+}
+
+/** What the ledger knows of the order the customer writes about: the operator answers from these facts. */
+function OrderFactsList({ order }: { order: OrderFacts }) {
+  return (
+    <dl className="facts" aria-label={`Order ${order.name}`}>
+      <dt>Order</dt>
+      <dd>{order.name}</dd>
+      <dt>Placed</dt>
+      <dd>{when(order.placed_at)}</dd>
+      <dt>Total</dt>
+      <dd>{money(order.total_price)}</dd>
+      <dt>Status</dt>
+      <dd>
+        <Badge value={order.state} />
+      </dd>
+      <dt>Payment</dt>
+      <dd>{order.financial_status}</dd>
+      <dt>Supplier</dt>
+      <dd>{order.supplier_status ?? "not placed"}</dd>
+      <dt>Tracking</dt>
+      <dd>{order.track_number ? `${order.carrier ?? ""} ${order.track_number}`.trim() : "none yet"}</dd>
+      {order.problem && (
+        <>
+          <dt>Held</dt>
+          <dd className="neg">{order.problem}</dd>
+        </>
+      )}
+    </dl>
   );
 }
