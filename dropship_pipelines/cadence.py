@@ -17,6 +17,7 @@ AD_OPTIMIZATION_CRON = "0 */6 * * *"  # judge every live campaign on its measure
 AD_METRICS_CRON = "45 * * * *"  # hourly, before the optimisation: conversions arrive late
 AD_LAUNCH_CATCH_UP_CRON = "30 */6 * * *"  # retry launches that failed transiently
 ANALYTICS_NIGHTLY_CRON = "15 0 * * *"  # close the previous day
+SNAPSHOT_AUDIT_CRON = "*/15 * * * *"  # the snapshots' follow checks, also when the snapshot did not run
 
 # --- event triggers (how often a sensor looks) --------------------------------------------------------
 NEW_ORDER_SENSOR_SECONDS = 3  # reads the ledger's webhook events only: cheap, and the order waits on it
@@ -47,9 +48,18 @@ DAILY_ON_LEDGER_CHANGE = (
 ).with_label("recent days, after the ledger changed") | dg.AutomationCondition.on_cron(ANALYTICS_NIGHTLY_CRON)
 
 # Not `eager()`: it waits while any dep partition is missing, and the daily tables always miss the days
-# without orders, so the snapshots would never refresh.
+# without orders, so the snapshots would never refresh. Nor "once nothing upstream is running": with
+# orders arriving, some partition of the daily tables or some order run is always in progress, and the
+# KPIs stopped refreshing while the daily tables kept changing. A refresh during an upstream run is
+# followed by another once that run's update lands (the latch holds it while the snapshot itself runs).
 SNAPSHOT_ON_CHANGE = (
     (dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()).since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
 ).with_label("after the ledger or the daily tables changed")
+
+# The follow checks of the snapshots run with their snapshot, and on their own every quarter hour: a
+# snapshot that stopped refreshing has no run of its own to fail in.
+SNAPSHOT_AUDIT = (
+    dg.AutomationCondition.cron_tick_passed(SNAPSHOT_AUDIT_CRON).since_last_handled()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("every quarter hour")

@@ -4,12 +4,14 @@ Days are UTC calendar days of `store_orders.placed_at` (SQLite stores the UTC wa
 converted to UTC). Windows are half-open: start <= placed_at < end.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from dropship_pipelines.rules.profit import ORDER_COLUMNS
 from dropship_pipelines.store.ads_tables import ad_campaigns, ad_metrics_daily
@@ -137,25 +139,37 @@ def ad_clicks(conn: Connection, start: date | None = None, end: date | None = No
     return int(conn.execute(query).scalar_one())
 
 
-def ledger_totals_by_day(conn: Connection) -> pd.DataFrame:
-    """The ledger's own per-day totals (independent of the analytics code) for the reconciliation checks."""
+@contextmanager
+def consistent_read(engine: Engine) -> Iterator[Connection]:
+    """A connection whose statements all read one snapshot of the database: PostgreSQL's REPEATABLE READ
+    (its default, READ COMMITTED, gives each statement its own snapshot, so orders arriving between two
+    reads of one computation would be half in it); SQLite's one read transaction."""
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        yield conn
+
+
+def ledger_totals_by_day(
+    conn: Connection, first: date | None = None, end: date | None = None
+) -> pd.DataFrame:
+    """The ledger's own per-day totals (independent of the analytics code) for the reconciliation checks;
+    days [first, end) when given."""
     day = day_of(conn, store_orders.c.placed_at).label("day")
+    order_query = (
+        sa.select(day, sa.func.count().label("orders"), cents(sa.func.sum(store_orders.c.total_price)))
+        .where(COUNTED)
+        .group_by(day)
+    )
+    spend_query = sa.select(ad_metrics_daily.c.day, cents(sa.func.sum(ad_metrics_daily.c.spend))).group_by(
+        ad_metrics_daily.c.day
+    )
+    if first is not None and end is not None:
+        order_query = order_query.where(_window(conn, utc_start(first), utc_start(end)))
+        spend_query = spend_query.where(ad_metrics_daily.c.day >= first, ad_metrics_daily.c.day < end)
     orders = pd.DataFrame.from_records(
-        conn.execute(
-            sa.select(day, sa.func.count().label("orders"), cents(sa.func.sum(store_orders.c.total_price)))
-            .where(COUNTED)
-            .group_by(day)
-        ).all(),
-        columns=["day", "orders", "sales_cents"],
+        conn.execute(order_query).all(), columns=["day", "orders", "sales_cents"]
     )
-    spend = pd.DataFrame.from_records(
-        conn.execute(
-            sa.select(ad_metrics_daily.c.day, cents(sa.func.sum(ad_metrics_daily.c.spend))).group_by(
-                ad_metrics_daily.c.day
-            )
-        ).all(),
-        columns=["day", "ad_spend_cents"],
-    )
+    spend = pd.DataFrame.from_records(conn.execute(spend_query).all(), columns=["day", "ad_spend_cents"])
     for frame in (orders, spend):
         if len(frame):
             frame["day"] = _as_day(frame["day"])

@@ -68,6 +68,9 @@ def test_analytics_match_hand_computed_ledger(store_url: str) -> None:
         "daily_sales_reconcile_with_ledger",
         "daily_profit_reconciles_with_ledger",
         "kpis_match_daily_totals",
+        "kpis_follow_daily_tables",
+        "top_products_follow_ledger",
+        "ad_performance_follows_metrics",
     }
     assert all(e.passed for e in evaluations)
     engine = get_engine(store_url)
@@ -130,7 +133,9 @@ def test_reconciliation_check_blocks_on_a_wrong_total(tmp_path: Path) -> None:
         materialize_all(url)
         with get_engine(url).begin() as conn:
             conn.execute(sa.update(analytics_daily_sales).values(sales=analytics_daily_sales.c.sales + 0.01))
-        result = checks.daily_sales_reconcile_with_ledger(StoreDatabase(url=url))
+        result = checks.daily_sales_reconcile_with_ledger(
+            dg.build_asset_check_context(), StoreDatabase(url=url)
+        )
         assert not result.passed
         assert result.metadata["mismatches"].value == 2
 

@@ -50,12 +50,34 @@ def _money(value: object) -> float:
     return float(value)  # for metadata only; tables keep Decimal
 
 
-def daily_frame(store_db: StoreDatabase, pricing: PricingPolicy, first: date, end: date) -> pd.DataFrame:
-    """Sales and profit for days [first, end): one row per day that had an order or ad spend."""
-    with store_db.engine().connect() as conn:
+# Metadata keys under which an asset records the snapshot of its inputs it computed from: its blocking
+# check compares the table with that snapshot, not with a ledger that kept changing after the read.
+LEDGER_READ = "ledger_read"
+DAILY_READ = "daily_read"
+
+
+def daily_frame(
+    store_db: StoreDatabase, pricing: PricingPolicy, first: date, end: date
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """Sales and profit for days [first, end): one row per day that had an order or ad spend; and the
+    ledger's own totals of those days (orders, sales, ad spend), read in the same snapshot."""
+    with q.consistent_read(store_db.engine()) as conn:
         orders = q.order_frame(conn, q.utc_start(first), q.utc_start(end))
         spend = q.ad_spend_frame(conn, first, end)
-    return money.daily_profit_frame(orders, spend, pricing.rule())
+        ledger = q.ledger_totals_by_day(conn, first, end)
+    ledger_read = {
+        row.day.isoformat(): {
+            "orders": int(row.orders),
+            "sales_cents": int(row.sales_cents),
+            "ad_spend_cents": int(row.ad_spend_cents),
+        }
+        for row in ledger.itertuples()
+    }
+    return money.daily_profit_frame(orders, spend, pricing.rule()), ledger_read
+
+
+def _read_metadata(computed_at: datetime, snapshot: dict) -> dg.MetadataValue:
+    return dg.MetadataValue.json({"computed_at": computed_at.isoformat(), **snapshot})
 
 
 def _replace_days(store_db: StoreDatabase, table: sa.Table, first: date, end: date, rows: list[dict]) -> None:
@@ -80,8 +102,9 @@ def daily_sales(
 ) -> dg.MaterializeResult:
     """Sales per day: orders, items sold, revenue and average order value (cancelled orders excluded)."""
     first, end = _days(context)
-    daily = daily_frame(store_db, pricing, first, end)
+    # Stamped before the read: a ledger change during the read counts as after the computation.
     computed_at = _now()
+    daily, ledger_read = daily_frame(store_db, pricing, first, end)
     rows = [
         {
             "day": r.day,
@@ -102,6 +125,7 @@ def daily_sales(
             "orders": sum(r["orders"] for r in rows),
             "sales": _money(sum(r["sales"] for r in rows)),
             "preview": preview_table(rows[-10:], ("day", "orders", "items", "sales", "aov")),
+            LEDGER_READ: _read_metadata(computed_at, {"days": ledger_read}),
         }
     )
 
@@ -122,8 +146,8 @@ def daily_profit(
 
     Costs are the supplier's actual charges once an order was sent, the listing's costs before that."""
     first, end = _days(context)
-    daily = daily_frame(store_db, pricing, first, end)
-    computed_at = _now()
+    computed_at = _now()  # before the read, as in daily_sales
+    daily, ledger_read = daily_frame(store_db, pricing, first, end)
     rows = [
         {
             "day": r.day,
@@ -149,6 +173,7 @@ def daily_profit(
             "profit": _money(sum(r["profit"] for r in rows)),
             "estimated_cost_orders": sum(r["estimated_cost_orders"] for r in rows),
             "preview": preview_table(rows[-10:], ("day", "revenue", "ad_spend", "payment_fees", "profit")),
+            LEDGER_READ: _read_metadata(computed_at, {"days": ledger_read}),
         }
     )
 
@@ -164,9 +189,30 @@ def kpi_periods(today: date) -> dict[str, tuple[date | None, date | None]]:
     }
 
 
-def compute_kpis(store_db: StoreDatabase, today: date) -> list[dict]:
-    """KPI rows per period, from the daily profit table and the ad platforms' clicks."""
-    with store_db.engine().connect() as conn:
+def daily_profit_sums(conn: sa.Connection) -> dict[str, int]:
+    """All-time sums of the daily profit table in cents, by SQL (independent of `money.kpis`)."""
+    t = analytics_daily_profit.c
+    sales, profit, orders, ad_spend = conn.execute(
+        sa.select(
+            q.cents(sa.func.sum(t.revenue)),
+            q.cents(sa.func.sum(t.profit)),
+            sa.func.coalesce(sa.func.sum(t.orders), 0),
+            q.cents(sa.func.sum(t.ad_spend)),
+        )
+    ).one()
+    return {
+        "sales_cents": int(sales),
+        "profit_cents": int(profit),
+        "orders": int(orders),
+        "ad_spend_cents": int(ad_spend),
+    }
+
+
+def compute_kpis(store_db: StoreDatabase, today: date) -> tuple[list[dict], dict[str, int]]:
+    """KPI rows per period, from the daily profit table and the ad platforms' clicks; and the daily
+    table's all-time sums read in the same snapshot."""
+    with q.consistent_read(store_db.engine()) as conn:
+        sums = daily_profit_sums(conn)
         daily = pd.DataFrame.from_records(
             conn.execute(sa.select(analytics_daily_profit)).mappings().all(),
             columns=[c.name for c in analytics_daily_profit.c],
@@ -198,7 +244,7 @@ def compute_kpis(store_db: StoreDatabase, today: date) -> list[dict]:
                     "computed_at": computed_at,
                 }
             )
-    return rows
+    return rows, sums
 
 
 @dg.asset(
@@ -211,7 +257,7 @@ def compute_kpis(store_db: StoreDatabase, today: date) -> list[dict]:
 def kpis(context: dg.AssetExecutionContext, store_db: StoreDatabase) -> dg.MaterializeResult:
     """The store's headline numbers — sales, profit, orders, ad spend, ROI, ROAS, conversion rate
     (orders / ad clicks) and AOV — for all time, the last 30 and 7 days and today (UTC)."""
-    rows = compute_kpis(store_db, _now().date())
+    rows, daily_read = compute_kpis(store_db, _now().date())
     with store_db.engine().begin() as conn:
         conn.execute(analytics_kpis.delete())
         conn.execute(analytics_kpis.insert(), rows)
@@ -224,6 +270,7 @@ def kpis(context: dg.AssetExecutionContext, store_db: StoreDatabase) -> dg.Mater
             "ad_spend": _money(overall["ad_spend"]),
             "roi": overall["roi"],
             "periods": preview_table(rows, ("period", "sales", "profit", "orders", "ad_spend", "roi", "aov")),
+            DAILY_READ: _read_metadata(overall["computed_at"], daily_read),
         }
     )
 
