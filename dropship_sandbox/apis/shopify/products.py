@@ -6,7 +6,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from dropship_sandbox.apis.shopify.common import connection, gid, gid_number, world_of
+from dropship_sandbox.apis.shopify.common import MAX_PAGE, connection, gid, gid_number, world_of
 from dropship_sandbox.apis.shopify.registry import mutation_field, query_field
 from dropship_sandbox.world import World
 
@@ -321,8 +321,11 @@ def resolve_variants_bulk_update(
     doc["updatedAt"] = world.now().isoformat().replace("+00:00", "Z")
     world.state.put("shopify_product", str(doc["id"]), doc)
     view = product_view(world, doc, info.context.base_url)
+    # The variants this call updated (a page of at most 250, as every connection here reads).
+    changed = {change.get("id") for change in variants}
+    nodes = view["variants"](info, first=MAX_PAGE)["nodes"]
     return {
         "product": view,
-        "productVariants": view["variants"](info, first=MAX_VARIANTS)["nodes"],
+        "productVariants": [node for node in nodes if node["id"] in changed],
         "userErrors": [],
     }

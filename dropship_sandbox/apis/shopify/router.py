@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from dropship_sandbox.apis.shopify import (  # noqa: F401  (register their resol
 from dropship_sandbox.apis.shopify.common import ShopifyContext
 from dropship_sandbox.apis.shopify.registry import MUTATION_FIELDS, QUERY_FIELDS
 from dropship_sandbox.rate_limits import LeakyBucket
+from dropship_sandbox.validation import shopify as checks
 from dropship_sandbox.world import World
 
 MAX_QUERY_COST = 1000
@@ -48,7 +50,9 @@ def shopify_schema() -> GraphQLSchema:
     """Every `*.graphql` file beside this module, the base schema first, then its extensions."""
     here = Path(__file__).parent
     files = sorted(here.glob("*.graphql"), key=lambda p: (p.name != "schema.graphql", p.name))
-    return build_schema("\n".join(p.read_text() for p in files))
+    schema = build_schema("\n".join(p.read_text() for p in files))
+    checks.install_gid_validation(schema)  # an ID is a gid://shopify/<Type>/<id>, as Shopify checks
+    return schema
 
 
 def _argument(node: FieldNode, name: str, variables: dict[str, Any]) -> Any:
@@ -281,13 +285,19 @@ SHOPIFY = ShopifyApi()
 
 @router.post("/admin/api/{version}/graphql.json")
 async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
+    world = world_of(request)
+    # Versions are dated by the calendar Shopify releases them on: the wall clock, not the world's.
+    served = checks.served_version(version, datetime.now(UTC).date())
+    if served is None:
+        raise ShopifyError({"errors": "Not Found"}, version, status=404)
+    version = served
     try:
-        payload = await request.json()
-        query, variables = payload["query"], payload.get("variables") or {}
-    except (ValueError, KeyError, TypeError) as exc:
+        body = checks.read_body(request.headers.get("content-type", ""), await request.body())
+    except checks.BadBody as exc:
         raise ShopifyError(
             {"errors": {"query": "Required parameter missing or invalid"}}, version, status=400
         ) from exc
+    query, variables = body.query, body.variables
     schema = shopify_schema()
     try:
         document = parse(query)
@@ -296,16 +306,27 @@ async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
     problems = validate(schema, document)
     if problems:
         raise ShopifyError({"errors": [_error_json(p) for p in problems]}, version)
-    is_write = any(
-        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
-        for d in document.definitions
-    )
+    operation = checks.selected_operation(document, body.operation_name)
+    if operation is None:
+        wanted = "An operation name is required when the document holds more than one operation"
+        if body.operation_name:
+            wanted = f"No operation named '{body.operation_name}'"
+        raise ShopifyError({"errors": [{"message": wanted}]}, version)
+    denied = checks.access_denied(operation, world.settings.shopify_granted_scopes)
+    if denied:
+        raise ShopifyError({"errors": [checks.access_denied_error(*denied)], "data": None}, version)
+    is_write = operation.operation is OperationType.MUTATION
     requested = requested_cost(schema, document, variables)
     context = ShopifyContext(world=world_of(request), base_url=str(request.base_url).rstrip("/"))
 
     def handle(world: World) -> ExecutionResult:
         return execute(
-            schema, document, root_value=_root_fields(), context_value=context, variable_values=variables
+            schema,
+            document,
+            root_value=_root_fields(),
+            context_value=context,
+            variable_values=variables,
+            operation_name=body.operation_name,
         )
 
     call = GraphqlCall(is_write=is_write, version=version, requested_cost=requested)
