@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import dagster as dg
 
+from dropship_pipelines.settings import partitions_start
+
 # --- time triggers (cron, in the Dagster instance's time zone) ---------------------------------------
 DISCOVERY_CRON = "0 * * * *"  # hourly, on the hour
 FULFILLMENT_CRON = "*/5 * * * *"  # the floor under the new-order sensor and webhooks; polls shipping
@@ -30,10 +32,12 @@ AUTOMATION_SENSOR_SECONDS = 60
 ALERT_SENSOR_SECONDS = 30
 
 # --- partitions -----------------------------------------------------------------------------------------
+# Both start on the store's first day of trading when DROPSHIP_PARTITIONS_START says it (a new store then
+# shows its own days, not months of "missing" ones), else on the dates below.
 # Dated analytics: one partition per order day; today's partition is open (end_offset=1).
-ORDER_DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_offset=1)
+ORDER_DAYS = dg.DailyPartitionsDefinition(start_date=partitions_start("2026-01-01"), end_offset=1)
 # Ad reporting days are the platforms' days; the first day the store could have run ads.
-AD_REPORT_DAYS = dg.DailyPartitionsDefinition(start_date="2026-11-01", end_offset=1)
+AD_REPORT_DAYS = dg.DailyPartitionsDefinition(start_date=partitions_start("2026-11-01"), end_offset=1)
 
 # --- automation conditions ------------------------------------------------------------------------------
 LATE_CHANGE_DAYS = 3  # how far back an order's costs or state still change (supplier handling time)

@@ -2,6 +2,7 @@
 secrets are passed as `dg.EnvVar` where the resources are built (definitions.py), never read here."""
 
 import os
+from datetime import date
 
 from dropship_pipelines.resources.host_map import parse_host_map
 
@@ -32,3 +33,14 @@ def image_hosts() -> list[str]:
 def sandbox_host_map() -> dict[str, str]:
     """Sandbox mode only: the hosts the sandbox stands in for (SANDBOX_HOST_MAP `host=origin,...`)."""
     return parse_host_map(env("SANDBOX_HOST_MAP", ""))
+
+
+def partitions_start(default: str) -> str:
+    """The first day of the daily partitions (YYYY-MM-DD): DROPSHIP_PARTITIONS_START, the store's first day
+    of trading, else `default`. Read once at import, so every process of a deployment must share it (put it
+    in .env); the sandbox launcher sets it to the first day of its world."""
+    value = env("DROPSHIP_PARTITIONS_START", default)
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as error:
+        raise ValueError(f"DROPSHIP_PARTITIONS_START={value!r} is not a date (YYYY-MM-DD)") from error

@@ -33,6 +33,8 @@ analytics_automation_sensor = dg.AutomationConditionSensorDefinition(
     target=dg.AssetSelection.groups(assets.GROUP),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=AUTOMATION_SENSOR_SECONDS,
+    # Its runs are `__ASSET_JOB` runs; the tags say whose they are in the UI's run list and its filters.
+    run_tags={WORKFLOW_TAG: "analytics", "dropship/trigger": "automation"},
     description="Recomputes the analytics after the ledger assets they read were materialized.",
 )
 
