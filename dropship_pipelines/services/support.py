@@ -6,17 +6,29 @@ cursor move: a message written while we read is never skipped.
 
 Answering one message (`answer_new_messages`), under its reply key `dropship-reply:<ticket>:<message>`:
 1. claim: a 'drafting' row in `support_replies`; another run's claim on the same message wins;
-2. classify and route by the policy; what a machine may not answer is escalated: the ticket is tagged for
-   a human and the row records 'escalated' with the reason;
-3. draft from the order's facts and validate, up to `max_drafts` times;
-4. record 'sending' with the validated text, before the channel is called;
-5. send with the reply key as marker (the channel looks for the marker before posting), record 'sent',
-   close the ticket.
+2. bound the cost: the customer's newest words only (quoted history and signature stripped, cut to
+   `max_body_chars`); a sender over the day's message cap, the store over its daily cap or its daily
+   token budget goes to a human before the model is asked anything;
+3. classify (`max_intent_tokens`) and route by the policy; what a machine may not answer is escalated:
+   the ticket is tagged for a human and the row records 'escalated' with the reason;
+4. the order, only its owner's: the sender's email is the order's; without an email the message must name
+   the order and its email or postal code, else the customer is asked for them and told nothing;
+5. act, not promise: the intent's action (cancel, refund; services/order_actions.py) is performed under
+   its own claim, or refused with the reason and escalated;
+6. draft a StructuredReply (`max_reply_tokens`), render it (rules/reply_render.py) from the ReplyContext
+   (the order's facts, the store policy file, the actions executed for this ticket, the language) and
+   pass it through the last gate (`verify_outgoing`); a refused draft is retried with the reasons, up to
+   `max_drafts` drafts, then escalated with the draft and the reasons kept for the human;
+7. record 'sending' with the rendered text, before the channel is called;
+8. send with the reply key as marker (the channel gates the text again and looks for the marker before
+   posting), record 'sent', close the ticket.
 After a crash: a 'sending' row of a run that is no longer alive is sent again, and the channel finds the
-marker if the first attempt landed; a 'drafting' row is released and the message drafted afresh.
+marker if the first attempt landed; a 'drafting' row is released and the message drafted afresh (an
+action it claimed is resolved against the store, never made twice).
 
-A human's approval from the dashboard (`send_approved_reply`) claims an 'escalated' row as 'approved' and
-then takes the same send step (`deliver`) with its own marker.
+A human's approval from the dashboard (`send_approved_reply`) passes the same gate against the same
+context, claims an 'escalated' row as 'approved' and then takes the same send step (`deliver`) with its
+own marker.
 """
 
 import logging

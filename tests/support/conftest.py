@@ -63,13 +63,15 @@ class SupportWorld:
         with world.lock, world.state:
             return world.state.get("shopify_order", name.lstrip("#")) or {}
 
-    def run(self) -> dg.ExecuteInProcessResult:
+    def run(self, policy: dict[str, Any] | None = None) -> dg.ExecuteInProcessResult:
+        """The job once; `policy`: support policy settings for this run (as an operator sets them)."""
         from dropship_pipelines.assets.support.defs import support_defs
         from dropship_pipelines.resources.catalog import build_resources
 
         defs = dg.Definitions.merge(support_defs, dg.Definitions(resources=build_resources()))
         job = defs.resolve_job_def("customer_service_job")
-        return job.execute_in_process(instance=self.instance, raise_on_error=False)
+        run_config = {"resources": {"support_policy": {"config": policy}}} if policy else None
+        return job.execute_in_process(instance=self.instance, raise_on_error=False, run_config=run_config)
 
 
 def complete_store_orders(world: World, orders: list[SeededOrder]) -> None:

@@ -102,6 +102,22 @@ def test_a_sender_over_the_daily_cap_goes_to_a_human(support_world) -> None:
     assert sum(1 for r in reasons if r.startswith("sender_cap")) == 1
 
 
+def test_past_the_daily_token_budget_a_human_answers_and_the_check_fails(support_world) -> None:
+    world: SupportWorld = support_world(orders=8, daily_rate=0.0)
+    world.sandbox.control("POST", "/llm", EXACT)
+    first, second = world.order("#1003"), world.order("#1004")
+    world.writes("Where is my order #1003?", intent="where_is_order", email=first.email)
+    assert world.run().success
+    spent = sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows(world).values())
+    later = world.writes("Where is my order #1004?", intent="where_is_order", email=second.email)
+
+    result = world.run(policy={"daily_token_budget": spent})
+    assert result.success
+    assert rows(world)[str(later)]["reason"].startswith("token_budget")
+    (budget,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "daily_token_budget_kept"]
+    assert not budget.passed and budget.metadata["tokens_today"].value == spent
+
+
 def test_the_dashboard_refuses_an_edited_reply_that_invents_a_date(support_world) -> None:
     world: SupportWorld = support_world(orders=8, daily_rate=0.0)
     world.sandbox.control("POST", "/llm", EXACT)

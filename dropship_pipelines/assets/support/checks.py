@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from dropship_pipelines.assets.metadata import preview_table
 from dropship_pipelines.assets.support.assets import support_replies, support_tickets
 from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.resources.support_policy import SupportPolicyResource
 from dropship_pipelines.store import support_queries as q
 from dropship_pipelines.store.support_tables import support_messages
 from dropship_pipelines.store.support_tables import support_replies as replies_t
@@ -69,3 +70,20 @@ def messages_have_tickets(store_db: StoreDatabase) -> dg.AssetCheckResult:
             .where(~sa.exists().where(q.support_tickets.c.ticket_id == support_messages.c.ticket_id))
         ).scalar_one()
     return dg.AssetCheckResult(passed=orphans == 0, metadata={"orphan_messages": int(orphans)})
+
+
+@dg.asset_check(
+    asset=support_replies,
+    description="Today's LLM tokens stay within the daily budget (past it, every message goes to a human).",
+)
+def daily_token_budget_kept(
+    store_db: StoreDatabase, support_policy: SupportPolicyResource
+) -> dg.AssetCheckResult:
+    budget = support_policy.policy().daily_token_budget
+    with store_db.engine().connect() as conn:
+        spent = q.tokens_on(conn, q.now().date())
+    return dg.AssetCheckResult(
+        passed=spent < budget,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"tokens_today": spent, "daily_token_budget": budget, "share": round(spent / budget, 3)},
+    )
