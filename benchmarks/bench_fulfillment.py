@@ -1,7 +1,7 @@
 """Benchmark order fulfillment against the sandbox with its real rate limits on.
 
     python -m benchmarks.bench_fulfillment [--orders 400 --products 20 --max-runs 6]
-                                           [--latency-seconds 120 --latency-every 3]
+                                           [--latency-seconds 60 --latency-every 3]
                                            [--cj-client-rps 4] [--skip-batch] [--skip-latency]
                                            [--json PATH]
 
@@ -379,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=400, help="batch size (1000: ~15 min at 4 CJ/s)")
     parser.add_argument("--products", type=int, default=20, help="products listed for the orders")
     parser.add_argument("--max-runs", type=int, default=6, help="job runs allowed per phase")
-    parser.add_argument("--latency-seconds", type=float, default=120.0, help="how long orders trickle in")
+    parser.add_argument("--latency-seconds", type=float, default=60.0, help="how long orders trickle in")
     parser.add_argument("--latency-every", type=float, default=3.0, help="seconds between orders")
     parser.add_argument(
         "--sensor-interval",
