@@ -1,4 +1,4 @@
-"""Actions on a store order, each done once: cancel, refund, change the shipping address.
+"""Actions on a store order, each done once: cancel, refund, change the shipping address, resend tracking.
 
 Whoever asks (the support agent for a ticket today; the store's own cancellation and refund handling
 later) names itself as an `origin`; the action's key is `<origin>:<kind>`, unique in `order_actions`. For
@@ -18,7 +18,8 @@ to a run that may still be calling: the caller is told it is in progress.
 Cancelling: only before the order reached the supplier, or while the supplier order is unpaid (it is
 withdrawn first, `Supplier.delete_unpaid_order`); Shopify's `orderCancel` refunds the payment. Refunding:
 within the policy's limit and window (`RefundPolicy`), what is still refundable, with `refundCreate`.
-Changing the address: before the supplier order exists, with `orderUpdate`.
+Changing the address: before the supplier order exists, with `orderUpdate`. Resending the tracking
+details: once the order has a tracking number, with `fulfillmentTrackingInfoUpdate(notifyCustomer)`.
 """
 
 import logging
@@ -97,6 +98,8 @@ class OrderActions:
                 country_code=new_address.country_code,
             )
             return self.change_address(order["order_id"], address, origin=origin, run_id=run_id)
+        if kind is ActionKind.RESEND_TRACKING:
+            return self.resend_tracking(order["order_id"], origin=origin, run_id=run_id)
         return ActionResult(kind, False, f"{kind.value} is not an action the agent performs")
 
     # --- the actions ----------------------------------------------------------------------------------
@@ -121,6 +124,18 @@ class OrderActions:
             lambda key, order, remote: self._change_address(order, remote, address),
             lambda key, order, remote: self._address_is(remote, address),
             detail=detail,
+        )
+
+    def resend_tracking(self, order_id: str, *, origin: str, run_id: str) -> ActionResult:
+        """Have the store send the shipping email with the tracking details again."""
+        return self._once(
+            ActionKind.RESEND_TRACKING,
+            order_id,
+            origin,
+            run_id,
+            self._resend_tracking,
+            # A sent email leaves nothing to read back: a crashed claim sends again (twice at worst).
+            lambda key, order, remote: None,
         )
 
     # --- the protocol, shared by every action ---------------------------------------------------------
@@ -280,6 +295,16 @@ class OrderActions:
             raise _Refused("outside the policy's refund limit or window")
         refund = self.store.create_refund(remote, amount, note=key)
         return {"amount": refund.amount, "currency": refund.currency, "remote_id": refund.id}
+
+    # --- tracking -------------------------------------------------------------------------------------
+    def _resend_tracking(self, key: str, order: dict[str, Any], remote: OrderState) -> dict[str, Any]:
+        if remote.cancelled_at is not None:
+            raise _Refused("the order is cancelled")
+        tracked = next((f for f in remote.fulfillments if any(t.number for t in f.tracking)), None)
+        if tracked is None:
+            raise _Refused("the order has no tracking number yet")
+        sent = self.store.resend_tracking(tracked)
+        return {"remote_id": sent.id}
 
     # --- address --------------------------------------------------------------------------------------
     @staticmethod

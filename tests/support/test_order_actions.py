@@ -228,3 +228,23 @@ def test_an_unpaid_supplier_order_is_withdrawn_before_the_cancel_and_a_paid_one_
     assert by_order["#1006"]["state"] == "refused" and "paid" in by_order["#1006"]["reason"]
     assert ledger_order(world, "#1002")["state"] == "cancelled"
     assert world.store_order("#1006")["cancelledAt"] is None
+
+
+def test_the_tracking_details_are_sent_again_by_the_store_once(support_world) -> None:
+    world: SupportWorld = support_world(orders=8, daily_rate=0.0)
+    shipped, new = ledger_order(world, "#1003"), ledger_order(world, "#1001")
+    with dg.build_resources(
+        {"shopify": build_resources()["shopify"], "supplier": build_resources()["supplier"]}
+    ) as built:
+        desk = OrderActions(
+            engine=get_engine(world.store_url),
+            store=built.shopify,
+            supplier=built.supplier,
+            policy=SupportPolicy(),
+        )
+        sent = desk.resend_tracking(shipped["order_id"], origin="support-ticket:T9", run_id="r1")
+        again = desk.resend_tracking(shipped["order_id"], origin="support-ticket:T9", run_id="r2")
+        untracked = desk.resend_tracking(new["order_id"], origin="support-ticket:T8", run_id="r1")
+    assert sent.done and again.done
+    assert audit(world, "shipping_confirmations_sent") == {"gid://shopify/Order/1003": 1}
+    assert not untracked.done and "no tracking" in untracked.reason

@@ -335,6 +335,23 @@ class ShopifyAdminResource(dg.ConfigurableResource):
             raise ShopifyUserError("orderUpdate", payload["userErrors"])
         return _parse(MailingAddress, payload["order"]["shippingAddress"], "orderUpdate")
 
+    def resend_tracking(self, fulfillment: Fulfillment) -> Fulfillment:
+        """`fulfillmentTrackingInfoUpdate` with the fulfillment's own tracking and `notifyCustomer`: the
+        store sends the customer its shipping email again."""
+        tracking = fulfillment.tracking[0] if fulfillment.tracking else TrackingInfo()
+        data = self.execute(
+            FULFILLMENT_TRACKING_UPDATE,
+            {
+                "fulfillmentId": fulfillment.id,
+                "trackingInfoInput": tracking.model_dump(),
+                "notifyCustomer": True,
+            },
+        )
+        payload = data["fulfillmentTrackingInfoUpdate"]
+        if payload["userErrors"]:
+            raise ShopifyUserError("fulfillmentTrackingInfoUpdate", payload["userErrors"])
+        return _parse(Fulfillment, payload["fulfillment"], "fulfillmentTrackingInfoUpdate")
+
 
 @functools.cache
 def _adapter(model: Any) -> TypeAdapter[Any]:
@@ -448,4 +465,15 @@ mutation OrderUpdate($input: OrderInput!) {{
     userErrors {{ field message }}
   }}
 }}
+"""
+
+FULFILLMENT_TRACKING_UPDATE = """
+mutation FulfillmentTrackingInfoUpdate($fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!,
+                                       $notifyCustomer: Boolean) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput,
+                                notifyCustomer: $notifyCustomer) {
+    fulfillment { id status trackingInfo(first: 3) { company number url } }
+    userErrors { field message }
+  }
+}
 """

@@ -1,9 +1,11 @@
-"""Changes to an order after checkout: `orderCancel`, `refundCreate`, `orderUpdate` (shipping address).
+"""Changes to an order after checkout: `orderCancel`, `refundCreate`, `orderUpdate` (shipping address),
+`fulfillmentTrackingInfoUpdate` (tracking, and the shipping email sent again with `notifyCustomer`).
 
 Shapes and refusals as the Admin GraphQL API gives them: `orderCancel` answers a job and
 `orderCancelUserErrors` (codes NOT_FOUND, INVALID), `refundCreate` and `orderUpdate` answer `userErrors`.
-Every change is counted at the source (`orders_cancelled`, `refunds_created`, `order_addresses_updated`
-per order GID), so a test sees a change made twice at the store, not just in our ledger.
+Every change is counted at the source (`orders_cancelled`, `refunds_created`, `order_addresses_updated`,
+`shipping_confirmations_sent` per order GID), so a test sees a change made twice at the store, not just in
+our ledger.
 """
 
 import uuid
@@ -198,3 +200,46 @@ def resolve_order_update(root: Any, info: GraphQLResolveInfo, input: dict[str, A
     order["updatedAt"] = iso(world.now())
     world.state.put("shopify_order", str(order["id"]), order)
     return {"order": order_view(world, order, info.context.base_url), "userErrors": []}
+
+
+@mutation_field("fulfillmentTrackingInfoUpdate")
+def resolve_fulfillment_tracking_info_update(
+    root: Any,
+    info: GraphQLResolveInfo,
+    fulfillmentId: str,
+    trackingInfoInput: dict[str, Any],
+    notifyCustomer: bool | None = None,
+) -> dict[str, Any]:
+    world = world_of(info)
+    number = gid_number(fulfillmentId, "Fulfillment")
+    for order in world.state.all("shopify_order"):
+        record = next((f for f in order.get("fulfillments", []) if str(f["id"]) == number), None)
+        if record is None:
+            continue
+        numbers = trackingInfoInput.get("numbers") or (
+            [trackingInfoInput["number"]] if trackingInfoInput.get("number") else []
+        )
+        urls = trackingInfoInput.get("urls") or (
+            [trackingInfoInput["url"]] if trackingInfoInput.get("url") else []
+        )
+        if numbers:
+            record["trackingInfo"] = [
+                {
+                    "company": trackingInfoInput.get("company"),
+                    "number": n,
+                    "url": urls[i] if i < len(urls) else None,
+                }
+                for i, n in enumerate(numbers)
+            ]
+        order["updatedAt"] = iso(world.now())
+        world.state.put("shopify_order", str(order["id"]), order)
+        if notifyCustomer:
+            world.state.audit_increment("shipping_confirmations_sent", gid("Order", order["id"]))
+        return {
+            "fulfillment": {**record, "id": gid("Fulfillment", record["id"])},
+            "userErrors": [],
+        }
+    return {
+        "fulfillment": None,
+        "userErrors": [{"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}],
+    }
