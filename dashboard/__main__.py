@@ -15,7 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from dashboard.api import create_app
-from dashboard.api.actions import campaign_pauser, reply_sender
+from dashboard.api.actions import campaign_pauser, order_canceller, reply_sender
 from dashboard.api.runs import DEFAULT_JOBS
 from dropship_pipelines.settings import store_database_url
 from dropship_pipelines.webhooks.app import webhook_router
@@ -38,6 +38,7 @@ def main() -> int:
         jobs=jobs,
         send_reply=reply_sender(store_url),
         pause_campaign=campaign_pauser(),
+        cancel_order=order_canceller(store_url),
         media_dir=Path(os.environ.get("DROPSHIP_MEDIA_DIR", ".data/media")),
         store_timezone=os.environ.get("STORE_TIMEZONE"),
     )

@@ -3,6 +3,9 @@
 - Approving a reply sends it with the support workflow's `services.support.send_approved_reply`: the text
   passes the workflow's last gate (a refusal is `ActionRefused` with the reasons), and the ledger row is
   claimed before the helpdesk is called, so a reply is sent once however often it is approved.
+- Cancelling a held order calls the order actions the support workflow uses
+  (`services.order_actions.OrderActions.cancel`): claimed in `order_actions` under
+  "dashboard-order:<id>:cancel" before the store is called, so two clicks (or two dashboards) cancel once.
 - Pausing a campaign calls the ad platform client the ads workflow uses (`set_campaign_active`), as
   `dropship_pipelines.resources.catalog.build_resources` configures it, initialised by Dagster
   (`dg.build_resources`: secrets resolved from the environment, torn down after the call).
@@ -17,12 +20,16 @@ from dropship_pipelines.resources.ad_platforms import AdPlatform
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.rules.outgoing_reply import ReplyBlocked
 from dropship_pipelines.services.ads import platforms_by_name
+from dropship_pipelines.services.order_actions import ActionResult, OrderActions
 from dropship_pipelines.services.support import ReplyNotAwaitingApproval, send_approved_reply
+from dropship_pipelines.store.database import get_engine
 
 # Sends an approved reply to the customer: (reply_key, text) -> the helpdesk's message id.
 ReplySender = Callable[[str, str], str]
 # Pauses a campaign on its platform: (platform, campaign_id) -> None; raises on failure.
 CampaignPauser = Callable[[str, str], None]
+# Cancels a store order (and withdraws its unpaid supplier order): order_id -> what was done.
+OrderCanceller = Callable[[str], ActionResult]
 
 
 class ActionConflict(Exception):
@@ -70,3 +77,31 @@ def campaign_pauser() -> CampaignPauser:
             client.set_campaign_active(campaign_id, False)
 
     return pause
+
+
+def cancel_origin(order_id: str) -> str:
+    """Who asks, in `order_actions`: the dashboard, for this order (one cancellation per order)."""
+    return f"dashboard-order:{order_id}"
+
+
+def order_canceller(store_url: str) -> OrderCanceller:
+    resources = build_resources()
+    engine = get_engine(store_url)
+
+    def cancel(order_id: str) -> ActionResult:
+        with ExitStack() as stack:
+            try:
+                built = stack.enter_context(
+                    dg.build_resources({"shopify": resources["shopify"], "supplier": resources["supplier"]})
+                )
+            except dg.DagsterInvalidConfigError as exc:  # a credential is not set in this environment
+                raise ActionUnavailable("no store or supplier credentials in this environment") from exc
+            actions = OrderActions(
+                engine=engine,
+                store=built.shopify,
+                supplier=built.supplier,
+                policy=resources["support_policy"].policy(),
+            )
+            return actions.cancel(order_id, origin=cancel_origin(order_id), run_id="dashboard")
+
+    return cancel

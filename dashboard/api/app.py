@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from dashboard.api.actions import CampaignPauser, ReplySender
+from dashboard.api.actions import CampaignPauser, OrderCanceller, ReplySender
 from dashboard.api.auth import Authenticator
 from dashboard.api.clock import store_zone
 from dashboard.api.deps import Dashboard, require_user
@@ -74,6 +74,7 @@ def create_app(
     monitor: RunMonitor | None = None,
     send_reply: ReplySender | None = None,
     pause_campaign: CampaignPauser | None = None,
+    cancel_order: OrderCanceller | None = None,
     web_dist: Path = WEB_DIST,
     secure_cookies: bool = False,
     media_dir: Path = Path(".data/media"),
@@ -81,10 +82,11 @@ def create_app(
 ) -> FastAPI:
     """The dashboard for the store database at `store_url`, guarded by `token` (DASHBOARD_TOKEN).
 
-    `send_reply` / `pause_campaign` are the support and ads workflows' functions
-    (`dashboard.api.actions.reply_sender` / `campaign_pauser`); without them the actions are recorded in
-    `dashboard_actions` and the response says so. `monitor` follows launched runs and reads the instance's
-    health (by default the Dagster launcher itself; a test's launcher comes with its own or none)."""
+    `send_reply` / `pause_campaign` / `cancel_order` are the workflows' functions
+    (`dashboard.api.actions.reply_sender` / `campaign_pauser` / `order_canceller`); without them the
+    actions are recorded in `dashboard_actions` and the response says so. `monitor` follows launched runs
+    and reads the instance's health (by default the Dagster launcher itself; a test's launcher comes with
+    its own or none)."""
     app = FastAPI(
         title="Dropship store dashboard",
         version="1.0.0",
@@ -104,6 +106,7 @@ def create_app(
         monitor=monitor,
         send_reply=send_reply,
         pause_campaign=pause_campaign,
+        cancel_order=cancel_order,
         secure_cookies=secure_cookies,
         media_dir=media_dir,
         store_timezone=store_zone(store_timezone),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Query, Request, status
 
-from dashboard.api.actions import CampaignPauser, ReplySender
+from dashboard.api.actions import CampaignPauser, OrderCanceller, ReplySender
 from dashboard.api.auth import CSRF_HEADER, Authenticator, Principal
 from dashboard.api.runs import RunLauncher, RunMonitor
 from dashboard.api.store import Store
@@ -28,6 +28,7 @@ class Dashboard:
     # only recorded in `dashboard_actions` and the response says so.
     send_reply: ReplySender | None
     pause_campaign: CampaignPauser | None
+    cancel_order: OrderCanceller | None
     secure_cookies: bool
     # DROPSHIP_MEDIA_DIR: the rendered ad videos; the only directory a file is ever served from.
     media_dir: Path

@@ -164,6 +164,7 @@ class Order(BaseModel):
     tracking_url: str | None
     fulfillment_state: str | None
     needs_attention: bool
+    actions: list[str] = Field(default_factory=list, description="retry | cancel: what a held order allows")
 
 
 class Campaign(BaseModel):

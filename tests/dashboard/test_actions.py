@@ -1,6 +1,7 @@
 """The dashboard's actions through the pipelines' own functions and clients, on the sandbox's platforms."""
 
 from decimal import Decimal
+from urllib.parse import quote
 
 import dagster as dg
 import pytest
@@ -8,12 +9,22 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from dashboard.api import create_app
-from dashboard.api.actions import ActionConflict, ActionUnavailable, campaign_pauser, reply_sender
+from dashboard.api.actions import (
+    ActionConflict,
+    ActionUnavailable,
+    campaign_pauser,
+    order_canceller,
+    reply_sender,
+)
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.store.ads_tables import ad_campaigns
 from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.fulfillment_tables import store_orders
+from dropship_pipelines.store.order_action_tables import order_actions
+from dropship_testkit.ledger_seed import seed_support_orders
 from dropship_testkit.sandbox_server import RunningSandbox
 from tests.dashboard.seed import TOKEN
+from tests.support.conftest import complete_store_orders
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -71,3 +82,38 @@ def test_without_the_platforms_credentials_a_pause_is_only_recorded(
 def test_a_reply_not_waiting_for_a_human_is_a_conflict(pipeline_env: dict[str, str], store_url: str) -> None:
     with pytest.raises(ActionConflict, match="not waiting for approval"):
         reply_sender(store_url)("T404:M404", "Hello")
+
+
+def test_cancelling_a_held_order_twice_cancels_it_once_at_the_store(
+    pipeline_env: dict[str, str], sandbox: RunningSandbox, store_url: str
+) -> None:
+    (order,) = seed_support_orders(store_url, sandbox.world, 1)  # #1001, new: not at the supplier yet
+    complete_store_orders(sandbox.world, [order])  # the whole Shopify order the order actions read
+    engine = get_engine(store_url)
+    with engine.begin() as conn:
+        order_id = conn.scalar(sa.select(store_orders.c.order_id).where(store_orders.c.name == order.name))
+        conn.execute(
+            store_orders.update()
+            .where(store_orders.c.order_id == order_id)
+            .values(state="problem", problem="the supplier does not ship to AQ")
+        )
+    app = create_app(store_url, TOKEN, launcher=NoLauncher(), cancel_order=order_canceller(store_url))
+    with TestClient(app) as client:
+        # A Shopify order id is a GID ("gid://shopify/Order/1001"): the page sends it URL-encoded.
+        path = f"/api/orders/{quote(order_id, safe='')}/cancel"
+        first = client.post(path, headers=BEARER).json()
+        second = client.post(path, headers=BEARER).json()
+    assert first["status"] == second["status"] == "done", (first, second)
+    assert sandbox.audit().get("orders_cancelled") == {order_id: 1}  # the second click found the claim
+    with engine.connect() as conn:
+        assert (
+            conn.scalar(sa.select(store_orders.c.state).where(store_orders.c.order_id == order_id))
+            == "cancelled"
+        )
+        claims = (
+            conn.execute(sa.select(order_actions).where(order_actions.c.order_id == order_id))
+            .mappings()
+            .all()
+        )
+        shown = [(c["origin"], c["kind"], c["state"]) for c in claims]
+    assert shown == [(f"dashboard-order:{order_id}", "cancel", "done")]

@@ -479,6 +479,24 @@ def test_approving_an_edited_escalated_reply_sends_it_once(page: Page, dashboard
     settled(page, "support-approved")
 
 
+def test_a_held_order_is_retried_from_the_orders_page(page: Page, dashboard: Dashboard) -> None:
+    """Runs after the other tests of the shared store: it releases #1002's hold."""
+    log_in(page)
+    open_page(page, "Orders")
+    attention = page.get_by_role("region", name="Needs attention")
+    held = attention.get_by_role("row").filter(has_text="#1002")
+    expect(held.get_by_role("button", name="Cancel order")).to_be_enabled()
+    held.get_by_role("button", name="Retry").click()
+    expect(page.get_by_role("status").filter(has_text="#1002: released")).to_contain_text(
+        "fulfillment run run-0000"
+    )
+    expect(attention).to_contain_text("No order needs attention.")
+    with get_engine(dashboard.store_url).connect() as conn:
+        state = conn.scalar(sa.select(store_orders.c.state).where(store_orders.c.name == "#1002"))
+    assert state == "new"  # released for the fulfillment run the click launched
+    settled(page, "orders-retried")
+
+
 LATE_DAY = LAST_DAY + timedelta(days=1)
 RECOMPUTE_TIMEOUT_MS = 90_000  # the recompute is a real Dagster run (two of them) on a shared 2-core box
 

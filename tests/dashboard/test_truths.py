@@ -21,9 +21,12 @@ from dashboard.api import create_app
 from dashboard.api.health import system_health
 from dashboard.api.reasons import reason_text
 from dashboard.api.runs import HEALTH_QUERY, InstanceHealth, parse_health
+from dropship_pipelines.rules.reply_draft import ActionKind
+from dropship_pipelines.services.order_actions import ActionResult
 from dropship_pipelines.store.ads_tables import ad_creatives
 from dropship_pipelines.store.analytics_tables import analytics_daily_profit
 from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.fulfillment_tables import store_orders
 from dropship_pipelines.store.support_tables import support_replies
 from tests.dashboard.seed import TOKEN
 
@@ -362,3 +365,68 @@ def test_a_ticket_answered_shows_closed_before_the_helpdesk_is_read_again(
     }
     closed = client.get("/api/support/tickets?status=closed", headers=BEARER).json()["items"]
     assert [t["ticket_id"] for t in closed] == ["T1"]
+
+
+# --- 8. held orders: retry and cancel, each once ---------------------------------------------------------
+@dataclass
+class CountingLauncher:
+    launched: list[str] = field(default_factory=list)
+
+    def launch(self, job_name: str) -> str:
+        self.launched.append(job_name)
+        return f"run-{len(self.launched)}-of-{job_name}"
+
+
+def hold(seeded_url: str, order_id: str, problem: str) -> None:
+    with get_engine(seeded_url).begin() as conn:
+        conn.execute(
+            store_orders.update()
+            .where(store_orders.c.order_id == order_id)
+            .values(state="problem", problem=problem)
+        )
+
+
+def test_a_held_order_is_retried_once_and_the_fulfillment_run_launched(
+    make_client: Callable[..., TestClient], seeded_url: str
+) -> None:
+    launcher = CountingLauncher()
+    client = make_client(launcher=launcher)
+    held = client.get("/api/orders?needs_attention=true", headers=BEARER).json()["items"]
+    assert [(o["order_id"], o["actions"]) for o in held] == [("O2", ["retry", "cancel"])]
+    try:
+        retried = client.post("/api/orders/O2/retry", headers=BEARER).json()
+        assert (retried["status"], retried["message"]) == (
+            "done",
+            "released; fulfillment run run-1-of launched",
+        )
+        again = client.post("/api/orders/O2/retry", headers=BEARER)
+        assert (again.status_code, again.json()["detail"]) == (409, "the order is new, not held")
+        assert launcher.launched == ["order_fulfillment_job"]  # two clicks, one release, one run
+        order = client.get("/api/orders?state=new", headers=BEARER).json()["items"]
+        assert [(o["order_id"], o["problem"], o["actions"]) for o in order] == [("O2", None, [])]
+        assert client.post("/api/orders/O404/retry", headers=BEARER).status_code == 404
+        assert client.post("/api/orders/O4/retry", headers=BEARER).status_code == 409  # shipped
+    finally:
+        hold(seeded_url, "O2", "variant V2 out of stock at the supplier")
+
+
+def test_cancelling_a_held_order_calls_the_order_actions(
+    make_client: Callable[..., TestClient], seeded_url: str
+) -> None:
+    recorded = make_client().post("/api/orders/O2/cancel", headers=BEARER).json()
+    assert recorded["status"] == "recorded" and "no store client" in recorded["message"]
+    asked: list[str] = []
+
+    def cancel(order_id: str) -> ActionResult:
+        asked.append(order_id)
+        return ActionResult(ActionKind.CANCEL, done=False, reason="the supplier has been paid for the order")
+
+    client = make_client(cancel_order=cancel)
+    refused = client.post("/api/orders/O2/cancel", headers=BEARER).json()
+    assert (refused["status"], refused["message"]) == (
+        "failed",
+        "not cancelled: the supplier has been paid for the order",
+    )
+    assert client.post("/api/orders/O4/cancel", headers=BEARER).status_code == 409  # shipped, not held
+    assert client.post("/api/orders/O404/cancel", headers=BEARER).status_code == 404
+    assert asked == ["O2"]

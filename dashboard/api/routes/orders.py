@@ -1,15 +1,36 @@
-"""The Orders page: the fulfillment ledger (store order, supplier order, fulfillment) and what needs help."""
+"""The Orders page: the fulfillment ledger (store order, supplier order, fulfillment) and what needs help.
 
+A held order (the fulfillment workflow found it cannot be placed: a destination the supplier does not
+ship to, a variant not mapped) has two actions. Retry, once the operator fixed the cause: the hold is
+released in the ledger by a conditional update (only a held order is released, so two clicks release it
+once) and the fulfillment job is launched; a cause still there holds it again, with the reason. Cancel:
+the support workflow's order actions (`services.order_actions`), claimed in `order_actions` before the
+store is called, so two clicks cancel once."""
+
+import logging
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 from sqlalchemy.engine import Connection
 
 from dashboard.api import models as m
-from dashboard.api.deps import End, Limit, Offset, Start, StoreDep, Text, check_range, page_of
-from dashboard.api.store import bind_time, page
+from dashboard.api.actions import ActionUnavailable
+from dashboard.api.deps import (
+    ACTION,
+    DashboardDep,
+    End,
+    Limit,
+    Offset,
+    Start,
+    StoreDep,
+    Text,
+    check_range,
+    page_of,
+)
+from dashboard.api.runs import RunLaunchError
+from dashboard.api.store import bind_time, page, record_action, update_action
 from dropship_pipelines.store.analytics_queries import utc_start
 from dropship_pipelines.store.fulfillment_tables import (
     FULFILLMENT_FAILED,
@@ -19,7 +40,11 @@ from dropship_pipelines.store.fulfillment_tables import (
     supplier_orders,
 )
 
+log = logging.getLogger("dashboard")
 router = APIRouter(tags=["orders"])
+HELD = "problem"  # the state the fulfillment workflow holds an order in (store_orders.state)
+FULFILLMENT_JOB = "order_fulfillment_job"
+HELD_ACTIONS = ["retry", "cancel"]
 
 # Per row of the orders query (its outer joins): shown as a flag on each order of a page.
 NEEDS_ATTENTION = sa.or_(store_orders.c.state == "problem", SUPPLIER_TROUBLE, FULFILLMENT_FAILED)
@@ -84,7 +109,22 @@ def order_rows(
     rows, total = page(conn, query.where(*where), [o.placed_at.desc(), o.order_id], limit, offset, count)
     for row in rows:
         row["needs_attention"] = bool(row["needs_attention"])
+        row["actions"] = list(HELD_ACTIONS) if row["state"] == HELD else []
     return rows, total
+
+
+def release_hold(conn: Connection, order_id: str) -> str:
+    """Release a held order for the next fulfillment run; the problem it was held for. Only a held order
+    is released (a conditional update), so of two concurrent releases one acts and the other is told."""
+    o = store_orders.c
+    found = conn.execute(sa.select(o.state, o.problem).where(o.order_id == order_id)).first()
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such order")
+    held = sa.update(store_orders).where(o.order_id == order_id, o.state == HELD)
+    released = conn.execute(held.values(state="new", problem=None))
+    if released.rowcount != 1:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the order is {found.state}, not held")
+    return found.problem or ""
 
 
 @router.get("/orders", response_model=m.Page[m.Order])
@@ -101,3 +141,67 @@ def orders(
     with store.connect() as conn:
         rows, total = order_rows(conn, state, needs_attention, start, end, limit, offset)
     return page_of(rows, total, limit, offset)
+
+
+@router.post(
+    "/orders/{order_id:path}/retry",
+    response_model=m.ActionResult,
+    tags=["actions"],
+    dependencies=ACTION,
+    responses={404: {"description": "no such order"}, 409: {"description": "not held"}},
+)
+def retry_order(order_id: str, dashboard: DashboardDep) -> dict:
+    """Place a held order again, after its cause was fixed: released, and the fulfillment job launched."""
+    with dashboard.store.engine.begin() as conn:
+        problem = release_hold(conn, order_id)
+        note = "released: the next fulfillment run places it (or holds it again, saying why)"
+        action_id = record_action(conn, "retry_order", order_id, {"problem": problem}, "done", note)
+    if FULFILLMENT_JOB not in dashboard.jobs:
+        return {"action_id": action_id, "status": "done", "message": note}
+    try:
+        run_id = dashboard.launcher.launch(FULFILLMENT_JOB)
+    except RunLaunchError as exc:
+        message = f"released; the fulfillment run was not launched ({exc}), the schedule's next run places it"
+    else:
+        message = f"released; fulfillment run {run_id[:8]} launched"
+    with dashboard.store.engine.begin() as conn:
+        update_action(conn, action_id, "done", message)
+    return {"action_id": action_id, "status": "done", "message": message}
+
+
+@router.post(
+    "/orders/{order_id:path}/cancel",
+    response_model=m.ActionResult,
+    tags=["actions"],
+    dependencies=ACTION,
+    responses={404: {"description": "no such order"}, 409: {"description": "not held, or being cancelled"}},
+)
+def cancel_order(order_id: str, dashboard: DashboardDep) -> dict:
+    """Cancel a held order at the store (its payment refunded, an unpaid supplier order withdrawn)."""
+    store = dashboard.store
+    with store.connect() as conn:
+        o = store_orders.c
+        state = conn.execute(sa.select(o.state).where(o.order_id == order_id)).scalar()
+    if state is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such order")
+    if state not in (HELD, "cancelled"):  # a cancelled one answers with what was done, once
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the order is {state}, not held")
+    with store.engine.begin() as conn:
+        no_client = "recorded only: the dashboard has no store client, the order is not cancelled"
+        action_id = record_action(conn, "cancel_order", order_id, {}, "recorded", no_client)
+    if dashboard.cancel_order is None:
+        return {"action_id": action_id, "status": "recorded", "message": no_client}
+    try:
+        result = dashboard.cancel_order(order_id)
+    except ActionUnavailable as exc:
+        outcome, message = "recorded", f"recorded only: {exc}, the order is not cancelled"
+    else:
+        if result.done:
+            outcome, message = "done", "cancelled at the store (the payment refunded)"
+        else:
+            outcome, message = "failed", f"not cancelled: {result.reason}"
+    with store.engine.begin() as conn:
+        update_action(conn, action_id, outcome, message)
+    if outcome == "failed" and "in progress" in message:
+        raise HTTPException(status.HTTP_409_CONFLICT, message)
+    return {"action_id": action_id, "status": outcome, "message": message}

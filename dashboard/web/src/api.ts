@@ -151,6 +151,7 @@ export interface Order {
   track_number: string | null;
   tracking_url: string | null;
   needs_attention: boolean;
+  actions: string[];
 }
 export interface Campaign {
   platform: string;

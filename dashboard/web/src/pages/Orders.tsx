@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { Order, Page } from "../api";
+import { post, type ActionResult, type Order, type Page } from "../api";
 import type { PageProps } from "../App";
 import { RunJob } from "../RunJob";
 import { Badge, money, Pager, Section, Table, when, useApi } from "../ui";
@@ -40,12 +40,35 @@ export function OrdersPage({ onUnauthorized }: PageProps) {
   if (end) params.set("end", end);
   const attention = useApi<Page<Order>>("/api/orders?needs_attention=true&limit=50", onUnauthorized);
   const orders = useApi<Page<Order>>(`/api/orders?${params}`, onUnauthorized);
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  // Retry once the cause is fixed (the fulfillment run places it, or holds it again saying why); cancel
+  // refunds the customer. Each is claimed in the ledger: a second click does nothing more.
+  const act = async (order: Order, action: "retry" | "cancel") => {
+    if (action === "cancel" && !window.confirm(`Cancel order ${order.name} and refund the customer?`)) return;
+    setBusy(`${order.order_id}:${action}`);
+    try {
+      const result = await post<ActionResult>(`/api/orders/${encodeURIComponent(order.order_id)}/${action}`);
+      setMessage(`${order.name}: ${result.message}`);
+    } catch (err) {
+      setMessage(`${order.name}: not done: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      setBusy(null);
+    }
+    attention.reload();
+    orders.reload();
+  };
   return (
     <>
       <div className="page-head">
         <h1>Orders</h1>
         <RunJob job="order_fulfillment_job" label="Run fulfillment" />
       </div>
+      {message && (
+        <p className="notice" role="status">
+          {message}
+        </p>
+      )}
       <Section title="Needs attention" state={attention} isEmpty={(d) => d.items.length === 0} empty="No order needs attention.">
         {(d) => (
           <Table
@@ -54,6 +77,23 @@ export function OrdersPage({ onUnauthorized }: PageProps) {
             columns={[
               ...ORDER_COLUMNS.slice(0, 5),
               { label: "Problem", render: (r: Order) => <span className="neg">{r.problem ?? r.supplier_error ?? "fulfillment failed"}</span> },
+              {
+                label: "Actions",
+                render: (r: Order) => (
+                  <span className="order-actions">
+                    {r.actions.includes("retry") && (
+                      <button onClick={() => act(r, "retry")} disabled={busy !== null} title="Place it again, now that the cause is fixed">
+                        Retry
+                      </button>
+                    )}
+                    {r.actions.includes("cancel") && (
+                      <button onClick={() => act(r, "cancel")} disabled={busy !== null} title="Cancel at the store and refund the customer">
+                        Cancel order
+                      </button>
+                    )}
+                  </span>
+                ),
+              },
             ]}
           />
         )}
