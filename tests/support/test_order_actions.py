@@ -6,10 +6,12 @@ import threading
 from decimal import Decimal
 
 import dagster as dg
+import pytest
 import sqlalchemy as sa
 
 from dropship_pipelines.assets.support.assets import support_replies, support_tickets
 from dropship_pipelines.resources.catalog import build_resources
+from dropship_pipelines.resources.shopify.client import ShopifyUserError
 from dropship_pipelines.resources.shopify.models import AddressInput
 from dropship_pipelines.rules.reply_draft import ActionKind
 from dropship_pipelines.rules.support_policy import SupportPolicy
@@ -248,3 +250,25 @@ def test_the_tracking_details_are_sent_again_by_the_store_once(support_world) ->
     assert sent.done and again.done
     assert audit(world, "shipping_confirmations_sent") == {"gid://shopify/Order/1003": 1}
     assert not untracked.done and "no tracking" in untracked.reason
+
+
+def test_the_stores_refusals_come_back_as_typed_user_errors(support_world) -> None:
+    world: SupportWorld = support_world(orders=8, daily_rate=0.0)
+    with dg.build_resources({"shopify": build_resources()["shopify"]}) as built:
+        shopify = built.shopify
+        order = shopify.order_state("gid://shopify/Order/1005")
+        assert order is not None and order.refundable == world.order("#1005").total
+        with pytest.raises(ShopifyUserError, match="greater than the refundable amount"):
+            shopify.create_refund(order, order.refundable + 1, note="too-much")
+        shopify.cancel_order(order.id, refund=False, note="first")
+        with pytest.raises(ShopifyUserError, match="already been cancelled") as twice:
+            shopify.cancel_order(order.id, refund=False, note="second")
+        assert twice.value.errors[0]["code"] == "INVALID"
+        with pytest.raises(ShopifyUserError, match="fulfillments"):
+            shopify.cancel_order("gid://shopify/Order/1003", refund=True)  # shipped
+        with pytest.raises(ShopifyUserError, match="does not exist"):
+            shopify.update_shipping_address(
+                "gid://shopify/Order/999999",
+                AddressInput(address1="1 A St", city="Austin", zip="78701", country_code="US"),
+            )
+    assert world.store_order("#1005")["refunds"] == []  # nothing refused was half made
