@@ -3,22 +3,85 @@
 Weak ads: `ad_metrics` reports `below_kill_threshold`, the live campaigns that `rules.ad_rules.decide`
 (the optimiser's own rule) would pause on the metrics just stored; the sensor reads that count.
 
-New listings: a sensor with a cursor on `listings.listed_at`, not an `AutomationCondition` on
+New listings: a sensor on the backlog of listings without ads, not an `AutomationCondition` on
 `store_listings`. `store_listings` is materialised every hour whether or not anything new was listed (and
-when prices change), so an eager condition would start an ad launch run every hour for nothing; the
-sensor starts one only when a listing newer than the cursor exists, says why it skipped otherwise, and
-its run key makes the same batch of listings launch once.
+when prices change), so an eager condition would start an ad launch run every hour for nothing. The
+sensor starts a run while listed products still wait for an ad (no live campaign on some platform, not
+given up after their attempts), one run at a time, each sized to the render budget, so a backlog drains
+in minutes rather than at the 6-hourly catch-up. Its run key is the backlog itself (which products wait,
+after how many attempts): a run that made progress lets the next one start; a backlog no run can move
+(every product failing) asks for nothing more until something changes.
 """
 
+import hashlib
+import statistics
+from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
+from sqlalchemy.engine import Connection
 
+from dropship_pipelines.assets.ads.assets import PLATFORMS, CreativeConfig, LaunchConfig
 from dropship_pipelines.cadence import NEW_LISTING_SENSOR_SECONDS, WEAK_ADS_SENSOR_SECONDS
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import ads_queries as q
 
 AD_METRICS = dg.AssetKey("ad_metrics")
+
+# A backlog run renders at most this much video (CPU-seconds, on the code location's machine) ...
+RENDER_BUDGET_SECONDS = 150.0
+RENDER_SECONDS_GUESS = 7.0  # a 12 s 720x1280 video, until the store has rendered some
+# ... and launches at most what one run's launch budget takes on every platform (one LLM call each).
+MAX_BATCH = LaunchConfig().max_launches_per_run // len(PLATFORMS)
+ACTIVE_RUN_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def waiting_for_ads(
+    conn: Connection,
+    platforms: Iterable[str] = PLATFORMS,
+    creative_attempts: int = CreativeConfig().max_attempts,
+    launch_attempts: int = LaunchConfig().max_attempts,
+) -> dict[str, int]:
+    """Listed products not live on every platform and still being tried, each with its attempts so far
+    (creative and launches): the launch job's backlog."""
+    creatives = q.creatives(conn)
+    ledger = q.ledger(conn)
+    waiting = {}
+    for product in q.listed_products(conn):
+        pid = product["pid"]
+        creative = creatives.get(pid)
+        if creative and creative["status"] != "ok" and creative["attempts"] >= creative_attempts:
+            continue  # its copy failed every attempt: it waits for a human
+        rows = [ledger.get((pid, platform)) for platform in platforms]
+        open_launches = [
+            row
+            for row in rows
+            if row is None or (row["state"] not in ("active", "paused") and row["attempts"] < launch_attempts)
+        ]
+        if open_launches:
+            tried = (creative["attempts"] if creative else 0) + sum(row["attempts"] for row in rows if row)
+            waiting[pid] = tried
+    return waiting
+
+
+def batch_size(conn: Connection) -> int:
+    """Creatives per run: the render budget over the recent renders' mean time, within the launch budget."""
+    recent = sorted(
+        (row for row in q.creatives(conn).values() if row["status"] == "ok" and row["render_seconds"]),
+        key=lambda row: row["generated_at"],
+    )[-20:]
+    per_video = statistics.fmean(row["render_seconds"] for row in recent) if recent else RENDER_SECONDS_GUESS
+    return max(1, min(MAX_BATCH, int(RENDER_BUDGET_SECONDS // max(per_video, 0.1))))
+
+
+def backlog_key(waiting: dict[str, int]) -> str:
+    digest = hashlib.sha256(repr(sorted(waiting.items())).encode()).hexdigest()[:16]
+    return f"ads-backlog-{len(waiting)}-{digest}"
 
 
 def build_new_listing_sensor(job: Any) -> dg.SensorDefinition:
@@ -27,19 +90,36 @@ def build_new_listing_sensor(job: Any) -> dg.SensorDefinition:
         job=job,
         minimum_interval_seconds=NEW_LISTING_SENSOR_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Launches ad creation and campaigns when a product is listed after the last one seen.",
+        description="Makes ads and launches campaigns, a batch per run, while listed products wait for ads.",
     )
     def new_listings_get_ads(context: dg.SensorEvaluationContext, store_db: StoreDatabase):
-        seen = context.cursor or ""
         with store_db.engine().connect() as conn:
             newest = q.newest_listing_time(conn)
-        if newest is None:
-            return dg.SkipReason("nothing is listed on the store yet")
-        stamp = newest.isoformat() if hasattr(newest, "isoformat") else str(newest)
-        if seen and stamp <= seen:
-            return dg.SkipReason(f"no product listed after {seen}")
-        context.update_cursor(stamp)
-        return dg.RunRequest(run_key=f"ads-for-listings-{stamp}", tags={"dropship/trigger": "new_listing"})
+            if newest is None:
+                return dg.SkipReason("nothing is listed on the store yet")
+            waiting = waiting_for_ads(conn)
+            batch = batch_size(conn)
+        if not waiting:
+            return dg.SkipReason("every listed product has its ads (or waits for a human)")
+        running = context.instance.get_runs(
+            filters=dg.RunsFilter(job_name=job.name, statuses=ACTIVE_RUN_STATUSES), limit=1
+        )
+        if running:
+            return dg.SkipReason(
+                f"{len(waiting)} product(s) wait for ads; run {running[0].run_id} is launching some"
+            )
+        key = backlog_key(waiting)
+        if key == context.cursor:
+            return dg.SkipReason(
+                f"{len(waiting)} product(s) wait for ads and the last run moved none of them; "
+                "the catch-up schedule retries"
+            )
+        context.update_cursor(key)
+        return dg.RunRequest(
+            run_key=key,
+            run_config={"ops": {"ad_creatives": {"config": {"max_per_run": batch}}}},
+            tags={"dropship/trigger": "new_listing", "dropship/ads_backlog": str(len(waiting))},
+        )
 
     return new_listings_get_ads
 
