@@ -10,9 +10,15 @@ what is asked of the platforms, and how a run that died half way is resolved.
   way never spends. A resumed launch (a ledger row already there) first looks up, by its deterministic
   name (`find_*`), every object the ledger has no id for: a crash between the platform's create and our
   ledger write leaves no second campaign.
-- Budget and status changes: the decision is recorded in `ad_actions` (`pending`) before the platform is
-  asked, then resolved `applied` (with the ledger updated) or `failed`. The platform writes are absolute
-  (a status, a budget), so a change whose run died in between is resolved by deciding again.
+- Launch claims: the first launch of a product on a platform INSERTs its ledger row (a second run's INSERT
+  loses); a retry takes the row by compare-and-set on `attempts`, and never while another run's launch is
+  in flight (a `pending` row without an error, younger than `LAUNCH_LEASE`). Whatever instance, process
+  or button started the run, one run creates the campaign.
+- Budget and status changes: claimed by compare-and-set on the campaign's ledger row (a pause takes an
+  active campaign; a scale takes one whose last budget change is the one judged) together with the
+  decision in `ad_actions` (`pending`), then resolved `applied` or `failed` (the ledger row restored).
+  The platform writes are absolute (a status, a budget), so a change whose run died in between is
+  resolved by making the write again at the next optimisation.
 - Metrics: delete-then-insert per platform and day range, so re-pulls and backfills are idempotent.
 
 A platform that refuses our credentials (`AdPlatformAuthError`) is stopped for the rest of the run.
@@ -295,13 +301,15 @@ def launch(
     ledger_row: Row | None,
     budget: Decimal,
     store_url: str,
-) -> Row:
-    """Campaign -> ad set / ad group -> video -> ad -> switch on, one ledger update after each step."""
+) -> Row | None:
+    """Campaign -> ad set / ad group -> video -> ad -> switch on, one ledger update after each step.
+
+    None: another run (of any instance) holds this launch's claim, and nothing was asked of the platform."""
     pid, name = product["pid"], platform.platform
     resumed = ledger_row is not None
     row = dict(ledger_row or {})
     with engine.begin() as conn:
-        q.begin_launch(
+        claimed = q.claim_launch(
             conn,
             {
                 "pid": pid,
@@ -312,7 +320,10 @@ def launch(
                 "creative_fingerprint": creative["video_fingerprint"],
                 "last_error": None,
             },
+            ledger_row,
         )
+    if not claimed:
+        return None
     budget = Decimal(str(row.get("daily_budget") or budget))
 
     def save(**values: Any) -> None:
@@ -366,6 +377,7 @@ class LaunchReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     stopped: dict[str, str] = field(default_factory=dict)  # platform -> why (its credentials)
     waiting: int = 0  # beyond this run's limit
+    claimed_elsewhere: int = 0  # launches another run held the claim of
     ledger_states: dict[str, int] = field(default_factory=dict)
 
 
@@ -421,6 +433,10 @@ def launch_campaigns(
             log.warning("product %s on %s: launch failed: %s", pid, name, error)
             if isinstance(error, AdPlatformAuthError):
                 report.stopped[name] = str(error)
+            continue
+        if result is None:
+            report.claimed_elsewhere += 1
+            log.info("product %s on %s: another run is launching it", pid, name)
             continue
         report.launched.append(
             {
@@ -519,30 +535,60 @@ class OptimisationReport:
 
 def apply_decision(
     platform: AdPlatform, engine: Engine, row: Row, decision: Decision, as_of: date, record: Row
-) -> None:
-    """Claim the change in `ad_actions`, make it at the platform, resolve the claim (and the ledger).
+) -> bool:
+    """Claim the change in the ledger (`ad_campaigns` compare-and-set, `ad_actions` pending) in one
+    transaction, make it at the platform, resolve the claim. False: another run made this change first.
 
     `record` is updated in place with the claim's final status; platform errors propagate after the
-    claim is resolved `failed`."""
+    claim is released and the action resolved `failed`."""
     with engine.begin() as conn:
+        if not q.claim_change(conn, row, decision.action, as_of, decision.new_budget):
+            record["status"] = "claimed_elsewhere"
+            return False
         action_id = q.record_action(conn, record)
     try:
         if decision.action == "pause":
             platform.set_campaign_active(row["campaign_id"], False)
-            changes: Row = {"state": "paused"}
         else:
             assert decision.new_budget is not None
             platform.set_daily_budget(row["adset_id"], decision.new_budget)
-            changes = {"daily_budget": decision.new_budget, "budget_changed_day": as_of}
     except ApiError as error:
         record["status"] = "failed"
         with engine.begin() as conn:
+            q.release_change(conn, row, decision.action)
             q.finish_action(conn, action_id, "failed", str(error)[:2000])
         raise
     record["status"] = "applied"
     with engine.begin() as conn:
-        q.update_launch(conn, row["pid"], row["platform"], **changes)
         q.finish_action(conn, action_id, "applied")
+    return True
+
+
+def resolve_pending_changes(engine: Engine, platforms: Mapping[str, AdPlatform], log: logging.Logger) -> int:
+    """Changes whose run died between the claim and the platform's answer: the ledger already says the new
+    state, and the platform writes are absolute (a status, a budget), so making the write again resolves
+    them whether or not the first one arrived."""
+    with engine.connect() as conn:
+        left_over = q.pending_changes(conn)
+    resolved = 0
+    for action in left_over:
+        platform = platforms.get(action["platform"])
+        if platform is None:
+            continue
+        try:
+            if action["action"] == "pause":
+                platform.set_campaign_active(action["campaign_id"], False)
+            else:
+                platform.set_daily_budget(action["adset_id"], Decimal(action["new_budget"]))
+        except ApiError as error:
+            log.warning(
+                "campaign %s: left-over %s not resolved: %s", action["campaign_id"], action["action"], error
+            )
+            continue
+        with engine.begin() as conn:
+            q.finish_action(conn, action["id"], "applied")
+        resolved += 1
+    return resolved
 
 
 def optimise_campaigns(
@@ -556,6 +602,8 @@ def optimise_campaigns(
 ) -> OptimisationReport:
     """Every decision that changes something is recorded with its reason and numbers, then applied (a dry
     run records it as proposed and changes nothing)."""
+    if not dry_run:
+        resolve_pending_changes(engine, platforms, log)
     with engine.connect() as conn:
         judgement = judge_campaigns(conn, policy)
     report = OptimisationReport(as_of=judgement.as_of, evaluated=len(judgement.decisions))
@@ -587,10 +635,17 @@ def optimise_campaigns(
                 q.record_action(conn, record)
             continue
         try:
-            apply_decision(platforms[row["platform"]], engine, row, decision, judgement.as_of, record)
+            applied = apply_decision(
+                platforms[row["platform"]], engine, row, decision, judgement.as_of, record
+            )
         except ApiError as error:
             report.counts["failed"] += 1
             log.warning("campaign %s: %s failed: %s", row["campaign_id"], decision.action, error)
+            continue
+        if not applied:
+            report.actions.remove(record)
+            report.counts[decision.action] -= 1
+            log.info("campaign %s: another run made its %s first", row["campaign_id"], decision.action)
             continue
         log.info("campaign %s: %s (%s)", row["campaign_id"], decision.action, decision.reason)
     return report

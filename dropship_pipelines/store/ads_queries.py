@@ -1,10 +1,11 @@
 """Reads and writes of the ads workflow: creatives, the campaign ledger, daily metrics and actions."""
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives, ad_metrics_daily
@@ -53,21 +54,42 @@ def ledger(conn: Connection) -> dict[tuple[str, str], dict[str, Any]]:
     return {(r.pid, r.platform): dict(r._mapping) for r in conn.execute(sa.select(ad_campaigns))}
 
 
-def begin_launch(conn: Connection, row: dict[str, Any]) -> None:
-    """The ledger row is written before anything is created at the platform."""
-    existing = conn.execute(
-        sa.select(ad_campaigns.c.attempts).where(
-            ad_campaigns.c.pid == row["pid"], ad_campaigns.c.platform == row["platform"]
+# A `pending` launch without an error is in flight in some run; only after this long is its run taken for
+# dead and the launch resumed by another (each step of a launch renews `updated_at`).
+LAUNCH_LEASE = timedelta(minutes=15)
+
+
+def _insert_or_nothing(conn: Connection, table: sa.Table, row: dict[str, Any]) -> bool:
+    """INSERT that loses, rather than fails, on a duplicate key: True when this call wrote the row."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    return conn.execute(insert.values(**row).on_conflict_do_nothing()).rowcount == 1
+
+
+def claim_launch(conn: Connection, row: dict[str, Any], seen: dict[str, Any] | None) -> bool:
+    """Claim a product's launch on a platform before anything is created there; False: another run has it.
+
+    A first launch INSERTs the ledger row (a second run's INSERT conflicts and loses). A retry takes the
+    row only if it is as this run read it (`attempts` unchanged) and no live run holds it: failed, or
+    pending after a recorded error, or pending past `LAUNCH_LEASE` (its run died mid-launch)."""
+    if seen is None:
+        return _insert_or_nothing(conn, ad_campaigns, {**row, "attempts": 1, "updated_at": now()})
+    t = ad_campaigns
+    taken = conn.execute(
+        t.update()
+        .where(
+            t.c.pid == row["pid"],
+            t.c.platform == row["platform"],
+            t.c.attempts == seen["attempts"],
+            t.c.state.in_(("pending", "failed")),
+            sa.or_(t.c.state == "failed", t.c.last_error.is_not(None), t.c.updated_at < now() - LAUNCH_LEASE),
         )
-    ).scalar()
-    if existing is None:
-        conn.execute(ad_campaigns.insert().values(**row, attempts=1))
-    else:
-        conn.execute(
-            ad_campaigns.update()
-            .where(ad_campaigns.c.pid == row["pid"], ad_campaigns.c.platform == row["platform"])
-            .values(**{k: v for k, v in row.items() if k not in ("pid", "platform")}, attempts=existing + 1)
+        .values(
+            **{k: v for k, v in row.items() if k not in ("pid", "platform")},
+            attempts=t.c.attempts + 1,
+            updated_at=now(),
         )
+    )
+    return taken.rowcount == 1
 
 
 def update_launch(conn: Connection, pid: str, platform: str, **values: Any) -> None:
@@ -148,6 +170,53 @@ def record_action(conn: Connection, row: dict[str, Any]) -> int:
 
 def finish_action(conn: Connection, action_id: int, status: str, error: str | None = None) -> None:
     conn.execute(ad_actions.update().where(ad_actions.c.id == action_id).values(status=status, error=error))
+
+
+def claim_change(
+    conn: Connection, campaign: dict[str, Any], action: str, as_of: date, new_budget: Any
+) -> bool:
+    """Claim a pause or budget change in the ledger before the platform is asked; False: another run made
+    it first. Compare-and-set on what the optimiser judged: a pause takes an active campaign, a scale takes
+    an active campaign whose last budget change is still the one this run read (so two runs that judged
+    the same numbers scale once, not twice)."""
+    t = ad_campaigns
+    where = [t.c.pid == campaign["pid"], t.c.platform == campaign["platform"], t.c.state == "active"]
+    if action == "pause":
+        values: dict[str, Any] = {"state": "paused"}
+    else:
+        where.append(t.c.budget_changed_day.is_not_distinct_from(campaign["budget_changed_day"]))
+        values = {"daily_budget": new_budget, "budget_changed_day": as_of}
+    return conn.execute(t.update().where(*where).values(**values, updated_at=now())).rowcount == 1
+
+
+def release_change(conn: Connection, campaign: dict[str, Any], action: str) -> None:
+    """The platform refused a claimed change: the ledger says again what the platform still has."""
+    if action == "pause":
+        values: dict[str, Any] = {"state": "active"}
+    else:
+        values = {
+            "daily_budget": campaign["daily_budget"],
+            "budget_changed_day": campaign["budget_changed_day"],
+        }
+    update_launch(conn, campaign["pid"], campaign["platform"], **values)
+
+
+def pending_changes(conn: Connection) -> list[dict[str, Any]]:
+    """Changes claimed by a run that died before the platform answered, with their campaign's ids."""
+    query = (
+        sa.select(ad_actions, ad_campaigns.c.adset_id)
+        .select_from(
+            ad_actions.join(
+                ad_campaigns,
+                sa.and_(
+                    ad_campaigns.c.platform == ad_actions.c.platform,
+                    ad_campaigns.c.campaign_id == ad_actions.c.campaign_id,
+                ),
+            )
+        )
+        .where(ad_actions.c.status == "pending", ad_actions.c.decided_at < now() - LAUNCH_LEASE)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def first_delivery_days(conn: Connection) -> dict[tuple[str, str], date]:

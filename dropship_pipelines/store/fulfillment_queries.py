@@ -133,26 +133,29 @@ def supplier_order(conn: Connection, order_number: str) -> dict[str, Any] | None
     return dict(row._mapping) if row else None
 
 
+def _claim(conn: Connection, table: sa.Table, key: str, row: dict[str, Any], renew: dict[str, Any]) -> None:
+    """Claim a side effect under its unique key in one statement: INSERT the pending row, or count one more
+    attempt on the row another run (or an earlier one) inserted. Never a read-then-write: two overlapping
+    runs both land here without an IntegrityError, and the remote's own key (CJ's order number, the
+    store's open fulfillment order) plus the lookup after a refusal make the write itself happen once."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    conn.execute(
+        insert.values(**row, attempts=1).on_conflict_do_update(
+            index_elements=[key], set_={**renew, "attempts": table.c.attempts + 1}
+        )
+    )
+
+
 def begin_supplier_order(
     conn: Connection, order_number: str, order_id: str, logistic_name: str | None
 ) -> None:
-    existing = supplier_order(conn, order_number)
-    if existing is None:
-        conn.execute(
-            sa.insert(supplier_orders).values(
-                order_number=order_number,
-                order_id=order_id,
-                state="pending",
-                logistic_name=logistic_name,
-                attempts=1,
-            )
-        )
-    else:
-        conn.execute(
-            sa.update(supplier_orders)
-            .where(supplier_orders.c.order_number == order_number)
-            .values(attempts=supplier_orders.c.attempts + 1, logistic_name=logistic_name, updated_at=now())
-        )
+    row = {
+        "order_number": order_number,
+        "order_id": order_id,
+        "state": "pending",
+        "logistic_name": logistic_name,
+    }
+    _claim(conn, supplier_orders, "order_number", row, {"logistic_name": logistic_name, "updated_at": now()})
 
 
 def _money(value: Any) -> Decimal | None:
@@ -184,12 +187,12 @@ def finish_supplier_order(conn: Connection, order_number: str, order_id: str, pl
 def fail_supplier_order(
     conn: Connection, order_number: str, order_id: str, error: str, *, permanent: bool
 ) -> None:
-    conn.execute(
+    failed = conn.execute(
         sa.update(supplier_orders)
-        .where(supplier_orders.c.order_number == order_number)
+        .where(supplier_orders.c.order_number == order_number, supplier_orders.c.state != "created")
         .values(state="failed" if permanent else "pending", last_error=error[:2000], updated_at=now())
     )
-    if permanent:
+    if permanent and failed.rowcount:  # not when an overlapping run placed it meanwhile
         hold_order(conn, order_id, f"supplier refused: {error}"[:2000])
 
 
@@ -232,23 +235,14 @@ def fulfillment(conn: Connection, order_id: str) -> dict[str, Any] | None:
 def begin_fulfillment(
     conn: Connection, order_id: str, track_number: str, carrier: str | None, url: str | None
 ) -> None:
-    if fulfillment(conn, order_id) is None:
-        conn.execute(
-            sa.insert(fulfillments).values(
-                order_id=order_id,
-                state="pending",
-                track_number=track_number,
-                carrier=carrier,
-                tracking_url=url,
-                attempts=1,
-            )
-        )
-    else:
-        conn.execute(
-            sa.update(fulfillments)
-            .where(fulfillments.c.order_id == order_id)
-            .values(attempts=fulfillments.c.attempts + 1, track_number=track_number, carrier=carrier)
-        )
+    row = {"order_id": order_id, "state": "pending", "track_number": track_number, "carrier": carrier}
+    _claim(
+        conn,
+        fulfillments,
+        "order_id",
+        {**row, "tracking_url": url},
+        {"track_number": track_number, "carrier": carrier},
+    )
 
 
 def finish_fulfillment(conn: Connection, order_id: str, fulfillment_id: str | None, notified: bool) -> None:
@@ -269,7 +263,7 @@ def finish_fulfillment(conn: Connection, order_id: str, fulfillment_id: str | No
 def fail_fulfillment(conn: Connection, order_id: str, error: str, *, permanent: bool) -> None:
     conn.execute(
         sa.update(fulfillments)
-        .where(fulfillments.c.order_id == order_id)
+        .where(fulfillments.c.order_id == order_id, fulfillments.c.state != "posted")  # a winner's post stays
         .values(state="failed" if permanent else "pending", last_error=error[:2000])
     )
 

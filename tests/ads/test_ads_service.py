@@ -2,6 +2,7 @@
 claims come before platform writes, a resumed launch finds what a crashed one created, the metrics asset's
 weak-campaign count is the optimiser's own decision."""
 
+import logging
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -122,9 +123,11 @@ def test_a_launch_claims_the_ledger_row_before_any_platform_write(engine: Engine
 def test_a_resumed_launch_finds_what_the_crashed_one_created(engine: Engine) -> None:
     platform = FakePlatform(engine)
     ads.launch(platform, engine, PRODUCT, CREATIVE, None, Decimal("20"), "https://shop.test/")
-    # The run died after the platform created everything but before the ledger heard of it.
+    # The run died after the platform created everything but before the ledger heard of it; its claim has
+    # outlived the lease (a younger pending claim is a launch still in flight in some run).
     with engine.begin() as conn:
         lost = {"state": "pending", "campaign_id": None, "adset_id": None, "ad_id": None}
+        lost["updated_at"] = q.now() - q.LAUNCH_LEASE - timedelta(minutes=1)
         conn.execute(sa.update(ad_campaigns).values(**lost))
         crashed = q.ledger(conn)[("P1", "meta")]
     created = dict(platform.objects)
@@ -256,3 +259,42 @@ def test_names_carry_the_product_id() -> None:
     assert ads.pid_from_name(ads.campaign_name("AB-12")) == "AB-12"
     assert ads.pid_from_name(ads.adset_name("X1")) == "X1" and ads.pid_from_name(ads.ad_name("X1")) == "X1"
     assert ads.pid_from_name("someone else's campaign") is None
+
+
+def test_two_runs_that_judged_the_same_campaign_change_it_once(engine: Engine) -> None:
+    seed_campaign(engine)
+    platform = FakePlatform(engine)
+    judged = ledger_row(engine)  # both runs read the campaign before either changed it
+    first, second = action_record(), action_record()
+    assert ads.apply_decision(platform, engine, dict(judged), scale_decision(), AS_OF, first)
+    assert not ads.apply_decision(platform, engine, dict(judged), scale_decision(), AS_OF, second)
+    assert [c for c in platform.calls if c.startswith("set_daily_budget")] == ["set_daily_budget:25"]
+    assert [a["status"] for a in actions(engine)] == ["applied"] and second["status"] == "claimed_elsewhere"
+    assert ledger_row(engine)["daily_budget"] == Decimal("25")
+
+
+def test_a_second_launch_claim_of_a_product_loses(engine: Engine) -> None:
+    platform = FakePlatform(engine)
+    # Both runs found no ledger row; the first claims it and is still launching when the second tries.
+    with engine.begin() as conn:
+        row = {"pid": "P1", "platform": "meta", "state": "pending", "daily_budget": Decimal("20")}
+        assert q.claim_launch(conn, row, None)
+    assert ads.launch(platform, engine, PRODUCT, CREATIVE, None, Decimal("20"), "https://shop.test/") is None
+    in_flight = ledger_row(engine)
+    shop = "https://shop.test/"
+    assert ads.launch(platform, engine, PRODUCT, CREATIVE, in_flight, Decimal("20"), shop) is None
+    assert platform.calls == [] and ledger_row(engine)["attempts"] == 1
+
+
+def test_a_change_whose_run_died_is_made_again_at_the_next_optimisation(engine: Engine) -> None:
+    seed_campaign(engine)
+    judged = ledger_row(engine)
+    died_at = q.now() - q.LAUNCH_LEASE - timedelta(minutes=1)
+    with engine.begin() as conn:  # the claim, then the run died before asking the platform
+        assert q.claim_change(conn, judged, "scale", AS_OF, Decimal("25"))
+        q.record_action(conn, {**action_record(), "decided_at": died_at})
+    platform = FakePlatform(engine)
+    assert ads.resolve_pending_changes(engine, {"meta": platform}, logging.getLogger("test")) == 1
+    assert platform.calls == ["set_daily_budget:25.00"] and [a["status"] for a in actions(engine)] == [
+        "applied"
+    ]

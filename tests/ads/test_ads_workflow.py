@@ -1,10 +1,12 @@
 """The ads workflows end to end on the sandbox: launch, metrics backfill, optimisation, faults, resume."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from dropship_pipelines.store import ads_queries
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives, ad_metrics_daily
 from dropship_pipelines.store.database import get_engine
 from dropship_sandbox import credentials
@@ -124,14 +126,17 @@ def test_expired_tokens_lost_answers_and_resume(
     assert len(ledger) == 4 and all(r["state"] == "active" for r in ledger)
     assert campaigns_created(sandbox) == {f"{r['platform']}:{r['pid']}": 1 for r in ledger}
 
-    # A run killed after the platform created a campaign but before the ledger heard of it: the next run
-    # finds the campaign by its name instead of creating a second one.
+    # A run killed after the platform created a campaign but before the ledger heard of it (and longer ago
+    # than the launch lease): the next run finds the campaign by its name instead of creating a second one.
     sandbox.control("POST", "/faults/meta", {"reset": True})
     sandbox.control("POST", "/faults/tiktok", {"reset": True})
     before = {(r["pid"], r["platform"]): r["campaign_id"] for r in ledger}
+    died_at = ads_queries.now() - ads_queries.LAUNCH_LEASE - timedelta(minutes=1)
     with get_engine(store_url).begin() as conn:
         conn.execute(
-            sa.update(ad_campaigns).values(state="pending", campaign_id=None, adset_id=None, ad_id=None)
+            sa.update(ad_campaigns).values(
+                state="pending", campaign_id=None, adset_id=None, ad_id=None, updated_at=died_at
+            )
         )
     assert h.launch(defs).success
     after = {(r["pid"], r["platform"]): r["campaign_id"] for r in h.rows(store_url, ad_campaigns)}
