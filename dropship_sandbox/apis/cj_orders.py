@@ -1,4 +1,5 @@
-"""CJ orders (api-contracts.md §2.9-2.11): createOrderV2, getOrderDetail, order list, deleteOrder, trackInfo.
+"""CJ orders (api-contracts.md §2.9-2.11): createOrderV2/V3, payBalance, getOrderDetail, order list,
+deleteOrder, trackInfo.
 
 The supplier's warehouse is the `SupplierSimulator`: a paid order (payType 2) becomes UNSHIPPED within
 hours, SHIPPED with a tracking number after 1-3 handling days, DELIVERED after the route's transit days.
@@ -96,8 +97,10 @@ def _schedule(world: World, order: dict[str, Any]) -> None:
 
 @router.post("/shopping/order/createOrderV2")
 async def create_order(request: Request) -> JSONResponse:
-    body = await _json_body(request)
+    return await _create(request, await _json_body(request))
 
+
+async def _create(request: Request, body: dict[str, Any]) -> JSONResponse:
     def handle(world: World) -> dict[str, Any]:
         if body.get("__invalid__"):
             raise CjError(16900205, "invalid JSON")
@@ -239,6 +242,14 @@ async def create_order(request: Request) -> JSONResponse:
         }
 
     return await CJ.serve(request, CjCall(is_write=True), handle)
+
+
+@router.post("/shopping/order/createOrderV3")
+async def create_order_v3(request: Request) -> JSONResponse:
+    """createOrderV2 without payment: V3 takes no payType, the order waits for payBalance."""
+    body = await _json_body(request)
+    body.pop("payType", None)
+    return await _create(request, body)
 
 
 def public_order(order: dict[str, Any]) -> dict[str, Any]:

@@ -294,3 +294,14 @@ def test_cj_holds_orders_with_intercept_reasons_when_asked(sandbox: RunningSandb
     ).json()
     assert held["code"] == 200 and held["data"]["interceptOrderReasons"][0]["code"] == 1001
     assert held["data"]["actualPayment"] == 0  # held, so not paid
+
+
+def test_cj_create_order_v3_never_pays(sandbox: RunningSandbox) -> None:
+    base = sandbox.url + CJ_PREFIX
+    headers = cj_token(base)
+    created = httpx.post(
+        f"{base}/shopping/order/createOrderV3",
+        headers=headers,
+        json=order_body(base, headers, "shopify-4", 2),
+    ).json()
+    assert created["code"] == 200 and created["data"]["actualPayment"] == 0
