@@ -4,8 +4,11 @@ the gate has taken out every span the code owns. Pure functions over kept librar
 Free text carries no entity and no claim. Entities are found with kept libraries (dateparser's
 `search_dates` and its language data for dates and time words, text2num for number words, price-parser
 and Babel's currency names for money, phonenumbers for phone numbers); codes, links, emails and
-characters are told by plain string tests. Claims are refused by the allow-list: every word must be in
-the language's free-text vocabulary, which holds no action verb, state word, time word or number.
+characters are told by plain string tests. Claims are refused twice over: every word must be in the
+language's free-text vocabulary, which holds no action verb, state word, time word or number
+(`free_text_problems`); and every sentence must have the shape of the free text's only jobs, a question
+back, or a greeting, thanks, apology or closing (`sentence_problems`), so that claims made of everyday
+words ("Yes, you can.", "It is with you.") are refused by what they are, not by a list of them.
 """
 
 import difflib
@@ -17,20 +20,25 @@ from collections.abc import Iterable
 
 # phonenumbers, Babel, dateparser, price-parser and text2num are imported in the functions that use them:
 # a reply is checked in a run that has messages, and loading the code location need not import them (~0.5 s).
-from dropship_pipelines.rules.reply_languages import SUPPORTED_LANGUAGES, detect_language, language_pack
+from dropship_pipelines.rules.reply_languages import (
+    SUPPORTED_LANGUAGES,
+    WORD,
+    Phrase,
+    detect_language,
+    language_pack,
+    lowered_words,
+)
 
 # Punctuation free text may use; every other symbol (markup, #, @, %, currency signs, slashes) is refused.
 ALLOWED_PUNCTUATION = frozenset(".,!?;:'\"\u2019\u2018“”„«»¡¿()-\u2013\u2014…")
 _EDGE = "".join(sorted(ALLOWED_PUNCTUATION)) + " "
 # Regions whose phone number formats the matcher tries, for the languages the gate checks.
 _PHONE_REGIONS = ("US", "GB", "ES", "MX", "DE", "AT", "CH", "FR", "BE", "IT", "NL", "PT", "BR")
-# A word: letters, with apostrophes inside ("we're", "l'article"); digits are tokens of their own.
-_WORD = re.compile("[^\\W\\d_]+(?:['\u2019][^\\W\\d_]+)*")
 _DATE_SETTINGS = {"STRICT_PARSING": False, "RETURN_AS_TIMEZONE_AWARE": False}
 
 
 def words_of(text: str) -> list[str]:
-    return _WORD.findall(text)
+    return WORD.findall(text)
 
 
 def in_vocabulary(word: str, vocabulary: frozenset[str]) -> bool:
@@ -244,3 +252,79 @@ def free_text_problems(fragment: str, language: str) -> tuple[str, ...]:
                 problems.append(f"unapproved character: {char!r}")
     problems += [f"unapproved wording: {w!r}" for w in dict.fromkeys(unapproved) if w.lower() not in named]
     return tuple(dict.fromkeys(problems))
+
+
+# --- sentences: what free text may be -----------------------------------------------------------------
+# A sentence ends at . ! ? … ; : followed by a space, at a comma followed by a capital ("Kind regards,
+# Could you ...?"), or at a line break (a code-owned span taken out leaves one). A clause ends at a
+# comma, a semicolon, a colon, a bracket or a dash.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…;:])\s+|(?<=,)\s+(?=[¿¡]?[A-ZÀ-ÖØ-Þ])|\n+")
+_CLAUSE_BREAK = re.compile(r"[,;:()\u2013\u2014]|\s-\s")
+_CLOSING_QUOTES = " \t\"'»\u201d\u2019)"
+
+
+def sentences_of(text: str) -> list[str]:
+    return [sentence.strip() for sentence in _SENTENCE_BREAK.split(text) if words_of(sentence)]
+
+
+def _found(words: tuple[str, ...], phrases: frozenset[Phrase]) -> list[str]:
+    """Entries of a class in the words: a phrase as a run of whole words, a single word also as a piece
+    of an elided or contracted one ("n'hésitez" holds "hésitez", "can't" holds "can")."""
+    found = []
+    for phrase in phrases:
+        size = len(phrase)
+        if any(words[i : i + size] == phrase for i in range(len(words) - size + 1)):
+            found.append(" ".join(phrase))
+        elif size == 1 and any(phrase[0] in word.split("'") for word in words if "'" in word):
+            found.append(phrase[0])
+    return sorted(found)
+
+
+def _opens_with(words: tuple[str, ...], phrases: frozenset[Phrase]) -> bool:
+    if not words:
+        return False
+    first = words[0]
+    return any(
+        words[: len(phrase)] == phrase or (len(phrase) == 1 and first.split("'")[0] == phrase[0])
+        for phrase in phrases
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def sentence_problems(sentence: str, language: str) -> tuple[str, ...]:
+    """Why one sentence of free text is not what free text may be; empty when it is.
+
+    Free text only greets, thanks, apologises or empathises, asks back and closes; facts, policy and
+    actions are code-owned sentences. So a sentence is allowed only as
+    - a question (ends with "?"), opening with one of the language's question words: a question asserts
+      nothing;
+    - or a greeting, thanks, apology/empathy or closing: every clause carries a word of those classes,
+      or opens with a linking word ("..., that you wrote to us"), and no word of ability or commitment
+      ("can", "will", "do") stands in it.
+    And no sentence holds an answer word ("yes", "of course", "no problem"): free text cannot answer
+    what the customer asked. The classes are the language file's `sentences` block.
+    """
+    classes = language_pack(language).sentences
+    words = lowered_words(sentence)
+    if not words:
+        return ()
+    shown = sentence.strip()
+    answers = _found(words, classes.answer)
+    if answers:
+        return (f"answers the customer: {answers[0]!r} in {shown!r}",)
+    if sentence.rstrip(_CLOSING_QUOTES).endswith("?"):
+        if _opens_with(words, classes.question_openers):
+            return ()
+        return (f"a question must open with a question word: {shown!r}",)
+    commitments = _found(words, classes.commitment)
+    if commitments:
+        return (f"states what can or will be done: {commitments[0]!r} in {shown!r}",)
+    markers = classes.all_markers
+    clauses = [lowered_words(clause) for clause in _CLAUSE_BREAK.split(sentence)]
+    marked = [bool(_found(clause, markers)) for clause in clauses if clause]
+    if not any(marked):
+        return (f"not a greeting, thanks, apology or closing: {shown!r}",)
+    for clause in clauses:
+        if clause and not _found(clause, markers) and not _opens_with(clause, classes.linking):
+            return (f"not a greeting, thanks, apology or closing: {' '.join(clause)!r} in {shown!r}",)
+    return ()

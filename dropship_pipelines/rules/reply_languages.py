@@ -11,10 +11,13 @@ Each language has one file, `rules/reply_language/<code>.yaml` (see docs/support
 - `time_homographs`: vocabulary words that dateparser's data also lists as time abbreviations
   (German "mit", Portuguese "sem"); the tests check the vocabulary holds no other time word;
 - `address_words`: words that mark a postal address, so the gate can name what it refused;
+- `sentences`: the classes of words that decide what a free-text sentence may be (a question, or a
+  greeting, thanks, apology or closing, never an answer or a commitment; see `SentenceClasses`);
 - `examples`: free text the vocabulary must allow (the tests check every one passes the gate).
 """
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
@@ -53,6 +56,35 @@ FACT_PLACEHOLDERS = (
 )
 
 
+# A word: letters, with apostrophes inside ("we're", "l'article"); digits are tokens of their own.
+WORD = re.compile("[^\\W\\d_]+(?:['\u2019][^\\W\\d_]+)*")
+
+Phrase = tuple[str, ...]  # lower-case words; one word or several in a row
+
+
+def lowered_words(text: str) -> tuple[str, ...]:
+    """The words of a text, lower case, with typographic apostrophes made plain."""
+    return tuple(w.lower().replace("\u2019", "'") for w in WORD.findall(text))
+
+
+@dataclass(frozen=True)
+class SentenceClasses:
+    """The words that decide what a free-text sentence may be: a question (opens with a question word),
+    or a greeting, thanks, apology/empathy or closing (each clause carries a marker or opens with a
+    linking word); never an answer ("yes", "of course"), and, outside a question, no ability or
+    commitment ("can", "will", "do")."""
+
+    markers: dict[str, frozenset[Phrase]]  # greeting, thanks, empathy, closing
+    answer: frozenset[Phrase]
+    commitment: frozenset[Phrase]
+    question_openers: frozenset[Phrase]
+    linking: frozenset[Phrase]
+
+    @property
+    def all_markers(self) -> frozenset[Phrase]:
+        return frozenset().union(*self.markers.values())
+
+
 @dataclass(frozen=True)
 class LanguagePack:
     code: str
@@ -64,6 +96,7 @@ class LanguagePack:
     vocabulary: frozenset[str]
     time_homographs: frozenset[str]  # vocabulary words dateparser also reads as a time abbreviation
     address_words: frozenset[str]
+    sentences: SentenceClasses
     examples: dict[str, tuple[str, ...]]
 
 
@@ -71,6 +104,25 @@ def _words(block: Any) -> frozenset[str]:
     """A vocabulary block: whitespace-separated words (lower case), as the data file lists them."""
     text = " ".join(block) if isinstance(block, list) else str(block)
     return frozenset(unicodedata.normalize("NFKC", word).lower() for word in text.split())
+
+
+def _phrases(block: str) -> frozenset[Phrase]:
+    """A class of the `sentences` block: comma-separated entries, each a word or a phrase."""
+    entries = (lowered_words(unicodedata.normalize("NFKC", entry)) for entry in str(block).split(","))
+    return frozenset(entry for entry in entries if entry)
+
+
+SENTENCE_MARKERS = ("greeting", "thanks", "empathy", "closing")
+
+
+def _sentence_classes(data: dict[str, Any]) -> SentenceClasses:
+    return SentenceClasses(
+        markers={kind: _phrases(data[kind]) for kind in SENTENCE_MARKERS},
+        answer=_phrases(data["answer"]),
+        commitment=_phrases(data["commitment"]),
+        question_openers=_phrases(data["question_openers"]),
+        linking=_phrases(data["linking"]),
+    )
 
 
 @functools.cache
@@ -90,6 +142,7 @@ def language_pack(code: str) -> LanguagePack:
         vocabulary=_words(data["vocabulary"]),
         time_homographs=_words(data.get("time_homographs") or []),
         address_words=_words(data["address_words"]),
+        sentences=_sentence_classes(data["sentences"]),
         examples={kind: tuple(texts) for kind, texts in data["examples"].items()},
     )
 

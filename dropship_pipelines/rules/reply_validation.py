@@ -4,7 +4,9 @@ The last gate before a reply leaves (`verify_outgoing`): an allow-list over the 
 the code owns is taken out (the context's facts in every rendering, policy snippets verbatim, executed
 actions' statements, the code's sentences); what remains is the model's or an operator's free text, and
 it may hold no entity (date, number, money, percentage, phone number, link, email, code, order reference,
-address) and no word outside the language's free-text vocabulary, so no claim and no promise. Markup is
+address) and no word outside the language's free-text vocabulary, and each of its sentences is a question
+back or a greeting, thanks, apology or closing (never an answer or a commitment), so no claim and no
+promise. Markup is
 refused, and so is a text in a language other than the customer's or one the gate cannot check. The
 gate runs on every send path: the workflow, the dashboard's edited replies, the email channel. See
 docs/support-safety.md.
@@ -27,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from dropship_pipelines.rules import reply_render
 from dropship_pipelines.rules.reply_context import ORDER_STATUSES, ExecutedAction, OrderFacts, ReplyContext
 from dropship_pipelines.rules.reply_draft import ActionKind
-from dropship_pipelines.rules.reply_entities import free_text_problems
+from dropship_pipelines.rules.reply_entities import free_text_problems, sentence_problems, sentences_of
 from dropship_pipelines.rules.reply_languages import SUPPORTED_LANGUAGES, reads_as
 from dropship_pipelines.rules.store_policy import default_store_policy
 from dropship_pipelines.rules.support_policy import SupportPolicy
@@ -396,10 +398,10 @@ def _markup(text: str) -> list[str]:
     return [f"markup: {found!r}" for found in dict.fromkeys(finder.found)]
 
 
-def _remove(text: str, patterns: tuple[re.Pattern[str], ...]) -> str:
+def _remove(text: str, patterns: tuple[re.Pattern[str], ...], leave: str = "\n") -> str:
     # A removed span leaves a line break: the free text on either side never joins into a new word.
     for pattern in patterns:
-        text = pattern.sub("\n", text)
+        text = pattern.sub(leave, text)
     return text
 
 
@@ -432,10 +434,15 @@ def verify_outgoing(text: str, context: ReplyContext) -> list[str]:
             f"the customer's is {context.language}"
         )
 
-    free_text = _remove(_remove(clean, spans.sentences), spans.values)
+    without_sentences = _remove(clean, spans.sentences)
+    free_text = _remove(without_sentences, spans.values)
     for fragment in _SENTENCE_END.split(free_text):
         if fragment.strip():
             problems += free_text_problems(fragment.strip(), context.language)
+    # What each free sentence is: a value inside it (a name, an order number) leaves a space, so the
+    # sentence is read whole ("Could you confirm order #1001?" stays a question).
+    for sentence in sentences_of(_remove(without_sentences, spans.values, leave=" ")):
+        problems += sentence_problems(sentence, context.language)
     return list(dict.fromkeys(problems))
 
 

@@ -70,7 +70,7 @@ SAFE: dict[str, dict[str, tuple[str, ...]]] = {
             "|for the inconvenience|to hear that|about this|for any inconvenience}.",
             "I {completely |totally |}understand how {frustrating|disappointing|upsetting} this is.",
             "We {completely |totally |}understand your {concern|frustration}.",
-            "I can imagine how {frustrating|disappointing} this {is|situation is}.",
+            "I know how {frustrating|disappointing} this {is|situation is}.",
         ),
         "es": (
             "{Sentimos|Lamentamos} {mucho |}{las molestias|el inconveniente}.",
