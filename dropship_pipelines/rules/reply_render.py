@@ -20,10 +20,6 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 
-from babel.dates import format_date
-from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal
-
 from dropship_pipelines.rules.reply_context import OrderFacts, ReplyContext
 from dropship_pipelines.rules.reply_draft import (
     ActionKind,
@@ -65,25 +61,36 @@ class ReplyRefused(Exception):
 
 
 # --- renderings of single values -----------------------------------------------------------------------
+# Babel is imported where a value is rendered: loading the code location need not import it.
 def render_date(day: date, locale: str) -> str:
+    from babel.dates import format_date
+
     return format_date(day, format=_DATE_FORMATS[0], locale=locale)
 
 
 def render_money(amount: Decimal, currency: str, locale: str) -> str:
+    from babel.numbers import format_currency
+
     return format_currency(amount, currency, locale=locale)
 
 
 def date_renderings(day: date, locale: str) -> list[str]:
     """Every form of a date the code writes or accepts back from an operator's edit."""
+    from babel.dates import format_date
+
     return [*(format_date(day, format=form, locale=locale) for form in _DATE_FORMATS), day.isoformat()]
 
 
 def money_renderings(amount: Decimal, currency: str, locale: str) -> list[str]:
+    from babel.numbers import format_decimal
+
     number = format_decimal(amount, format="#,##0.00", locale=locale)
     return [render_money(amount, currency, locale), f"{number} {currency}", f"{currency} {number}"]
 
 
 def _items_list(order: OrderFacts, locale: str) -> str:
+    from babel.lists import format_list
+
     return format_list(list(order.items), locale=locale)
 
 
