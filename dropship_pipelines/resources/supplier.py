@@ -12,6 +12,7 @@ from dropship_pipelines.resources.errors import PermanentApiError
 
 # Supplier order statuses, in the order an order goes through them (the ledger's `supplier_status`).
 SHIPPED_STATUSES = ("SHIPPED", "DELIVERED")
+UNPAID_STATUSES = ("CREATED", "IN_CART", "UNPAID")  # the supplier has not been paid: it can be withdrawn
 
 
 @dataclass(frozen=True)

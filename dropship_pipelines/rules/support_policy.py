@@ -38,9 +38,6 @@ ACTION_FOR_INTENT: dict[str, ActionKind] = {
     "change_address": ActionKind.ADDRESS_CHANGE,
 }
 
-# Supplier order states at which the supplier has not been paid: the order can still be withdrawn.
-SUPPLIER_UNPAID_STATES = ("CREATED", "IN_CART", "UNPAID")
-
 
 @dataclass(frozen=True)
 class SupportPolicy:

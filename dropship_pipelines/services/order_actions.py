@@ -33,10 +33,8 @@ from sqlalchemy.engine import Engine
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.models import AddressInput, OrderState
-from dropship_pipelines.resources.supplier import OrderAlreadyPaidError, Supplier
+from dropship_pipelines.resources.supplier import UNPAID_STATUSES, OrderAlreadyPaidError, Supplier
 from dropship_pipelines.rules.reply_draft import ActionKind
-from dropship_pipelines.rules.support_policy import SUPPLIER_UNPAID_STATES
-from dropship_pipelines.rules.support_prompts import NewAddress
 from dropship_pipelines.store import order_action_queries as q
 
 log = logging.getLogger("dropship_pipelines.services.order_actions")
@@ -69,7 +67,7 @@ class OrderActions:
     supplier: Supplier
     policy: RefundPolicy
 
-    # --- the entry point of the support agent ---------------------------------------------------------
+    # --- one entry point for any caller that names the action ----------------------------------------
     def perform(
         self,
         kind: ActionKind,
@@ -77,7 +75,7 @@ class OrderActions:
         *,
         origin: str,
         run_id: str,
-        new_address: NewAddress | None = None,
+        new_address: AddressInput | None = None,
     ) -> ActionResult:
         """The action `kind` on the ledger order `order` for `origin`."""
         if kind is ActionKind.CANCEL:
@@ -86,21 +84,11 @@ class OrderActions:
             return self.refund(order["order_id"], origin=origin, run_id=run_id)
         if kind is ActionKind.ADDRESS_CHANGE:
             if new_address is None:
-                return ActionResult(kind, False, "no new address in the message")
-            address = AddressInput(
-                first_name=new_address.name.split(" ")[0] or None,
-                last_name=" ".join(new_address.name.split(" ")[1:]) or None,
-                address1=new_address.address1,
-                address2=new_address.address2,
-                city=new_address.city,
-                province_code=new_address.province_code,
-                zip=new_address.zip,
-                country_code=new_address.country_code,
-            )
-            return self.change_address(order["order_id"], address, origin=origin, run_id=run_id)
+                return ActionResult(kind, False, "no new address given")
+            return self.change_address(order["order_id"], new_address, origin=origin, run_id=run_id)
         if kind is ActionKind.RESEND_TRACKING:
             return self.resend_tracking(order["order_id"], origin=origin, run_id=run_id)
-        return ActionResult(kind, False, f"{kind.value} is not an action the agent performs")
+        return ActionResult(kind, False, f"{kind.value} is not an action on an order")
 
     # --- the actions ----------------------------------------------------------------------------------
     def cancel(self, order_id: str, *, origin: str, run_id: str) -> ActionResult:
@@ -268,7 +256,7 @@ class OrderActions:
         found = self.supplier.find_order(placed["supplier_order_id"])
         if found is None:
             return None
-        if (found.status or "").upper() not in SUPPLIER_UNPAID_STATES:
+        if (found.status or "").upper() not in UNPAID_STATUSES:
             raise _Refused(f"the supplier order is {found.status}: it has been paid")
         try:
             self.supplier.delete_unpaid_order(found.supplier_order_id)

@@ -42,6 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.llm import LlmOutputError, LlmResource, LlmResult
+from dropship_pipelines.resources.shopify.models import AddressInput
 from dropship_pipelines.resources.support_channel import SentReply, SupportChannel, Ticket
 from dropship_pipelines.rules.outgoing_reply import ReplyBlocked, checked_text
 from dropship_pipelines.rules.reply_context import ExecutedAction, OrderFacts, ReplyContext
@@ -103,8 +104,25 @@ class OrderActionDesk(Protocol):
         *,
         origin: str,
         run_id: str,
-        new_address: NewAddress | None = None,
+        new_address: AddressInput | None = None,
     ) -> ActionOutcome: ...
+
+
+def store_address(written: NewAddress | None) -> AddressInput | None:
+    """The new address a customer wrote, as the store takes it (never put into a reply)."""
+    if written is None:
+        return None
+    first, _, last = written.name.strip().partition(" ")
+    return AddressInput(
+        first_name=first or None,
+        last_name=last or None,
+        address1=written.address1,
+        address2=written.address2,
+        city=written.city,
+        province_code=written.province_code,
+        zip=written.zip,
+        country_code=written.country_code,
+    )
 
 
 def executed_action(row: dict[str, Any]) -> ExecutedAction:
@@ -501,7 +519,7 @@ def _act(
         if desk.order_actions is None:
             return f"action_unavailable:{kind.value}"
         outcome = desk.order_actions.perform(
-            kind, order, origin=origin, run_id=desk.run_id, new_address=intent.new_address
+            kind, order, origin=origin, run_id=desk.run_id, new_address=store_address(intent.new_address)
         )
         if not outcome.done:
             return f"action_refused:{kind.value}: {outcome.reason}"

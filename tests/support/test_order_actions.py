@@ -272,3 +272,26 @@ def test_the_stores_refusals_come_back_as_typed_user_errors(support_world) -> No
                 AddressInput(address1="1 A St", city="Austin", zip="78701", country_code="US"),
             )
     assert world.store_order("#1005")["refunds"] == []  # nothing refused was half made
+
+
+def test_an_address_change_asked_in_a_message_is_made_when_the_operator_lets_the_agent(support_world) -> None:
+    world: SupportWorld = support_world(orders=8, daily_rate=0.0)
+    world.sandbox.control("POST", "/llm", EXACT)
+    new = world.order("#1001")  # not yet at the supplier
+    ticket = world.writes(
+        "Hi, I moved. Please change the shipping address of order #1001 to my new one.",
+        intent="change_address",
+        email=new.email,
+        order=new.name,
+    )
+    automatic = [*SupportPolicy().auto_intents, "change_address"]
+
+    assert world.run(policy={"auto_intents": automatic}).success
+    (done,) = [a for a in actions(world) if a["kind"] == "address_change"]
+    assert done["state"] == "done"
+    stored = world.store_order("#1001")["shippingAddress"]
+    assert ledger_order(world, "#1001")["shipping_address"]["address1"] == stored["address1"] != "1 Main St"
+    assert audit(world, "order_addresses_updated") == {"gid://shopify/Order/1001": 1}
+    (reply,) = replies_to(world, ticket)
+    assert "We have updated the shipping address of your order." in reply
+    assert stored["address1"] not in reply  # the address itself is never echoed
