@@ -37,8 +37,7 @@ def definitions_shape(defs: dg.Definitions) -> dict[str, Any]:
         for s in sorted(repo.schedule_defs, key=lambda s: s.name)
     }
     sensors = {
-        s.name: {"default": s.default_status.value}
-        for s in sorted(repo.sensor_defs, key=lambda s: s.name)
+        s.name: {"default": s.default_status.value} for s in sorted(repo.sensor_defs, key=lambda s: s.name)
     }
     return {
         "assets": assets,
