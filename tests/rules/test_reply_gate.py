@@ -225,6 +225,213 @@ def test_reasons_name_the_offending_spans() -> None:
     assert "markup: '&amp;'" in reasons("Thanks &amp; regards.")
 
 
+# --- claims in everyday words: every word approved, yet an answer, a state or a promise -------------------
+# Free text may only greet, thank, apologise, ask back and close: a declarative sentence without a
+# greeting, thanks, apology or closing word, an answer word ("yes", "no problem") anywhere, or a
+# commitment ("can", "will", "do") outside a question is refused, whatever its words.
+EVERYDAY_CLAIMS: dict[str, list[str]] = {
+    "en": [
+        "No problem, consider it sorted.",
+        "All good on our side.",
+        "That's fine.",
+        "Consider it done.",
+        "We've got you covered.",
+        "It will be there soon.",
+        "Of course.",
+        "Absolutely, that is possible.",
+        "We can do it.",
+        "It is all yours.",
+        "There is nothing wrong with it.",
+        "Thank you, it is with you.",
+        "Sorry, your order is out.",
+        "That is on us.",
+        "You can, can't you?",
+    ],
+    "es": [
+        "No hay problema, considéralo hecho.",
+        "Todo está bien por nuestra parte.",
+        "Está bien.",
+        "Claro que sí.",
+        "Podemos hacerlo por ti.",
+        "Es todo tuyo.",
+        "Gracias, ya lo tienes.",
+        "No hay ningún problema con tu pedido.",
+        "Por supuesto.",
+    ],
+    "de": [
+        "Kein Problem, betrachten Sie es als erledigt.",
+        "Alles gut bei uns.",
+        "Das ist in Ordnung.",
+        "Natürlich.",
+        "Das können wir für Sie machen.",
+        "Es ist bei Ihnen.",
+        "Danke, es ist bei Ihnen.",
+        "Mit Ihrer Bestellung ist alles gut.",
+        "Ja, gerne.",
+    ],
+    "fr": [
+        "Pas de problème, c'est réglé.",
+        "Tout va bien de notre côté.",
+        "C'est bon.",
+        "Bien sûr.",
+        "Nous pouvons le faire pour vous.",
+        "C'est pour nous.",
+        "Merci, elle est chez vous.",
+        "Il n'y a aucun problème avec votre commande.",
+        "D'accord.",
+    ],
+    "it": [
+        "Nessun problema, consideralo fatto.",
+        "Tutto bene da parte nostra.",
+        "Va bene.",
+        "Certo.",
+        "Possiamo farlo per te.",
+        "È tutto tuo.",
+        "Grazie, è con te.",
+        "Non c'è nessun problema con il tuo ordine.",
+        "Sì, certo.",
+    ],
+    "nl": [
+        "Geen probleem, het is geregeld.",
+        "Alles is goed bij ons.",
+        "Dat is prima.",
+        "Natuurlijk.",
+        "Dat kunnen we voor je doen.",
+        "Het is bij jou.",
+        "Bedankt, het is bij je.",
+        "Er is niets mis met je bestelling.",
+        "Ja, graag.",
+    ],
+    "pt": [
+        "Sem problema, considere feito.",
+        "Está tudo bem do nosso lado.",
+        "Está bem.",
+        "Claro.",
+        "Podemos fazer isso por si.",
+        "É todo seu.",
+        "Obrigado, está consigo.",
+        "Não há nenhum problema com o seu pedido.",
+        "Com certeza.",
+    ],
+}
+PLEASANTRIES: dict[str, list[str]] = {
+    "en": [
+        "Hello there,",
+        "Dear Maria,",
+        "Many thanks for writing to us.",
+        "We really appreciate your patience.",
+        "I'm so sorry about the trouble.",
+        "We completely understand how disappointing this is.",
+        "Could you please share a picture of the product?",
+        "Which colour would you prefer?",
+        "What size do you need?",
+        "Could you confirm your order #1042?",
+        "Please let us know if you have any other questions.",
+        "Warm regards,",
+        "Thank you, we're happy to help.",
+    ],
+    "es": [
+        "Hola, Maria:",
+        "Muchas gracias por tu mensaje.",
+        "Lamentamos mucho las molestias.",
+        "Entendemos tu preocupación.",
+        "¿Qué color prefieres?",
+        "¿Podrías compartir una foto del producto?",
+        "Saludos cordiales,",
+    ],
+    "de": [
+        "Liebe Maria,",
+        "Herzlichen Dank für Ihre Geduld.",
+        "Es tut uns wirklich leid für den Ärger.",
+        "Wir verstehen, wie ärgerlich das ist.",
+        "Welche Farbe möchten Sie?",
+        "Könnten Sie ein Foto mit uns teilen?",
+        "Viele Grüße,",
+    ],
+    "fr": [
+        "Bonjour Maria,",
+        "Merci beaucoup pour votre patience.",
+        "Nous sommes sincèrement désolés pour ce désagrément.",
+        "Nous comprenons votre frustration.",
+        "Quelle couleur préférez-vous ?",
+        "Pourriez-vous nous indiquer la taille ?",
+        "Bien à vous,",
+    ],
+    "it": [
+        "Gentile Maria,",
+        "Grazie davvero per la tua pazienza.",
+        "Ci dispiace davvero per il disagio.",
+        "Capiamo la tua preoccupazione.",
+        "Quale colore preferisci?",
+        "Potresti indicarci la taglia?",
+        "Cordiali saluti,",
+    ],
+    "nl": [
+        "Beste Maria,",
+        "Hartelijk dank voor je geduld.",
+        "Het spijt ons echt voor het ongemak.",
+        "We begrijpen je frustratie.",
+        "Welke kleur wil je graag?",
+        "Kun je ons de maat vertellen?",
+        "Hartelijke groeten,",
+    ],
+    "pt": [
+        "Olá Maria,",
+        "Muito obrigado pela sua paciência.",
+        "Lamentamos muito o transtorno.",
+        "Compreendemos a sua preocupação.",
+        "Que cor prefere?",
+        "Poderia indicar-nos o tamanho?",
+        "Atenciosamente,",
+    ],
+}
+DELIVERED = replace(SHIPPED, status="delivered")
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [(language, sentence) for language, sentences in EVERYDAY_CLAIMS.items() for sentence in sentences],
+)
+def test_claims_in_everyday_words_are_refused(language: str, sentence: str) -> None:
+    for order in (DELIVERED, PROCESSING, None):
+        ctx = context(order, language)
+        if order is None:
+            thanks = language_pack(language).examples["greeting"][3]
+            text = f"{thanks} {sentence}\n\n{POLICY.signature[language]}"
+        else:
+            text = with_sentence(rendered(ctx, "order_status"), sentence)
+        assert verify_outgoing(text, ctx), (language, sentence, order)
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [(language, sentence) for language, sentences in PLEASANTRIES.items() for sentence in sentences],
+)
+def test_greetings_empathy_questions_and_closings_pass(language: str, sentence: str) -> None:
+    for order in (DELIVERED, PROCESSING):
+        ctx = context(order, language)
+        assert verify_outgoing(with_sentence(rendered(ctx, "order_status"), sentence), ctx) == [], sentence
+
+
+def test_a_free_sentence_is_refused_for_what_it_is() -> None:
+    ctx = context(DELIVERED, "de")
+    text = rendered(ctx)
+    # The reply the sandbox's generator got through: German, delivered, nothing executed.
+    reasons = " | ".join(verify_outgoing(text.replace("Nachricht.", "Nachricht. Ja, das können Sie."), ctx))
+    assert "answers the customer: 'ja'" in reasons
+    en = context(DELIVERED)
+    base = rendered(en, "order_status")
+
+    def reasons_en(sentence: str) -> str:
+        return " | ".join(verify_outgoing(with_sentence(base, sentence), en))
+
+    assert "not a greeting, thanks, apology or closing: 'It is with you.'" in reasons_en("It is with you.")
+    assert "'it is with you'" in reasons_en("Thank you, it is with you.")
+    assert "states what can or will be done: 'can'" in reasons_en("We're sorry we can help.")
+    assert "a question must open with a question word" in reasons_en("You can, right?")
+    assert "answers the customer: 'sure'" in reasons_en("Sure, could you tell us your order number?")
+
+
 def test_a_state_the_order_is_not_in_is_refused() -> None:
     shipped_text = rendered(context(SHIPPED), "order_status")
     assert verify_outgoing(shipped_text, context(SHIPPED)) == []

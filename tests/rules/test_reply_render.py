@@ -17,7 +17,13 @@ from dropship_pipelines.rules.reply_draft import (
     structured_reply_response_format,
     structured_reply_schema,
 )
-from dropship_pipelines.rules.reply_entities import currency_phrases, free_text_problems, time_phrases
+from dropship_pipelines.rules.reply_entities import (
+    currency_phrases,
+    free_text_problems,
+    sentence_problems,
+    sentences_of,
+    time_phrases,
+)
 from dropship_pipelines.rules.reply_languages import FACT_PLACEHOLDERS, SUPPORTED_LANGUAGES, language_pack
 from dropship_pipelines.rules.reply_render import RefusalReason, ReplyRefused, render_reply
 from dropship_pipelines.rules.store_policy import default_store_policy, load_store_policy
@@ -281,6 +287,24 @@ def test_every_example_of_free_text_is_allowed(language: str) -> None:
         assert {"greeting", "empathy", "question", "closing"} >= {kind}
         for text in texts:
             assert free_text_problems(text, language) == (), text
+            assert [p for sentence in sentences_of(text) for p in sentence_problems(sentence, language)] == []
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_sentence_classes_are_declared(language: str) -> None:
+    """Every language says which words make a greeting, thanks, apology or closing, open a question or a
+    linked clause, answer or commit; the words a sentence may carry are vocabulary words, and none of
+    them answers or commits (else a marker could carry the claim)."""
+    pack = language_pack(language)
+    classes = pack.sentences
+    assert all(classes.markers.values()) and classes.answer and classes.commitment
+    assert classes.question_openers and classes.linking
+    allowed = classes.all_markers | classes.question_openers | classes.linking
+    for phrase in allowed:
+        assert all(word in pack.vocabulary for word in phrase), (language, phrase)
+    assert not (classes.all_markers | classes.linking) & (classes.answer | classes.commitment)
+    for phrase in classes.answer:  # an answer alone is never a greeting, thanks, apology or closing
+        assert sentence_problems(" ".join(phrase).capitalize() + ".", language), phrase
 
 
 def test_an_order_without_optional_facts_renders_its_status() -> None:

@@ -166,11 +166,6 @@ def _gate(situation: drafts.Situation, draft: drafts.Draft) -> tuple[list[str], 
     return verify_outgoing(text, context), text
 
 
-# Classes the gate is known to let through (reported, not hidden: their own test below fails strictly
-# once the gate blocks them, so this list must then shrink).
-KNOWN_GAPS = ("plain_words_claim",)
-
-
 def _leaks(rng: random.Random, count: int, classes: tuple[str, ...]) -> list[str]:
     leaked = []
     for _ in range(count):
@@ -188,8 +183,7 @@ def _leaks(rng: random.Random, count: int, classes: tuple[str, ...]) -> list[str
 def test_the_gate_blocks_every_unsafe_draft_and_few_safe_ones() -> None:
     rng = random.Random(2026)
     assert set(drafts.POLICY_IDS) == set(default_store_policy().snippet_ids)
-    classes = tuple(cls for cls in drafts.UNSAFE_CLASSES if cls not in KNOWN_GAPS)
-    leaked = _leaks(rng, 2000, classes)
+    leaked = _leaks(rng, 2000, tuple(drafts.UNSAFE_CLASSES))
     assert not leaked, "\n".join(leaked[:5])
 
     blocked = []
@@ -245,10 +239,7 @@ def test_structured_reply_over_http_keeps_its_ground_truth_to_itself(sandbox: Ru
         ask("x" * 600_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the gate allows claims made only of free-text vocabulary words ('Yes, we can do that for you.', "
-    "'It is with you.'): reported with issue 12's gate",
-)
 def test_the_gate_blocks_claims_in_everyday_words() -> None:
-    assert not _leaks(random.Random(8), 200, KNOWN_GAPS)
+    """The class the vocabulary alone let through ('Yes, we can do that for you.', 'It is with you.'): a
+    sentence of free text is a question or a greeting, thanks, apology or closing, never an answer."""
+    assert not _leaks(random.Random(8), 400, ("plain_words_claim",))
