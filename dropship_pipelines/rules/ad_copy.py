@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from dropship_pipelines.rules.product_copy import claim_problems
+
 CALLS_TO_ACTION = {"SHOP_NOW": "Shop now", "ORDER_NOW": "Order now", "LEARN_MORE": "Learn more"}
 MAX_CAPTION = 100  # TikTok's ad_text limit; Meta allows more
 MAX_HOOK = 60
@@ -26,7 +28,8 @@ AD_COPY_SYSTEM_PROMPT = (
     "You write short-form video ad copy for an online store. Use only the facts given. Answer with a "
     "headline (max 40 characters), 2 to 4 hooks (max 60 characters each, one per scene of a vertical "
     "video), a caption (max 100 characters) and a call_to_action (SHOP_NOW, ORDER_NOW or LEARN_MORE). "
-    "Never invent prices, discounts, links or claims that are not in the facts."
+    "Never invent prices, discounts, links or claims that are not in the facts: free shipping only as "
+    "free_shipping_over gives it (null: shipping is charged), a weight only as weight_g gives it."
 )
 
 
@@ -38,14 +41,27 @@ class AdCopy(BaseModel):
 
 
 def ad_copy_facts(
-    title: str, price: Decimal, compare_at: Decimal | None, category: str | None
+    title: str,
+    price: Decimal,
+    compare_at: Decimal | None,
+    category: str | None,
+    *,
+    weight_g: float | None = None,
+    free_shipping_over: Decimal | None = None,
 ) -> dict[str, Any]:
-    return {
+    """The facts an ad is written from; the optional ones are added only when known (so the creatives of
+    products without them keep their content hash)."""
+    facts: dict[str, Any] = {
         "title": title,
         "price": f"{price:.2f}",
         "compare_at_price": f"{compare_at:.2f}" if compare_at else None,
         "category": (category or "").split("/")[-1].strip() or None,
     }
+    if weight_g:
+        facts["weight_g"] = round(weight_g)
+    if free_shipping_over is not None:
+        facts["free_shipping_over"] = f"{free_shipping_over:.2f}"
+    return facts
 
 
 def ad_copy_prompt(facts: dict[str, Any]) -> str:
@@ -82,4 +98,5 @@ def copy_problems(copy: AdCopy, facts: dict[str, Any]) -> list[str]:
             problems.append("contains a link")
         if any(phrase in text.lower() for phrase in _CHATBOT):
             problems.append("reads like a chatbot, not an ad")
+    problems.extend(claim_problems(texts, facts))
     return sorted(set(problems))

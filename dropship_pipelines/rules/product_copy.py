@@ -3,6 +3,8 @@
 import hashlib
 import json
 import re
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,9 +16,60 @@ _ALLOWED_TAGS = re.compile(r"</?(p|ul|ol|li|strong|em|b|i|br|h2|h3|span)\b[^>]*>
 
 COPY_SYSTEM_PROMPT = (
     "You write product listings for an online store. Use only the facts given in the JSON block; "
-    "never invent materials, sizes, certifications or delivery promises. Return a title of at most 70 "
-    "characters, a short HTML description (<p>, <ul>, <li> only) and up to 10 tags."
+    "never invent materials, sizes, certifications or delivery promises. State a weight only as "
+    "weight_g gives it; promise free shipping only as free_shipping_over gives it (free over that order "
+    "value; null: shipping is charged). Return a title of at most 70 characters, a short HTML description "
+    "(<p>, <ul>, <li> only) and up to 10 tags."
 )
+
+# Claims a text may make only when the product's facts carry them.
+LIGHTWEIGHT_MAX_G = 500  # "lightweight" of a product heavier than this misleads
+WEIGHT_TOLERANCE = 0.05  # a stated weight within 5 % of the supplier's (rounding, g <-> oz)
+_GRAMS_PER = {"g": 1.0, "gram": 1.0, "grams": 1.0, "kg": 1000.0, "oz": 28.3495, "lb": 453.592, "lbs": 453.592}
+_WEIGHT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(kg|grams?|g|oz|lbs?)\b", re.IGNORECASE)
+_LIGHT = re.compile(r"\b(light\s?weight|feather\s?light|ultra[- ]?light)\b", re.IGNORECASE)
+_FREE_SHIPPING = re.compile(
+    r"\bfree\s+(?:tracked\s+|standard\s+|express\s+)?(?:shipping|delivery)\b|\bships?\s+(?:for\s+)?free\b",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(r"\$\s?(\d+(?:\.\d{1,2})?)")
+
+
+def claim_problems(texts: Iterable[str], facts: dict[str, Any]) -> list[str]:
+    """Facts a text states that the product's facts do not have: a weight other than the supplier's,
+    "lightweight" over LIGHTWEIGHT_MAX_G (or without a known weight), free shipping the store does not
+    give (`free_shipping_over` None), or without its threshold when it has one."""
+    weight = facts.get("weight_g")
+    threshold = facts.get("free_shipping_over")
+    problems = []
+    for text in texts:
+        plain = re.sub(r"<[^>]+>", " ", text)
+        for amount, unit in _WEIGHT.findall(plain):
+            grams = float(amount.replace(",", ".")) * _GRAMS_PER[unit.lower()]
+            if not weight or abs(grams - float(weight)) > WEIGHT_TOLERANCE * float(weight):
+                problems.append(
+                    f"states a weight of {amount} {unit}; the supplier's is {weight or 'unknown'} g"
+                )
+        if _LIGHT.search(plain) and (not weight or float(weight) > LIGHTWEIGHT_MAX_G):
+            problems.append(f"calls the product lightweight at {weight or 'an unknown weight'} g")
+        if _FREE_SHIPPING.search(plain):
+            if threshold is None:
+                problems.append("promises free shipping; the store charges shipping")
+            elif Decimal(threshold) > 0 and not any(
+                Decimal(amount) == Decimal(threshold) for amount in _AMOUNT.findall(plain)
+            ):
+                problems.append(f"promises free shipping without its threshold (orders over ${threshold})")
+    return sorted(set(problems))
+
+
+def free_shipping_claim(free_shipping_over: str | None) -> str | None:
+    """The store's shipping promise as copy may state it: "Free shipping over $35", "Free shipping", or
+    nothing when the store charges shipping on every order."""
+    if free_shipping_over is None:
+        return None
+    return (
+        "Free shipping" if Decimal(free_shipping_over) <= 0 else f"Free shipping over ${free_shipping_over}"
+    )
 
 
 class ProductCopy(BaseModel):
@@ -28,14 +81,22 @@ class ProductCopy(BaseModel):
 
 
 def copy_facts(
-    name: str, category: str, variants: list[str], weight_g: float | None, shipping_days_max: int | None
+    name: str,
+    category: str,
+    variants: list[str],
+    weight_g: float | None,
+    shipping_days_max: int | None,
+    free_shipping_over: Decimal | None = None,
 ) -> dict[str, Any]:
+    """The facts copy is written from. `free_shipping_over`: the order value from which the store ships
+    free, from its shipping settings (0: always free; None: shipping is charged, copy promises nothing)."""
     return {
         "name": name,
         "category": category,
         "variants": variants,
         "weight_g": round(weight_g) if weight_g else None,
         "shipping_days": shipping_days_max,
+        "free_shipping_over": f"{free_shipping_over:.2f}" if free_shipping_over is not None else None,
     }
 
 
@@ -69,4 +130,5 @@ def copy_problems(copy: ProductCopy, facts: dict[str, Any]) -> list[str]:
     text_words = {w.lower() for w in re.findall(r"[A-Za-z]{4,}", title + " " + copy.description_html)}
     if name_words and not name_words & text_words:
         problems.append("copy does not name the product (off-topic answer)")
+    problems.extend(claim_problems([title, copy.description_html, *copy.tags], facts))
     return problems

@@ -4,6 +4,7 @@ import random
 from typing import Any
 
 from dropship_sandbox import llm
+from dropship_sandbox.llm.product_copy import free_shipping_claim
 
 _HOOKS = (
     "Wait until you see this {noun}",
@@ -23,7 +24,8 @@ def good(facts: llm.Facts, prompt: str, rng: random.Random) -> dict[str, Any]:
     compare_at = facts.get("compare_at_price")
     hooks = [h.format(noun=noun) for h in rng.sample(_HOOKS, 3)]
     deal = f"Now ${price}" + (f" (was ${compare_at})" if compare_at else "") if price else "Limited offer"
-    caption = f"{title[:50]} - {deal}. Free tracked shipping."
+    shipping = free_shipping_claim(facts.get("free_shipping_over"))
+    caption = f"{title[:50]} - {deal}. {shipping or 'Tracked shipping'}."
     return {
         "headline": title[:40],
         "hooks": hooks,

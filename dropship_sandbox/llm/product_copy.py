@@ -6,6 +6,8 @@ from typing import Any
 
 from dropship_sandbox import llm
 
+LIGHTWEIGHT_MAX_G = 500  # a model that follows its prompt calls only light products lightweight
+
 _OPENERS = ("Meet the", "Say hello to the", "Upgrade your day with the", "Discover the")
 _BENEFITS = {
     "Lighting": "sets the mood in any room",
@@ -19,6 +21,17 @@ _BENEFITS = {
     "Car": "keeps your car tidy and comfortable",
     "Storage": "brings order to every corner",
 }
+
+
+def free_shipping_claim(free_shipping_over: object) -> str | None:
+    """The store's free-shipping promise as the facts give it (None: shipping is charged)."""
+    if free_shipping_over is None:
+        return None
+    return (
+        "Free shipping"
+        if float(str(free_shipping_over)) <= 0
+        else f"Free shipping over ${free_shipping_over}"
+    )
 
 
 def _benefit(category: str) -> str:
@@ -36,8 +49,9 @@ def good(facts: llm.Facts, prompt: str, rng: random.Random) -> dict[str, Any]:
     bullets = [f"{name} that {_benefit(category)}"]
     if variants:
         bullets.append(f"Available in {', '.join(variants[:6])}")
-    if facts.get("weight_g"):
-        bullets.append(f"Lightweight: {facts['weight_g']} g")
+    weight = facts.get("weight_g")
+    if weight:
+        bullets.append(f"Lightweight: {weight} g" if weight <= LIGHTWEIGHT_MAX_G else f"Weight: {weight} g")
     if days:
         bullets.append(f"Ships in {days} days with tracking")
     description = (
@@ -45,7 +59,8 @@ def good(facts: llm.Facts, prompt: str, rng: random.Random) -> dict[str, Any]:
         "<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in bullets) + "</ul>"
     )
     leaf = category.split("/")[-1].strip() if category else "Gifts"
-    tags = sorted({leaf, *(w for w in name.split() if len(w) > 3)} | ({"Free Shipping"} if days else set()))
+    shipping = free_shipping_claim(facts.get("free_shipping_over"))
+    tags = sorted({leaf, *(w for w in name.split() if len(w) > 3)} | ({shipping} if shipping else set()))
     return {"title": name[:70], "description_html": description, "tags": tags[:10]}
 
 
