@@ -7,6 +7,7 @@ page formats them, so the test checks the whole path: assets -> tables -> API ->
 A full-page screenshot of each page lands in `artifacts/screenshots/` for CI to collect.
 """
 
+import gc
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import dagster as dg
 import imageio_ffmpeg
 import pytest
 import sqlalchemy as sa
@@ -79,11 +81,17 @@ class FakeLauncher:
         self.launched.append(job_name)
         run_id = f"run-{len(self.launched):08d}"
         if job_name == "analytics_job" and self.store_url:
-            days = (self.store_url, FIRST_DAY, self.last_day)
-            worker = threading.Thread(target=recompute_analytics, args=days)
+            worker = threading.Thread(target=self.recompute)
             worker.start()
             self.running[run_id] = worker
         return run_id
+
+    def recompute(self) -> None:
+        with dg.DagsterInstance.ephemeral() as instance:
+            recompute_analytics(self.store_url, FIRST_DAY, self.last_day, instance=instance)
+        # The run's SQLite connections (its instance's, its engine's) are finalised in the thread that
+        # made them, not later by the main thread's garbage collector.
+        gc.collect()
 
     def run_status(self, run_id: str) -> str:
         worker = self.running.get(run_id)
