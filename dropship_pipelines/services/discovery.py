@@ -17,6 +17,7 @@ from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.models import ProductInput, VariantInput
 from dropship_pipelines.resources.supplier import BasketLine, CatalogProduct, FreightOption, Supplier
+from dropship_pipelines.rules.listing_dedupe import Offer, duplicates
 from dropship_pipelines.rules.pricing import PriceRule, cents_of, compare_at_prices, money, retail_prices
 from dropship_pipelines.rules.product_copy import (
     COPY_SYSTEM_PROMPT,
@@ -199,6 +200,7 @@ def evaluate_candidates(engine: Engine, thresholds: Thresholds, rule: PriceRule)
     rows = []
     with engine.connect() as conn:
         inputs = q.evaluation_inputs(conn)
+        listed = q.listed_pids(conn)
     # a product's unit cost is its dearest variant's, known only when every variant has a price
     facts = [
         ProductFacts(
@@ -235,9 +237,24 @@ def evaluate_candidates(engine: Engine, thresholds: Thresholds, rule: PriceRule)
                 "evaluated_at": evaluated_at,
             }
         )
+    skip_duplicates(rows, {item["pid"]: item for item in inputs}, listed)
     with engine.begin() as conn:
         q.save_candidates(conn, rows)
     return rows
+
+
+def skip_duplicates(rows: list[dict[str, Any]], inputs: dict[str, dict[str, Any]], listed: set[str]) -> None:
+    """Accepted products that repeat another (a near-identical title or the same main image) are rejected
+    with the reason: the listed one stays, else the better scored."""
+    accepted = sorted(
+        (row for row in rows if row["status"] == "accepted"),
+        key=lambda row: (row["pid"] not in listed, -(row["score"] or 0), row["pid"]),
+    )
+    offers = [Offer(row["pid"], row["name"] or "", inputs[row["pid"]].get("image_url")) for row in accepted]
+    skipped = duplicates(offers)
+    for row in accepted:
+        if row["pid"] in skipped:
+            row.update(status="rejected", reason=skipped[row["pid"]])
 
 
 def pick_candidates(

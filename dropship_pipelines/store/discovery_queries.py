@@ -77,6 +77,7 @@ def evaluation_inputs(conn: Connection) -> list[dict[str, Any]]:
         sa.select(
             supplier_products.c.pid,
             supplier_products.c.name,
+            supplier_products.c.image_url,
             supplier_products.c.listed_num,
             product_details.c.shipping_cost,
             product_details.c.shipping_days_max,
