@@ -10,12 +10,14 @@ may decide.
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from dropship_pipelines.rules.reply_draft import ActionKind
 from dropship_pipelines.rules.reply_languages import SUPPORTED_LANGUAGES
 
-# What a customer can want; the LLM classifies into exactly these.
-INTENTS = (
+# What a customer can want; the LLM classifies into exactly these (the intent prompt's answer model is
+# typed with it).
+Intent = Literal[
     "where_is_order",
     "shipping_time",
     "return_policy",
@@ -27,7 +29,7 @@ INTENTS = (
     "thanks",
     "complaint",
     "other",
-)
+]
 
 # The action an intent asks for, when the policy lets a machine perform it. A reply states an action only
 # once it is executed (the renderer refuses any other), so an intent whose action cannot be performed is

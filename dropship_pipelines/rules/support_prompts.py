@@ -26,7 +26,7 @@ a configured length, so one long mail cannot buy a long prompt.
 
 import json
 import re
-from typing import Any, Literal
+from typing import Any
 
 from mailparser_reply import EmailReplyParser
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,20 +35,7 @@ from dropship_pipelines.rules.reply_context import ReplyContext
 from dropship_pipelines.rules.reply_draft import FactName, FactPart, StructuredReply, TextPart
 from dropship_pipelines.rules.reply_languages import SUPPORTED_LANGUAGES, language_pack
 from dropship_pipelines.rules.reply_render import ReplyRefused, render_reply
-
-Intent = Literal[
-    "where_is_order",
-    "shipping_time",
-    "return_policy",
-    "refund",
-    "cancel",
-    "change_address",
-    "wrong_item",
-    "product_question",
-    "thanks",
-    "complaint",
-    "other",
-]
+from dropship_pipelines.rules.support_policy import Intent
 
 INTENT_SYSTEM_PROMPT = (
     "You sort customer messages for an online store. Read the customer's message in the JSON block and "
