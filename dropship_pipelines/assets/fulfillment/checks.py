@@ -1,11 +1,29 @@
 """Guards of the fulfillment workflow: money goes to the supplier once, customers get real tracking."""
 
+from typing import Any
+
 import dagster as dg
 
 from dropship_pipelines.assets.fulfillment.assets import shipment_tracking, supplier_orders
 from dropship_pipelines.assets.metadata import preview_table
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import fulfillment_queries as q
+
+
+def _none_found(
+    found: list[dict[str, Any]],
+    *,
+    count_key: str,
+    rows_key: str,
+    columns: tuple[str, ...],
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
+    """Passes when the query found no row; the count and the first 25 rows are shown either way."""
+    return dg.AssetCheckResult(
+        passed=not found,
+        severity=severity,
+        metadata={count_key: len(found), rows_key: preview_table(found[:25], columns)},
+    )
 
 
 @dg.asset_check(
@@ -16,13 +34,12 @@ from dropship_pipelines.store import fulfillment_queries as q
 def no_orders_held(store_db: StoreDatabase) -> dg.AssetCheckResult:
     with store_db.engine().connect() as conn:
         held = q.held_orders(conn)
-    return dg.AssetCheckResult(
-        passed=not held,
+    return _none_found(
+        held,
+        count_key="held",
+        rows_key="orders",
+        columns=("name", "order_id", "problem", "placed_at"),
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "held": len(held),
-            "orders": preview_table(held[:25], ("name", "order_id", "problem", "placed_at")),
-        },
     )
 
 
@@ -34,12 +51,11 @@ def no_orders_held(store_db: StoreDatabase) -> dg.AssetCheckResult:
 def sent_orders_are_at_supplier(store_db: StoreDatabase) -> dg.AssetCheckResult:
     with store_db.engine().connect() as conn:
         broken = q.sent_without_supplier_id(conn)
-    return dg.AssetCheckResult(
-        passed=not broken,
-        metadata={
-            "broken": len(broken),
-            "orders": preview_table(broken[:25], ("name", "order_id", "state", "supplier_order_id")),
-        },
+    return _none_found(
+        broken,
+        count_key="broken",
+        rows_key="orders",
+        columns=("name", "order_id", "state", "supplier_order_id"),
     )
 
 
@@ -51,10 +67,9 @@ def sent_orders_are_at_supplier(store_db: StoreDatabase) -> dg.AssetCheckResult:
 def fulfillments_carry_tracking(store_db: StoreDatabase) -> dg.AssetCheckResult:
     with store_db.engine().connect() as conn:
         broken = q.posted_without_tracking(conn)
-    return dg.AssetCheckResult(
-        passed=not broken,
-        metadata={
-            "broken": len(broken),
-            "fulfillments": preview_table(broken[:25], ("order_id", "fulfillment_id", "track_number")),
-        },
+    return _none_found(
+        broken,
+        count_key="broken",
+        rows_key="fulfillments",
+        columns=("order_id", "fulfillment_id", "track_number"),
     )
