@@ -42,6 +42,16 @@ def _priced_over_cost(
     )
 
 
+def _failures(rows: Sequence[sa.Row], shown: tuple[str, ...]) -> dg.AssetCheckResult:
+    """Warns when a step failed for some rows (each needs a human); the first 20 are shown."""
+    records = [dict(r._mapping) for r in rows]
+    return dg.AssetCheckResult(
+        passed=not records,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"failed": len(records), "records": preview_table(records[:20], shown)},
+    )
+
+
 @dg.asset_check(
     asset=product_candidates,
     blocking=True,
@@ -111,15 +121,7 @@ def listing_failures(store_db: StoreDatabase) -> dg.AssetCheckResult:
                 listings.c.status == "failed"
             )
         ).all()
-    records = [dict(r._mapping) for r in rows]
-    return dg.AssetCheckResult(
-        passed=not records,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "failed": len(records),
-            "records": preview_table(records[:20], ("pid", "title", "last_error")),
-        },
-    )
+    return _failures(rows, ("pid", "title", "last_error"))
 
 
 @dg.asset_check(asset=product_copy, description="Products whose copy the model failed to write usably.")
@@ -128,12 +130,4 @@ def copy_failures(store_db: StoreDatabase) -> dg.AssetCheckResult:
         rows = conn.execute(
             sa.select(copy_t.c.pid, copy_t.c.attempts, copy_t.c.error).where(copy_t.c.status == "failed")
         ).all()
-    records = [dict(r._mapping) for r in rows]
-    return dg.AssetCheckResult(
-        passed=not records,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "failed": len(records),
-            "records": preview_table(records[:20], ("pid", "attempts", "error")),
-        },
-    )
+    return _failures(rows, ("pid", "attempts", "error"))
