@@ -7,7 +7,7 @@ import sys
 
 import dagster as dg
 
-from dropship_pipelines.assets.analytics.defs import WORKFLOW_TAG
+from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.definitions import defs
 
 

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dropship_pipelines.assets.ads import assets, checks
+from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import (
     AD_LAUNCH_CATCH_UP_CRON,
     AD_METRICS_CRON,
@@ -11,7 +12,6 @@ from dropship_pipelines.cadence import (
 )
 from dropship_pipelines.sensors.ads import build_new_listing_sensor, build_weak_ads_sensor
 
-WORKFLOW_TAG = "dropship/workflow"
 TAGS = {WORKFLOW_TAG: "ads"}  # one ads run at a time (tag concurrency in dagster.yaml)
 
 ad_launch_job = dg.define_asset_job(

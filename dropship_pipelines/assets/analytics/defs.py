@@ -4,10 +4,9 @@ ledger-change sensor."""
 import dagster as dg
 
 from dropship_pipelines.assets.analytics import assets, checks
+from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import AUTOMATION_SENSOR_SECONDS
 from dropship_pipelines.sensors.analytics import build_ledger_days_sensor
-
-WORKFLOW_TAG = "dropship/workflow"
 
 analytics_job = dg.define_asset_job(
     "analytics_job",

@@ -3,9 +3,8 @@
 import dagster as dg
 
 from dropship_pipelines.assets.discovery import assets, checks
+from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import DISCOVERY_CRON
-
-WORKFLOW_TAG = "dropship/workflow"
 
 product_discovery_job = dg.define_asset_job(
     "product_discovery_job",

@@ -3,10 +3,9 @@
 import dagster as dg
 
 from dropship_pipelines.assets.fulfillment import assets, checks
+from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import FULFILLMENT_CRON
 from dropship_pipelines.sensors.fulfillment import FULFILLMENT_JOB, new_store_orders
-
-WORKFLOW_TAG = "dropship/workflow"
 
 # At most one run at a time: dagster.yaml's run queue limits `dropship/workflow` to 1 per value.
 order_fulfillment_job = dg.define_asset_job(

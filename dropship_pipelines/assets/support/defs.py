@@ -3,10 +3,9 @@
 import dagster as dg
 
 from dropship_pipelines.assets.support import assets, checks
+from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import SUPPORT_CRON
 from dropship_pipelines.sensors.support import build_new_message_sensor
-
-WORKFLOW_TAG = "dropship/workflow"
 
 customer_service_job = dg.define_asset_job(
     "customer_service_job",
