@@ -6,10 +6,9 @@ and styles dropped, entities decoded, so nothing a customer or a model typed as 
 only if `verify_outgoing` finds no reason to refuse it; otherwise `ReplyBlocked` carries the reasons.
 """
 
-from html.parser import HTMLParser
-
 from dropship_pipelines.rules.reply_context import ReplyContext
 from dropship_pipelines.rules.reply_validation import verify_outgoing
+from dropship_pipelines.rules.visible_text import VisibleText
 
 
 class ReplyBlocked(Exception):
@@ -20,25 +19,8 @@ class ReplyBlocked(Exception):
         self.reasons = reasons
 
 
-class _Visible(HTMLParser):
-    HIDDEN = frozenset({"script", "style", "head", "title", "template", "iframe", "object"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.HIDDEN:
-            self.hidden += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
+# Elements whose content a reader never sees: dropped, so nothing hidden in markup is sent.
+HIDDEN = frozenset({"script", "style", "head", "title", "template", "iframe", "object"})
 
 
 def plain_text(text: str) -> str:
@@ -46,10 +28,10 @@ def plain_text(text: str) -> str:
     a decoded entity that spells a tag is removed too (the parse repeats until nothing changes)."""
     current = text
     for _ in range(3):
-        parser = _Visible()
+        parser = VisibleText(HIDDEN)
         parser.feed(current)
         parser.close()
-        visible = "".join(parser.parts)
+        visible = parser.text()
         if visible == current:
             break
         current = visible
