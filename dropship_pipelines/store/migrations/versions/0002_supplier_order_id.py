@@ -27,13 +27,23 @@ def downgrade() -> None:
     _rename("supplier_order_id", "cj_order_id")
 
 
+# Literal statements, one per direction: no SQL is built from strings (tests/security checks it).
+_RENAME_CONSTRAINT = {
+    ("cj_order_id", "supplier_order_id"): (
+        "ALTER TABLE supplier_orders RENAME CONSTRAINT supplier_orders_cj_order_id_key"
+        " TO supplier_orders_supplier_order_id_key"
+    ),
+    ("supplier_order_id", "cj_order_id"): (
+        "ALTER TABLE supplier_orders RENAME CONSTRAINT supplier_orders_supplier_order_id_key"
+        " TO supplier_orders_cj_order_id_key"
+    ),
+}
+
+
 def _rename(old: str, new: str) -> None:
     with op.batch_alter_table("supplier_orders") as batch:
         batch.alter_column(old, new_column_name=new, existing_type=sa.String(64), existing_nullable=True)
     if op.get_bind().dialect.name == "postgresql":
         for constraint in sa.inspect(op.get_bind()).get_unique_constraints("supplier_orders"):
             if constraint["column_names"] == [new] and constraint["name"] == f"supplier_orders_{old}_key":
-                op.execute(
-                    f"ALTER TABLE supplier_orders RENAME CONSTRAINT supplier_orders_{old}_key"
-                    f" TO supplier_orders_{new}_key"
-                )
+                op.execute(sa.text(_RENAME_CONSTRAINT[(old, new)]))
