@@ -108,7 +108,7 @@ def test_image_install_step_works_as_a_plain_command(tmp_path: Path) -> None:
         "print(len(list(defs.resolve_asset_graph().get_all_asset_keys())))"
     )
     imported = subprocess.run(
-        [str(python), "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [str(python), "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert imported.returncode == 0, imported.stderr[-2000:]
     assert int(imported.stdout.strip().splitlines()[-1]) > 10
