@@ -1,5 +1,7 @@
 """Errors every API resource raises, so assets can tell "try again later" from "this record is bad"."""
 
+import httpx
+
 
 class ApiError(Exception):
     """An external API refused a call. `api` names the service; the message says what to fix."""
@@ -30,3 +32,16 @@ class PermanentApiError(ApiError):
 
 class PayloadError(ApiError):
     """The API answered, but not in the shape its contract promises."""
+
+
+def raise_if_retryable(api: str, response: httpx.Response, message: str) -> None:
+    """TransientApiError when the service throttled the call (429) or failed on its side (5xx), carrying the
+    wait its `Retry-After` header asks for."""
+    if response.status_code == 429 or response.status_code >= 500:
+        retry_after = response.headers.get("Retry-After")
+        raise TransientApiError(
+            api,
+            message,
+            code=response.status_code,
+            retry_after=float(retry_after) if retry_after else None,
+        )

@@ -14,7 +14,12 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr, ValidationError
 
-from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.errors import (
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+    raise_if_retryable,
+)
 from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.support_channel import Message, SentReply, Ticket
@@ -65,14 +70,7 @@ class HelpdeskResource(dg.ConfigurableResource):
                 raise PermanentApiError(
                     API, "unauthorized: check HELPDESK_USERNAME / HELPDESK_API_KEY", code=401
                 )
-            if response.status_code == 429 or response.status_code >= 500:
-                retry_after = response.headers.get("Retry-After")
-                raise TransientApiError(
-                    API,
-                    f"{method} {path}: HTTP {response.status_code}",
-                    code=response.status_code,
-                    retry_after=float(retry_after) if retry_after else None,
-                )
+            raise_if_retryable(API, response, f"{method} {path}: HTTP {response.status_code}")
             if response.status_code >= 400:
                 raise PermanentApiError(
                     API,

@@ -20,7 +20,12 @@ from dropship_pipelines.resources.cj.models import (
     CjProductPage,
     CjTrack,
 )
-from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.errors import (
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+    raise_if_retryable,
+)
 from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import Pacer, pacer
 from dropship_pipelines.resources.retry import call_with_retries
@@ -83,14 +88,7 @@ class CJDropshippingResource(dg.ConfigurableResource):
                 )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            retry_after = response.headers.get("Retry-After")
-            raise TransientApiError(
-                API,
-                f"{method} {path} answered HTTP {response.status_code}",
-                code=response.status_code,
-                retry_after=float(retry_after) if retry_after else None,
-            )
+        raise_if_retryable(API, response, f"{method} {path} answered HTTP {response.status_code}")
         try:
             envelope = response.json()
         except ValueError as exc:

@@ -12,7 +12,12 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr, TypeAdapter, ValidationError
 
-from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
+from dropship_pipelines.resources.errors import (
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+    raise_if_retryable,
+)
 from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import CostBucket, cost_bucket
 from dropship_pipelines.resources.retry import call_with_retries
@@ -140,14 +145,7 @@ class ShopifyAdminResource(dg.ConfigurableResource):
                 self._bucket().settle(reserved, 0.0)
             if response.status_code == 401:
                 raise PermanentApiError(API, "invalid access token; check SHOPIFY_ACCESS_TOKEN", code=401)
-            if response.status_code == 429 or response.status_code >= 500:
-                retry_after = response.headers.get("Retry-After")
-                raise TransientApiError(
-                    API,
-                    f"HTTP {response.status_code}",
-                    code=response.status_code,
-                    retry_after=float(retry_after) if retry_after else None,
-                )
+            raise_if_retryable(API, response, f"HTTP {response.status_code}")
             if response.status_code != 200:
                 raise PermanentApiError(
                     API, f"HTTP {response.status_code}: {response.text[:300]}", code=response.status_code
