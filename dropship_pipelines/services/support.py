@@ -69,6 +69,9 @@ from dropship_pipelines.store.database import get_engine
 
 Log = logging.Logger | logging.LoggerAdapter[Any]  # a Dagster context's `log` is one
 log = logging.getLogger("dropship_pipelines.services.support")
+# A claim whose owner this instance cannot see is taken over only after it has not moved for this long: runs
+# of other instances are invisible here, and taking a live run's row would send its reply twice.
+CLAIM_LEASE = timedelta(minutes=10)
 HUMAN_TAG = "human-approved"  # on a ticket whose reply an operator approved
 
 
@@ -76,7 +79,9 @@ HUMAN_TAG = "human-approved"  # on a ticket whose reply an operator approved
 class SupportDesk:
     """Everything answering a customer needs: the ledger, the channel, the policy, the model, and who asks.
 
-    `run_is_alive(run_id)` says whether another run still owns the rows it claimed."""
+    `run_is_alive(run_id)` says whether another run still owns the rows it claimed: True or False when this
+    Dagster instance knows the run, None when it does not (a run of another instance: the CLI beside the
+    daemon, a second deployment), whose rows are then left alone until their claim lease runs out."""
 
     engine: Engine
     channel: SupportChannel
@@ -84,7 +89,7 @@ class SupportDesk:
     run_id: str
     log: Log
     llm: LlmResource | None = None  # only drafting needs the model; an approved reply does not
-    run_is_alive: Callable[[str], bool] = field(default=lambda run_id: False)
+    run_is_alive: Callable[[str], bool | None] = field(default=lambda run_id: False)
     store_policy: StorePolicy = field(default_factory=default_store_policy)  # what replies may state
     order_actions: "OrderActionDesk | None" = None  # what the agent may do; None: every action to a human
 
@@ -276,8 +281,8 @@ def resume_in_flight(desk: SupportDesk, run: ReplyRun) -> None:
     with desk.engine.connect() as conn:
         rows = q.in_flight(conn)
     for row in rows:
-        if row["run_id"] and row["run_id"] != desk.run_id and desk.run_is_alive(row["run_id"]):
-            continue  # that run is alive and owns the row
+        if row["run_id"] and row["run_id"] != desk.run_id and _owner_may_be_alive(desk, row):
+            continue  # that run is alive (or may be, in another instance) and owns the row
         if row["state"] == "drafting":
             # Nothing was sent: forget the claim so the message is drafted afresh (an action it claimed
             # stays claimed under the ticket and is resolved against the store, never made twice).
@@ -289,6 +294,14 @@ def resume_in_flight(desk: SupportDesk, run: ReplyRun) -> None:
             q.finish(conn, row["reply_key"], run_id=desk.run_id)
         context = _context_of_row(desk, row)
         _send(desk, row, row["reply_text"] or "", context, run)
+
+
+def _owner_may_be_alive(desk: SupportDesk, row: dict[str, Any]) -> bool:
+    alive = desk.run_is_alive(row["run_id"])
+    if alive is not None:
+        return alive
+    touched = q.as_utc(row.get("updated_at")) or q.as_utc(row.get("created_at"))
+    return touched is None or q.now() - touched < CLAIM_LEASE
 
 
 def answer_message(desk: SupportDesk, message: dict[str, Any], run: ReplyRun, *, max_drafts: int) -> None:

@@ -71,9 +71,10 @@ def percentile(values: list[int], share: int) -> int:
     return ordered[max(0, -(-share * len(ordered) // 100) - 1)]
 
 
-def _run_is_alive(instance: dg.DagsterInstance, run_id: str) -> bool:
+def _run_is_alive(instance: dg.DagsterInstance, run_id: str) -> bool | None:
+    """None when this instance has no such run (another instance's run: the service waits out its lease)."""
     run = instance.get_run_by_id(run_id)
-    return run is not None and run.status.value not in FINISHED_RUN_STATUSES
+    return None if run is None else run.status.value not in FINISHED_RUN_STATUSES
 
 
 @dg.asset(
