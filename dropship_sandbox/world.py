@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -62,13 +62,30 @@ class Simulator(Protocol):
         """Generate everything that happens in [start, end). Must be deterministic per time bucket."""
 
 
+def default_shipping_zones() -> list[dict[str, Any]]:
+    """The store's shipping settings (its one delivery profile's zones and rates): $4.99 under $35 and
+    free from $35 at home, a flat rate abroad. A rate's `min_total` / `max_total` are its order-price
+    conditions (Shopify's GREATER_THAN_OR_EQUAL_TO / LESS_THAN_OR_EQUAL_TO); countries "*" is the rest of
+    the world. Settings `shopify_shipping_zones: null` is a store without a delivery profile."""
+    return [
+        {
+            "name": "Domestic",
+            "countries": ["US"],
+            "rates": [
+                {"name": "Standard", "price": "4.99", "max_total": "34.99"},
+                {"name": "Free shipping", "price": "0.00", "min_total": "35.00"},
+            ],
+        },
+        {"name": "Rest of world", "countries": ["*"], "rates": [{"name": "International", "price": "14.99"}]},
+    ]
+
+
 @dataclass
 class WorldSettings:
     seed: int = 42
     speed: float = 1.0
     catalog_size: int = 600
     shop_domain: str = "sandbox-store.myshopify.com"
-    webhook_url: str | None = None
     webhook_secret: str = "sandbox-webhook-secret"
     cj_level_qps: float = 4.0  # CJ "Prime / LV3": 4 requests per second per API
     cj_daily_quota: int = 0  # 0 = unlimited; set to test 1600201
@@ -76,6 +93,7 @@ class WorldSettings:
     shopify_restore_rate: float = 100.0
     # Scopes the app was granted; None grants every scope. A query needing another one gets ACCESS_DENIED.
     shopify_granted_scopes: list[str] | None = None
+    shopify_shipping_zones: list[dict[str, Any]] | None = field(default_factory=default_shipping_zones)
     meta_regain_minutes: float = 0.0  # `estimated_time_to_regain_access` a Meta throttle reports (minutes)
     openai_insufficient_quota: bool = False  # every completion answers 429 `insufficient_quota`
     cj_balance: float = 100_000.0  # USD in the CJ wallet; paying an order above it answers 1604000
@@ -88,7 +106,8 @@ class WorldSettings:
 def _settings_from_json(raw: dict[str, Any]) -> WorldSettings:
     faults = {name: ApiFaults(**raw.get("faults", {}).get(name, {})) for name in API_NAMES}
     llm = LlmBehaviour(**raw.get("llm", {}))
-    plain = {k: v for k, v in raw.items() if k not in ("faults", "llm")}
+    known = {f.name for f in fields(WorldSettings)}  # a world saved by an older sandbox may hold retired ones
+    plain = {k: v for k, v in raw.items() if k not in ("faults", "llm") and k in known}
     return WorldSettings(**plain, faults=faults, llm=llm)
 
 

@@ -48,6 +48,7 @@ ROOT_FIELD_SCOPES = {
     "orderCancel": "write_orders",
     "refundCreate": "write_orders",
     "orderUpdate": "write_orders",
+    "deliveryProfiles": "read_shipping",
 }
 
 
