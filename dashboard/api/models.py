@@ -16,6 +16,18 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+class OrderPage(Page[T], Generic[T]):
+    """A page of the orders: keyset-paged (`after`) and counted up to a bound, at any ledger size."""
+
+    total_exact: bool = Field(
+        True, description="false: more rows match than `total` (the count stops at its bound, 10,000)"
+    )
+    total_label: str = Field("", description='the count as the page shows it: "25", or "10,000+"')
+    next_after: str | None = Field(
+        None, description="pass as `after` for the next page (keyset); null on the last page"
+    )
+
+
 class SessionInfo(BaseModel):
     authenticated: bool
     csrf_token: str | None = Field(None, description="send as X-CSRF-Token on actions of a cookie session")

@@ -79,6 +79,21 @@ def page(
     return [dict(r) for r in rows], int(total)
 
 
+COUNT_BOUND = 10_000  # a count stops here: "10,000+" is what a page needs, and reading 1M rows is not
+
+
+def bounded_count(conn: Connection, query: sa.Select, bound: int = COUNT_BOUND) -> tuple[int, bool]:
+    """(rows of `query`, exact?) reading at most `bound` + 1 of them: past the bound, (bound, False).
+    `query` selects as little as it can (a key), so the database reads an index alone."""
+    limited = query.order_by(None).limit(bound + 1).subquery()
+    found = int(conn.execute(sa.select(sa.func.count()).select_from(limited)).scalar_one())
+    return (found, True) if found <= bound else (bound, False)
+
+
+def count_label(total: int, exact: bool) -> str:
+    return f"{total:,}" if exact else f"{total:,}+"
+
+
 # --- the dashboard's action log ------------------------------------------------------------------------
 def record_action(conn: Connection, kind: str, target: str, detail: dict, status: str, message: str) -> int:
     result = conn.execute(

@@ -29,11 +29,31 @@ store_orders = sa.Table(
     sa.Column("source", sa.String(16), nullable=False, server_default="organic"),  # organic | meta | tiktok
     created_column(),
     updated_column(),
+    # The order needs a human: held (state 'problem'), its supplier order refused or failing
+    # (SUPPLIER_TROUBLE), or its fulfillment failed (FULFILLMENT_FAILED). Derived, never written by the
+    # workflows: triggers on the three tables (migration 0010; SQLite drops a table's triggers when batch
+    # mode rebuilds it, so a later migration that rebuilds one recreates them) recompute it whenever a
+    # state it is made of changes, so no writer (today's or a later one) can leave it stale. Indexed
+    # below: the dashboard's needs-attention list is a lookup, not a join over every order.
+    sa.Column("needs_attention", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # Orders in a state, newest first (the dashboard's status filter, the workflows' "state = 'new'"): the
 # index gives the page in order, without sorting every order in that state.
 sa.Index("ix_store_orders_state_placed_at", store_orders.c.state, store_orders.c.placed_at)
+# Keyset pages of all orders, newest first ((placed_at, order_id) descending): a page is a range of this
+# index, and a bounded count reads at most its first 10,001 entries.
+sa.Index("ix_store_orders_placed_at_order_id", store_orders.c.placed_at, store_orders.c.order_id)
+# The needs-attention list in page order: a partial index holding only the orders that need a human. The
+# literal lets SQLite match the query's WHERE to the index's.
+NEEDS_ATTENTION = store_orders.c.needs_attention == sa.literal_column("true")
+sa.Index(
+    "ix_store_orders_needs_attention",
+    store_orders.c.placed_at,
+    store_orders.c.order_id,
+    sqlite_where=NEEDS_ATTENTION,
+    postgresql_where=NEEDS_ATTENTION,
+)
 
 store_order_lines = sa.Table(
     "store_order_lines",

@@ -2,12 +2,12 @@
 actions (newest first), and pausing a campaign."""
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import FileResponse
 from sqlalchemy.engine import Connection
 
@@ -95,9 +95,26 @@ def campaign(conn: Connection, platform: str, campaign_id: str) -> dict[str, Any
     return dict(row) if row else None
 
 
+DAILY_WINDOW_DAYS = 30  # the window /ads/daily answers for when not given one
+
+
+def daily_window(conn: Connection, start: date | None, end: date | None) -> tuple[date | None, date | None]:
+    """The days /ads/daily covers: the ones asked for; without `start`, the 30 days up to `end`, or up to
+    the newest day with metrics (a lookup of the key's first column), so an open query reads a month of
+    rows, not the whole history. `start` alone runs to the newest day."""
+    if start and end:
+        return start, end
+    newest = end or ads_queries.latest_metrics_day(conn)
+    if newest is None:
+        return start, end  # no metrics at all: nothing to bound
+    return start or newest - timedelta(days=DAILY_WINDOW_DAYS - 1), newest
+
+
 def daily_rows(
     conn: Connection, start: date | None, end: date | None, platform: str | None
 ) -> list[dict[str, Any]]:
+    """Spend and return per day and platform: one aggregation over the days' rows, read from the
+    covering index `ix_ad_metrics_daily_day_totals` (no table row is visited)."""
     d = ad_metrics_daily.c
     query = sa.select(
         d.day,
@@ -191,10 +208,18 @@ def campaigns(
 
 
 @router.get("/daily", response_model=list[dict[str, Any]])
-def ad_daily(store: StoreDep, start: Start = None, end: End = None, platform: Text = None) -> list:
+def ad_daily(
+    store: StoreDep, response: Response, start: Start = None, end: End = None, platform: Text = None
+) -> list:
+    """Daily spend and return per platform over [start, end]; by default the last 30 days with metrics.
+    The days answered for are in the `X-Window-Start` / `X-Window-End` headers."""
     check_range(start, end)
     with store.connect() as conn:
-        rows = daily_rows(conn, start, end, platform)
+        first, last = daily_window(conn, start, end)
+        check_range(first, last)
+        rows = daily_rows(conn, first, last, platform)
+    response.headers["X-Window-Start"] = first.isoformat() if first else ""
+    response.headers["X-Window-End"] = last.isoformat() if last else ""
     return [{k: (str(v) if k in ("spend", "revenue") else v) for k, v in row.items()} for row in rows]
 
 

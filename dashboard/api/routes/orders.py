@@ -7,12 +7,14 @@ once) and the fulfillment job is launched; a cause still there holds it again, w
 the support workflow's order actions (`services.order_actions`), claimed in `order_actions` before the
 store is called, so two clicks cancel once."""
 
+import base64
+import binascii
 import logging
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy.engine import Connection
 
 from dashboard.api import models as m
@@ -27,14 +29,12 @@ from dashboard.api.deps import (
     StoreDep,
     Text,
     check_range,
-    page_of,
 )
 from dashboard.api.runs import RunLaunchError
-from dashboard.api.store import bind_time, page, record_action, update_action
+from dashboard.api.store import bind_time, bounded_count, count_label, record_action, update_action, utc
 from dropship_pipelines.store.analytics_queries import utc_start
 from dropship_pipelines.store.fulfillment_tables import (
-    FULFILLMENT_FAILED,
-    SUPPLIER_TROUBLE,
+    NEEDS_ATTENTION,
     fulfillments,
     store_orders,
     supplier_orders,
@@ -45,19 +45,24 @@ router = APIRouter(tags=["orders"])
 HELD = "problem"  # the state the fulfillment workflow holds an order in (store_orders.state)
 FULFILLMENT_JOB = "order_fulfillment_job"
 HELD_ACTIONS = ["retry", "cancel"]
+BAD_CURSOR = "after: not a cursor of this API (pass the previous page's next_after)"
+Cursor = Annotated[str | None, Query(max_length=300, description="the previous page's next_after")]
 
-# Per row of the orders query (its outer joins): shown as a flag on each order of a page.
-NEEDS_ATTENTION = sa.or_(store_orders.c.state == "problem", SUPPLIER_TROUBLE, FULFILLMENT_FAILED)
+
+def encode_after(placed_at: datetime, order_id: str) -> str:
+    """The keyset cursor of a page's last row: opaque to the client, (placed_at, order_id) to us."""
+    return base64.urlsafe_b64encode(f"{utc(placed_at).isoformat()}|{order_id}".encode()).decode()
 
 
-def attention_order_ids() -> sa.CompoundSelect:
-    """The same set as NEEDS_ATTENTION, as order ids each read from an index (a filter over the joined
-    rows would scan every order); the partial indexes hold only the few rows in trouble."""
-    return sa.union(
-        sa.select(store_orders.c.order_id).where(store_orders.c.state == "problem"),
-        sa.select(supplier_orders.c.order_id).where(SUPPLIER_TROUBLE),
-        sa.select(fulfillments.c.order_id).where(FULFILLMENT_FAILED),
-    )
+def decode_after(cursor: str) -> tuple[datetime, str]:
+    try:
+        stamp, _, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        moment = datetime.fromisoformat(stamp)
+    except (ValueError, binascii.Error) as exc:  # UnicodeDecodeError is a ValueError
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, BAD_CURSOR) from exc
+    if moment.tzinfo is None or not order_id:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, BAD_CURSOR)
+    return moment, order_id
 
 
 def order_rows(
@@ -68,49 +73,84 @@ def order_rows(
     end: date | None,
     limit: int,
     offset: int,
-) -> tuple[list[dict[str, Any]], int]:
+    after: str | None = None,
+) -> dict[str, Any]:
+    """One page of orders, newest first ((placed_at, order_id) descending), and its bounded count.
+
+    Every filter is on store_orders and each has an index in page order (the stored needs-attention
+    flag, state, placed_at), so the page is chosen from store_orders alone, `limit` + 1 keys read from
+    an index; only those rows are joined to their supplier order and fulfillment (one each at most).
+    `after` (the previous page's `next_after`) continues from a row rather than skipping `offset` rows: no
+    row is repeated or skipped when orders arrive between two pages."""
     o, so, f = store_orders.c, supplier_orders.c, fulfillments.c
-    query = sa.select(
-        o.order_id,
-        o.name,
-        o.customer_name,
-        o.placed_at,
-        o.total_price,
-        o.state,
-        o.source,
-        o.financial_status,
-        o.problem,
-        so.state.label("supplier_state"),
-        so.supplier_status,
-        so.last_error.label("supplier_error"),
-        sa.func.coalesce(so.track_number, f.track_number).label("track_number"),
-        sa.func.coalesce(so.carrier, f.carrier).label("carrier"),
-        sa.func.coalesce(so.tracking_url, f.tracking_url).label("tracking_url"),
-        f.state.label("fulfillment_state"),
-        sa.case((NEEDS_ATTENTION, True), else_=False).label("needs_attention"),
-    ).select_from(
-        store_orders.outerjoin(supplier_orders, so.order_id == o.order_id).outerjoin(
-            fulfillments, f.order_id == o.order_id
-        )
-    )
-    # Every filter is on store_orders, so the count needs no join (one supplier order and at most one
-    # fulfillment per order: the outer joins never add rows).
     where: list[sa.ColumnElement[bool]] = []
     if state:
         where.append(o.state == state)
     if needs_attention is not None:
-        ids = attention_order_ids()
-        where.append(o.order_id.in_(ids) if needs_attention else o.order_id.not_in(ids))
+        where.append(NEEDS_ATTENTION if needs_attention else o.needs_attention == sa.false())
     if start:
         where.append(o.placed_at >= bind_time(conn, utc_start(start)))
     if end:
         where.append(o.placed_at < bind_time(conn, utc_start(end + timedelta(days=1))))
-    count = sa.select(sa.func.count()).select_from(store_orders).where(*where)
-    rows, total = page(conn, query.where(*where), [o.placed_at.desc(), o.order_id], limit, offset, count)
+    total, exact = bounded_count(conn, sa.select(o.order_id).where(*where))
+    if after:
+        at, order_id = decode_after(after)
+        at = bind_time(conn, at)
+        # (placed_at, order_id) < (at, order_id), spelled so that both databases range-scan placed_at.
+        keyset = [o.placed_at <= at, sa.or_(o.placed_at < at, o.order_id < order_id)]
+    else:
+        keyset = []
+    keys = (
+        sa.select(o.order_id, o.placed_at)
+        .where(*where, *keyset)
+        .order_by(o.placed_at.desc(), o.order_id.desc())
+        .limit(limit + 1)
+        .offset(offset)
+        .subquery("page_keys")
+    )
+    query = (
+        sa.select(
+            o.order_id,
+            o.name,
+            o.customer_name,
+            o.placed_at,
+            o.total_price,
+            o.state,
+            o.source,
+            o.financial_status,
+            o.problem,
+            so.state.label("supplier_state"),
+            so.supplier_status,
+            so.last_error.label("supplier_error"),
+            sa.func.coalesce(so.track_number, f.track_number).label("track_number"),
+            sa.func.coalesce(so.carrier, f.carrier).label("carrier"),
+            sa.func.coalesce(so.tracking_url, f.tracking_url).label("tracking_url"),
+            f.state.label("fulfillment_state"),
+            o.needs_attention,
+        )
+        .select_from(
+            keys.join(store_orders, o.order_id == keys.c.order_id)
+            .outerjoin(supplier_orders, so.order_id == o.order_id)
+            .outerjoin(fulfillments, f.order_id == o.order_id)
+        )
+        .order_by(keys.c.placed_at.desc(), keys.c.order_id.desc())
+    )
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    more = len(rows) > limit
+    rows = rows[:limit]
     for row in rows:
         row["needs_attention"] = bool(row["needs_attention"])
         row["actions"] = list(HELD_ACTIONS) if row["state"] == HELD else []
-    return rows, total
+    last = rows[-1] if rows and more else None
+    return {
+        "items": rows,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "total_exact": exact,
+        "total_label": count_label(total, exact),
+        "next_after": encode_after(last["placed_at"], last["order_id"]) if last else None,
+    }
 
 
 def release_hold(conn: Connection, order_id: str) -> str:
@@ -127,7 +167,7 @@ def release_hold(conn: Connection, order_id: str) -> str:
     return found.problem or ""
 
 
-@router.get("/orders", response_model=m.Page[m.Order])
+@router.get("/orders", response_model=m.OrderPage[m.Order])
 def orders(
     store: StoreDep,
     state: Text = None,
@@ -136,11 +176,15 @@ def orders(
     end: End = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    after: Cursor = None,
 ) -> dict:
+    """Orders newest first. Page with `after` (the previous page's `next_after`); `offset` still works
+    but skips rows one by one. `total` counts up to 10,000 (`total_exact` false past that)."""
     check_range(start, end)
+    if after and offset:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give after or offset, not both")
     with store.connect() as conn:
-        rows, total = order_rows(conn, state, needs_attention, start, end, limit, offset)
-    return page_of(rows, total, limit, offset)
+        return order_rows(conn, state, needs_attention, start, end, limit, offset, after)
 
 
 @router.post(
