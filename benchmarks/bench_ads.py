@@ -64,7 +64,7 @@ from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
 
 PLATFORMS = ("meta", "tiktok")
 # The launch budget is irrelevant to speed; the policy only has to allow launching.
-POLICY = {"min_spend": 10, "learning_days": 2, "scale_roas": 1.5, "kill_roas": 1.0}
+POLICY = {"min_spend": 10, "learning_conversions": 1, "learning_max_spend": 50, "scale_multiple": 1.2}
 # What the sandbox enforces (its real quotas, scaled to seconds): Meta's ads_management writes and reads
 # are separate per-account buckets; TikTok has one bucket per app and token for every call.
 META_WRITES_PER_S = sandbox_meta.WRITE_CALLS_PER_SECOND

@@ -35,8 +35,8 @@ from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox
 from dropship_testkit.sandbox_world import customers_write, sendable_numbers
 from tests.conftest import fast_settings
 
-# Scale what earns, pause what does not, after two days of learning: both kinds of change are made.
-POLICY = {"min_spend": 10, "learning_days": 2, "scale_roas": 1.5, "kill_roas": 1.0, "scale_step": 0.2}
+# Scale what earns, pause what does not, after one conversion of learning: both kinds of change are made.
+POLICY = {"min_spend": 10, "learning_conversions": 1, "learning_max_spend": 50, "scale_multiple": 1.0}
 
 RUN_CONFIG: dict[str, dict[str, Any]] = {
     "product_discovery_job": {

@@ -15,13 +15,15 @@ class AdPolicyResource(dg.ConfigurableResource):
     meta_daily_budget: float = float(DEFAULT.meta_daily_budget)
     tiktok_daily_budget: float = float(DEFAULT.tiktok_daily_budget)
     budget_cap: float = float(DEFAULT.budget_cap)  # no campaign's daily budget ever above this
-    kill_roas: float = DEFAULT.kill_roas
-    scale_roas: float = DEFAULT.scale_roas
+    # Kill below each product's breakeven ROAS (1 / contribution margin); scale above this multiple of it.
+    scale_multiple: float = DEFAULT.scale_multiple
     min_spend: float = float(DEFAULT.min_spend)
-    scale_step: float = float(DEFAULT.scale_step)
-    learning_days: int = DEFAULT.learning_days
+    scale_step: float = float(DEFAULT.scale_step)  # at most 0.20: a larger change restarts learning
+    learning_conversions: int = DEFAULT.learning_conversions  # since the last significant edit
+    learning_max_spend: float = float(DEFAULT.learning_max_spend)
     window_days: int = DEFAULT.window_days
     scale_cooldown_days: int = DEFAULT.scale_cooldown_days
+    restatement_days: int = DEFAULT.restatement_days  # metrics re-pulled and kills re-judged this far back
     store_url: str = "https://sandbox-store.myshopify.com"  # ads link to {store_url}/products/{handle}
     media_dir: str = ".data/media"  # downloaded product images and rendered videos (content-addressed)
     # Hosts product images may be fetched from (a name also admits its subdomains). Image URLs come from the
@@ -34,13 +36,14 @@ class AdPolicyResource(dg.ConfigurableResource):
             meta_daily_budget=_money(self.meta_daily_budget),
             tiktok_daily_budget=_money(self.tiktok_daily_budget),
             budget_cap=_money(self.budget_cap),
-            kill_roas=self.kill_roas,
-            scale_roas=self.scale_roas,
+            scale_multiple=self.scale_multiple,
             min_spend=_money(self.min_spend),
             scale_step=_money(self.scale_step),
-            learning_days=self.learning_days,
+            learning_conversions=self.learning_conversions,
+            learning_max_spend=_money(self.learning_max_spend),
             window_days=self.window_days,
             scale_cooldown_days=self.scale_cooldown_days,
+            restatement_days=self.restatement_days,
         )
 
 

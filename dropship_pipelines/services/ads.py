@@ -47,6 +47,7 @@ from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
 from dropship_pipelines.rules.ad_copy import (
     AD_COPY_SYSTEM_PROMPT,
     CALLS_TO_ACTION,
+    MAX_CAPTION,
     AdCopy,
     ad_copy_facts,
     ad_copy_prompt,
@@ -55,7 +56,10 @@ from dropship_pipelines.rules.ad_copy import (
 )
 from dropship_pipelines.rules.ad_metrics import CampaignDay
 from dropship_pipelines.rules.ad_rules import AdPolicy, CampaignState, DayResult, Decision, decide
+from dropship_pipelines.rules.pricing import PriceRule
+from dropship_pipelines.rules.shipping_claims import caption_with_claim
 from dropship_pipelines.settings import sandbox_host_map
+from dropship_pipelines.store import ad_margin_queries as margin_q
 from dropship_pipelines.store import ads_queries as q
 
 Row = dict[str, Any]
@@ -173,13 +177,22 @@ class CreativesReport:
 
 
 def creative_work(
-    products: list[Row], known: Mapping[str, Row], video: VideoSettings, max_attempts: int
+    products: list[Row],
+    known: Mapping[str, Row],
+    video: VideoSettings,
+    max_attempts: int,
+    free_over: Decimal | None = None,
 ) -> tuple[list[CreativeWork], int]:
-    """(work, cached): products without a creative first, as they wait for their first ad."""
+    """(work, cached): products without a creative first, as they wait for their first ad. `free_over`
+    (the store's free_shipping_over) is a fact of each: its caption's shipping claim is rendered from it."""
     work, cached = [], 0
     for product in products:
         facts = ad_copy_facts(
-            product["title"], product["price"], product["compare_at_price"], product["category"]
+            product["title"],
+            product["price"],
+            product["compare_at_price"],
+            product["category"],
+            free_shipping_over=free_over,
         )
         images = list(product["image_urls"] or ([product["image_url"]] if product["image_url"] else []))[:4]
         digest = content_hash(facts, {**asdict(video), "images": images})
@@ -192,6 +205,11 @@ def creative_work(
         work.append(CreativeWork(product, facts, images, digest, current))
     work.sort(key=lambda item: item.current is not None)
     return work, cached
+
+
+def _free_over(facts: dict[str, Any]) -> Decimal | None:
+    value = facts.get("free_shipping_over")
+    return None if value is None else Decimal(value)
 
 
 def make_creative(
@@ -227,7 +245,7 @@ def make_creative(
         "status": "ok",
         "headline": spec.headline,
         "hooks": list(hooks),
-        "caption": copy.caption.strip(),
+        "caption": caption_with_claim(copy.caption, _free_over(work.facts), MAX_CAPTION),
         "call_to_action": copy.call_to_action,
         "video_path": str(rendered.path),
         "video_fingerprint": rendered.fingerprint,
@@ -248,12 +266,13 @@ def make_creatives(
     max_per_run: int,
     max_attempts: int,
     log: logging.Logger,
+    free_over: Decimal | None = None,
 ) -> CreativesReport:
     """A creative for each listed product that needs one, each recorded (ok or failed) as it is done."""
     with engine.connect() as conn:
         products = q.listed_products(conn)
         known = q.creatives(conn)
-    work, cached = creative_work(products, known, video, max_attempts)
+    work, cached = creative_work(products, known, video, max_attempts, free_over)
     report = CreativesReport(
         listed_products=len(products), cached=cached, waiting=max(0, len(work) - max_per_run)
     )
@@ -485,9 +504,26 @@ def save_campaign_days(
 
 
 # --- optimisation --------------------------------------------------------------------------------------
+def unpublished_products(conn: Connection, pids: Iterable[str]) -> set[str]:
+    """The products of `pids` that are not on sale at the store: their ads must not spend.
+
+    The catalog sync owns what "unpublished" means (`store.catalog_queries.unpublished_pids`, when that
+    module is there); until then a product whose listing is gone or no longer `listed` is unpublished."""
+    pids = sorted(set(pids))
+    try:
+        from dropship_pipelines.store import catalog_queries  # the catalog sync's own query
+    except ImportError:
+        catalog_queries = None
+    finder = getattr(catalog_queries, "unpublished_pids", None)
+    if finder is not None:
+        return set(finder(conn)) & set(pids)
+    states = margin_q.listing_states(conn, pids)
+    return {pid for pid in pids if states.get(pid) != "listed"}
+
+
 @dataclass(frozen=True)
 class Judgement:
-    """The ad rule's decision for every live campaign, on the metrics up to `as_of`."""
+    """The ad rule's decision for every launched campaign, on the metrics up to `as_of`."""
 
     as_of: date | None  # the latest reporting day with metrics; None before any
     decisions: list[tuple[Row, Decision]]
@@ -496,13 +532,19 @@ class Judgement:
         return sum(1 for _, decision in self.decisions if decision.action == action)
 
 
-def judge_campaigns(conn: Connection, policy: AdPolicy) -> Judgement:
-    """What the ad rule decides now for each active campaign of the ledger (nothing is changed)."""
+def judge_campaigns(conn: Connection, policy: AdPolicy, rule: PriceRule | None = None) -> Judgement:
+    """What the ad rule decides now for each active or paused campaign of the ledger (nothing changes).
+
+    The metrics read reach back over the restatement period, so a kill is re-judged on the restated
+    numbers of its window; each product is judged on its own margin (`ad_margin_queries`)."""
     as_of = q.latest_metrics_day(conn)
     if as_of is None:
         return Judgement(None, [])
-    live = [r for r in q.ledger(conn).values() if r["campaign_id"] and r["state"] == "active"]
-    metrics = q.metrics_since(conn, as_of - timedelta(days=policy.window_days + 1))
+    launched = [r for r in q.ledger(conn).values() if r["campaign_id"] and r["state"] in ("active", "paused")]
+    pids = [r["pid"] for r in launched]
+    margins = margin_q.product_margins(conn, rule or PriceRule(), pids)
+    unpublished = unpublished_products(conn, pids)
+    metrics = q.metrics_since(conn, as_of - timedelta(days=policy.restatement_days + policy.window_days))
     started = q.first_delivery_days(conn)
     days: dict[tuple[str, str], list[DayResult]] = {}
     for m in metrics:
@@ -510,16 +552,21 @@ def judge_campaigns(conn: Connection, policy: AdPolicy) -> Judgement:
             DayResult(m["day"], Decimal(m["spend"]), Decimal(m["revenue"]), m["purchases"])
         )
     decisions = []
-    for row in live:
+    for row in launched:
         key = (row["platform"], row["campaign_id"])
         state = CampaignState(
             platform=row["platform"],
             campaign_id=row["campaign_id"],
             pid=row["pid"],
-            active=True,
+            active=row["state"] == "active",
             daily_budget=Decimal(row["daily_budget"]),
+            margin=margins.get(row["pid"]),
+            published=row["pid"] not in unpublished,
             budget_changed_day=row["budget_changed_day"],
             first_delivery=started.get(key),  # the learning clock starts there, even before the window
+            learning_since=row.get("learning_since"),
+            paused_by=row.get("paused_by"),
+            killed_as_of=row.get("killed_as_of"),
         )
         decisions.append((row, decide(state, days.get(key, []), as_of, policy)))
     return Judgement(as_of, decisions)
@@ -529,8 +576,16 @@ def judge_campaigns(conn: Connection, policy: AdPolicy) -> Judgement:
 class OptimisationReport:
     as_of: date | None = None
     evaluated: int = 0
-    counts: Counter[str] = field(default_factory=Counter)  # pause | scale | hold | failed
+    counts: Counter[str] = field(default_factory=Counter)  # pause | scale | resume | hold | failed
     actions: list[Row] = field(default_factory=list)
+
+
+def _platform_write(platform: AdPlatform, action: str, campaign_id: str, adset_id: str, budget: Any) -> None:
+    """The platform's side of a decision: absolute writes (a status, a budget), safe to repeat."""
+    if action in ("pause", "resume"):
+        platform.set_campaign_active(campaign_id, action == "resume")
+    else:
+        platform.set_daily_budget(adset_id, Decimal(str(budget)))
 
 
 def apply_decision(
@@ -542,16 +597,15 @@ def apply_decision(
     `record` is updated in place with the claim's final status; platform errors propagate after the
     claim is released and the action resolved `failed`."""
     with engine.begin() as conn:
-        if not q.claim_change(conn, row, decision.action, as_of, decision.new_budget):
+        claimed = q.claim_change(
+            conn, row, decision.action, as_of, decision.new_budget, paused_by=decision.paused_by
+        )
+        if not claimed:
             record["status"] = "claimed_elsewhere"
             return False
         action_id = q.record_action(conn, record)
     try:
-        if decision.action == "pause":
-            platform.set_campaign_active(row["campaign_id"], False)
-        else:
-            assert decision.new_budget is not None
-            platform.set_daily_budget(row["adset_id"], decision.new_budget)
+        _platform_write(platform, decision.action, row["campaign_id"], row["adset_id"], decision.new_budget)
     except ApiError as error:
         record["status"] = "failed"
         with engine.begin() as conn:
@@ -576,10 +630,9 @@ def resolve_pending_changes(engine: Engine, platforms: Mapping[str, AdPlatform],
         if platform is None:
             continue
         try:
-            if action["action"] == "pause":
-                platform.set_campaign_active(action["campaign_id"], False)
-            else:
-                platform.set_daily_budget(action["adset_id"], Decimal(action["new_budget"]))
+            _platform_write(
+                platform, action["action"], action["campaign_id"], action["adset_id"], action["new_budget"]
+            )
         except ApiError as error:
             log.warning(
                 "campaign %s: left-over %s not resolved: %s", action["campaign_id"], action["action"], error
@@ -599,13 +652,14 @@ def optimise_campaigns(
     dry_run: bool,
     run_id: str,
     log: logging.Logger,
+    rule: PriceRule | None = None,
 ) -> OptimisationReport:
     """Every decision that changes something is recorded with its reason and numbers, then applied (a dry
     run records it as proposed and changes nothing)."""
     if not dry_run:
         resolve_pending_changes(engine, platforms, log)
     with engine.connect() as conn:
-        judgement = judge_campaigns(conn, policy)
+        judgement = judge_campaigns(conn, policy, rule)
     report = OptimisationReport(as_of=judgement.as_of, evaluated=len(judgement.decisions))
     for row, decision in judgement.decisions:
         report.counts[decision.action] += 1
@@ -628,6 +682,9 @@ def optimise_campaigns(
             "old_budget": decision.old_budget,
             "new_budget": decision.new_budget,
             "run_id": run_id,
+            "as_of": judgement.as_of,
+            "breakeven_roas": decision.breakeven_roas,
+            "inputs": decision.inputs,
         }
         report.actions.append(record)
         if dry_run:

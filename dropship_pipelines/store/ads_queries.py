@@ -173,26 +173,54 @@ def finish_action(conn: Connection, action_id: int, status: str, error: str | No
 
 
 def claim_change(
-    conn: Connection, campaign: dict[str, Any], action: str, as_of: date, new_budget: Any
+    conn: Connection,
+    campaign: dict[str, Any],
+    action: str,
+    as_of: date,
+    new_budget: Any,
+    *,
+    paused_by: str | None = None,
 ) -> bool:
-    """Claim a pause or budget change in the ledger before the platform is asked; False: another run made
-    it first. Compare-and-set on what the optimiser judged: a pause takes an active campaign, a scale takes
-    an active campaign whose last budget change is still the one this run read (so two runs that judged
-    the same numbers scale once, not twice)."""
+    """Claim a pause, resume or budget change in the ledger before the platform is asked; False: another
+    run made it first. Compare-and-set on what the optimiser judged: a pause takes an active campaign
+    (recording who paused it and, for the rule's kill, the reporting day it judged), a resume takes a
+    campaign still paused as it was read (its learning restarts that day), a scale takes an active
+    campaign whose last budget change is still the one this run read (so two runs that judged the same
+    numbers scale once, not twice)."""
     t = ad_campaigns
-    where = [t.c.pid == campaign["pid"], t.c.platform == campaign["platform"], t.c.state == "active"]
+    where = [t.c.pid == campaign["pid"], t.c.platform == campaign["platform"]]
     if action == "pause":
-        values: dict[str, Any] = {"state": "paused"}
+        where.append(t.c.state == "active")
+        values: dict[str, Any] = {
+            "state": "paused",
+            "paused_by": paused_by,
+            "killed_as_of": as_of if paused_by == "rule" else None,
+        }
+    elif action == "resume":
+        where += [
+            t.c.state == "paused",
+            t.c.paused_by.is_not_distinct_from(campaign.get("paused_by")),
+            t.c.killed_as_of.is_not_distinct_from(campaign.get("killed_as_of")),
+        ]
+        values = {"state": "active", "paused_by": None, "killed_as_of": None, "learning_since": as_of}
     else:
-        where.append(t.c.budget_changed_day.is_not_distinct_from(campaign["budget_changed_day"]))
+        where += [
+            t.c.state == "active",
+            t.c.budget_changed_day.is_not_distinct_from(campaign["budget_changed_day"]),
+        ]
         values = {"daily_budget": new_budget, "budget_changed_day": as_of}
     return conn.execute(t.update().where(*where).values(**values, updated_at=now())).rowcount == 1
 
 
 def release_change(conn: Connection, campaign: dict[str, Any], action: str) -> None:
     """The platform refused a claimed change: the ledger says again what the platform still has."""
-    if action == "pause":
-        values: dict[str, Any] = {"state": "active"}
+    if action in ("pause", "resume"):
+        values: dict[str, Any] = {
+            "state": campaign["state"],
+            "paused_by": campaign.get("paused_by"),
+            "killed_as_of": campaign.get("killed_as_of"),
+            "learning_since": campaign.get("learning_since"),
+        }
     else:
         values = {
             "daily_budget": campaign["daily_budget"],

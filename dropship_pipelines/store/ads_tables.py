@@ -22,6 +22,11 @@ ad_campaigns = sa.Table(
     sa.Column("creative_fingerprint", sa.String(64), nullable=True),  # the video the ad was launched with
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("budget_changed_day", sa.Date, nullable=True),  # reporting day of the last budget change
+    # Added for the margin rules (0008): who paused it (rule | unpublished | operator), the reporting day
+    # the rule's kill judged (its window is re-judged on restated metrics), the last significant edit.
+    sa.Column("paused_by", sa.String(16), nullable=True),
+    sa.Column("killed_as_of", sa.Date, nullable=True),
+    sa.Column("learning_since", sa.Date, nullable=True),
     created_column(),
     updated_column(),
 )
@@ -94,4 +99,28 @@ ad_actions = sa.Table(
     sa.Column("new_budget", MONEY, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("run_id", sa.String(64), nullable=True),
+    # Added for the margin rules (0008): the reporting day judged, the product's breakeven ROAS and every
+    # input of the decision (margin and its costs, learning count, windows).
+    sa.Column("as_of", sa.Date, nullable=True),
+    sa.Column("breakeven_roas", sa.Float, nullable=True),
+    sa.Column("inputs", sa.JSON, nullable=True),
+)
+
+ad_purchase_events = sa.Table(
+    "ad_purchase_events",
+    metadata,
+    # One purchase event per ad-attributed order per platform, claimed here before it is sent.
+    sa.Column("order_id", sa.String(100), primary_key=True),
+    sa.Column("platform", sa.String(16), primary_key=True),  # meta | tiktok
+    sa.Column("event_id", sa.String(100), nullable=False),  # the platforms deduplicate on it: the order id
+    sa.Column("state", sa.String(16), nullable=False),  # pending | sent | failed
+    sa.Column("value", MONEY, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("event_time", sa.DateTime(timezone=True), nullable=False),  # when the order was placed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    created_column(),
+    updated_column(),
 )

@@ -20,6 +20,7 @@ from dropship_pipelines.services import ads
 from dropship_pipelines.store import ads_queries as q
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_metrics_daily
 from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.discovery_tables import listings
 
 AS_OF = date(2026, 11, 10)
 PRODUCT = {"pid": "P1", "handle": "mount", "image_url": "https://img.test/1.jpg"}
@@ -172,27 +173,57 @@ def seed_days(engine: Engine, spend: str, revenue: str, count: int) -> None:
         conn.execute(ad_metrics_daily.insert(), rows)
 
 
+def seed_listing(engine: Engine, status: str = "listed") -> None:
+    """P1 at $40 from $14 + $4.84 shipping: after the $1.46 fee a 49 % margin, breakeven ROAS 2.03."""
+    with engine.begin() as conn:
+        conn.execute(
+            listings.insert().values(
+                pid="P1",
+                handle="mount",
+                status=status,
+                title="Mount",
+                price=Decimal("40"),
+                unit_cost=Decimal("14"),
+                shipping_cost=Decimal("4.84"),
+            )
+        )
+
+
+POLICY = AdPolicy(learning_conversions=3, window_days=3)
+
+
 @pytest.mark.parametrize(
     ("days", "spend", "revenue", "action"),
-    [(5, "20", "10", "pause"), (2, "20", "10", "hold"), (5, "5", "0", "hold"), (5, "20", "60", "scale")],
+    [(5, "20", "10", "pause"), (2, "20", "10", "hold"), (5, "5", "0", "hold"), (5, "20", "80", "scale")],
 )
 def test_the_weak_count_is_the_optimisers_decision(
     engine: Engine, days: int, spend: str, revenue: str, action: str
 ) -> None:
+    seed_listing(engine)
     seed_campaign(engine)
     seed_days(engine, spend, revenue, days)
     with engine.connect() as conn:
-        judgement = ads.judge_campaigns(conn, AdPolicy())
+        judgement = ads.judge_campaigns(conn, POLICY)
     assert judgement.as_of == AS_OF
-    assert [decision.action for _, decision in judgement.decisions] == [action]
+    [(_, decision)] = judgement.decisions
+    assert decision.action == action, decision.reason
+    assert decision.breakeven_roas == pytest.approx(2.03, abs=0.01)
     assert judgement.count("pause") == (1 if action == "pause" else 0)
 
 
-def test_paused_campaigns_are_not_judged(engine: Engine) -> None:
-    seed_campaign(engine, state="paused")
-    seed_days(engine, "20", "10", 5)
+def test_an_operators_pause_is_held_and_an_unpublished_products_ads_pause(engine: Engine) -> None:
+    seed_listing(engine, status="unpublished")
+    seed_campaign(engine)
+    seed_days(engine, "20", "80", 5)
     with engine.connect() as conn:
-        assert ads.judge_campaigns(conn, AdPolicy()).decisions == []
+        [(_, decision)] = ads.judge_campaigns(conn, POLICY).decisions
+    assert decision.action == "pause" and "unpublished" in decision.reason
+    with engine.begin() as conn:
+        conn.execute(ad_campaigns.update().values(state="paused", paused_by="operator"))
+        conn.execute(listings.update().values(status="listed"))
+    with engine.connect() as conn:
+        [(_, decision)] = ads.judge_campaigns(conn, POLICY).decisions
+    assert decision.action == "hold" and "not by the rule" in decision.reason
 
 
 def scale_decision() -> Decision:

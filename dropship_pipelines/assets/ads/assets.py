@@ -13,10 +13,12 @@ from dropship_pipelines.cadence import AD_REPORT_DAYS
 from dropship_pipelines.resources.ad_policy import AdPolicyResource
 from dropship_pipelines.resources.llm import LlmResource
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
+from dropship_pipelines.resources.pricing import PricingPolicy
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
 from dropship_pipelines.rules.ad_metrics import totals
-from dropship_pipelines.services import ads
+from dropship_pipelines.services import ads, discovery
 
 GROUP = "ads"
 OWNERS = ["team:growth"]
@@ -33,6 +35,7 @@ class CreativeConfig(dg.Config):
     fps: int = 30
     max_per_run: int = 10  # rendering costs CPU: ~7 CPU-s per 12 s video at 720x1280
     max_attempts: int = 3  # after this many unusable answers a product waits for a human
+    country: str = "US"  # the store's shipping terms there are the only shipping claim a caption makes
 
 
 class LaunchConfig(dg.Config):
@@ -57,6 +60,7 @@ def ad_creatives(
     config: CreativeConfig,
     llm: LlmResource,
     ad_policy: AdPolicyResource,
+    shopify: ShopifyAdminResource,
     store_db: StoreDatabase,
 ) -> dg.MaterializeResult:
     """A vertical video ad per listed product: LLM hooks, caption and call to action over its photos.
@@ -72,6 +76,7 @@ def ad_creatives(
         max_per_run=config.max_per_run,
         max_attempts=config.max_attempts,
         log=context.log,
+        free_over=discovery.store_free_shipping_over(shopify, config.country),
     )
     return dg.MaterializeResult(
         metadata={
@@ -160,6 +165,7 @@ def ad_metrics(
     meta_ads: MetaAdsResource,
     tiktok_ads: TikTokAdsResource,
     ad_policy: AdPolicyResource,
+    pricing: PricingPolicy,
     store_db: StoreDatabase,
 ) -> dg.MaterializeResult:
     """What each campaign spent and earned per day on each platform, in one shape (spend, impressions,
@@ -179,7 +185,7 @@ def ad_metrics(
             metadata={"rows_written": written, "platforms_failed": sorted(errors)},
         )
     with engine.connect() as conn:
-        to_pause = ads.judge_campaigns(conn, ad_policy.policy()).count("pause")
+        to_pause = ads.judge_campaigns(conn, ad_policy.policy(), pricing.rule()).count("pause")
     days = [d for rows in pulled.values() for d in rows]
     pulled_totals = totals(days)
     top = sorted(days, key=lambda d: -d.spend)[:10]
@@ -214,12 +220,16 @@ def ad_optimizations(
     meta_ads: MetaAdsResource,
     tiktok_ads: TikTokAdsResource,
     ad_policy: AdPolicyResource,
+    pricing: PricingPolicy,
     store_db: StoreDatabase,
 ) -> dg.MaterializeResult:
-    """Budget moves on measured return: pause campaigns that burn money, scale the ones that pay back.
+    """Budget moves on each product's margin: pause campaigns under their product's breakeven ROAS, scale
+    the ones well above it (at most 20 % a step), pause the ads of unpublished products and resume them on
+    re-publish, and revive a campaign whose kill the restated metrics prove wrong.
 
     Every decision that changes something is recorded in `ad_actions` with its reason and numbers,
-    before it is applied (dry run: only proposed). Young campaigns are left to learn."""
+    before it is applied (dry run: only proposed). Campaigns still learning (counted in conversions since
+    their last significant edit) are left alone."""
     report = ads.optimise_campaigns(
         store_db.engine(),
         ads.platforms_by_name(meta_ads, tiktok_ads),
@@ -227,6 +237,7 @@ def ad_optimizations(
         dry_run=config.dry_run,
         run_id=context.run.run_id,
         log=context.log,
+        rule=pricing.rule(),
     )
     if report.as_of is None:
         return dg.MaterializeResult(metadata={"evaluated": 0, "note": "no ad metrics yet"})
@@ -236,6 +247,7 @@ def ad_optimizations(
             "evaluated": report.evaluated,
             "paused": report.counts["pause"],
             "scaled": report.counts["scale"],
+            "resumed": report.counts["resume"],
             "held": report.counts["hold"],
             "failed": report.counts["failed"],
             "dry_run": config.dry_run,
