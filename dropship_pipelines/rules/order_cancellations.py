@@ -81,6 +81,16 @@ def failure_reason(text: str) -> FailureReason:
         raise ValueError(f"unknown supplier failure reason {text!r}: one of {known}") from None
 
 
+STOCK_WORDS = ("stock", "inventory")
+
+
+def hold_failure(reasons: tuple[str, ...] | list[str]) -> FailureReason | None:
+    """A supplier hold that means the order will not ship as bought (out of stock after ordering); None for
+    a hold it lifts by itself or that needs our answer (an address review: the order gate's business)."""
+    text = " ".join(reasons).lower()
+    return FailureReason.OUT_OF_STOCK if any(word in text for word in STOCK_WORDS) else None
+
+
 @dataclass(frozen=True)
 class FailurePlan:
     refund_customer: bool

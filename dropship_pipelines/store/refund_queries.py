@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from dropship_pipelines.store.fulfillment_tables import store_orders, supplier_orders
+from dropship_pipelines.store.fulfillment_tables import webhook_events as webhook_table
 from dropship_pipelines.store.refund_tables import (
     order_case_steps,
     order_cases,
@@ -264,3 +265,15 @@ def set_supplier_status(conn: Connection, order_id: str, status: str, note: str 
     if note is not None:
         values["last_error"] = note[:2000]
     conn.execute(sa.update(supplier_orders).where(supplier_orders.c.order_id == order_id).values(**values))
+
+
+def webhook_events(conn: Connection, seq: int, topics: tuple[str, ...], limit: int) -> list[dict[str, Any]]:
+    """Webhook deliveries of `topics` recorded after `seq`, in the order they arrived."""
+    w = webhook_table
+    query = (
+        sa.select(w.c.seq, w.c.topic, w.c.resource_id, w.c.received_at, w.c.payload)
+        .where(w.c.seq > seq, w.c.topic.in_(topics))
+        .order_by(w.c.seq)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]
