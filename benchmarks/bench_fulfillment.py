@@ -48,6 +48,7 @@ from dropship_pipelines.sensors.fulfillment import NEW_ORDER_ASSETS, new_store_o
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import webhook_events
 from dropship_pipelines.webhooks import create_webhook_app
+from dropship_sandbox.apis.shopify.webhook_subscriptions import KIND
 from dropship_sandbox.world import WorldSettings
 from dropship_testkit.api_tally import (
     ApiTally,
@@ -67,7 +68,7 @@ from dropship_testkit.bench import (
     set_pipeline_env,
 )
 from dropship_testkit.ledger_seed import list_products
-from dropship_testkit.pipelines import build_defs
+from dropship_testkit.pipelines import build_defs, subscribe_webhooks
 from dropship_testkit.sandbox_server import RunningSandbox, running_sandbox, serving
 from dropship_testkit.sandbox_world import sendable_numbers
 
@@ -246,9 +247,8 @@ def bench_latency(
     warm_up_s, _ = run_job(job, dg.DagsterInstance.ephemeral(), asset_selection=NEW_ORDER_ASSETS)
     console.print(f"warm-up run (re-reads the batch's burst and moves the cursor past it): {warm_up_s:.1f} s")
     receiver = contextlib.ExitStack()  # the secret comes from SHOPIFY_WEBHOOK_SECRET
-    url = receiver.enter_context(serving(create_webhook_app(store_url=store_url), "webhook receiver"))
-    url += "/webhooks/shopify"
-    sandbox.control("POST", "/settings", {"webhook_url": url})
+    base = receiver.enter_context(serving(create_webhook_app(store_url=store_url), "webhook receiver"))
+    subscribed = subscribe_webhooks(store_url, base)  # as the pipelines do at start
     placed: dict[str, tuple[float, datetime, str | None, str]] = {}  # name -> (mono, wall, defect, gid)
     stop = threading.Event()
 
@@ -307,7 +307,10 @@ def bench_latency(
     finally:
         stop.set()
         placer.join(timeout=15)
-        sandbox.control("POST", "/settings", {"webhook_url": None})
+        with sandbox.world.lock, sandbox.world.state:  # the receiver goes: so do its subscriptions
+            for subscription in subscribed:
+                if subscription.detail.startswith("gid://shopify/WebhookSubscription/"):
+                    sandbox.world.state.delete(KIND, subscription.detail.rsplit("/", 1)[1])
         receiver.close()
 
     created = tally.supplier_order_created_at

@@ -17,9 +17,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed of a new world (default 42)")
     parser.add_argument("--speed", type=float, default=None, help="simulated seconds per real second")
     parser.add_argument(
-        "--webhook-url", default=None, help="where the store POSTs its orders/create webhooks"
-    )
-    parser.add_argument(
         "--start-days-ago",
         type=float,
         default=None,
@@ -31,8 +28,6 @@ def main() -> None:
     world = open_world(args.state, args.seed, args.speed)
     if fresh and args.start_days_ago is not None:
         world.set_clock(datetime.now(UTC) - timedelta(days=args.start_days_ago))
-    if args.webhook_url:
-        world.update_settings(lambda settings: setattr(settings, "webhook_url", args.webhook_url))
     uvicorn.run(create_app(world), host=args.host, port=args.port, log_level="warning")
 
 

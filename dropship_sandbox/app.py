@@ -23,9 +23,11 @@ from fastapi import FastAPI
 from dropship_sandbox import webhooks
 from dropship_sandbox.ad_delivery import AdDelivery
 from dropship_sandbox.apis import (
+    ad_accounts,
     cj,
     cj_orders,
     cj_wallet,
+    cj_webhooks,
     control,
     helpdesk,
     meta,
@@ -75,12 +77,14 @@ def create_app(world: World) -> FastAPI:
     app.include_router(cj.router, prefix=CJ_PREFIX)
     app.include_router(cj_orders.router, prefix=CJ_PREFIX)
     app.include_router(cj_wallet.router, prefix=CJ_PREFIX)
+    app.include_router(cj_webhooks.router, prefix=CJ_PREFIX)
     app.include_router(orders_control.router)
     app.include_router(webhooks.router)
     app.include_router(shopify.router, prefix=SHOPIFY_PREFIX)
     app.include_router(openai.router, prefix=OPENAI_PREFIX)
     app.include_router(meta.router, prefix=META_PREFIX)
     app.include_router(tiktok.router, prefix=TIKTOK_PREFIX)
+    app.include_router(ad_accounts.tiktok_router, prefix=TIKTOK_PREFIX)
     if not any(sim.name == AdDelivery.name for sim in world.simulators):
         world.simulators.append(AdDelivery())
     app.include_router(helpdesk.router, prefix=HELPDESK_PREFIX)

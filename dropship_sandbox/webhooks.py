@@ -1,9 +1,16 @@
-"""Shopify webhook deliveries: queued in the world's state, POSTed by a background thread.
+"""Webhook deliveries (Shopify's and CJ's): queued in the world's state, POSTed by a background thread.
+
+Events go only where the pipelines subscribed, as on the real services: a Shopify event to every
+`webhookSubscriptionCreate` subscription of its topic (`apis/shopify/webhook_subscriptions.py`), a CJ
+message to the callback URL `POST /webhook/set` enabled for its kind (`apis/cj_webhooks.py`). Nothing
+subscribed: nothing is delivered.
 
 A delivery is queued inside the request that created the event, so it is sent only after that request's
 transaction committed. The body is serialized once and the HMAC is computed over exactly those bytes.
 Failures (connection error, non-2xx, no answer within 5 s) are retried with backoff up to 8 times, as
-Shopify does; a share of deliveries can be sent twice (`duplicate_rate`) because Shopify does that too.
+Shopify does (CJ: 3); a Shopify subscription whose delivery failed 8 times is removed, as Shopify removes
+subscriptions made through the API. A share of deliveries can be sent twice (`duplicate_rate`) because
+Shopify does that too.
 """
 
 import base64
@@ -23,6 +30,7 @@ from dropship_sandbox.apis.pipeline import world_of
 from dropship_sandbox.world import World
 
 MAX_ATTEMPTS = 8
+CJ_MAX_ATTEMPTS = 3  # CJ retries a message three times, then drops it
 DELIVERY_TIMEOUT_S = 5.0
 QUEUE = "webhook_queue"
 router = APIRouter(prefix="/_sandbox/webhooks", tags=["sandbox control"])
@@ -32,36 +40,67 @@ def sign(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def queue_webhook(world: World, topic: str, payload: dict[str, Any]) -> None:
-    """Queue one delivery for the configured target (none configured: nothing to deliver)."""
-    url = world.settings.webhook_url
-    if not url:
-        return
-    delivery_id = str(
-        uuid.UUID(int=world.rng("webhook", topic, payload.get("id")).getrandbits(128), version=4)
-    )
-    world.state.put(
-        "webhook_delivery",
-        delivery_id,
-        {
-            "id": delivery_id,
-            "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{topic}/{payload.get('id')}")),
-            "topic": topic,
-            "url": url,
-            "body": json.dumps(payload, separators=(",", ":")),
-            "triggered_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "attempts": 0,
-            "next_try": 0.0,
-            "status": "pending",
-            "responses": [],
-        },
-    )
+def _queue(world: World, delivery: dict[str, Any]) -> None:
+    world.state.put("webhook_delivery", delivery["id"], delivery)
     queue = json.loads(world.state.meta(QUEUE, "[]") or "[]")
-    queue.append(delivery_id)
+    queue.append(delivery["id"])
     world.state.set_meta(QUEUE, json.dumps(queue))
 
 
+def _delivery(delivery_id: str, topic: str, url: str, body: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": delivery_id,
+        "topic": topic,
+        "url": url,
+        "body": body,
+        "triggered_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "attempts": 0,
+        "next_try": 0.0,
+        "status": "pending",
+        "responses": [],
+        **extra,
+    }
+
+
+def queue_webhook(world: World, topic: str, payload: dict[str, Any]) -> None:
+    """Queue one delivery per subscription to `topic` (`orders/create`, ...); none subscribed: none."""
+    from dropship_sandbox.apis.shopify.webhook_subscriptions import subscriptions_for
+
+    body = json.dumps(payload, separators=(",", ":"))
+    event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{topic}/{payload.get('id')}"))
+    for subscription in subscriptions_for(world, topic):
+        draw = world.rng("webhook", topic, payload.get("id"), subscription["id"]).getrandbits(128)
+        delivery_id = str(uuid.UUID(int=draw, version=4))
+        _queue(
+            world,
+            _delivery(
+                delivery_id,
+                topic,
+                subscription["callbackUrl"],
+                body,
+                service="shopify",
+                event_id=event_id,
+                subscription_id=subscription["id"],
+            ),
+        )
+
+
+def queue_cj_message(world: World, setting: str, message: dict[str, Any]) -> None:
+    """Queue a CJ message (`setting`: product, stock, order or logistics, as `POST /webhook/set` names
+    them) to the callback URL enabled for it; not enabled: nothing is sent."""
+    from dropship_sandbox.apis.cj_webhooks import callback_url
+
+    url = callback_url(world, setting)
+    if not url:
+        return
+    draw = world.rng("cj_message", setting, message.get("messageId")).getrandbits(128)
+    body = json.dumps(message, separators=(",", ":"))
+    _queue(world, _delivery(str(uuid.UUID(int=draw, version=4)), setting, url, body, service="cj"))
+
+
 def headers_for(world: World, delivery: dict[str, Any], body: bytes) -> dict[str, str]:
+    if delivery.get("service") == "cj":
+        return {"Content-Type": "application/json"}  # CJ signs nothing: the callback URL is the secret
     return {
         "Content-Type": "application/json",
         "X-Shopify-Topic": delivery["topic"],
@@ -119,8 +158,13 @@ class WebhookDispatcher:
             current["attempts"] += 1
             current["responses"] = (current["responses"] + [outcome])[-MAX_ATTEMPTS:]
             delivered = outcome.isdigit() and 200 <= int(outcome) < 300
-            if delivered or current["attempts"] >= MAX_ATTEMPTS:
+            cj = current.get("service") == "cj"
+            if delivered or current["attempts"] >= (CJ_MAX_ATTEMPTS if cj else MAX_ATTEMPTS):
                 current["status"] = "delivered" if delivered else "failed"
+                if not delivered and current.get("subscription_id"):
+                    from dropship_sandbox.apis.shopify.webhook_subscriptions import drop_subscription
+
+                    drop_subscription(world, current["subscription_id"])
                 queue = [d for d in json.loads(world.state.meta(QUEUE, "[]") or "[]") if d != delivery["id"]]
                 world.state.set_meta(QUEUE, json.dumps(queue))
                 world.state.audit_increment(f"webhooks_{current['status']}", current["topic"])
@@ -172,7 +216,7 @@ def deliveries(request: Request) -> dict[str, Any]:
 
 @router.post("")
 def configure(request: Request, body: dict[str, Any]) -> dict[str, Any]:
-    """`{"duplicate_rate": 0.2}`: share of deliveries sent twice (target URL/secret: `/_sandbox/settings`)."""
+    """`{"duplicate_rate": 0.2}`: share of deliveries sent twice (targets: the pipelines' subscriptions)."""
     world = world_of(request)
     with world.lock, world.state:
         if "duplicate_rate" in body:

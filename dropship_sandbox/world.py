@@ -96,6 +96,7 @@ class WorldSettings:
     shopify_shipping_zones: list[dict[str, Any]] | None = field(default_factory=default_shipping_zones)
     meta_regain_minutes: float = 0.0  # `estimated_time_to_regain_access` a Meta throttle reports (minutes)
     openai_insufficient_quota: bool = False  # every completion answers 429 `insufficient_quota`
+    ad_pixels_removed: bool = False  # the Meta and TikTok pixels are gone (deleted in Events Manager)
     cj_balance: float = 100_000.0  # USD in the CJ wallet; paying an order above it answers 1604000
     cj_intercept_orders: bool = False  # new CJ orders come back with `interceptOrderReasons`
     cj_token_interval_s: float = 0.0  # getAccessToken may be called once per this many seconds (CJ: 300)

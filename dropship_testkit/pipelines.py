@@ -2,6 +2,8 @@
 with a test policy, the analytics recomputed over a range of days."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -85,3 +87,22 @@ def recompute_analytics(
         if not evaluation.passed
     ]
     return outcome
+
+
+@contextmanager
+def built_resources(*names: str) -> Iterator[Any]:
+    """The named resources of `build_resources()`, initialised from the current environment, for calling
+    clients and services outside a run (`built.shopify`, `built.supplier`, ...)."""
+    resources = build_resources()
+    with dg.build_resources({name: resources[name] for name in names}) as built:
+        yield built
+
+
+def subscribe_webhooks(store_url: str, base_url: str) -> list[Any]:
+    """What the pipelines do at start: subscribe the receiver at `base_url` to every topic they consume
+    (the sandbox, like Shopify and CJ, delivers only to subscribed URLs)."""
+    from dropship_pipelines.services.webhook_subscriptions import ensure_webhooks
+    from dropship_pipelines.store.database import get_engine
+
+    with built_resources("shopify", "supplier") as built:
+        return ensure_webhooks(get_engine(store_url), built.shopify, built.supplier, base_url=base_url)

@@ -50,6 +50,9 @@ export DROPSHIP_PARTITIONS_START
 DAGSTER_PORT="${DAGSTER_PORT:-3000}"
 DASHBOARD_PORT="${DASHBOARD_PORT:-8720}"
 export DAGSTER_PORT DASHBOARD_PORT
+# The dashboard's webhook receiver: the pipelines subscribe it at Shopify and CJ when they start (the
+# sandbox, like the real services, delivers only to subscribed URLs).
+export WEBHOOK_BASE_URL="${WEBHOOK_BASE_URL:-http://127.0.0.1:$DASHBOARD_PORT}"
 export DASHBOARD_TOKEN="${DASHBOARD_TOKEN:-$(uv run python -c 'import secrets; print(secrets.token_urlsafe(18))')}"
 VENV="$ROOT/.venv/bin"
 
@@ -87,7 +90,7 @@ wait_for() {  # url, name
 }
 
 "$VENV/python" -m dropship_sandbox --port "$SANDBOX_PORT" --state "$STATE/.sandbox/world.db" \
-    --speed "${SANDBOX_SPEED:-120}" --start-days-ago "${SANDBOX_START_DAYS_AGO:-5}" --webhook-url "http://127.0.0.1:$DASHBOARD_PORT/webhooks/shopify" \
+    --speed "${SANDBOX_SPEED:-120}" --start-days-ago "${SANDBOX_START_DAYS_AGO:-5}" \
     >"$LOGS/sandbox.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$SANDBOX_PORT/_sandbox/health" sandbox

@@ -16,6 +16,7 @@ from dropship_pipelines.store import (  # noqa: F401  (register every workflow's
     fulfillment_tables,
     order_action_tables,
     support_tables,
+    write_mode_tables,
 )
 from dropship_pipelines.store.migrations import upgrade_schema
 

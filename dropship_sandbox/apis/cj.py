@@ -455,9 +455,9 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 @fallback.api_route("/{path:path}", methods=METHODS, include_in_schema=False)
 async def unknown_interface(path: str, request: Request) -> JSONResponse:
-    from dropship_sandbox.apis import cj_orders, cj_wallet  # they build on this module
+    from dropship_sandbox.apis import cj_orders, cj_wallet, cj_webhooks  # they build on this module
 
-    routers = (router, cj_orders.router, cj_wallet.router)
+    routers = (router, cj_orders.router, cj_wallet.router, cj_webhooks.router)
     if any(getattr(route, "path", None) == "/" + path for r in routers for route in r.routes):
         # The interface exists, under another method.
         return envelope(None, 16900202, f"Request method '{request.method}' not supported")

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import ad_delivery, credentials
+from dropship_sandbox.apis import ad_accounts
 from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, read_form
 from dropship_sandbox.validation import meta as sdk
 from dropship_sandbox.world import World
@@ -588,6 +589,10 @@ def list_edge(world: World, node: str, edge: str, params: dict[str, Any], reques
 
 
 def read_object(world: World, object_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    if ad_accounts.is_meta_account_or_pixel(object_id):
+        node = ad_accounts.meta_node(world, object_id, params)
+        if node is not None:
+            return node
     kind, doc = _find(world, object_id)
     fields = [f for f in str(params.get("fields") or "id,name").split(",") if f]
     if kind == "video" and "status" in fields:

@@ -100,6 +100,8 @@ class SoakSystem:
                 "DASHBOARD_PORT": str(self.dashboard_port),
                 "DASHBOARD_HOST": "127.0.0.1",
                 "DASHBOARD_TOKEN": self.dashboard_token,
+                # The pipelines subscribe the dashboard's receiver at start (the store sends only there).
+                "WEBHOOK_BASE_URL": f"http://127.0.0.1:{self.dashboard_port}",
             }
         )
         return env
@@ -142,7 +144,6 @@ class SoakSystem:
             [
                 python, "-m", "dropship_sandbox", "--port", str(self.sandbox_port),
                 "--state", str(self.world_path), "--speed", str(self.speed),
-                "--webhook-url", f"http://127.0.0.1:{self.dashboard_port}/webhooks/shopify",
             ],
             env,
         )  # fmt: skip

@@ -17,6 +17,7 @@ from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import webhook_events
 from dropship_pipelines.webhooks import create_webhook_app
 from dropship_testkit.ledger_seed import list_products
+from dropship_testkit.pipelines import subscribe_webhooks
 from dropship_testkit.sandbox_server import serving
 from tests.fulfillment.helpers import place
 
@@ -78,9 +79,8 @@ def test_sandbox_deliveries_verify_and_duplicates_are_recorded_once_and_sensor_f
 ):
     # The receiver's secret comes from the environment (SHOPIFY_WEBHOOK_SECRET).
     with serving(create_webhook_app(store_url=store_url), "webhook receiver") as base:
-        url = base + "/webhooks/shopify"
         sandbox.control("POST", "/orders/settings", {"organic_multiplier": 0})
-        sandbox.control("POST", "/settings", {"webhook_url": url})
+        subscribe_webhooks(store_url, base)  # as the pipelines do at start: the store sends only there
         sandbox.control("POST", "/webhooks", {"duplicate_rate": 1.0})  # every delivery sent twice
         list_products(sandbox.world, store_url, 2)
         orders = place(sandbox, 5)

@@ -33,6 +33,7 @@ from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, world_of
 from dropship_sandbox.apis.shopify import (  # noqa: F401  (register their resolvers)
     order_changes,
     products,
+    webhook_subscriptions,
 )
 from dropship_sandbox.apis.shopify.common import ShopifyContext
 from dropship_sandbox.apis.shopify.registry import MUTATION_FIELDS, QUERY_FIELDS
