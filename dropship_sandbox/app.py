@@ -20,7 +20,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from dropship_sandbox import webhooks
+from dropship_sandbox import parcels, webhooks
 from dropship_sandbox.ad_delivery import AdDelivery
 from dropship_sandbox.apis import (
     ad_accounts,
@@ -79,6 +79,7 @@ def create_app(world: World) -> FastAPI:
     app.include_router(cj_wallet.router, prefix=CJ_PREFIX)
     app.include_router(cj_webhooks.router, prefix=CJ_PREFIX)
     app.include_router(orders_control.router)
+    app.include_router(parcels.control)
     app.include_router(webhooks.router)
     app.include_router(shopify.router, prefix=SHOPIFY_PREFIX)
     app.include_router(openai.router, prefix=OPENAI_PREFIX)

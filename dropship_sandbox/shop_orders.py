@@ -255,6 +255,9 @@ def place_order(
             "fulfillments": [],
             "_sim": {"defect": defect, "pid": pid},
         }
+        from dropship_sandbox.parcels import record_payment  # parcels imports the API pipeline
+
+        record_payment(world, doc)  # the gateway, its fees and the presentment currency, drawn once
         world.state.put("shopify_order", str(order_id), doc)
         for fo in doc["fulfillmentOrders"]:
             world.state.put("shopify_fulfillment_order", str(fo["id"]), {"order_id": str(order_id)})

@@ -5,6 +5,7 @@ onto these models, so assets, services and the ledger never spell a supplier's f
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -118,6 +119,8 @@ class SupplierOrder:
     total_amount: Decimal | None = None
     track_number: str | None = None
     tracking_url: str | None = None
+    # Why the supplier holds the order (CJ's `interceptOrderReasons`): an out-of-stock, an address review
+    hold_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ class TrackingEvent:
     track_number: str
     status: str | None
     carrier: str | None = None
+    event_at: datetime | None = None  # when the carrier last scanned it (UTC), when the supplier says
+    last_mile_carrier: str | None = None  # who delivers it in the destination country
 
 
 class DuplicateOrderError(PermanentApiError):

@@ -1,27 +1,37 @@
 """What the store earns: the operator's money numbers, as plain functions (no Dagster, no I/O).
 
-    profit = revenue - product cost - shipping - payment fees - ad spend - refunds
+    profit = revenue - product cost - shipping - payment fees - ad spend - refunds - chargebacks
+             + supplier refunds
 
-- revenue: the total price of every order that was not cancelled, on the day it was placed (UTC).
-- product cost and shipping: what the supplier charged (`supplier_orders.product_amount` and
-  `postage_amount`) once the order was sent; before that, the listing's unit cost and shipping cost per
-  unit ordered (an estimate, counted in `estimated_cost_orders`).
-- payment fees: the store's fee rule per order, `fee_rate x total + fixed_fee`, rounded half up to the
-  cent per order (rules/pricing.py `fees`: 2.9 % + $0.30).
+- revenue: the total price of every order that was not cancelled, on the day it was placed (UTC), in the
+  shop currency (what the customer paid in their presentment currency is kept beside it, not summed).
+- product cost and shipping: what the supplier actually charged (CJ's order detail once shipped:
+  `supplier_costs`); before that its answer at order time (`supplier_orders`); before the order went to
+  the supplier, the listing's unit cost and shipping cost per unit (an estimate: `estimated_cost_orders`).
+- payment fees: the fees the order's transactions report (Shopify Payments gives them), else the
+  configured rule of its gateway (`GATEWAY_FEES`; the pricing rule for Shopify Payments and unknown
+  gateways), `fee_rate x total + fixed_fee` rounded half up to the cent per order (rules/pricing.py).
 - ad spend: what the ad platforms report spent that day (`ad_metrics_daily.spend`).
-- refunds: the refunds made at the store per order (the order actions' executed refunds).
+- refunds: what the store refunded the order (the most any ledger knows of: the order's refund
+  transactions, the refunds recorded per order, the order actions' executed refunds; each sees the
+  same store's refunds, so the largest is the most complete and none is counted twice).
+- chargebacks: a disputed amount not won back, plus the dispute fee (Shopify's $15 unless recorded).
+- supplier refunds: what the supplier paid back (a lost parcel's dispute won).
 
 Money is summed in integer cents, so totals reconcile with the ledger to the cent.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 
-from dropship_pipelines.rules.pricing import CENT, PriceRule, fees
+from dropship_pipelines.rules.pricing import CENT, PriceRule, fee_cents, fees
 
+DISPUTE_FEE = Decimal("15.00")  # Shopify Payments' chargeback fee, when the dispute does not record one
+# Gateways whose fees Shopify does not report, at their published standard rate (PriceRule's fee part).
+GATEWAY_FEES: dict[str, tuple[Decimal, Decimal]] = {"paypal": (Decimal("0.0349"), Decimal("0.49"))}
 ORDER_COLUMNS = (
     "order_id",
     "day",
@@ -32,6 +42,19 @@ ORDER_COLUMNS = (
     "items",
     "cost_estimated",
 )
+# True profit's columns of an order row (`OPTIONAL_DEFAULTS` when a frame lacks them).
+PROFIT_COLUMNS = (
+    "fee_cents",  # the fees the transactions report; -1 when none is reported
+    "gateway",
+    "chargeback_cents",  # disputed amounts not won plus dispute fees
+    "supplier_refund_cents",
+)
+OPTIONAL_DEFAULTS: dict[str, object] = {
+    "fee_cents": -1,
+    "gateway": None,
+    "chargeback_cents": 0,
+    "supplier_refund_cents": 0,
+}
 DAILY_COLUMNS = (
     "day",
     "orders",
@@ -41,6 +64,8 @@ DAILY_COLUMNS = (
     "shipping_cost",
     "payment_fees",
     "refunds",
+    "chargebacks",
+    "supplier_refunds",
     "ad_spend",
     "profit",
     "aov",
@@ -65,11 +90,28 @@ def order_fee(total_price: Decimal, rule: PriceRule) -> Decimal:
 
 
 def order_fee_cents(revenue_cents: pd.Series | np.ndarray, rule: PriceRule) -> np.ndarray:
-    """`order_fee` for many orders at once, in exact integer arithmetic (half up, like `fees`)."""
-    numerator, denominator = rule.fee_rate.as_integer_ratio()
-    fixed = to_cents(rule.fixed_fee)
-    cents = np.asarray(revenue_cents, dtype=np.int64)
-    return (2 * cents * numerator + denominator) // (2 * denominator) + fixed
+    """`order_fee` for many orders at once, in exact integer arithmetic (pricing's `fee_cents`)."""
+    return np.asarray(fee_cents(np.asarray(revenue_cents, dtype=np.int64), rule), dtype=np.int64)
+
+
+def gateway_rule(gateway: str | None, rule: PriceRule) -> PriceRule:
+    """The fee rule of a gateway whose fees are not reported: its configured rate, else the store's."""
+    rate = GATEWAY_FEES.get((gateway or "").lower())
+    return rule if rate is None else replace(rule, fee_rate=rate[0], fixed_fee=rate[1])
+
+
+def payment_fee_cents(frame: pd.DataFrame, rule: PriceRule) -> np.ndarray:
+    """Each order's payment fees: the reported ones (`fee_cents` >= 0), else its gateway's rule."""
+    reported = frame["fee_cents"].to_numpy(dtype=np.int64)
+    out = reported.copy()
+    missing = reported < 0
+    if missing.any():
+        gateways = frame["gateway"].fillna("").astype(str).to_numpy()
+        revenue = frame["revenue_cents"].to_numpy(dtype=np.int64)
+        for gateway in set(gateways[missing]):
+            pick = missing & (gateways == gateway)
+            out[pick] = order_fee_cents(revenue[pick], gateway_rule(gateway, rule))
+    return out
 
 
 def profit(
@@ -79,8 +121,12 @@ def profit(
     payment_fees: Decimal,
     ad_spend: Decimal,
     refunds: Decimal = Decimal(0),
+    chargebacks: Decimal = Decimal(0),
+    supplier_refunds: Decimal = Decimal(0),
 ) -> Decimal:
-    return (revenue - product_cost - shipping - payment_fees - ad_spend - refunds).quantize(CENT)
+    return (
+        revenue - product_cost - shipping - payment_fees - ad_spend - refunds - chargebacks + supplier_refunds
+    ).quantize(CENT)
 
 
 def aov(revenue: Decimal, orders: int) -> Decimal | None:
@@ -143,12 +189,17 @@ def kpis(daily: pd.DataFrame, ad_clicks: int) -> Kpis:
 def daily_profit_frame(orders: pd.DataFrame, ad_spend: pd.DataFrame, rule: PriceRule) -> pd.DataFrame:
     """Sales and profit per day, vectorised.
 
-    `orders`: one row per counted order with ORDER_COLUMNS (money in integer cents, `day` a date).
+    `orders`: one row per counted order with ORDER_COLUMNS and PROFIT_COLUMNS (money in integer cents,
+    `day` a date).
     `ad_spend`: columns `day`, `spend_cents`. A day with ad spend but no order still gets a row.
     Returns DAILY_COLUMNS with money as Decimal, sorted by day.
     """
-    frame = orders.loc[:, list(ORDER_COLUMNS)].copy()
-    frame["fee_cents"] = order_fee_cents(frame["revenue_cents"].to_numpy(dtype=np.int64), rule)
+    frame = orders.copy()
+    for column, default in OPTIONAL_DEFAULTS.items():  # frames built before true profit lack them
+        if column not in frame:
+            frame[column] = default
+    frame = frame.loc[:, [*ORDER_COLUMNS, *PROFIT_COLUMNS]]
+    frame["fee_cents"] = payment_fee_cents(frame, rule) if len(frame) else frame["fee_cents"]
     by_day = frame.groupby("day", sort=True).agg(
         orders=("order_id", "count"),
         items=("items", "sum"),
@@ -157,6 +208,8 @@ def daily_profit_frame(orders: pd.DataFrame, ad_spend: pd.DataFrame, rule: Price
         shipping_cost=("shipping_cents", "sum"),
         payment_fees=("fee_cents", "sum"),
         refunds=("refund_cents", "sum"),
+        chargebacks=("chargeback_cents", "sum"),
+        supplier_refunds=("supplier_refund_cents", "sum"),
         estimated_cost_orders=("cost_estimated", "sum"),
     )
     spend = ad_spend.groupby("day")["spend_cents"].sum().rename("ad_spend")
@@ -168,10 +221,22 @@ def daily_profit_frame(orders: pd.DataFrame, ad_spend: pd.DataFrame, rule: Price
         - daily["payment_fees"]
         - daily["ad_spend"]
         - daily["refunds"]
+        - daily["chargebacks"]
+        + daily["supplier_refunds"]
     )
     daily.index.name = "day"
     daily = daily.reset_index()
-    money = ("revenue", "product_cost", "shipping_cost", "payment_fees", "refunds", "ad_spend", "profit")
+    money = (
+        "revenue",
+        "product_cost",
+        "shipping_cost",
+        "payment_fees",
+        "refunds",
+        "chargebacks",
+        "supplier_refunds",
+        "ad_spend",
+        "profit",
+    )
     out = daily[["day", "orders", "items", "estimated_cost_orders"]].copy()
     for col in money:
         out[col] = [from_cents(c) for c in daily[col]]

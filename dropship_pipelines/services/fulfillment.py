@@ -41,7 +41,9 @@ from dropship_pipelines.rules.fulfillment import (
     tracking_url,
 )
 from dropship_pipelines.services.in_flight import each_in_flight
+from dropship_pipelines.services.profit import payment_row
 from dropship_pipelines.store import fulfillment_queries as q
+from dropship_pipelines.store import tracking_queries
 
 ORDERS_CURSOR = "shopify_orders_updated_at"
 SAVE_BATCH = 200  # orders written to the ledger per transaction
@@ -127,6 +129,7 @@ def read_store_orders(
     since = _iso(_parse_time(cursor) - overlap) if cursor else None
     result = OrdersRead(cursor=_parse_time(cursor) if cursor else None)
     batch: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    payments: list[dict[str, Any]] = []  # gateway, fees, refunds, presentment currency (true profit)
 
     def flush() -> None:
         if not batch:
@@ -135,6 +138,8 @@ def read_store_orders(
         with engine.begin() as conn:
             known = q.known_order_ids(conn, [o["order_id"] for o in orders])
             q.save_orders(conn, orders, [line for _, lines in batch for line in lines])
+            tracking_queries.save_payments(conn, payments)
+        payments.clear()
         for order, lines in batch:
             if order["order_id"] not in known:
                 result.new.append(order)
@@ -144,6 +149,7 @@ def read_store_orders(
     for order in shopify.orders_since(since, page_size):
         result.read += 1
         batch.append(_order_rows(order, by_variant, by_sku))
+        payments.append(payment_row(order))
         if result.cursor is None or order.updated_at > result.cursor:
             result.cursor = order.updated_at
         if len(batch) >= SAVE_BATCH:

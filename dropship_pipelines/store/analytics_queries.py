@@ -13,11 +13,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from dropship_pipelines.rules.profit import ORDER_COLUMNS
+from dropship_pipelines.rules.profit import DISPUTE_FEE, ORDER_COLUMNS, PROFIT_COLUMNS
 from dropship_pipelines.store.ads_tables import ad_campaigns, ad_metrics_daily
 from dropship_pipelines.store.discovery_tables import listing_variants, listings
 from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders, supplier_orders
 from dropship_pipelines.store.order_action_tables import order_actions
+from dropship_pipelines.store.profit_tables import order_payments, supplier_costs
+from dropship_pipelines.store.refund_tables import order_refunds
 
 COUNTED = sa.and_(store_orders.c.state != "cancelled", store_orders.c.cancelled_at.is_(None))
 
@@ -33,15 +35,44 @@ def day_of(conn: Connection, column: Any) -> sa.ColumnElement:
     return sa.func.date(column)
 
 
-def refunds_column() -> Any:
-    """Refunds per order: those made at the store through the order actions (`order_actions`, state
-    'done': each refund is made once, and recorded with what the store refunded)."""
-    refunds = order_actions.c
+def _money_back(kind: str, amount: Any) -> Any:
+    rows = order_refunds.c
     return (
+        sa.select(sa.func.coalesce(sa.func.sum(amount), 0))
+        .where(rows.order_id == store_orders.c.order_id, rows.kind == kind)
+        .scalar_subquery()
+    )
+
+
+def refunds_column() -> Any:
+    """Refunds per order: the most any ledger knows the store refunded (each sees the same store's
+    refunds, so the largest is the most complete and none is counted twice): the refunds made through
+    the order actions (`order_actions`, state 'done'), the refunds recorded per order (`order_refunds`)
+    and the order's refund transactions as the store reports them (`order_payments.refunded`)."""
+    refunds = order_actions.c
+    actions = (
         sa.select(sa.func.coalesce(sa.func.sum(refunds.amount), 0))
         .where(refunds.order_id == store_orders.c.order_id, refunds.kind == "refund", refunds.state == "done")
         .scalar_subquery()
     )
+    recorded = _money_back("refund", order_refunds.c.amount)
+    reported = sa.func.coalesce(order_payments.c.refunded, 0)
+    return sa.case(
+        (sa.and_(actions >= recorded, actions >= reported), actions),
+        (recorded >= reported, recorded),
+        else_=reported,
+    )
+
+
+def chargebacks_column() -> Any:
+    """A chargeback costs its amount unless the dispute was won, and its dispute fee in any case."""
+    rows = order_refunds.c
+    lost_amount = sa.case((sa.func.coalesce(rows.status, "") == "WON", 0), else_=rows.amount)
+    return _money_back("chargeback", lost_amount + sa.func.coalesce(rows.fee, DISPUTE_FEE))
+
+
+def supplier_refunds_column() -> Any:
+    return _money_back("supplier_refund", order_refunds.c.amount)
 
 
 def utc_start(day: date) -> datetime:
@@ -84,35 +115,48 @@ def order_frame(conn: Connection, start: datetime, end: datetime) -> pd.DataFram
         .group_by(store_order_lines.c.order_id)
         .subquery("lines")
     )
-    actual = supplier_orders.c.product_amount.is_not(None)
+    charged = supplier_costs.c.product_amount.is_not(None)  # CJ's order detail after dispatch
+    actual = supplier_orders.c.product_amount.is_not(None)  # CJ's answer when the order was placed
     query = (
         sa.select(
             store_orders.c.order_id,
             day_of(conn, store_orders.c.placed_at).label("day"),
             cents(store_orders.c.total_price).label("revenue_cents"),
-            sa.case((actual, cents(supplier_orders.c.product_amount)), else_=cents(lines.c.est_cost)).label(
-                "product_cost_cents"
-            ),
             sa.case(
-                (actual, cents(supplier_orders.c.postage_amount)), else_=cents(lines.c.est_shipping)
+                (charged, cents(supplier_costs.c.product_amount)),
+                (actual, cents(supplier_orders.c.product_amount)),
+                else_=cents(lines.c.est_cost),
+            ).label("product_cost_cents"),
+            sa.case(
+                (charged, cents(supplier_costs.c.postage_amount)),
+                (actual, cents(supplier_orders.c.postage_amount)),
+                else_=cents(lines.c.est_shipping),
             ).label("shipping_cents"),
             cents(refunds_column()).label("refund_cents"),
             sa.func.coalesce(lines.c.item_count, 0).label("items"),
-            sa.case((actual, 0), else_=1).label("cost_estimated"),
+            sa.case((sa.or_(charged, actual), 0), else_=1).label("cost_estimated"),
+            sa.case((order_payments.c.fees.is_(None), -1), else_=cents(order_payments.c.fees)).label(
+                "fee_cents"
+            ),
+            order_payments.c.gateway,
+            cents(chargebacks_column()).label("chargeback_cents"),
+            cents(supplier_refunds_column()).label("supplier_refund_cents"),
         )
         .select_from(
-            store_orders.outerjoin(
-                supplier_orders, supplier_orders.c.order_id == store_orders.c.order_id
-            ).outerjoin(lines, lines.c.order_id == store_orders.c.order_id)
+            store_orders.outerjoin(supplier_orders, supplier_orders.c.order_id == store_orders.c.order_id)
+            .outerjoin(supplier_costs, supplier_costs.c.order_id == store_orders.c.order_id)
+            .outerjoin(order_payments, order_payments.c.order_id == store_orders.c.order_id)
+            .outerjoin(lines, lines.c.order_id == store_orders.c.order_id)
         )
         .where(COUNTED, _window(conn, start, end))
     )
     rows = conn.execute(query).all()
-    frame = pd.DataFrame.from_records(rows, columns=list(ORDER_COLUMNS))
+    frame = pd.DataFrame.from_records(rows, columns=[*ORDER_COLUMNS, *PROFIT_COLUMNS])
     if len(frame):
         frame["day"] = _as_day(frame["day"])
-    for col in ORDER_COLUMNS[2:]:
-        frame[col] = frame[col].astype("int64")
+    for col in [*ORDER_COLUMNS[2:], *PROFIT_COLUMNS]:
+        if col != "gateway":
+            frame[col] = frame[col].astype("int64")
     return frame
 
 

@@ -30,6 +30,9 @@ analytics_daily_profit = sa.Table(
     sa.Column("payment_fees", MONEY, nullable=False),
     sa.Column("ad_spend", MONEY, nullable=False),
     sa.Column("refunds", MONEY, nullable=False),
+    # disputed amounts not won plus dispute fees; what the supplier paid back (migration 0006)
+    sa.Column("chargebacks", MONEY, nullable=False, server_default="0"),
+    sa.Column("supplier_refunds", MONEY, nullable=False, server_default="0"),
     sa.Column("profit", MONEY, nullable=False),
     sa.Column(
         "estimated_cost_orders", sa.Integer, nullable=False

@@ -15,7 +15,9 @@ from dropship_pipelines.store import (  # noqa: F401  (register every workflow's
     discovery_tables,
     fulfillment_tables,
     order_action_tables,
+    profit_tables,
     support_tables,
+    tracking_tables,
     write_mode_tables,
 )
 from dropship_pipelines.store.migrations import upgrade_schema

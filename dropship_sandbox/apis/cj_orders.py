@@ -23,6 +23,9 @@ from dropship_sandbox.apis.cj import (
     shipping_options,
 )
 from dropship_sandbox.apis.cj_wallet import intercept_reasons, spend
+from dropship_sandbox.order_aftermath import on_supplier_paid
+from dropship_sandbox.order_risk import audit_supplier_order
+from dropship_sandbox.parcels import draw_fate, order_view, track
 from dropship_sandbox.world import World
 
 router = APIRouter()
@@ -204,10 +207,14 @@ async def _create(request: Request, body: dict[str, Any]) -> JSONResponse:
         }
         if intercepted:
             order["interceptOrderReasons"] = intercepted
+        draw_fate(world, order)  # the parcel's stall, loss, new number, re-weighed postage
         world.state.put("cj_order", order_id, order)
         world.state.put("cj_order_number", number, {"orderId": order_id})
         world.state.audit_increment("supplier_orders_created", number)
+        audit_supplier_order(world, [str(p["storeLineItemId"]) for p in product_list if p["storeLineItemId"]])
         _schedule(world, order)
+        if paid:
+            on_supplier_paid(world, order)  # when (ground truth), and a supplier cancellation or stock-out
         return {
             "orderNumber": number,
             "orderId": order_id,
@@ -273,7 +280,7 @@ async def order_detail(request: Request) -> JSONResponse:
         order = find_order(world, key)
         if order is None:
             raise CjError(1600300, "order not found")
-        return public_order(order)
+        return order_view(world, order)
 
     return await CJ.serve(request, CjCall(), handle)
 
@@ -308,8 +315,10 @@ async def pay_balance(request: Request) -> JSONResponse:
         order["_sim"]["paid_at"] = paid_at.isoformat()
         order["_sim"]["shipped_at"] = shipped_at.isoformat()
         order["_sim"]["delivered_at"] = (shipped_at + timedelta(days=rng.uniform(fast, slow))).isoformat()
+        draw_fate(world, order)
         world.state.put("cj_order", order["orderId"], order)
         _schedule(world, order)
+        on_supplier_paid(world, order)
 
     return await CJ.serve(request, CjCall(is_write=True), handle)
 
@@ -363,7 +372,7 @@ async def order_list(request: Request) -> JSONResponse:
             "pageNum": page,
             "pageSize": size,
             "total": len(orders),
-            "list": [public_order(o) for o in window],
+            "list": [order_view(world, o) for o in window],
         }
 
     return await CJ.serve(request, CjCall(), handle)
@@ -381,22 +390,7 @@ async def track_info(request: Request) -> JSONResponse:
             order = world.state.get("cj_order", link["orderId"]) if link else None
             if order is None:
                 continue
-            delivered = order["orderStatus"] == "DELIVERED"
-            shipped = datetime.fromisoformat(order["_sim"]["shipped_at"])
-            days = (world.now() - shipped).days
-            found.append(
-                {
-                    "trackingNumber": number,
-                    "logisticName": order["logisticName"],
-                    "trackingFrom": order["fromCountryCode"],
-                    "trackingTo": order["shippingCountryCode"],
-                    "deliveryDay": str(days),
-                    "deliveryTime": order["deliveryDate"] or "",
-                    "trackingStatus": "Delivered" if delivered else "In transit",
-                    "lastMileCarrier": order["_sim"]["last_mile"],
-                    "lastTrackNumber": number,
-                }
-            )
+            found.append(track(world, order, number))
         return found
 
     return await CJ.serve(request, CjCall(), handle)

@@ -142,9 +142,12 @@ def daily_sales(
 def daily_profit(
     context: dg.AssetExecutionContext, store_db: StoreDatabase, pricing: PricingPolicy
 ) -> dg.MaterializeResult:
-    """Profit per day: revenue - product cost - shipping - payment fees - ad spend - refunds.
+    """True profit per day: revenue - product cost - shipping - payment fees - ad spend - refunds -
+    chargebacks + supplier refunds (rules/profit.py).
 
-    Costs are the supplier's actual charges once an order was sent, the listing's costs before that."""
+    Costs are what the supplier charged (its order detail once shipped, its answer at order time before
+    that), the listing's costs before the order was sent; fees are the gateway's reported fees, else its
+    configured rate."""
     first, end = _days(context)
     computed_at = _now()  # before the read, as in daily_sales
     daily, ledger_read = daily_frame(store_db, pricing, first, end)
@@ -158,6 +161,8 @@ def daily_profit(
             "payment_fees": r.payment_fees,
             "ad_spend": r.ad_spend,
             "refunds": r.refunds,
+            "chargebacks": r.chargebacks,
+            "supplier_refunds": r.supplier_refunds,
             "profit": r.profit,
             "estimated_cost_orders": int(r.estimated_cost_orders),
             "computed_at": computed_at,

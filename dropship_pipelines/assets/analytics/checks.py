@@ -179,7 +179,7 @@ def daily_sales_reconcile_with_ledger(
     asset=daily_profit,
     blocking=True,
     description="Revenue and ad spend per day equal the ledger's to the cent, and every day's profit is "
-    "revenue - product cost - shipping - payment fees - ad spend - refunds.",
+    "revenue - product cost - shipping - payment fees - ad spend - refunds - chargebacks + supplier refunds.",
 )
 def daily_profit_reconciles_with_ledger(
     context: dg.AssetCheckExecutionContext, store_db: StoreDatabase
@@ -192,6 +192,8 @@ def daily_profit_reconciles_with_ledger(
         "payment_fees",
         "ad_spend",
         "refunds",
+        "chargebacks",
+        "supplier_refunds",
         "profit",
     ]
     read = _recorded_read(context, daily_profit.key, LEDGER_READ)
@@ -203,7 +205,7 @@ def daily_profit_reconciles_with_ledger(
     for col in columns[1:]:
         ours[col] = [to_cents(v) for v in ours[col]]
     wrong = _mismatches(ours, ledger, {"revenue": "sales_cents", "ad_spend": "ad_spend_cents"})
-    identity = ours["revenue"] - ours[columns[2:7]].sum(axis=1)
+    identity = ours["revenue"] - ours[columns[2:8]].sum(axis=1) + ours["supplier_refunds"]
     for day, expected, actual in zip(ours["day"], identity, ours["profit"], strict=True):
         if int(expected) != int(actual):
             wrong.append({"day": day, "field": "profit", "analytics": actual, "ledger": expected})

@@ -9,7 +9,8 @@ from dropship_pipelines.assets.metadata import preview_table, reasons_table
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.supplier import Supplier
-from dropship_pipelines.services import fulfillment
+from dropship_pipelines.rules.tracking import TrackingPolicy
+from dropship_pipelines.services import fulfillment, tracking
 
 GROUP = "fulfillment"
 OWNERS = ["team:store"]
@@ -20,7 +21,8 @@ class StoreOrdersConfig(dg.Config):
     # clock skew. Not more: every order changed in the overlap (our own fulfillments too) is read again on
     # each run, at ~11 Shopify points per order (10 minutes after a 1,000-order burst: ~110 s a run).
     overlap_minutes: int = 2
-    page_size: int = 20  # x lineItems(first: 10) keeps a page under Shopify's 1,000-point query cap
+    # x lineItems(first: 10) and the sale's fees keep a page under Shopify's 1,000-point query cap (952)
+    page_size: int = 19
 
 
 class SupplierOrdersConfig(dg.Config):
@@ -42,6 +44,18 @@ class SupplierOrdersConfig(dg.Config):
 class TrackingConfig(dg.Config):
     batch_size: int = 100  # supplier orders per status poll
     max_attempts: int = 5  # fulfillment posts refused this often wait for a human
+    notify_at: str = "first_scan"  # "first_scan": email at the carrier's first scan; "label": at once
+    no_tracking_days: int = 7  # stalled: no tracking this long after the supplier order
+    no_scan_days: int = 7  # stalled: no carrier scan this long after shipping (or the last scan)
+    lost_after_days: int = 30  # lost: no scan this long (or the carrier says lost / returned)
+
+    def policy(self) -> TrackingPolicy:
+        return TrackingPolicy(
+            notify_at=self.notify_at,  # type: ignore[arg-type]  (checked by TrackingPolicy)
+            no_tracking_days=self.no_tracking_days,
+            no_scan_days=self.no_scan_days,
+            lost_after_days=self.lost_after_days,
+        )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "shopify"}, owners=OWNERS, pool="shopify")
@@ -116,25 +130,32 @@ def shipment_tracking(
     shopify: ShopifyAdminResource,
     store_db: StoreDatabase,
 ) -> dg.MaterializeResult:
-    """Tracking numbers from the supplier, posted once per order to the store, which emails the customer.
+    """Tracking from the supplier and the carrier: each fulfillment posted once with Shopify's carrier
+    name, the customer emailed at the first carrier scan, a changed tracking number re-posted once, and
+    stalled or lost parcels flagged (services/tracking.py).
 
     The ledger row is written first and the store's own fulfillment orders are read before posting, so a
     run killed after Shopify accepted never fulfils (or emails) twice."""
-    run = fulfillment.post_tracking(
+    run = tracking.sync_tracking(
         supplier,
         shopify,
         store_db.engine(),
+        policy=config.policy(),
         batch_size=config.batch_size,
         max_attempts=config.max_attempts,
         log=context.log,
     )
     return dg.MaterializeResult(
         metadata={
-            "awaiting_shipment": run.awaiting,
+            "awaiting_shipment": run.open,
             "supplier_status": dg.MetadataValue.json(run.supplier_status),
             "fulfilled": run.outcomes["posted"],
             "already_fulfilled": run.outcomes["found"],
             "failed": run.outcomes["failed"],
+            "waiting_first_scan": run.outcomes["waiting_scan"],
+            "tracking_numbers_changed": len(run.updated),
+            "stalls": dg.MetadataValue.json(run.stalls),
+            "lost_reported": len(run.lost_reported),
             "poll_errors": run.poll_errors,
             "preview": preview_table(run.shipped[:10], ("order_id", "track_number", "outcome")),
         }

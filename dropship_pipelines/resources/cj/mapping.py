@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -139,7 +140,18 @@ def supplier_order(order: CjOrder) -> SupplierOrder:
         total_amount=order.order_amount,
         track_number=order.track_number or None,
         tracking_url=order.tracking_url or None,
+        hold_reasons=tuple(
+            f"{r.get('code')}: {r.get('message')}" for r in order.intercept_reasons if isinstance(r, dict)
+        ),
     )
+
+
+def cj_time(value: str | None) -> datetime | None:
+    """A CJ date ("2021-06-17 07:04:04", UTC) as an aware datetime; None when empty or not a date."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC) if value else None
+    except ValueError:
+        return None
 
 
 def tracking_event(track: CjTrack) -> TrackingEvent:
@@ -147,4 +159,6 @@ def tracking_event(track: CjTrack) -> TrackingEvent:
         track_number=track.track_number,
         status=track.status,
         carrier=track.last_mile_carrier or track.logistic_name,
+        event_at=cj_time(track.delivery_time),
+        last_mile_carrier=track.last_mile_carrier,
     )

@@ -121,6 +121,8 @@ class CjOrder(CjModel):
     order_amount: Decimal | None = Field(default=None, alias="orderAmount")
     track_number: str | None = Field(default=None, alias="trackNumber")
     tracking_url: str | None = Field(default=None, alias="trackingUrl")
+    # [{"code": 1001, "message": "..."}]: CJ holds the order (createOrderV2 and order detail report it)
+    intercept_reasons: list[dict[str, Any]] = Field(default_factory=list, alias="interceptOrderReasons")
 
     _amounts = field_validator("product_amount", "postage_amount", "order_amount", mode="before")(
         _optional_decimal
@@ -131,9 +133,16 @@ class CjOrder(CjModel):
     def _id(cls, value: Any) -> str:
         return str(value) if value not in (None, "") else ""
 
+    @field_validator("intercept_reasons", mode="before")
+    @classmethod
+    def _reasons(cls, value: Any) -> list[Any]:
+        return list(value) if isinstance(value, list) else []  # CJ sends null when there are none
+
 
 class CjTrack(CjModel):
     track_number: str = Field(alias="trackingNumber")
     status: str | None = Field(default=None, alias="trackingStatus")
     logistic_name: str | None = Field(default=None, alias="logisticName")
     last_mile_carrier: str | None = Field(default=None, alias="lastMileCarrier")
+    # CJ's latest tracking event time ("yyyy-MM-dd HH:mm:ss", UTC like its other dates; "" before a scan)
+    delivery_time: str | None = Field(default=None, alias="deliveryTime")

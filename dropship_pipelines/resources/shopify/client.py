@@ -333,6 +333,24 @@ class ShopifyAdminResource(dg.ConfigurableResource):
             raise ShopifyUserError("orderUpdate", payload["userErrors"])
         return _parse(MailingAddress, payload["order"]["shippingAddress"], "orderUpdate")
 
+    def update_tracking(
+        self, fulfillment_id: str, tracking: TrackingInfo, *, notify_customer: bool
+    ) -> Fulfillment:
+        """`fulfillmentTrackingInfoUpdate` with new tracking (a changed tracking number); with
+        `notify_customer` the store emails the customer the new link."""
+        data = self.execute(
+            FULFILLMENT_TRACKING_UPDATE,
+            {
+                "fulfillmentId": fulfillment_id,
+                "trackingInfoInput": tracking.model_dump(),
+                "notifyCustomer": notify_customer,
+            },
+        )
+        payload = data["fulfillmentTrackingInfoUpdate"]
+        if payload["userErrors"]:
+            raise ShopifyUserError("fulfillmentTrackingInfoUpdate", payload["userErrors"])
+        return _parse(Fulfillment, payload["fulfillment"], "fulfillmentTrackingInfoUpdate")
+
     def resend_tracking(self, fulfillment: Fulfillment) -> Fulfillment:
         """`fulfillmentTrackingInfoUpdate` with the fulfillment's own tracking and `notifyCustomer`: the
         store sends the customer its shipping email again."""
@@ -381,10 +399,11 @@ query OrdersSince($first: Int!, $after: String, $query: String) {
       id name createdAt updatedAt email cancelledAt
       displayFinancialStatus displayFulfillmentStatus tags
       customer { firstName lastName }
-      totalPriceSet { shopMoney { amount currencyCode } }
+      totalPriceSet { shopMoney { amount currencyCode } } presentmentCurrencyCode
       shippingAddress {
         name firstName lastName address1 address2 city province provinceCode zip country countryCodeV2 phone
       }
+      transactions(first: 1) { kind status gateway fees { amount { amount } } }
       lineItems(first: 10) {
         nodes { id name sku quantity originalUnitPriceSet { shopMoney { amount } } variant { id sku } }
       }

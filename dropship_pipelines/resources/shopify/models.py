@@ -38,6 +38,25 @@ class OrderLine(ShopifyModel):
     variant_id: str | None = Field(default=None, validation_alias=AliasPath("variant", "id"))
 
 
+class Payment(ShopifyModel):
+    """One transaction of an order as `orders_since` reads it: what the gateway took (or gave back), and
+    its fees in the shop currency when the gateway reports them (Shopify Payments does; an empty list
+    from another gateway means the store's configured rate applies)."""
+
+    kind: str
+    status: str
+    gateway: str | None = None
+    amount: Decimal | None = Field(
+        default=None, validation_alias=AliasPath("amountSet", "shopMoney", "amount")
+    )
+    fees: list[Decimal] = Field(default_factory=list)
+
+    @field_validator("fees", mode="before")
+    @classmethod
+    def _fees(cls, value: Any) -> list[Decimal]:
+        return [Decimal(str(fee["amount"]["amount"])) for fee in value or []]
+
+
 class StoreOrder(ShopifyModel):
     """An order as `orders_since` reads it."""
 
@@ -56,6 +75,8 @@ class StoreOrder(ShopifyModel):
     currency: str = Field(validation_alias=AliasPath("totalPriceSet", "shopMoney", "currencyCode"))
     shipping_address: MailingAddress | None = Field(default=None, alias="shippingAddress")
     lines: list[OrderLine] = Field(validation_alias=AliasPath("lineItems", "nodes"))
+    presentment_currency: str | None = Field(default=None, alias="presentmentCurrencyCode")
+    payments: list[Payment] = Field(default_factory=list, alias="transactions")
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -129,6 +150,7 @@ class VariantInput(ShopifyModel):
     option_value: str
     price: Decimal
     compare_at_price: Decimal | None = None
+    in_stock: bool = True  # False: tracked with policy DENY, so the store does not sell it (catalog sync)
 
 
 class ProductInput(ShopifyModel):
@@ -171,7 +193,8 @@ class ProductInput(ShopifyModel):
                     "sku": v.sku,
                     "price": str(v.price),
                     "compareAtPrice": str(v.compare_at_price) if v.compare_at_price else None,
-                    "inventoryPolicy": "CONTINUE",
+                    "inventoryPolicy": "CONTINUE" if v.in_stock else "DENY",
+                    **({} if v.in_stock else {"inventoryItem": {"tracked": True}}),
                 }
                 for v in self.variants
             ],

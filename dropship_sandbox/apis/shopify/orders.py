@@ -7,6 +7,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from dropship_sandbox import parcels
+from dropship_sandbox.apis.shopify import disputes
 from dropship_sandbox.apis.shopify.common import (
     MAX_PAGE,
     connection,
@@ -24,6 +26,7 @@ from dropship_sandbox.world import World
 _TERM = re.compile(r"""(\w+):(>=|<=|>|<)?('[^']*'|"[^"]*"|\S+)""")
 _SORT_FIELDS = {"CREATED_AT": "createdAt", "UPDATED_AT": "updatedAt", "PROCESSED_AT": "processedAt"}
 NOT_OPEN = "The fulfillment order is not in an open state."
+NOT_ASSESSED = {"recommendation": "NONE", "assessments": []}  # an order from before risk was simulated
 
 
 def _money(amount: str, currency: str = "USD") -> dict[str, Any]:
@@ -110,13 +113,14 @@ def sale_transaction_id(doc: dict[str, Any]) -> str:
     return gid("OrderTransaction", doc["id"])
 
 
-def _transactions(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def _transactions(world: World, doc: dict[str, Any]) -> list[dict[str, Any]]:
     sale = {
         "id": sale_transaction_id(doc),
         "kind": "SALE",
         "status": "SUCCESS",
-        "gateway": "shopify_payments",
-        "amountSet": _money(doc["totalPrice"], doc.get("currencyCode", "USD")),
+        "gateway": parcels.payment(world, doc)["gateway"],  # with its fees (parcels.py)
+        "amountSet": parcels.presentment_money(world, doc, doc["totalPrice"]),
+        "fees": parcels.sale_fees(world, doc),
         "parentTransaction": None,
     }
     refunds = [
@@ -124,8 +128,9 @@ def _transactions(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "id": gid("OrderTransaction", r["id"]),
             "kind": "REFUND",
             "status": "SUCCESS",
-            "gateway": "shopify_payments",
-            "amountSet": _money(r["amount"], doc.get("currencyCode", "USD")),
+            "gateway": sale["gateway"],
+            "amountSet": parcels.presentment_money(world, doc, r["amount"]),
+            "fees": [],
             "parentTransaction": sale,
         }
         for r in doc.get("refunds", [])
@@ -156,6 +161,7 @@ def order_view(world: World, doc: dict[str, Any], base_url: str) -> dict[str, An
         return {
             **fo,
             "id": gid("FulfillmentOrder", fo["id"]),
+            "fulfillmentHolds": fo.get("fulfillmentHolds", []),  # apis/shopify/order_holds.py
             "assignedLocation": {
                 "name": "Shop location",
                 "location": {"id": gid("Location", 1), "name": "Shop"},
@@ -176,9 +182,12 @@ def order_view(world: World, doc: dict[str, Any], base_url: str) -> dict[str, An
             "id": gid("Customer", customer["id"]),
             "displayName": f"{customer['firstName']} {customer['lastName']}",
         },
-        "totalPriceSet": _money(doc["totalPrice"]),
+        "totalPriceSet": parcels.presentment_money(world, doc, doc["totalPrice"]),
+        "presentmentCurrencyCode": parcels.payment(world, doc)["presentment_currency"],
         "totalRefundedSet": _money(f"{refunded_amount(doc):.2f}", doc.get("currencyCode", "USD")),
         "cancelReason": doc.get("cancelReason"),
+        "disputes": lambda info: disputes.summaries(doc),  # apis/shopify/disputes.py
+        "risk": doc.get("risk") or NOT_ASSESSED,  # dropship_sandbox/order_risk.py
         "refunds": lambda info, first=None: [
             {
                 "id": gid("Refund", r["id"]),
@@ -188,7 +197,7 @@ def order_view(world: World, doc: dict[str, Any], base_url: str) -> dict[str, An
             }
             for r in doc.get("refunds", [])[: first or None]
         ],
-        "transactions": lambda info, first=None: _transactions(doc)[: first or None],
+        "transactions": lambda info, first=None: _transactions(world, doc)[: first or None],
         "subtotalPriceSet": _money(doc["subtotalPrice"]),
         "lineItems": lambda info, first=None, after=None: connection(
             doc["lineItems"], first, after, key=lambda i: i["id"], view=line_view

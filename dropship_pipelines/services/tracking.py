@@ -1,0 +1,327 @@
+"""Tracking that holds: the fulfillment workflow's tracking protocol, step by step.
+
+1. Every open supplier order is polled (status, tracking number, what the supplier charged). A shipped
+   order's actual product cost and postage (CJ's order detail, not the quote) go to `supplier_costs`.
+2. Each shipped parcel's carrier status is read (`/logistic/trackInfo`): its first and latest scan.
+3. Its fulfillment is posted once (claimed in `fulfillments` before `fulfillmentCreate`) with Shopify's
+   name of the carrier (rules/carriers.py) and the tracking URL, emailing the customer at the first
+   carrier scan, not at label creation (`TrackingPolicy.notify_at`).
+4. A tracking number the supplier changed after the post is re-posted with
+   `fulfillmentTrackingInfoUpdate`, claimed once per (order, new number) in `tracking_updates`.
+5. Stalls are flagged in `parcel_tracking` (no tracking N days after the supplier order, no scan N days
+   after shipping); support reads them, the checks and the dashboard list them. A lost parcel is handed
+   once to the supplier-failure path (refund and dispute: services/order_cancellations.py).
+"""
+
+import importlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy.engine import Engine
+
+from dropship_pipelines.resources.errors import ApiError, PermanentApiError
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource, ShopifyUserError
+from dropship_pipelines.resources.shopify.models import TrackingInfo
+from dropship_pipelines.resources.supplier import SHIPPED_STATUSES, Supplier, TrackingEvent
+from dropship_pipelines.rules.carriers import shopify_tracking
+from dropship_pipelines.rules.fulfillment import tracking_url
+from dropship_pipelines.rules.tracking import TrackingPolicy, may_notify, scanned, stall
+from dropship_pipelines.services.fulfillment import Log, _post_once, _store_order
+from dropship_pipelines.services.in_flight import each_in_flight
+from dropship_pipelines.store import fulfillment_queries as fq
+from dropship_pipelines.store import tracking_queries as q
+
+Outcome = Literal["posted", "found", "failed", "waiting_scan"]
+# The supplier-failure path a lost parcel goes to (the cancellations workflow); looked up at run time so
+# tracking works before that module exists, and a lost parcel waits (flagged) until it does.
+FAILURE_MODULE = "dropship_pipelines.services.order_cancellations"
+
+
+@dataclass
+class TrackingRun:
+    open: int = 0
+    supplier_status: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(
+        default_factory=lambda: {"posted": 0, "found": 0, "failed": 0, "waiting_scan": 0}
+    )
+    shipped: list[dict[str, Any]] = field(default_factory=list)
+    updated: list[dict[str, Any]] = field(default_factory=list)  # tracking numbers re-posted
+    stalls: dict[str, int] = field(default_factory=dict)
+    lost_reported: list[str] = field(default_factory=list)
+    poll_errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, outcome: Outcome, row: dict[str, Any]) -> None:
+        with self.lock:
+            self.outcomes[outcome] += 1
+            if outcome != "waiting_scan":
+                self.shipped.append(
+                    {"order_id": row["order_id"], "track_number": row["track_number"], "outcome": outcome}
+                )
+
+
+def _poll_supplier(
+    supplier: Supplier, engine: Engine, rows: list[dict[str, Any]], batch_size: int, log: Log
+) -> int:
+    """Status, tracking number and charges of every open supplier order; poll errors."""
+    by_id = {r["supplier_order_id"]: r for r in rows if r["supplier_order_id"]}
+    ids, errors = list(by_id), 0
+    for start in range(0, len(ids), batch_size):
+        try:
+            found_orders = supplier.orders(ids[start : start + batch_size])
+        except ApiError as error:
+            errors += 1
+            log.warning("supplier status poll failed, next run retries: %s", error)
+            continue
+        with engine.begin() as conn:
+            for found in found_orders:
+                row = by_id.get(found.supplier_order_id)
+                if row is None:
+                    continue
+                if (found.status, found.track_number) != (row["supplier_status"], row["track_number"]):
+                    fq.update_supplier_status(conn, row["order_number"], found)
+                if found.status in SHIPPED_STATUSES and found.product_amount is not None:
+                    # Charged at dispatch (re-weighed postage): the cost true profit counts.
+                    q.save_supplier_cost(
+                        conn,
+                        row["order_number"],
+                        row["order_id"],
+                        found.product_amount,
+                        found.postage_amount if found.postage_amount is not None else 0,
+                        found.total_amount,
+                        found.status,
+                    )
+                row.update(
+                    supplier_status=found.status,
+                    track_number=found.track_number,
+                    carrier=found.route,
+                    tracking_url=found.tracking_url,
+                )
+    return errors
+
+
+def _carrier_events(
+    supplier: Supplier, rows: list[dict[str, Any]], batch_size: int, log: Log
+) -> tuple[dict[str, TrackingEvent], int]:
+    numbers = sorted({r["track_number"] for r in rows if r["track_number"]})
+    events: dict[str, TrackingEvent] = {}
+    errors = 0
+    for start in range(0, len(numbers), batch_size):
+        try:
+            for event in supplier.tracking(numbers[start : start + batch_size]):
+                events[event.track_number] = event
+        except ApiError as error:
+            errors += 1
+            log.warning("carrier tracking poll failed, next run retries: %s", error)
+    return events, errors
+
+
+def _parcel(row: dict[str, Any], event: TrackingEvent | None, policy: TrackingPolicy, now: datetime) -> dict:
+    """The parcel row after this run's observation (times as the carrier reports them when it does)."""
+    shipped_at = row["shipped_at"] or (now if row["track_number"] else None)
+    first, last = row["first_scan_at"], row["last_scan_at"]
+    status = event.status if event else row["carrier_status"]
+    if event is not None and scanned(event.status):
+        moment = event.event_at or now
+        first = first or moment
+        last = max(last, moment) if last else moment
+    reason = stall(
+        policy,
+        now,
+        ordered_at=row["ordered_at"] or now,
+        track_number=row["track_number"],
+        shipped_at=shipped_at,
+        last_scan_at=last,
+        carrier_status=status,
+    )
+    if row["supplier_status"] == "DELIVERED":
+        reason = None
+    return {
+        "order_id": row["order_id"],
+        "order_number": row["order_number"],
+        "track_number": row["track_number"],
+        "carrier_status": (status or None) and str(status)[:64],
+        "shipped_at": shipped_at,
+        "first_scan_at": first,
+        "last_scan_at": last,
+        "checked_at": now,
+        "stall": reason,
+        "stalled_since": (row["stalled_since"] or now) if reason else None,
+    }
+
+
+def sync_tracking(
+    supplier: Supplier,
+    shopify: ShopifyAdminResource,
+    engine: Engine,
+    *,
+    policy: TrackingPolicy,
+    batch_size: int,
+    max_attempts: int,
+    log: Log,
+    now: datetime | None = None,
+) -> TrackingRun:
+    """One pass of the tracking protocol (module docstring). `now` is the clock stalls are measured on
+    (the wall clock by default; tests pass the sandbox's)."""
+    moment = now or datetime.now(UTC)
+    with engine.connect() as conn:
+        rows = q.open_parcels(conn)
+    run = TrackingRun(open=len(rows))
+    run.poll_errors = _poll_supplier(supplier, engine, rows, batch_size, log)
+    shipped = [r for r in rows if r["supplier_status"] in SHIPPED_STATUSES and r["track_number"]]
+    events, errors = _carrier_events(
+        supplier, [r for r in shipped if r["supplier_status"] != "DELIVERED"], batch_size, log
+    )
+    run.poll_errors += errors
+    parcels = {}
+    with engine.begin() as conn:
+        for row in rows:
+            if row["supplier_status"] == "CANCELLED":
+                continue
+            parcel = _parcel(row, events.get(row["track_number"] or ""), policy, moment)
+            if row["supplier_status"] == "DELIVERED" and row["carrier_status"] is None and not events:
+                parcel["carrier_status"] = "Delivered"
+            q.save_parcel(conn, parcel)
+            parcels[row["order_id"]] = parcel
+            if parcel["stall"]:
+                run.stalls[parcel["stall"]] = run.stalls.get(parcel["stall"], 0) + 1
+
+    def step(row: dict[str, Any]) -> None:
+        parcel = parcels[row["order_id"]]
+        if row["fulfillment_state"] != "posted":
+            if row["fulfillment_state"] == "failed" and (row["fulfillment_attempts"] or 0) >= max_attempts:
+                return
+            if not may_notify(policy, parcel["first_scan_at"]) and row["supplier_status"] != "DELIVERED":
+                run.count("waiting_scan", row)
+                return
+            run.count(_fulfil(shopify, engine, row, events.get(row["track_number"]), log), row)
+        elif row["posted_number"] and row["track_number"] != row["posted_number"] and row["fulfillment_id"]:
+            _update_number(shopify, engine, row, events.get(row["track_number"]), run, log)
+
+    each_in_flight(step, shipped)
+    for row in rows:
+        lost = parcels.get(row["order_id"], {}).get("stall") == "lost" and row["failure_reported_at"] is None
+        if lost and _report_lost(engine, row, parcels[row["order_id"]], log):
+            run.lost_reported.append(row["order_id"])
+    for row in rows:
+        status = row["supplier_status"] or "unknown"
+        run.supplier_status[status] = run.supplier_status.get(status, 0) + 1
+    return run
+
+
+def _tracking(row: dict[str, Any], event: TrackingEvent | None, number: str) -> TrackingInfo:
+    url = tracking_url(row["carrier"], number, row["tracking_url"])
+    mapped = shopify_tracking(row["carrier"], event.last_mile_carrier if event else None, url)
+    return TrackingInfo(company=mapped.company, number=number, url=mapped.url)
+
+
+def _fulfil(
+    shopify: ShopifyAdminResource, engine: Engine, row: dict[str, Any], event: TrackingEvent | None, log: Log
+) -> Outcome:
+    """Post one fulfillment with tracking (the customer emailed); "posted", "found" or "failed"."""
+    order_id, track = row["order_id"], row["track_number"]
+    tracking = _tracking(row, event, track)
+    with engine.begin() as conn:
+        fq.begin_fulfillment(conn, order_id, track, row["carrier"], tracking.url)
+    try:
+        order = _store_order(shopify, order_id)
+        open_ids = order.open_fulfillment_order_ids
+        if not open_ids:
+            done = order.fulfillment_tracking(track)  # posted by a run that died before recording it
+            if done is None:
+                raise PermanentApiError("shopify", f"order {order_id} has no open fulfillment order")
+            with engine.begin() as conn:
+                fq.finish_fulfillment(conn, order_id, done.id, notified=True)
+            return "found"
+        result = _post_once(shopify, order_id, order, open_ids, tracking)
+    except ApiError as error:
+        permanent = isinstance(error, (PermanentApiError, ShopifyUserError))
+        with engine.begin() as conn:
+            fq.fail_fulfillment(conn, order_id, str(error), permanent=permanent)
+        log.warning("order %s: fulfillment not posted: %s", order_id, error)
+        return "failed"
+    with engine.begin() as conn:
+        fq.finish_fulfillment(conn, order_id, result.id, notified=True)
+        q.save_parcel(
+            conn,
+            {"order_id": order_id, "order_number": row["order_number"], "shopify_company": tracking.company},
+        )
+    log.info(
+        "order %s: fulfilled with tracking %s (%s), customer notified", order_id, track, tracking.company
+    )
+    return "posted"
+
+
+def _update_number(
+    shopify: ShopifyAdminResource,
+    engine: Engine,
+    row: dict[str, Any],
+    event: TrackingEvent | None,
+    run: TrackingRun,
+    log: Log,
+) -> None:
+    """Re-post a tracking number the supplier changed: claimed once per (order, new number); a claim a
+    dead run left is resolved by reading the store's fulfillment first."""
+    order_id, new, old = row["order_id"], row["track_number"], row["posted_number"]
+    with engine.begin() as conn:
+        claim = q.claim_tracking_update(conn, order_id, row["fulfillment_id"], old, new)
+    if claim["state"] == "done":
+        return
+    tracking = _tracking(row, event, new)
+    try:
+        if claim["attempts"] > 1:
+            order = _store_order(shopify, order_id)
+            if order.fulfillment_tracking(new) is not None:  # an earlier attempt landed
+                with engine.begin() as conn:
+                    q.finish_tracking_update(conn, claim["update_key"], order_id, new, tracking.url or "")
+                return
+        shopify.update_tracking(row["fulfillment_id"], tracking, notify_customer=True)
+    except ApiError as error:
+        permanent = isinstance(error, (PermanentApiError, ShopifyUserError))
+        with engine.begin() as conn:
+            q.fail_tracking_update(conn, claim["update_key"], str(error), permanent=permanent)
+        log.warning("order %s: new tracking %s not posted: %s", order_id, new, error)
+        return
+    with engine.begin() as conn:
+        q.finish_tracking_update(conn, claim["update_key"], order_id, new, tracking.url or "")
+    with run.lock:
+        run.updated.append({"order_id": order_id, "old": old, "new": new})
+    log.info("order %s: tracking number changed %s -> %s, re-posted", order_id, old, new)
+
+
+def failure_path() -> Callable[..., Any] | None:
+    """`services.order_cancellations.supplier_failed`, when that workflow is installed."""
+    try:
+        module = importlib.import_module(FAILURE_MODULE)
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, "supplier_failed", None)
+
+
+def _report_lost(engine: Engine, row: dict[str, Any], parcel: dict[str, Any], log: Log) -> bool:
+    """Hand a lost parcel to the supplier-failure path once, with the tracking evidence; without that
+    path the parcel stays flagged "lost" (dashboard, checks) and is handed over once it exists."""
+    supplier_failed = failure_path()
+    if supplier_failed is None:
+        with engine.begin() as conn:
+            q.report_failure(
+                conn, row["order_id"], "waiting: no supplier-failure path installed", reported=False
+            )
+        return False
+    evidence = {
+        "order_number": row["order_number"],
+        "track_number": row["track_number"],
+        "carrier_status": parcel["carrier_status"],
+        "shipped_at": parcel["shipped_at"].isoformat() if parcel["shipped_at"] else None,
+        "last_scan_at": parcel["last_scan_at"].isoformat() if parcel["last_scan_at"] else None,
+    }
+    outcome = supplier_failed(engine, row["order_id"], "lost_parcel", evidence)
+    with engine.begin() as conn:
+        q.report_failure(conn, row["order_id"], str(outcome), reported=True)
+    log.warning(
+        "order %s: parcel %s lost, handed to the supplier-failure path", row["order_id"], row["track_number"]
+    )
+    return True
