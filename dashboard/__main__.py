@@ -19,6 +19,7 @@ from dashboard.api.actions import campaign_pauser, order_canceller, reply_sender
 from dashboard.api.runs import DEFAULT_JOBS
 from dropship_pipelines.settings import store_database_url
 from dropship_pipelines.webhooks.app import webhook_router
+from dropship_pipelines.webhooks.cj import cj_webhook_router
 
 
 def main() -> int:
@@ -43,6 +44,7 @@ def main() -> int:
         store_timezone=os.environ.get("STORE_TIMEZONE"),
     )
     app.include_router(webhook_router(store_url=store_url))  # Shopify posts orders/create here
+    app.include_router(cj_webhook_router(store_url=store_url))  # CJ posts PRODUCT / STOCK messages here
     uvicorn.run(
         app,
         host=os.environ.get("DASHBOARD_HOST", "127.0.0.1"),

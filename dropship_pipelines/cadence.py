@@ -24,12 +24,15 @@ SNAPSHOT_AUDIT_CRON = "*/15 * * * *"  # the snapshots' follow checks, also when 
 # --- event triggers (how often a sensor looks) --------------------------------------------------------
 NEW_ORDER_SENSOR_SECONDS = 3  # reads the ledger's webhook events only: cheap, and the order waits on it
 NEW_ORDER_POLL_SECONDS = 30  # inside that sensor: how often the store itself is asked for a newer order
+SUPPLIER_EVENT_SENSOR_SECONDS = 3  # reads the ledger's supplier webhook messages only; a price waits on it
 NEW_MESSAGE_SENSOR_SECONDS = 30
 NEW_LISTING_SENSOR_SECONDS = 60
 WEAK_ADS_SENSOR_SECONDS = 60
 LEDGER_CHANGE_SENSOR_SECONDS = 60
 AUTOMATION_SENSOR_SECONDS = 60
 ALERT_SENSOR_SECONDS = 30
+WEBHOOK_CHECK_SENSOR_SECONDS = 60  # reads the ledger only; asks for a check at start and when one is due
+WEBHOOK_RECHECK = timedelta(hours=1)  # how old the last look at the webhook subscriptions may be
 
 # --- partitions -----------------------------------------------------------------------------------------
 # Both start on the store's first day of trading when DROPSHIP_PARTITIONS_START says it (a new store then

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from dropship_sandbox import parcels, webhooks
+from dropship_sandbox import parcels, supplier_changes, webhooks
 from dropship_sandbox.ad_delivery import AdDelivery
 from dropship_sandbox.apis import (
     ad_accounts,
@@ -81,6 +81,7 @@ def create_app(world: World) -> FastAPI:
     app.include_router(orders_control.router)
     app.include_router(parcels.control)
     app.include_router(webhooks.router)
+    app.include_router(supplier_changes.router)
     app.include_router(shopify.router, prefix=SHOPIFY_PREFIX)
     app.include_router(openai.router, prefix=OPENAI_PREFIX)
     app.include_router(meta.router, prefix=META_PREFIX)
@@ -97,6 +98,7 @@ def create_app(world: World) -> FastAPI:
     # After the orders: customers write about orders placed earlier in the same stretch of time.
     if not any(sim.name == SupportMessages.name for sim in world.simulators):
         world.simulators.append(SupportMessages())
+    supplier_changes.install(world)  # first: orders in a stretch of time see the supplier's stock
     return app
 
 

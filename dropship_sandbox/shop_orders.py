@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from dropship_sandbox.order_aftermath import draw_store_fate
+from dropship_sandbox.order_risk import assess
 from dropship_sandbox.world import World
 
 ORDER_NUMBER_START = 1000  # the first order is "#1001", as in a new Shopify store
@@ -90,14 +92,36 @@ def _pid_of(product: dict[str, Any]) -> str | None:
     return next((t[4:] for t in product.get("tags", []) if t.startswith("pid:")), None)
 
 
+def _on_sale(product: dict[str, Any]) -> list[dict[str, Any]]:
+    """The variants a customer can buy: Shopify's checkout refuses the others."""
+    from dropship_sandbox.apis.shopify.products import available_for_sale  # products imports the world
+
+    return [
+        v for v in product.get("variants") or [] if available_for_sale(v, product.get("status", "ACTIVE"))
+    ]
+
+
 def listed_products(world: World) -> dict[str, dict[str, Any]]:
-    """Active store products that came from the supplier, by CJ pid."""
+    """Active store products that came from the supplier and have a variant for sale, by CJ pid."""
     found = {}
     for product in world.state.all("shopify_product"):
         pid = _pid_of(product)
-        if pid and product.get("status", "ACTIVE") == "ACTIVE" and product.get("variants"):
+        if pid and product.get("status", "ACTIVE") == "ACTIVE" and _on_sale(product):
             found[pid] = product
     return found
+
+
+def _count_unshippable(world: World, pid: str, lines: list[dict[str, Any]]) -> None:
+    """Ground truth for the audit: a line of a variant the supplier has too few units of (or a product it no
+    longer sells) is a sale that cannot be shipped. The catalog sync exists to keep this at zero."""
+    supplier = world.state.get("cj_product", pid) or {}
+    by_sku = {v["variantSku"]: v for v in supplier.get("variants") or []}
+    for line in lines:
+        variant = by_sku.get(line.get("sku") or "")
+        if variant is None:
+            continue
+        if int(variant.get("inventoryNum") or 0) < line["quantity"] or supplier.get("saleStatus") != 3:
+            world.state.audit_increment("oos_sales", variant["vid"])
 
 
 def _address(rng: random.Random, country: str, first: str, last: str) -> dict[str, Any]:
@@ -131,7 +155,7 @@ def _country(rng: random.Random) -> str:
 def _lines(
     world: World, product: dict[str, Any], rng: random.Random, defect: str | None
 ) -> list[dict[str, Any]]:
-    variants = product["variants"]
+    variants = _on_sale(product)
     count = 1 if rng.random() < 0.78 else min(len(variants), rng.randint(2, 3))
     chosen = rng.sample(variants, max(1, count))
     lines = []
@@ -204,6 +228,7 @@ def place_order(
         elif defect == "no_phone" and address is not None:
             address["phone"] = None
         lines = _lines(world, product, rng, defect)
+        _count_unshippable(world, pid, lines)
         subtotal = sum(Decimal(line["price"]) * line["quantity"] for line in lines)
         shipping = Decimal("0.00") if subtotal >= 35 else Decimal("4.99")
         number = world.new_id("order_number", ORDER_NUMBER_START)
@@ -258,7 +283,9 @@ def place_order(
         from dropship_sandbox.parcels import record_payment  # parcels imports the API pipeline
 
         record_payment(world, doc)  # the gateway, its fees and the presentment currency, drawn once
+        assess(world, doc)  # Shopify's risk assessment and address validation of the new order
         world.state.put("shopify_order", str(order_id), doc)
+        draw_store_fate(world, doc)  # a cancellation within hours, a refund, a chargeback (order_aftermath)
         for fo in doc["fulfillmentOrders"]:
             world.state.put("shopify_fulfillment_order", str(fo["id"]), {"order_id": str(order_id)})
         world.state.audit_increment("orders_placed", f"gid://shopify/Order/{order_id}")

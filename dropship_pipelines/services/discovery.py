@@ -17,6 +17,7 @@ from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.models import ProductInput, VariantInput
 from dropship_pipelines.resources.supplier import BasketLine, CatalogProduct, FreightOption, Supplier
+from dropship_pipelines.rules.catalog import CatalogPolicy
 from dropship_pipelines.rules.listing_dedupe import Offer, duplicates
 from dropship_pipelines.rules.pricing import PriceRule, cents_of, compare_at_prices, money, retail_prices
 from dropship_pipelines.rules.product_copy import (
@@ -28,6 +29,11 @@ from dropship_pipelines.rules.product_copy import (
     facts_hash,
 )
 from dropship_pipelines.rules.scoring import Candidates, ProductFacts, Thresholds, evaluate_batch, rank_hint
+from dropship_pipelines.services.catalog_sync import (
+    as_the_store_has_it,
+    record_listed_prices,
+    variants_allowed_today,
+)
 from dropship_pipelines.services.in_flight import each_in_flight
 from dropship_pipelines.store import discovery_queries as q
 from dropship_pipelines.store.database import upsert
@@ -408,11 +414,13 @@ def _product_input(item: dict[str, Any], priced: list[dict[str, Any]], vendor: s
                 option_value=v["option_value"],
                 price=v["price"],
                 compare_at_price=v["compare_at_price"],
+                in_stock=v.get("in_stock", True),
             )
             for v in priced
         ],
         image_urls=(item["image_urls"] or [])[:MAX_LISTING_IMAGES],
         image_alt=item["copy_title"],
+        active=item.get("published", True),
     )
 
 
@@ -432,6 +440,7 @@ def list_products(
     vendor: str,
     max_listings: int,
     log: Log,
+    run_id: str | None = None,
 ) -> ListingRun:
     """Each accepted product with copy listed once on the store, and re-sent when its price or copy changed.
 
@@ -443,12 +452,7 @@ def list_products(
     fresh = [w for w in work if w["listing_status"] != "listed"]
     fingerprint = rule.fingerprint()
     # A listing is re-sent when the price rule or its copy changed since the store last got it.
-    updates = [
-        w
-        for w in work
-        if w["listing_status"] == "listed"
-        and (w["listed_rule"] != fingerprint or w["listed_copy"] != w["content_hash"])
-    ]
+    updates = [w for w in work if w["listing_status"] == "listed" and w["listed_copy"] != w["content_hash"]]
     run = ListingRun(waiting=max(0, len(fresh) - max_listings))
     lock = threading.Lock()
 
@@ -460,6 +464,9 @@ def list_products(
             run.failures.append((item["pid"], "supplier variants missing or unpriced"))
             return
         priced = _priced_variants(item, variants, rule)
+        if already_listed:
+            # Re-sent for its copy: prices, sold-out variants and status stay as the catalog sync set them.
+            item, priced = as_the_store_has_it(engine, item, priced)
         handle = item["handle"] or listing_handle(item["product_sku"])
         with engine.begin() as conn:
             q.begin_listing(
@@ -498,10 +505,18 @@ def list_products(
                 conn,
                 item["pid"],
                 result.product_id,
-                [{**v, "store_variant_id": result.variants_by_sku.get(v["sku"])} for v in priced],
+                [
+                    {
+                        **{k: x for k, x in v.items() if k != "in_stock"},
+                        "store_variant_id": result.variants_by_sku.get(v["sku"]),
+                    }
+                    for v in priced
+                ],
                 fingerprint,
                 item["content_hash"],
             )
+            if not already_listed:
+                record_listed_prices(conn, item, priced, fingerprint, run_id)
         if missing:
             run.failures.append((item["pid"], f"store did not return variants {missing}"))
         if already_listed:
@@ -520,7 +535,21 @@ def list_products(
         done = "updated" if already_listed else "listed"
         log.info("product %s: %s as %s", item["pid"], done, result.product_id)
 
-    each_in_flight(send, fresh[:max_listings] + updates)
+    batch = fresh[:max_listings]
+    allowed = variants_allowed_today(shopify, engine, CatalogPolicy())
+    if allowed is not None:  # a store this large takes only so many new variants a day (Shopify)
+        with engine.connect() as conn:
+            sizes = [len(q.variants_of(conn, w["pid"])) for w in batch]
+        fits = 0
+        while fits < len(batch) and sum(sizes[: fits + 1]) <= allowed:
+            fits += 1
+        run.waiting += len(batch) - fits
+        if fits < len(batch):
+            log.info(
+                "daily variant cap: %d variants left today, %d listings wait", allowed, len(batch) - fits
+            )
+        batch = batch[:fits]
+    each_in_flight(send, batch + updates)
     return run
 
 

@@ -163,6 +163,7 @@ def sync_tracking(
     max_attempts: int,
     log: Log,
     now: datetime | None = None,
+    run_id: str = "tracking",
 ) -> TrackingRun:
     """One pass of the tracking protocol (module docstring). `now` is the clock stalls are measured on
     (the wall clock by default; tests pass the sandbox's)."""
@@ -204,7 +205,7 @@ def sync_tracking(
     each_in_flight(step, shipped)
     for row in rows:
         lost = parcels.get(row["order_id"], {}).get("stall") == "lost" and row["failure_reported_at"] is None
-        if lost and _report_lost(engine, row, parcels[row["order_id"]], log):
+        if lost and _report_lost(engine, shopify, supplier, row, parcels[row["order_id"]], run_id, log):
             run.lost_reported.append(row["order_id"])
     for row in rows:
         status = row["supplier_status"] or "unknown"
@@ -301,7 +302,15 @@ def failure_path() -> Callable[..., Any] | None:
     return getattr(module, "supplier_failed", None)
 
 
-def _report_lost(engine: Engine, row: dict[str, Any], parcel: dict[str, Any], log: Log) -> bool:
+def _report_lost(
+    engine: Engine,
+    shopify: ShopifyAdminResource,
+    supplier: Supplier,
+    row: dict[str, Any],
+    parcel: dict[str, Any],
+    run_id: str,
+    log: Log,
+) -> bool:
     """Hand a lost parcel to the supplier-failure path once, with the tracking evidence; without that
     path the parcel stays flagged "lost" (dashboard, checks) and is handed over once it exists."""
     supplier_failed = failure_path()
@@ -311,14 +320,21 @@ def _report_lost(engine: Engine, row: dict[str, Any], parcel: dict[str, Any], lo
                 conn, row["order_id"], "waiting: no supplier-failure path installed", reported=False
             )
         return False
-    evidence = {
-        "order_number": row["order_number"],
-        "track_number": row["track_number"],
-        "carrier_status": parcel["carrier_status"],
-        "shipped_at": parcel["shipped_at"].isoformat() if parcel["shipped_at"] else None,
-        "last_scan_at": parcel["last_scan_at"].isoformat() if parcel["last_scan_at"] else None,
-    }
-    outcome = supplier_failed(engine, row["order_id"], "lost_parcel", evidence)
+    evidence = [
+        f"supplier order {row['order_number']}, tracking {row['track_number']}",
+        f"carrier status: {parcel['carrier_status'] or 'none'}",
+        f"shipped (first seen with tracking): {parcel['shipped_at']}",
+        f"last carrier scan: {parcel['last_scan_at'] or 'none'}",
+    ]
+    outcome = supplier_failed(
+        row["order_id"],
+        "lost_parcel",
+        engine=engine,
+        shopify=shopify,
+        supplier=supplier,
+        run_id=run_id,
+        evidence=evidence,
+    )
     with engine.begin() as conn:
         q.report_failure(conn, row["order_id"], str(outcome), reported=True)
     log.warning(

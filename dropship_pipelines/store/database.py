@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from dropship_pipelines.store import (  # noqa: F401  (register every workflow's tables)
     ads_tables,
     analytics_tables,
+    catalog_tables,
     discovery_tables,
     fulfillment_tables,
     order_action_tables,

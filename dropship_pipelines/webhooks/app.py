@@ -106,7 +106,11 @@ def webhook_router(
 def create_webhook_app(
     secret: str | None = None, store_url: str | None = None, max_age: timedelta = MAX_AGE
 ) -> FastAPI:
-    """The receiver on its own, for a deployment that keeps it apart from the dashboard."""
+    """The receivers (Shopify's and CJ's) on their own, for a deployment that keeps them apart from the
+    dashboard."""
+    from dropship_pipelines.webhooks.cj import cj_webhook_router
+
     app = FastAPI(title="dropship webhooks", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(webhook_router(secret, store_url, max_age))
+    app.include_router(cj_webhook_router(store_url))
     return app

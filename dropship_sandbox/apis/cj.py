@@ -422,6 +422,116 @@ async def stock_by_vid(request: Request) -> JSONResponse:
     return await CJ.serve(request, CjCall(), handle)
 
 
+def _warehouse_split(stock: int) -> tuple[int, int]:
+    """(CJ's own units, the factory's): a tenth of the stock sits in CJ's warehouse."""
+    return stock // 10, stock - stock // 10
+
+
+@router.get("/product/stock/getInventoryByPid")
+async def stock_by_pid(request: Request) -> JSONResponse:
+    """Stock of every variant of a product, per warehouse country (this endpoint answers CJ's other
+    envelope: `success: true, code: 200`, no `result`)."""
+
+    def handle(world: World) -> dict[str, Any]:
+        pid = request.query_params.get("pid", "")
+        if not pid:
+            raise CjError(16900403, "pid can not be empty")
+        product = world.state.get("cj_product", pid)
+        if product is None or datetime.fromisoformat(product["_sim"]["created"]) > world.now():
+            raise CjError(1602001, "Product not found")
+        variants = []
+        total = 0
+        for variant in product["variants"]:
+            stock = int(variant.get("inventoryNum") or 0)
+            total += stock
+            cj_units, factory = _warehouse_split(stock)
+            variants.append(
+                {
+                    "vid": variant["vid"],
+                    "inventory": [
+                        {
+                            "countryCode": "CN",
+                            "totalInventory": stock,
+                            "cjInventory": cj_units,
+                            "factoryInventory": factory,
+                            "verifiedWarehouse": 2,
+                        }
+                    ],
+                }
+            )
+        cj_units, factory = _warehouse_split(total)
+        return {
+            "inventories": [
+                {
+                    "areaEn": "China Warehouse",
+                    "areaId": 1,
+                    "countryCode": "CN",
+                    "totalInventoryNum": total,
+                    "cjInventoryNum": cj_units,
+                    "factoryInventoryNum": factory,
+                    "countryNameEn": "China",
+                }
+            ],
+            "variantInventories": variants,
+        }
+
+    return _success_flavour(await CJ.serve(request, CjCall(), handle), keep_result=False)
+
+
+@router.get("/product/stock/queryBySku")
+async def stock_by_sku(request: Request) -> JSONResponse:
+    """Stock of a variant (its SKU) or of a whole product (its SPU), per warehouse."""
+
+    def handle(world: World) -> list[dict[str, Any]]:
+        sku = request.query_params.get("sku", "")
+        if not sku:
+            raise CjError(16900403, "sku can not be empty")
+        stock = None
+        for product in world.state.all("cj_product"):
+            if product["productSku"] == sku:
+                stock = sum(int(v.get("inventoryNum") or 0) for v in product["variants"])
+                break
+            match = next((v for v in product["variants"] if v["variantSku"] == sku), None)
+            if match is not None:
+                stock = int(match.get("inventoryNum") or 0)
+                break
+        if stock is None:
+            raise CjError(1602000, "Variant not found")
+        cj_units, factory = _warehouse_split(stock)
+        return [
+            {
+                "areaEn": "China Warehouse",
+                "areaId": 1,
+                "countryCode": "CN",
+                "totalInventoryNum": stock,
+                "cjInventoryNum": cj_units,
+                "factoryInventoryNum": factory,
+                "countryNameEn": "China",
+            }
+        ]
+
+    return _success_flavour(await CJ.serve(request, CjCall(), handle))
+
+
+def _success_flavour(response: Any, keep_result: bool = True) -> Any:
+    """The stock endpoints' envelope: `success` (true on success) beside `code`, and `getInventoryByPid`
+    without `result` (api-contracts.md §2.2)."""
+    import json as _json
+
+    if not isinstance(response, JSONResponse):
+        return response
+    try:
+        body = _json.loads(bytes(response.body))
+    except ValueError:
+        return response
+    if isinstance(body, dict) and "code" in body:
+        body["success"] = body.get("code") == 200
+        if not keep_result:
+            body.pop("result", None)
+        return JSONResponse(body, status_code=response.status_code)
+    return response
+
+
 @router.post("/authentication/logout")
 async def logout(request: Request) -> JSONResponse:
     """Both of the caller's tokens stop working."""

@@ -178,6 +178,7 @@ def store_listings(
         vendor=config.vendor,
         max_listings=config.max_listings_per_run,
         log=context.log,
+        run_id=context.run.run_id,
     )
     return dg.MaterializeResult(
         metadata={

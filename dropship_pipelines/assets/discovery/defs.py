@@ -1,17 +1,30 @@
-"""The discovery workflow: its assets, checks, job and hourly schedule."""
+"""The discovery workflow: its assets, checks, job and hourly schedule, and the catalog sync (its own job:
+the hourly reconcile, and the supplier's webhook messages as they come)."""
 
 import dagster as dg
 
-from dropship_pipelines.assets.discovery import assets, checks
+from dropship_pipelines.assets.discovery import assets, catalog, checks
 from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import DISCOVERY_CRON
+from dropship_pipelines.sensors.catalog import CATALOG_SYNC_JOB, supplier_messages
+
+CATALOG_ASSETS = dg.AssetSelection.assets(catalog.supplier_change_events, catalog.catalog_reconcile)
 
 product_discovery_job = dg.define_asset_job(
     "product_discovery_job",
-    selection=dg.AssetSelection.groups(assets.GROUP),
+    selection=dg.AssetSelection.groups(assets.GROUP) - CATALOG_ASSETS,
     executor_def=dg.in_process_executor,  # a run's floor is process start-up; steps are sequential anyway
     tags={WORKFLOW_TAG: "discovery"},
     description="Pull the supplier catalog, pick and price candidates, write copy, list on the store.",
+)
+
+# Its own job and run queue: a price rise must not wait behind an hour's discovery (LLM copy, listings).
+catalog_sync_job = dg.define_asset_job(
+    CATALOG_SYNC_JOB,
+    selection=CATALOG_ASSETS,
+    executor_def=dg.in_process_executor,
+    tags={WORKFLOW_TAG: "catalog"},
+    description="Keep every listing true to the supplier: cost, stock, shipping, still sold.",
 )
 
 hourly_discovery = dg.ScheduleDefinition(
@@ -22,9 +35,18 @@ hourly_discovery = dg.ScheduleDefinition(
     description="Every hour, on the hour.",
 )
 
+hourly_catalog_sync = dg.ScheduleDefinition(
+    name="hourly_catalog_sync",
+    job=catalog_sync_job,
+    cron_schedule=DISCOVERY_CRON,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every hour, on the hour: reconcile every listed product with the supplier.",
+)
+
 discovery_defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([assets]),
+    assets=dg.load_assets_from_modules([assets, catalog]),
     asset_checks=dg.load_asset_checks_from_modules([checks]),
-    jobs=[product_discovery_job],
-    schedules=[hourly_discovery],
+    jobs=[product_discovery_job, catalog_sync_job],
+    schedules=[hourly_discovery, hourly_catalog_sync],
+    sensors=[supplier_messages],
 )

@@ -144,6 +144,7 @@ def shipment_tracking(
         batch_size=config.batch_size,
         max_attempts=config.max_attempts,
         log=context.log,
+        run_id=context.run.run_id,
     )
     return dg.MaterializeResult(
         metadata={

@@ -11,6 +11,23 @@ from dropship_sandbox.apis.shopify.registry import mutation_field, query_field
 from dropship_sandbox.world import World
 
 MAX_VARIANTS = 2048
+# Once a store holds 50,000 variants, Shopify lets an app create at most 1,000 more a day. (The wording of
+# the userError is as merchants report it; the exact text and code are unconfirmed.)
+VARIANT_CAP_THRESHOLD = 50_000
+DAILY_NEW_VARIANTS = 1_000
+VARIANT_CAP_MESSAGE = "Daily variant creation limit reached. Please try again later."
+EXTRA_VARIANTS = "shopify:extra_variants"  # variants of a large store's other products (control API)
+
+
+def available_for_sale(variant: dict[str, Any], status: str) -> bool:
+    """Shopify sells a variant of an active product unless its inventory is tracked, at or below zero and
+    its policy is DENY (the sandbox's store never holds stock: a tracked variant has 0 available)."""
+    tracked_out = variant.get("tracked") and int(variant.get("inventoryQuantity") or 0) <= 0
+    return status == "ACTIVE" and not (tracked_out and variant.get("inventoryPolicy") == "DENY")
+
+
+def store_variant_count(world: World) -> int:
+    return world.state.count("shopify_variant") + int(world.state.meta(EXTRA_VARIANTS, "0") or 0)
 
 
 def money(value: Any) -> str | None:
@@ -31,7 +48,13 @@ def product_view(world: World, doc: dict[str, Any], base_url: str) -> dict[str, 
         return {
             **variant,
             "id": gid("ProductVariant", variant["id"]),
-            "inventoryItem": {"id": gid("InventoryItem", variant["id"]), "sku": variant.get("sku")},
+            "inventoryItem": {
+                "id": gid("InventoryItem", variant["id"]),
+                "sku": variant.get("sku"),
+                "tracked": bool(variant.get("tracked")),
+            },
+            "inventoryQuantity": int(variant.get("inventoryQuantity") or 0),
+            "availableForSale": available_for_sale(variant, doc.get("status", "ACTIVE")),
             "product": lambda info: product_view(world, doc, base_url),
         }
 
@@ -187,6 +210,7 @@ def _variant_docs(
                 )
         match = match or by_options.get(tuple(sorted((o["name"], o["value"]) for o in options)))
         sku = variant.get("sku") or (variant.get("inventoryItem") or {}).get("sku")
+        tracked = (variant.get("inventoryItem") or {}).get("tracked")
         result.append(
             {
                 "id": match["id"] if match else world.new_id("variant", 40_000_000_000),
@@ -195,10 +219,26 @@ def _variant_docs(
                 "price": price,
                 "compareAtPrice": compare_at,
                 "inventoryPolicy": variant.get("inventoryPolicy") or "DENY",
+                "tracked": bool(tracked if tracked is not None else (match or {}).get("tracked", False)),
                 "selectedOptions": options,
             }
         )
     return result
+
+
+def _over_daily_cap(world: World, new_variants: int) -> bool:
+    """Whether creating `new_variants` now passes Shopify's daily allowance for a store this large."""
+    if new_variants <= 0 or store_variant_count(world) < VARIANT_CAP_THRESHOLD:
+        return False
+    day = world.now().strftime("%Y-%m-%d")
+    created = world.state.audit_counts("variants_created").get(day, 0)
+    return created + new_variants > DAILY_NEW_VARIANTS
+
+
+def _count_created(world: World, new_variants: int) -> None:
+    day = world.now().strftime("%Y-%m-%d")
+    for _ in range(new_variants):
+        world.state.audit_increment("variants_created", day)
 
 
 @mutation_field("productSet")
@@ -255,6 +295,11 @@ def resolve_product_set(
     )
     if isinstance(variants, tuple):
         return _errors(variants)
+    known = {v["id"] for v in doc["variants"]}
+    created = sum(1 for v in variants if v["id"] not in known) if variants else (0 if known else 1)
+    if _over_daily_cap(world, created):
+        return _errors((["input", "variants"], VARIANT_CAP_MESSAGE, "VARIANT_THROTTLE_EXCEEDED"))
+    _count_created(world, created)
     for field in ("title", "descriptionHtml", "vendor", "productType", "status", "tags"):
         if input.get(field) is not None:
             doc[field] = input[field]
@@ -318,6 +363,11 @@ def resolve_variants_bulk_update(
             target["compareAtPrice"] = money(change["compareAtPrice"])
         if (change.get("inventoryItem") or {}).get("sku"):
             target["sku"] = change["inventoryItem"]["sku"]
+        if change.get("inventoryPolicy") is not None:
+            target["inventoryPolicy"] = change["inventoryPolicy"]
+        if (change.get("inventoryItem") or {}).get("tracked") is not None:
+            target["tracked"] = bool(change["inventoryItem"]["tracked"])
+        world.state.put("shopify_variant", str(target["id"]), {"product_id": str(doc["id"]), **target})
     doc["updatedAt"] = world.now().isoformat().replace("+00:00", "Z")
     world.state.put("shopify_product", str(doc["id"]), doc)
     view = product_view(world, doc, info.context.base_url)
@@ -329,3 +379,27 @@ def resolve_variants_bulk_update(
         "productVariants": [node for node in nodes if node["id"] in changed],
         "userErrors": [],
     }
+
+
+@mutation_field("productUpdate")
+def resolve_product_update(root: Any, info: GraphQLResolveInfo, product: dict[str, Any]) -> dict[str, Any]:
+    """`productUpdate(product: ProductUpdateInput!)` (2024-10 and later): the fields given, nothing else."""
+    world = world_of(info)
+    doc = _find(world, product["id"], None)
+    if doc is None:
+        return {"product": None, "userErrors": [{"field": ["id"], "message": "Product does not exist"}]}
+    if product.get("title") is not None and not str(product["title"]).strip():
+        return {"product": None, "userErrors": [{"field": ["title"], "message": "Title can't be blank"}]}
+    for field in ("title", "descriptionHtml", "status", "tags"):
+        if product.get(field) is not None:
+            doc[field] = product[field]
+    doc["updatedAt"] = world.now().isoformat().replace("+00:00", "Z")
+    world.state.put("shopify_product", str(doc["id"]), doc)
+    if product.get("status") is not None:
+        world.state.audit_increment("product_status_changes", f"{product['status']}")
+    return {"product": product_view(world, doc, info.context.base_url), "userErrors": []}
+
+
+@query_field("productVariantsCount")
+def resolve_variants_count(root: Any, info: GraphQLResolveInfo, **_: Any) -> dict[str, Any]:
+    return {"count": store_variant_count(world_of(info)), "precision": "EXACT"}
