@@ -456,6 +456,10 @@ class OrderCancellations:
                     reason = hold_failure(order.hold_reasons)
                 if reason is None:
                     continue
+                with self.engine.connect() as conn:
+                    known = q.get_case(conn, f"supplier:{row['order_id']}:{reason.value}")
+                if known is not None:
+                    continue  # handled (or being handled: the open cases are taken up below)
                 with self.engine.begin() as conn:
                     q.set_supplier_status(conn, row["order_id"], order.status or "CANCELLED")
                 result = self.supplier_failed(
@@ -588,7 +592,9 @@ def supplier_failed(
     policy: FailurePolicy | None = None,
 ) -> FailureResult:
     """For the other workflows (the tracking workflow's lost or damaged parcel): one supplier failure of a
-    ledger order (its row or its id), handled once (refund, notice, dispute, escalation)."""
-    order_id = order if isinstance(order, str) else str(order["order_id"])
+    ledger order (its row, or the store order's GID), handled once (refund, notice, dispute, escalation)."""
+    order_id = order if isinstance(order, str) else order.get("order_id") or order.get("id")
+    if not order_id:
+        raise ValueError("supplier_failed needs a ledger order (its `order_id`) or the order's GID")
     handler = OrderCancellations(engine, shopify, supplier, policy or FailurePolicy())
-    return handler.supplier_failed(order_id, reason, run_id=run_id, evidence=evidence)
+    return handler.supplier_failed(str(order_id), reason, run_id=run_id, evidence=evidence)

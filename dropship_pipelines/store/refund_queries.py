@@ -26,6 +26,8 @@ REFUND_UPDATE = (
     "fee",
     "reason",
 )
+# The financial statuses of an order nothing happened to since checkout.
+UNCHANGED_STATUSES = ("PAID", "PENDING", "AUTHORIZED", "PARTIALLY_PAID", "UNKNOWN")
 # A chargeback's money is gone unless the store wins it (an open one is counted: it is held from payout).
 CHARGEBACK_KEPT_STATUSES = ("WON",)
 
@@ -189,8 +191,19 @@ def orders_to_sync(conn: Connection, limit: int) -> list[str]:
         sa.select(o.c.order_id)
         .select_from(o.outerjoin(s, s.c.order_id == o.c.order_id))
         .where(
-            o.c.store_updated_at > o.c.placed_at,
-            sa.or_(s.c.order_id.is_(None), s.c.store_updated_at < o.c.store_updated_at),
+            sa.or_(
+                s.c.store_updated_at < o.c.store_updated_at,
+                # Never read: only once the store changed it (within the second it was placed, the
+                # cancellation or the refund still shows in its status).
+                sa.and_(
+                    s.c.order_id.is_(None),
+                    sa.or_(
+                        o.c.store_updated_at > o.c.placed_at,
+                        o.c.cancelled_at.is_not(None),
+                        o.c.financial_status.not_in(UNCHANGED_STATUSES),
+                    ),
+                ),
+            )
         )
         .order_by(o.c.store_updated_at)
         .limit(limit)
