@@ -35,7 +35,9 @@ def test_price_rise_reprices_within_one_reconcile_with_lineage(
     after = rows(store_url, listing_variants, listing_variants.c.vid == variant.vid)[0]
     assert Decimal(after.price) > Decimal(variant.price)
     store = store_product(sandbox, listing.store_product_id)
-    on_store = next(v for v in store["variants"] if f"gid://shopify/ProductVariant/{v['id']}" == after.store_variant_id)
+    on_store = next(
+        v for v in store["variants"] if f"gid://shopify/ProductVariant/{v['id']}" == after.store_variant_id
+    )
     assert Decimal(on_store["price"]) == Decimal(after.price)
     lineage = rows(store_url, price_lineage, price_lineage.c.vid == variant.vid)
     assert [r.reason for r in lineage] == ["listed", "cost"]
@@ -48,7 +50,9 @@ def test_price_rise_reprices_within_one_reconcile_with_lineage(
     assert metadata(again, "catalog_reconcile")["repriced_variants"] == 0
 
 
-def test_daily_move_limit_holds_a_big_rise_back(pipeline_env: dict, sandbox: RunningSandbox, store_url: str) -> None:
+def test_daily_move_limit_holds_a_big_rise_back(
+    pipeline_env: dict, sandbox: RunningSandbox, store_url: str
+) -> None:
     list_products()
     listing, variants = _one_listing(store_url)
     variant = variants[0]
