@@ -15,11 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from dropship_sandbox import credentials
+from dropship_sandbox.apis import tiktok
 from dropship_sandbox.apis.pipeline import Call
 from dropship_sandbox.apis.tiktok import TIKTOK, _advertiser, _json_query, _paged, _param_error
 from dropship_sandbox.world import World
 
-tiktok_router = APIRouter()
+tiktok_router = APIRouter(prefix=tiktok.router.prefix)
 META_ACCOUNT_FIELDS = {
     "id",
     "account_id",

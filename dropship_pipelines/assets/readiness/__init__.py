@@ -1,0 +1,1 @@
+"""Going-live readiness: the webhook subscriptions checked at start and the preflight."""
