@@ -24,7 +24,9 @@ from dropship_sandbox import parcels, supplier_changes, webhooks
 from dropship_sandbox.ad_delivery import AdDelivery
 from dropship_sandbox.apis import (
     ad_accounts,
+    aftermath_control,
     cj,
+    cj_disputes,
     cj_orders,
     cj_wallet,
     cj_webhooks,
@@ -39,6 +41,7 @@ from dropship_sandbox.apis.pipeline import ApiError, answer_api_error
 from dropship_sandbox.apis.shopify import orders as shopify_orders  # noqa: F401  (registers resolvers)
 from dropship_sandbox.apis.shopify import router as shopify
 from dropship_sandbox.catalog import ensure_catalog
+from dropship_sandbox.order_aftermath import AftermathSimulator
 from dropship_sandbox.shop_orders import OrderSimulator
 from dropship_sandbox.support_messages import SupportMessages
 from dropship_sandbox.world import World, WorldSettings
@@ -76,6 +79,8 @@ def create_app(world: World) -> FastAPI:
     app.include_router(control.assets)
     app.include_router(cj.router, prefix=CJ_PREFIX)
     app.include_router(cj_orders.router, prefix=CJ_PREFIX)
+    app.include_router(cj_disputes.router, prefix=CJ_PREFIX)
+    app.include_router(aftermath_control.router)
     app.include_router(cj_wallet.router, prefix=CJ_PREFIX)
     app.include_router(cj_webhooks.router, prefix=CJ_PREFIX)
     app.include_router(orders_control.router)
@@ -98,6 +103,8 @@ def create_app(world: World) -> FastAPI:
     # After the orders: customers write about orders placed earlier in the same stretch of time.
     if not any(sim.name == SupportMessages.name for sim in world.simulators):
         world.simulators.append(SupportMessages())
+    if not any(sim.name == AftermathSimulator.name for sim in world.simulators):
+        world.simulators.append(AftermathSimulator())  # cancellations, refunds, chargebacks, CJ failures
     supplier_changes.install(world)  # first: orders in a stretch of time see the supplier's stock
     return app
 

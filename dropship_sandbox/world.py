@@ -99,6 +99,14 @@ class WorldSettings:
     ad_pixels_removed: bool = False  # the Meta and TikTok pixels are gone (deleted in Events Manager)
     cj_balance: float = 100_000.0  # USD in the CJ wallet; paying an order above it answers 1604000
     cj_intercept_orders: bool = False  # new CJ orders come back with `interceptOrderReasons`
+    # Shares of orders the customer cancels within hours, the staff refunds, the cardholder charges back;
+    # of paid CJ orders the supplier cancels or runs out of stock for (dropship_sandbox/order_aftermath.py,
+    # REALISTIC_RATES there). Off unless set.
+    customer_cancel_rate: float = 0.0
+    store_refund_rate: float = 0.0
+    chargeback_rate: float = 0.0
+    supplier_cancel_rate: float = 0.0
+    supplier_stockout_rate: float = 0.0
     cj_token_interval_s: float = 0.0  # getAccessToken may be called once per this many seconds (CJ: 300)
     faults: dict[str, ApiFaults] = field(default_factory=lambda: {name: ApiFaults() for name in API_NAMES})
     llm: LlmBehaviour = field(default_factory=LlmBehaviour)

@@ -2,10 +2,11 @@
 
 import dagster as dg
 
-from dropship_pipelines.assets.fulfillment import assets, checks
+from dropship_pipelines.assets.fulfillment import assets, cancellations, checks
 from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import FULFILLMENT_CRON
 from dropship_pipelines.sensors.fulfillment import FULFILLMENT_JOB, new_store_orders
+from dropship_pipelines.sensors.order_cancellations import store_cancellation_events
 
 # At most one run at a time: dagster.yaml's run queue limits `dropship/workflow` to 1 per value.
 order_fulfillment_job = dg.define_asset_job(
@@ -25,9 +26,9 @@ five_minute_fulfillment = dg.ScheduleDefinition(
 )
 
 fulfillment_defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([assets]),
+    assets=dg.load_assets_from_modules([assets, cancellations]),
     asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[order_fulfillment_job],
     schedules=[five_minute_fulfillment],
-    sensors=[new_store_orders],
+    sensors=[new_store_orders, store_cancellation_events],
 )

@@ -8,12 +8,14 @@ Every change is counted at the source (`orders_cancelled`, `refunds_created`, `o
 our ledger.
 """
 
+import time
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from dropship_sandbox import order_aftermath as aftermath
 from dropship_sandbox.apis.shopify.common import gid, gid_number, world_of
 from dropship_sandbox.apis.shopify.orders import order_view, refunded_amount, sale_transaction_id
 from dropship_sandbox.apis.shopify.registry import mutation_field
@@ -34,7 +36,9 @@ def _cancel_refused(field: list[str], message: str, code: str) -> dict[str, Any]
     }
 
 
-def _record_refund(world: World, order: dict[str, Any], amount: Decimal, note: str | None) -> dict[str, Any]:
+def _record_refund(
+    world: World, order: dict[str, Any], amount: Decimal, note: str | None, *, emit: bool = True
+) -> dict[str, Any]:
     now = iso(world.now())
     refund = {
         "id": world.new_id("refund", 8_300_000_000_000),
@@ -48,6 +52,8 @@ def _record_refund(world: World, order: dict[str, Any], amount: Decimal, note: s
     order["displayFinancialStatus"] = "REFUNDED" if refunded >= total else "PARTIALLY_REFUNDED"
     order["updatedAt"] = now
     world.state.audit_increment("refunds_created", gid("Order", order["id"]))
+    if emit:  # the `refunds/create` webhook Shopify sends for every refund
+        aftermath.store_changed(world, order, "refunds/create", aftermath.refund_payload(order, refund))
     return refund
 
 
@@ -96,8 +102,10 @@ def resolve_order_cancel(
     order["updatedAt"] = now
     for fo in order.get("fulfillmentOrders", []):
         fo["status"], fo["requestStatus"] = "CANCELLED", "CLOSED"
+    order.setdefault("_sim", {})["cancelled_real_at"] = time.time()  # ground truth (order_aftermath.py)
     world.state.put("shopify_order", str(order["id"]), order)
     world.state.audit_increment("orders_cancelled", gid("Order", order["id"]))
+    aftermath.store_changed(world, order, "orders/cancelled", aftermath.cancelled_payload(world, order))
     return {
         "job": {"id": gid("Job", uuid.uuid4()), "done": True},
         "orderCancelUserErrors": [],
