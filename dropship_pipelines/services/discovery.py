@@ -44,6 +44,7 @@ from dropship_pipelines.store.discovery_tables import supplier_products
 LISTING_SOURCE = "cj"
 SOURCE_TAG = f"source:{LISTING_SOURCE}"
 MAX_LISTING_IMAGES = 5
+VARIANT_CAP_REACHED = "VARIANT_THROTTLE_EXCEEDED"  # productSet's userError code past the daily cap
 
 Log = logging.Logger | logging.LoggerAdapter[Any]  # a Dagster context's `log` is one
 
@@ -488,7 +489,8 @@ def list_products(
         try:
             result = shopify.set_product(handle, _product_input(item, priced, vendor))
         except ApiError as error:
-            permanent = isinstance(error, PermanentApiError)
+            # Shopify's daily cap on new variants passes by tomorrow: the listing waits, it is not broken.
+            permanent = isinstance(error, PermanentApiError) and error.code != VARIANT_CAP_REACHED
             with engine.begin() as conn:
                 q.fail_listing(conn, item["pid"], str(error), permanent=permanent)
             run.failures.append((item["pid"], str(error)[:200]))
