@@ -98,6 +98,10 @@ class WorldSettings:
     openai_insufficient_quota: bool = False  # every completion answers 429 `insufficient_quota`
     ad_pixels_removed: bool = False  # the Meta and TikTok pixels are gone (deleted in Events Manager)
     cj_balance: float = 100_000.0  # USD in the CJ wallet; paying an order above it answers 1604000
+    # Shares of new orders Shopify assesses as high fraud risk / whose address fails its validation
+    # (dropship_sandbox/order_risk.py). Off unless set: the store's gate holds such orders.
+    order_risk_rate: float = 0.0
+    invalid_address_rate: float = 0.0
     cj_intercept_orders: bool = False  # new CJ orders come back with `interceptOrderReasons`
     # Shares of orders the customer cancels within hours, the staff refunds, the cardholder charges back;
     # of paid CJ orders the supplier cancels or runs out of stock for (dropship_sandbox/order_aftermath.py,

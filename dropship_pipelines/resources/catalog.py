@@ -10,6 +10,7 @@ from dropship_pipelines.resources.email_channel.resource import EmailChannelReso
 from dropship_pipelines.resources.helpdesk import HelpdeskResource
 from dropship_pipelines.resources.llm import LlmResource
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
+from dropship_pipelines.resources.order_gate_policy import order_gate_policy
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
@@ -59,6 +60,7 @@ def build_resources() -> dict[str, Any]:
             api_version=env("SHOPIFY_API_VERSION", "2026-10"),
         ),
         "pricing": PricingPolicy.configure_at_launch(),  # operators may change the rule per run
+        "order_gate": order_gate_policy(),
         "llm": LlmResource(
             base_url=env("OPENAI_BASE_URL", LIVE_OPENAI_BASE_URL),
             api_key=dg.EnvVar("OPENAI_API_KEY"),

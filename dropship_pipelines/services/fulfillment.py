@@ -41,6 +41,7 @@ from dropship_pipelines.rules.fulfillment import (
     tracking_url,
 )
 from dropship_pipelines.services.in_flight import each_in_flight
+from dropship_pipelines.services.order_gate import OrderGate
 from dropship_pipelines.services.profit import payment_row
 from dropship_pipelines.store import fulfillment_queries as q
 from dropship_pipelines.store import tracking_queries
@@ -275,7 +276,12 @@ def _hold(engine: Engine, run: SupplierOrdersRun, order: dict[str, Any], reason:
 
 
 def place_supplier_orders(
-    supplier: Supplier, engine: Engine, settings: RoutingSettings, max_orders: int, log: Log
+    supplier: Supplier,
+    engine: Engine,
+    settings: RoutingSettings,
+    max_orders: int,
+    log: Log,
+    gate: OrderGate | None = None,
 ) -> SupplierOrdersRun:
     """Each sendable store order placed once at the supplier; the rest held with a reason.
 
@@ -285,7 +291,10 @@ def place_supplier_orders(
     refusal is read the same way, so no order ever reaches the supplier twice.
 
     Orders go a few at a time (each one claimed in the ledger before its own supplier call), so the
-    supplier's rate limit, not one order's round trips, sets the pace."""
+    supplier's rate limit, not one order's round trips, sets the pace.
+
+    With a `gate` (services/order_gate.py), each order passes it right before its supplier order is
+    claimed: one in its cancellation buffer waits, one that fails is held at the store with the reason."""
     with engine.connect() as conn:
         work = q.orders_to_send(conn, max_orders)
         by_variant, by_sku = q.variant_map(conn)
@@ -301,7 +310,7 @@ def place_supplier_orders(
                 log.warning("order %s (%s): held: %s", order["name"], order["order_id"], problem)
             run.held.append((order["name"], problem))
             return
-        _place(supplier, engine, settings, order, lines, run, log)
+        _place(supplier, engine, settings, order, lines, run, log, gate)
 
     each_in_flight(send, work)
     return run
@@ -315,6 +324,7 @@ def _place(
     lines: list[OrderLine],
     run: SupplierOrdersRun,
     log: Log,
+    gate: OrderGate | None = None,
 ) -> None:
     number = supplier_order_number(order["name"])
     address = _shipping_address(order["shipping_address"])
@@ -342,6 +352,17 @@ def _place(
     if route is None:
         _hold(engine, run, order, f"no shipping route to {country}")
         return
+    if gate is not None:
+        try:
+            verdict = gate.check(order, lines, route, log)
+        except ApiError as error:
+            run.failed.append((order["name"], f"gate: {error}"[:200]))
+            log.warning("order %s: gate could not read its facts, next run retries: %s", number, error)
+            return
+        if not verdict.passed:
+            if not verdict.waiting:
+                run.held.append((order["name"], (verdict.note or "held by the gate")[:200]))
+            return
     with engine.begin() as conn:
         q.begin_supplier_order(conn, number, order["order_id"], route.name)
     request = _order_request(order, address, number, lines, route.name, settings.pay_from_balance)

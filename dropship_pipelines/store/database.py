@@ -16,6 +16,7 @@ from dropship_pipelines.store import (  # noqa: F401  (register every workflow's
     discovery_tables,
     fulfillment_tables,
     order_action_tables,
+    order_gate_tables,
     refund_tables,
     profit_tables,
     support_tables,

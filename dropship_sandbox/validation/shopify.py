@@ -48,6 +48,8 @@ ROOT_FIELD_SCOPES = {
     "orderCancel": "write_orders",
     "refundCreate": "write_orders",
     "orderUpdate": "write_orders",
+    "fulfillmentOrderHold": "write_merchant_managed_fulfillment_orders",
+    "fulfillmentOrderReleaseHold": "write_merchant_managed_fulfillment_orders",
     "deliveryProfiles": "read_shipping",
 }
 

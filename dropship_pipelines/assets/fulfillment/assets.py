@@ -6,11 +6,13 @@ from decimal import Decimal
 import dagster as dg
 
 from dropship_pipelines.assets.metadata import preview_table, reasons_table
+from dropship_pipelines.resources.order_gate_policy import OrderGatePolicy
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.supplier import Supplier
 from dropship_pipelines.rules.tracking import TrackingPolicy
 from dropship_pipelines.services import fulfillment, tracking
+from dropship_pipelines.services.order_gate import OrderGate
 
 GROUP = "fulfillment"
 OWNERS = ["team:store"]
@@ -94,15 +96,26 @@ def supplier_orders(
     context: dg.AssetExecutionContext,
     config: SupplierOrdersConfig,
     supplier: dg.ResourceParam[Supplier],
+    shopify: ShopifyAdminResource,
+    order_gate: OrderGatePolicy,
     store_db: StoreDatabase,
 ) -> dg.MaterializeResult:
     """Each sendable store order placed once at the supplier (CJ), paid from the balance, on the best route.
 
     The ledger row is written before the supplier is called and a pending row is resolved by asking the
     supplier first (`services.fulfillment.place_supplier_orders`), so no order ever reaches the supplier
-    twice. Orders that cannot be sent are held with a reason."""
+    twice. Orders that cannot be sent are held with a reason. Before any supplier order is paid, the order
+    passes the gate (`services.order_gate`): its cancellation buffer, fraud risk, address, stock and landed
+    cost; a failure is a Shopify fulfillment hold with its reason, released or cancelled on the dashboard."""
+    gate = OrderGate(
+        store_db.engine(),
+        shopify,
+        supplier,  # type: ignore[arg-type]  # the CJ client reads stock and prices too
+        order_gate.policy(),
+        run_id=context.run.run_id,
+    )
     run = fulfillment.place_supplier_orders(
-        supplier, store_db.engine(), config.routing(), config.max_orders_per_run, context.log
+        supplier, store_db.engine(), config.routing(), config.max_orders_per_run, context.log, gate
     )
     return dg.MaterializeResult(
         metadata={
@@ -112,6 +125,11 @@ def supplier_orders(
             "held": len(run.held),
             "failed_will_retry": len(run.failed),
             "held_orders": reasons_table(run.held[:20], ("order", "reason")),
+            "gate_checked": gate.stats.checked,
+            "gate_waiting_buffer": gate.stats.waiting,
+            "gate_held": len(gate.stats.held),
+            "gate_released_passed": gate.stats.released_passed,
+            "gate_ms_per_order": round(1000 * gate.stats.seconds / max(gate.stats.checked, 1), 2),
             "failures": reasons_table(run.failed[:20], ("order", "error")),
             "preview": preview_table(
                 run.sent[:10], ("order_number", "supplier_order_id", "route", "cost", "customer_paid")

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import threading
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,26 @@ class CJDropshippingResource(dg.ConfigurableResource):
             }
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise PayloadError(API, f"/product/stock/getInventoryByPid {pid}: unexpected shape") from exc
+
+    # --- stock and price at order time (the order gate) -----------------------------------------------
+    def variant_stock(self, vid: str) -> int:
+        """`/product/stock/queryByVid`: units of the variant in CJ's warehouses, summed."""
+        data = self.call("GET", "/product/stock/queryByVid", params={"vid": vid})
+        try:
+            return sum(int(a.get("totalInventoryNum") or a.get("storageNum") or 0) for a in data or [])
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise PayloadError(API, f"/product/stock/queryByVid {vid}: unexpected shape") from exc
+
+    def variant_price(self, vid: str) -> Decimal | None:
+        """`/product/variant/queryByVid`: the variant's sell price now (what an order of it costs)."""
+        data = self.call("GET", "/product/variant/queryByVid", params={"vid": vid})
+        if not isinstance(data, dict):
+            raise PayloadError(API, f"/product/variant/queryByVid {vid}: answer is not a variant")
+        price = data.get("variantSellPrice")
+        try:
+            return None if price in (None, "") else Decimal(str(price)).quantize(Decimal("0.01"))
+        except ArithmeticError as exc:
+            raise PayloadError(API, f"/product/variant/queryByVid {vid}: price {price!r}") from exc
 
     # --- orders (api-contracts.md §2.9-2.11) ---------------------------------------------------------
     def _order(self, data: Any, what: str) -> SupplierOrder:

@@ -33,6 +33,7 @@ from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, world_of
 from dropship_sandbox.apis.shopify import (  # noqa: F401  (register their resolvers)
     disputes,
     order_changes,
+    order_holds,
     products,
     webhook_subscriptions,
 )
