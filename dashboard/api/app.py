@@ -16,12 +16,23 @@ from dashboard.api.actions import CampaignPauser, OrderCanceller, ReplySender
 from dashboard.api.auth import Authenticator
 from dashboard.api.clock import store_zone
 from dashboard.api.deps import Dashboard, require_user
-from dashboard.api.routes import ads, health, metrics, orders, products, runs, session, support
+from dashboard.api.routes import (
+    ads,
+    health,
+    metrics,
+    orders,
+    preflight,
+    products,
+    runs,
+    session,
+    shadow_writes,
+    support,
+)
 from dashboard.api.runs import DEFAULT_JOBS, DagsterLauncher, RunLauncher, RunMonitor
 from dashboard.api.store import Store
 
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
-PAGES = (metrics, products, orders, ads, support, runs, health)
+PAGES = (metrics, products, orders, ads, support, runs, health, preflight, shadow_writes)
 
 
 def build_api() -> APIRouter:

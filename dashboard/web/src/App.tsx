@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { ApiError, get, post, setCsrf, type SessionInfo, type SystemHealth } from "./api";
 import { AdsPage } from "./pages/Ads";
+import { GoingLivePage } from "./pages/GoingLive";
 import { MetricsPage } from "./pages/Metrics";
 import { OrdersPage } from "./pages/Orders";
 import { ProductsPage } from "./pages/Products";
@@ -12,6 +13,7 @@ const PAGES = [
   { id: "orders", label: "Orders" },
   { id: "ads", label: "Ads" },
   { id: "support", label: "Customer service" },
+  { id: "live", label: "Going live" },
 ] as const;
 type PageId = (typeof PAGES)[number]["id"];
 
@@ -72,6 +74,7 @@ export function App() {
         {page === "orders" && <OrdersPage onUnauthorized={onUnauthorized} />}
         {page === "ads" && <AdsPage onUnauthorized={onUnauthorized} />}
         {page === "support" && <SupportPage onUnauthorized={onUnauthorized} />}
+        {page === "live" && <GoingLivePage onUnauthorized={onUnauthorized} />}
       </main>
     </div>
   );
