@@ -19,7 +19,9 @@ from dropship_pipelines.store.ads_tables import ad_campaigns
 from dropship_pipelines.store.analytics_tables import analytics_daily_sales
 from dropship_pipelines.store.discovery_tables import listings
 from dropship_pipelines.store.fulfillment_tables import fulfillments, store_orders, supplier_orders
+from dropship_pipelines.store.refund_tables import order_cases
 from dropship_pipelines.store.support_tables import support_replies
+from dropship_testkit.soak.cancellation_audit import audit_cancellations
 
 CENT = Decimal("0.01")
 
@@ -31,6 +33,7 @@ class World:
     orders: list[dict[str, Any]]
     messages: list[dict[str, Any]]
     audit: dict[str, dict[str, int]]
+    cj_orders: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def read(cls, state_path: Path) -> "World":
@@ -45,7 +48,7 @@ class World:
             audit: dict[str, dict[str, int]] = defaultdict(dict)
             for kind, key, count in conn.execute("SELECT kind, key, count FROM audit"):
                 audit[kind][key] = int(count)
-            return cls(docs("shopify_order"), docs("helpdesk_message"), dict(audit))
+            return cls(docs("shopify_order"), docs("helpdesk_message"), dict(audit), docs("cj_order"))
         finally:
             conn.close()
 
@@ -62,6 +65,7 @@ class Ledger:
     listings: list[dict[str, Any]]
     campaigns: list[dict[str, Any]]
     daily_sales: list[dict[str, Any]]
+    cases: list[dict[str, Any]] = field(default_factory=list)  # cancellations and supplier failures
 
     @classmethod
     def read(cls, store_url: str) -> "Ledger":
@@ -80,6 +84,7 @@ class Ledger:
                     rows(listings),
                     rows(ad_campaigns),
                     rows(analytics_daily_sales),
+                    rows(order_cases),
                 )
         finally:
             engine.dispose()
@@ -104,6 +109,7 @@ class AuditResult:
     listings: dict[str, Any] = field(default_factory=dict)
     campaigns: dict[str, Any] = field(default_factory=dict)
     money: dict[str, str] = field(default_factory=dict)
+    cancellations: dict[str, Any] = field(default_factory=dict)
     side_effect_duplicates: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     stuck_reasons: dict[str, int] = field(default_factory=dict)
@@ -327,6 +333,16 @@ def audit(world: World, ledger: Ledger) -> AuditResult:
     }
     result.campaigns = _audit_keyed("campaigns", world.counts("campaigns_created"), launched, result)
     _audit_money(world, ledger, result)
+    result.cancellations, found = audit_cancellations(
+        world.orders,
+        world.cj_orders,
+        world.audit,
+        ledger.orders,
+        ledger.supplier_orders,
+        ledger.cases,
+        Finding,
+    )
+    result.findings.extend(found)
     result.side_effect_duplicates = {
         kind: sum(1 for c in counts.values() if c > 1)
         for kind, counts in world.audit.items()
@@ -338,6 +354,7 @@ def audit(world: World, ledger: Ledger) -> AuditResult:
             "shipping_confirmations_sent",
             "listings_created",
             "campaigns_created",
+            "cj_disputes_created",
         )
     }
     return result

@@ -38,6 +38,9 @@ class SandboxControl:
     def faults_on(self) -> None:
         for api in API_NAMES:
             self.call("POST", f"/faults/{api}", {**FAULTS, "expire_tokens": False})
+        # Customers cancel and charge back, the staff refunds, CJ cancels and runs out of stock, at a store's
+        # usual rates (dropship_sandbox/order_aftermath.py); the audit checks each was handled.
+        self.call("POST", "/aftermath/rates", {"realistic": True})
 
     def expire_tokens(self, api: str) -> None:
         self.call("POST", f"/faults/{api}", {"expire_tokens": True})

@@ -224,6 +224,7 @@ def report(outcome: SoakOutcome, result: AuditResult, console: Console, path: Pa
         ("Listings", result.listings),
         ("Campaigns", result.campaigns),
         ("Money (USD)", result.money),
+        ("Cancellations and refunds", result.cancellations),
     ):
         table = Table(title=title)
         table.add_column("measure")
