@@ -290,3 +290,19 @@ def webhook_events(conn: Connection, seq: int, topics: tuple[str, ...], limit: i
         .limit(limit)
     )
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def store_cancelled(conn: Connection, order_id: str) -> bool:
+    """Whether the ledger knows the store cancelled the order (read right before a supplier is paid)."""
+    query = sa.select(store_orders.c.cancelled_at).where(store_orders.c.order_id == order_id)
+    return conn.execute(query).scalar() is not None
+
+
+def withdraw_pending(conn: Connection, order_number: str) -> None:
+    """A supplier order begun but never sent, because the store cancelled the order meanwhile: failed with
+    no supplier id, so the store's case reads it as never sent."""
+    conn.execute(
+        sa.update(supplier_orders)
+        .where(supplier_orders.c.order_number == order_number, supplier_orders.c.state == "pending")
+        .values(state="failed", last_error="not sent: the store cancelled the order", updated_at=now())
+    )
