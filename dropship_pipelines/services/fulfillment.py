@@ -44,7 +44,7 @@ from dropship_pipelines.services.in_flight import each_in_flight
 from dropship_pipelines.services.order_gate import OrderGate
 from dropship_pipelines.services.profit import payment_row
 from dropship_pipelines.store import fulfillment_queries as q
-from dropship_pipelines.store import tracking_queries
+from dropship_pipelines.store import refund_queries, tracking_queries
 
 ORDERS_CURSOR = "shopify_orders_updated_at"
 SAVE_BATCH = 200  # orders written to the ledger per transaction
@@ -365,6 +365,12 @@ def _place(
             return
     with engine.begin() as conn:
         q.begin_supplier_order(conn, number, order["order_id"], route.name)
+        # The store's cancellation may have come in since this run read its work (a webhook, another run):
+        # never pay the supplier for it (services/order_cancellations.py then reads it as never sent).
+        if refund_queries.store_cancelled(conn, order["order_id"]):
+            refund_queries.withdraw_pending(conn, number)
+            log.info("order %s: cancelled at the store before it was sent, not sent", number)
+            return
     request = _order_request(order, address, number, lines, route.name, settings.pay_from_balance)
     try:
         created = _create_once(supplier, request, run)

@@ -49,8 +49,8 @@ def store_cancellations(
     cancellation means at the supplier: never sent, the unpaid order deleted, the paid one cancelled
     through the supplier's dispute path, a shipped one recorded and left alone."""
     service = config.service(store_db, shopify, supplier)
-    changes = service.read_store_changes(context.run_id, context.log)
-    cases = service.handle_store_cancellations(context.run_id, context.log)
+    changes = service.read_store_changes(context.run.run_id, context.log)
+    cases = service.handle_store_cancellations(context.run.run_id, context.log)
     return dg.MaterializeResult(
         metadata={
             "webhook_events": changes.webhook_events,
@@ -77,7 +77,7 @@ def supplier_failures(
     """Supplier cancellations, out-of-stock holds after ordering and balance refusals: the customer refunded
     per the policy (and told by the store's email), the supplier disputed when it was paid, escalated when a
     human decides. Each once per order and reason."""
-    run = config.service(store_db, shopify, supplier).watch_supplier(context.run_id, context.log)
+    run = config.service(store_db, shopify, supplier).watch_supplier(context.run.run_id, context.log)
     return dg.MaterializeResult(
         metadata={
             "outcomes": dg.MetadataValue.json(run.outcomes),
