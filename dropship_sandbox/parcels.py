@@ -3,7 +3,7 @@
 Each CJ order paid for draws its parcel's fate once, seeded by its order number: the hours from label to
 the carrier's first scan, and at the configured rates a stall (scans stop for days, then resume), a lost
 parcel (scans stop for good), a returned one (the carrier says "Returned"), a changed tracking number
-(CJ re-labels it: `trackNumber` changes a day or two after dispatch) and a supplier charge that differs
+(CJ re-labels it: `trackNumber` changes 3-5 days after the first scan) and a supplier charge that differs
 from the quote (postage re-weighed at dispatch: getOrderDetail's `postageAmount` changes). The views are
 computed from the clock, so getOrderDetail, the order list and `/logistic/trackInfo` always agree.
 
@@ -106,9 +106,11 @@ def draw_fate(world: World, order: dict[str, Any]) -> None:
             break
         roll -= rate
     first_scan = rng.uniform(rates["first_scan_hours_min"], rates["first_scan_hours_max"])
-    parcel: dict[str, Any] = {"fate": fate, "first_scan_hours": first_scan, "stall_days": rates["stall_days"]}
     shipped = datetime.fromisoformat(sim["shipped_at"])
     delivered = datetime.fromisoformat(sim["delivered_at"]) if sim.get("delivered_at") else None
+    if delivered:  # the carrier scans a parcel before it delivers it
+        first_scan = min(first_scan, (delivered - shipped).total_seconds() / 3600 / 2)
+    parcel: dict[str, Any] = {"fate": fate, "first_scan_hours": first_scan, "stall_days": rates["stall_days"]}
     if fate in ("lost", "returned"):
         parcel["quiet_from"] = (shipped + timedelta(hours=first_scan + rng.uniform(24, 72))).isoformat()
         sim["delivered_at"] = None
@@ -121,9 +123,9 @@ def draw_fate(world: World, order: dict[str, Any]) -> None:
             sim["delivered_at"] = (delivered + timedelta(days=rates["stall_days"])).isoformat()
         world.state.audit_increment("parcels_stalled", number)
     if rng.random() < rates["retrack_rate"]:
-        parcel["retrack_at"] = (
-            shipped + timedelta(hours=rng.uniform(first_scan, first_scan + 48))
-        ).isoformat()
+        # Re-labelled at a hub, 3-5 days after the first scan (after the customer was emailed the first).
+        offset = rng.uniform(first_scan + 72, first_scan + 120)
+        parcel["retrack_at"] = (shipped + timedelta(hours=offset)).isoformat()
         parcel["retrack_number"] = f"CJPKR{rng.randint(10**11, 10**12 - 1)}YQ"
         world.state.put("cj_track", parcel["retrack_number"], {"orderId": order["orderId"]})
         world.state.audit_increment("tracking_numbers_changed", number)

@@ -173,9 +173,9 @@ def sync_tracking(
     run = TrackingRun(open=len(rows))
     run.poll_errors = _poll_supplier(supplier, engine, rows, batch_size, log)
     shipped = [r for r in rows if r["supplier_status"] in SHIPPED_STATUSES and r["track_number"]]
-    events, errors = _carrier_events(
-        supplier, [r for r in shipped if r["supplier_status"] != "DELIVERED"], batch_size, log
-    )
+    # Delivered parcels are asked once more only when their scans were never seen (a short route).
+    asked = [r for r in shipped if r["supplier_status"] != "DELIVERED" or r["first_scan_at"] is None]
+    events, errors = _carrier_events(supplier, asked, batch_size, log)
     run.poll_errors += errors
     parcels = {}
     with engine.begin() as conn:
