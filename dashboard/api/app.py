@@ -23,6 +23,7 @@ from dashboard.api.routes import (
     orders,
     preflight,
     products,
+    refunds,
     runs,
     session,
     shadow_writes,
@@ -32,7 +33,7 @@ from dashboard.api.runs import DEFAULT_JOBS, DagsterLauncher, RunLauncher, RunMo
 from dashboard.api.store import Store
 
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
-PAGES = (metrics, products, orders, ads, support, runs, health, preflight, shadow_writes)
+PAGES = (metrics, products, orders, refunds, ads, support, runs, health, preflight, shadow_writes)
 
 
 def build_api() -> APIRouter:
