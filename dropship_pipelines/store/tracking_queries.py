@@ -196,3 +196,22 @@ def save_payments(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 def as_aware(moment: datetime | None) -> datetime | None:
     return aware(moment)
+
+
+def lost_unreported(conn: Connection) -> list[dict[str, Any]]:
+    """Lost parcels not yet handed to the supplier-failure path (refund and dispute)."""
+    return [
+        r
+        for r in stalled_parcels(conn, limit=10_000)
+        if r["stall"] == "lost" and r["failure_reported_at"] is None
+    ]
+
+
+def tracking_updates_open(conn: Connection) -> list[dict[str, Any]]:
+    """Changed tracking numbers not (yet) on the store: refused, or an attempt that will be retried."""
+    query = (
+        sa.select(tracking_updates)
+        .where(tracking_updates.c.state != "done")
+        .order_by(tracking_updates.c.created_at)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]

@@ -8,6 +8,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from dropship_pipelines.assets.fulfillment.tracking_checks import (
+    changed_tracking_numbers_posted,
+    lost_parcels_reported,
+    no_stalled_parcels,
+)
+from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.rules.carriers import SHOPIFY_CARRIERS
 from dropship_pipelines.rules.tracking import TrackingPolicy
 from dropship_pipelines.services.tracking import sync_tracking
@@ -24,12 +30,12 @@ LOG = logging.getLogger("test")
 DAY = 86400
 
 
-def _advance(sandbox, seconds: float) -> datetime:  # noqa: ANN001
+def _advance(sandbox, seconds: float) -> datetime:
     clock = sandbox.control("POST", "/clock", {"advance_seconds": seconds})
     return datetime.fromisoformat(clock["sim_now"].replace("Z", "+00:00"))
 
 
-def _sync(sandbox, store_url: str, now: datetime, policy: TrackingPolicy | None = None):  # noqa: ANN001, ANN202
+def _sync(sandbox, store_url: str, now: datetime, policy: TrackingPolicy | None = None):
     with built_resources("shopify", "supplier") as built:
         return sync_tracking(
             built.supplier,
@@ -49,7 +55,7 @@ def _rows(store_url: str, table: sa.Table) -> list[dict]:
         return [dict(r._mapping) for r in conn.execute(sa.select(table))]
 
 
-def _orders_at_supplier(sandbox, store_url: str, count: int) -> set[str]:  # noqa: ANN001
+def _orders_at_supplier(sandbox, store_url: str, count: int) -> set[str]:
     sandbox.control("POST", "/orders/settings", {"organic_multiplier": 0})
     list_products(sandbox.world, store_url, 2)
     wanted = sendable_numbers(place(sandbox, count))
@@ -61,7 +67,7 @@ def _orders_at_supplier(sandbox, store_url: str, count: int) -> set[str]:  # noq
     return wanted
 
 
-def test_email_at_first_scan_and_a_changed_number_reposted_once(sandbox, store_url, pipeline_env) -> None:  # noqa: ANN001
+def test_email_at_first_scan_and_a_changed_number_reposted_once(sandbox, store_url, pipeline_env) -> None:
     sandbox.control(
         "POST",
         "/parcels/settings",
@@ -133,7 +139,7 @@ def test_email_at_first_scan_and_a_changed_number_reposted_once(sandbox, store_u
 def test_lost_and_stalled_parcels_are_flagged_and_a_lost_one_reported_once(
     sandbox,
     store_url,
-    pipeline_env,  # noqa: ANN001
+    pipeline_env,
 ) -> None:
     sandbox.control(
         "POST",
@@ -157,6 +163,9 @@ def test_lost_and_stalled_parcels_are_flagged_and_a_lost_one_reported_once(
     assert lost_truth | stalled_truth == wanted
     parcels = {r["order_number"]: r for r in _rows(store_url, parcel_tracking)}
     assert {n for n, r in parcels.items() if r["stall"]} == wanted  # every quiet parcel flagged
+    store_db = StoreDatabase(url=store_url)
+    flagged = no_stalled_parcels(store_db=store_db)
+    assert not flagged.passed and flagged.metadata["stalled"].value == len(wanted)
     now = _advance(sandbox, 6 * DAY)  # lost ones quiet past lost_after_days; stalled ones scanning again
     for _ in range(2):
         _sync(sandbox, store_url, now, policy)
@@ -164,5 +173,7 @@ def test_lost_and_stalled_parcels_are_flagged_and_a_lost_one_reported_once(
     assert {n for n, r in parcels.items() if r["stall"] == "lost"} == lost_truth
     assert all(parcels[n]["failure_reported_at"] is not None for n in lost_truth)
     assert all(parcels[n]["stall"] is None for n in stalled_truth)
+    assert lost_parcels_reported(store_db=store_db).passed
+    assert changed_tracking_numbers_posted(store_db=store_db).passed
     refunds = sandbox.audit().get("refunds_created", {})
     assert all(count == 1 for count in refunds.values()), refunds

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dropship_pipelines.assets.fulfillment import assets, cancellations, checks
+from dropship_pipelines.assets.fulfillment import assets, cancellations, checks, tracking_checks
 from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import FULFILLMENT_CRON
 from dropship_pipelines.sensors.fulfillment import FULFILLMENT_JOB, new_store_orders
@@ -27,7 +27,7 @@ five_minute_fulfillment = dg.ScheduleDefinition(
 
 fulfillment_defs = dg.Definitions(
     assets=dg.load_assets_from_modules([assets, cancellations]),
-    asset_checks=dg.load_asset_checks_from_modules([checks]),
+    asset_checks=dg.load_asset_checks_from_modules([checks, tracking_checks]),
     jobs=[order_fulfillment_job],
     schedules=[five_minute_fulfillment],
     sensors=[new_store_orders, store_cancellation_events],
