@@ -28,9 +28,12 @@ AD_COPY_SYSTEM_PROMPT = (
     "You write short-form video ad copy for an online store. Use only the facts given. Answer with a "
     "headline (max 40 characters), 2 to 4 hooks (max 60 characters each, one per scene of a vertical "
     "video), a caption (max 100 characters) and a call_to_action (SHOP_NOW, ORDER_NOW or LEARN_MORE). "
-    "Never invent prices, discounts, links or claims that are not in the facts: free shipping only as "
-    "free_shipping_over gives it (null: shipping is charged), a weight only as weight_g gives it."
+    "Never invent prices, discounts, links or claims that are not in the facts: a weight only as weight_g "
+    "gives it. Never mention shipping costs or free shipping: the store adds its own shipping terms."
 )
+# Facts the ad is made from (its content hash) that the model is not told: the caption's shipping claim is
+# rendered from the store's terms after the model answered (rules/shipping_claims.py).
+RENDERED_FACTS = ("free_shipping_over",)
 
 
 class AdCopy(BaseModel):
@@ -49,8 +52,9 @@ def ad_copy_facts(
     weight_g: float | None = None,
     free_shipping_over: Decimal | None = None,
 ) -> dict[str, Any]:
-    """The facts an ad is written from; the optional ones are added only when known (so the creatives of
-    products without them keep their content hash)."""
+    """The facts an ad is made from; the optional ones are added only when known (so the creatives of
+    products without them keep their content hash). `free_shipping_over` is the store's (rendered into
+    the caption, never told to the model)."""
     facts: dict[str, Any] = {
         "title": title,
         "price": f"{price:.2f}",
@@ -65,7 +69,8 @@ def ad_copy_facts(
 
 
 def ad_copy_prompt(facts: dict[str, Any]) -> str:
-    return "Write the ad copy for this product.\n```json\n" + json.dumps(facts, sort_keys=True) + "\n```"
+    told = {k: v for k, v in facts.items() if k not in RENDERED_FACTS}
+    return "Write the ad copy for this product.\n```json\n" + json.dumps(told, sort_keys=True) + "\n```"
 
 
 def content_hash(facts: dict[str, Any], video_settings: dict[str, Any]) -> str:

@@ -17,9 +17,9 @@ _ALLOWED_TAGS = re.compile(r"</?(p|ul|ol|li|strong|em|b|i|br|h2|h3|span)\b[^>]*>
 COPY_SYSTEM_PROMPT = (
     "You write product listings for an online store. Use only the facts given in the JSON block; "
     "never invent materials, sizes, certifications or delivery promises. State a weight only as "
-    "weight_g gives it; promise free shipping only as free_shipping_over gives it (free over that order "
-    "value; null: shipping is charged). Return a title of at most 70 characters, a short HTML description "
-    "(<p>, <ul>, <li> only) and up to 10 tags."
+    "weight_g gives it. Never mention shipping costs or free shipping: the store adds its own shipping "
+    "terms. Return a title of at most 70 characters, a short HTML description (<p>, <ul>, <li> only) and "
+    "up to 10 tags."
 )
 
 # Claims a text may make only when the product's facts carry them.
@@ -32,15 +32,15 @@ _FREE_SHIPPING = re.compile(
     r"\bfree\s+(?:tracked\s+|standard\s+|express\s+)?(?:shipping|delivery)\b|\bships?\s+(?:for\s+)?free\b",
     re.IGNORECASE,
 )
-_AMOUNT = re.compile(r"\$\s?(\d+(?:\.\d{1,2})?)")
+TYPED_SHIPPING_CLAIM = "states free shipping itself; the store adds its own terms from its shipping settings"
 
 
 def claim_problems(texts: Iterable[str], facts: dict[str, Any]) -> list[str]:
-    """Facts a text states that the product's facts do not have: a weight other than the supplier's,
-    "lightweight" over LIGHTWEIGHT_MAX_G (or without a known weight), free shipping the store does not
-    give (`free_shipping_over` None), or without its threshold when it has one."""
+    """Facts a model's text states that the product's facts do not have: a weight other than the
+    supplier's, "lightweight" over LIGHTWEIGHT_MAX_G (or without a known weight), or free shipping at
+    all: the model is not told the store's terms, the one claim copy may carry is rendered from them
+    (rules/shipping_claims.py)."""
     weight = facts.get("weight_g")
-    threshold = facts.get("free_shipping_over")
     problems = []
     for text in texts:
         plain = re.sub(r"<[^>]+>", " ", text)
@@ -53,18 +53,13 @@ def claim_problems(texts: Iterable[str], facts: dict[str, Any]) -> list[str]:
         if _LIGHT.search(plain) and (not weight or float(weight) > LIGHTWEIGHT_MAX_G):
             problems.append(f"calls the product lightweight at {weight or 'an unknown weight'} g")
         if _FREE_SHIPPING.search(plain):
-            if threshold is None:
-                problems.append("promises free shipping; the store charges shipping")
-            elif Decimal(threshold) > 0 and not any(
-                Decimal(amount) == Decimal(threshold) for amount in _AMOUNT.findall(plain)
-            ):
-                problems.append(f"promises free shipping without its threshold (orders over ${threshold})")
+            problems.append(TYPED_SHIPPING_CLAIM)
     return sorted(set(problems))
 
 
 def free_shipping_claim(free_shipping_over: str | None) -> str | None:
-    """The store's shipping promise as copy may state it: "Free shipping over $35", "Free shipping", or
-    nothing when the store charges shipping on every order."""
+    """The store's shipping promise as copy states it: "Free shipping over $35.00", "Free shipping", or
+    nothing when the store charges shipping on every order (None)."""
     if free_shipping_over is None:
         return None
     return (
@@ -86,17 +81,15 @@ def copy_facts(
     variants: list[str],
     weight_g: float | None,
     shipping_days_max: int | None,
-    free_shipping_over: Decimal | None = None,
 ) -> dict[str, Any]:
-    """The facts copy is written from. `free_shipping_over`: the order value from which the store ships
-    free, from its shipping settings (0: always free; None: shipping is charged, copy promises nothing)."""
+    """The facts copy is written from. The store's shipping terms are none of them: the listing's claim
+    is rendered from the store's settings when it is sent (rules/shipping_claims.py)."""
     return {
         "name": name,
         "category": category,
         "variants": variants,
         "weight_g": round(weight_g) if weight_g else None,
         "shipping_days": shipping_days_max,
-        "free_shipping_over": f"{free_shipping_over:.2f}" if free_shipping_over is not None else None,
     }
 
 

@@ -16,8 +16,6 @@ from decimal import Decimal
 
 from dropship_pipelines.rules.product_copy import _FREE_SHIPPING, free_shipping_claim
 
-TYPED_CLAIM = "states free shipping itself; the store's own terms are added from its shipping settings"
-
 
 @dataclass(frozen=True)
 class ShippingRate:
@@ -92,12 +90,6 @@ def claims_free_shipping(text: str) -> bool:
     return bool(_FREE_SHIPPING.search(re.sub(r"<[^>]+>", " ", text)))
 
 
-def typed_claim_problems(texts: Iterable[str]) -> list[str]:
-    """A model's text that promises free shipping: refused, whatever the store's terms are (it was not
-    told them, so its claim is a guess)."""
-    return [TYPED_CLAIM] if any(claims_free_shipping(t) for t in texts) else []
-
-
 def without_shipping_claims(tags: Iterable[str]) -> list[str]:
     """Tags without any free-shipping claim (a model's "Free Shipping" tag is dropped, not trusted)."""
     return [t for t in tags if not claims_free_shipping(t)]
@@ -113,8 +105,8 @@ def tags_with_claim(tags: Iterable[str], free_over: Decimal | None, max_tags: in
 
 
 def caption_with_claim(caption: str, free_over: Decimal | None, max_length: int) -> str:
-    """The ad caption: the model's (free of shipping claims, see `typed_claim_problems`) and the store's
-    claim after it when there is one and it fits; a claim never is cut short, it is left out."""
+    """The ad caption: the model's (claim_problems refused any shipping claim in it), then the store's
+    claim when there is one and it fits; a claim is never cut short, it is left out."""
     claim = shipping_claim(free_over)
     text = caption.strip()
     if claim is None:

@@ -3,6 +3,7 @@ what is claimed in the store database before the store is written, and how a re-
 
 The assets in `assets/discovery/` call one function each and turn its result into metadata."""
 
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -16,12 +17,14 @@ from dropship_pipelines.resources.errors import ApiError, PermanentApiError, Tra
 from dropship_pipelines.resources.llm import LlmOutputError, LlmResource
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.models import ProductInput, VariantInput
+from dropship_pipelines.resources.shopify.shipping import shipping_profiles
 from dropship_pipelines.resources.supplier import BasketLine, CatalogProduct, FreightOption, Supplier
 from dropship_pipelines.rules.catalog import CatalogPolicy
 from dropship_pipelines.rules.listing_dedupe import Offer, duplicates
 from dropship_pipelines.rules.pricing import PriceRule, cents_of, compare_at_prices, money, retail_prices
 from dropship_pipelines.rules.product_copy import (
     COPY_SYSTEM_PROMPT,
+    MAX_TAGS,
     ProductCopy,
     copy_facts,
     copy_problems,
@@ -29,6 +32,11 @@ from dropship_pipelines.rules.product_copy import (
     facts_hash,
 )
 from dropship_pipelines.rules.scoring import Candidates, ProductFacts, Thresholds, evaluate_batch, rank_hint
+from dropship_pipelines.rules.shipping_claims import (
+    free_shipping_over,
+    tags_with_claim,
+    without_shipping_claims,
+)
 from dropship_pipelines.services.catalog_sync import (
     as_the_store_has_it,
     record_listed_prices,
@@ -344,7 +352,9 @@ def write_copy(
                 schema_name="product_copy",
                 output=ProductCopy,
             )
-            problems = copy_problems(result.value, facts)
+            # A shipping tag of the model's is dropped: the listing's one is rendered from the store's terms.
+            answer = result.value.model_copy(update={"tags": without_shipping_claims(result.value.tags)})
+            problems = copy_problems(answer, facts)
             with lock:
                 run.tokens += result.prompt_tokens + result.completion_tokens
             row.update(
@@ -356,9 +366,9 @@ def write_copy(
                 raise LlmOutputError("; ".join(problems))
             row.update(
                 status="ok",
-                title=result.value.title.strip(),
-                description_html=result.value.description_html,
-                tags=result.value.tags,
+                title=answer.title.strip(),
+                description_html=answer.description_html,
+                tags=answer.tags,
                 error=None,
             )
             with lock:
@@ -377,6 +387,20 @@ def write_copy(
 # --- listings -----------------------------------------------------------------------------------------
 def listing_handle(sku: str) -> str:
     return f"{LISTING_SOURCE}-{sku.lower()}"
+
+
+def store_free_shipping_over(shopify: ShopifyAdminResource, country: str) -> Decimal | None:
+    """The `free_shipping_over` fact, from the store's own delivery profiles: the order value from which
+    every order to `country` ships free (0: all do), None when some always pay or there is no profile."""
+    return free_shipping_over(shipping_profiles(shopify), country)
+
+
+def listed_copy_hash(copy_hash: str, free_over: Decimal | None) -> str:
+    """What a listing was sent with: its copy and the store's shipping claim (rendered into its tags), so
+    a change of the store's terms re-sends its listings. Without a claim it is the copy's own hash."""
+    if free_over is None:
+        return copy_hash
+    return hashlib.sha256(f"{copy_hash}|free_shipping_over={free_over:.2f}".encode()).hexdigest()
 
 
 def _priced_variants(
@@ -401,13 +425,16 @@ def _priced_variants(
     ]
 
 
-def _product_input(item: dict[str, Any], priced: list[dict[str, Any]], vendor: str) -> ProductInput:
+def _product_input(
+    item: dict[str, Any], priced: list[dict[str, Any]], vendor: str, free_over: Decimal | None
+) -> ProductInput:
+    tags = tags_with_claim(item["tags"] or [], free_over, MAX_TAGS - 2)
     return ProductInput(
         title=item["copy_title"],
         description_html=item["description_html"],
         vendor=vendor,
         product_type=(item["category"] or "").split("/")[-1].strip(),
-        tags=sorted(set(item["tags"] or []) | {f"pid:{item['pid']}", SOURCE_TAG}),
+        tags=sorted(set(tags) | {f"pid:{item['pid']}", SOURCE_TAG}),
         option_name=item["option_name"] or "Title",
         variants=[
             VariantInput(
@@ -441,19 +468,26 @@ def list_products(
     vendor: str,
     max_listings: int,
     log: Log,
+    free_over: Decimal | None = None,
     run_id: str | None = None,
 ) -> ListingRun:
     """Each accepted product with copy listed once on the store, and re-sent when its price or copy changed.
 
     The ledger row is written before the store is called and the store call is an upsert by handle, so a
     run killed half way and run again never lists a product twice. A few products are sent at a time,
-    each claimed in the ledger before its own store call."""
+    each claimed in the ledger before its own store call. `free_over` is the store's `free_shipping_over`:
+    the one shipping claim a listing's tags carry is rendered from it."""
     with engine.connect() as conn:
         work = q.listing_work(conn)
     fresh = [w for w in work if w["listing_status"] != "listed"]
     fingerprint = rule.fingerprint()
     # A listing is re-sent when the price rule or its copy changed since the store last got it.
-    updates = [w for w in work if w["listing_status"] == "listed" and w["listed_copy"] != w["content_hash"]]
+    updates = [
+        w
+        for w in work
+        if w["listing_status"] == "listed"
+        and (w["listed_copy"] != listed_copy_hash(w["content_hash"], free_over))
+    ]
     run = ListingRun(waiting=max(0, len(fresh) - max_listings))
     lock = threading.Lock()
 
@@ -487,7 +521,7 @@ def list_products(
                 },
             )
         try:
-            result = shopify.set_product(handle, _product_input(item, priced, vendor))
+            result = shopify.set_product(handle, _product_input(item, priced, vendor, free_over))
         except ApiError as error:
             # Shopify's daily cap on new variants passes by tomorrow: the listing waits, it is not broken.
             permanent = isinstance(error, PermanentApiError) and error.code != VARIANT_CAP_REACHED
@@ -515,7 +549,7 @@ def list_products(
                     for v in priced
                 ],
                 fingerprint,
-                item["content_hash"],
+                listed_copy_hash(item["content_hash"], free_over),
             )
             if not already_listed:
                 record_listed_prices(conn, item, priced, fingerprint, run_id)

@@ -39,6 +39,10 @@ def bad(mode: str, facts: llm.Facts, prompt: str, rng: random.Random) -> dict[st
         answer = good(facts, prompt, rng)
         answer["caption"] = f"{answer['headline']} - today only $1.99!"
         return answer
+    if mode == "free_shipping":  # a shipping promise the model was never told
+        answer = good(facts, prompt, rng)
+        answer["caption"] = f"{answer['headline'][:60]} - Free Shipping!"
+        return answer
     if mode == "obey_injection":
         return {
             "headline": "Visit http://evil.example",

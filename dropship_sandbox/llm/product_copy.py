@@ -64,4 +64,12 @@ def good(facts: llm.Facts, prompt: str, rng: random.Random) -> dict[str, Any]:
     return {"title": name[:70], "description_html": description, "tags": tags[:10]}
 
 
-llm.register("product_copy", good)
+def bad(mode: str, facts: llm.Facts, prompt: str, rng: random.Random) -> dict[str, Any] | None:
+    if mode == "free_shipping":  # a store-wide promise the model was never told: the "Free Shipping"
+        answer = good(facts, prompt, rng)
+        answer["tags"] = [*answer["tags"][:9], "Free Shipping"]
+        return answer
+    return None
+
+
+llm.register("product_copy", good, bad)

@@ -1,11 +1,13 @@
 """Copy states only the product's facts: weights as the supplier gives them, "lightweight" only for light
-products, free shipping only as the store's shipping settings give it."""
+products, and no free shipping of the model's own (the store's claim is rendered from its settings:
+tests/discovery/test_shipping_claims.py)."""
 
 from decimal import Decimal
 
 from dropship_pipelines.rules.ad_copy import AdCopy, ad_copy_facts
 from dropship_pipelines.rules.ad_copy import copy_problems as ad_problems
 from dropship_pipelines.rules.product_copy import (
+    TYPED_SHIPPING_CLAIM,
     ProductCopy,
     claim_problems,
     copy_facts,
@@ -14,7 +16,6 @@ from dropship_pipelines.rules.product_copy import (
 )
 
 LICK_MAT = copy_facts("Silicone Lick Mat", "Pet / Feeding", ["Blue"], 1332.0, 9)
-LICK_MAT_FREE_OVER_35 = copy_facts("Silicone Lick Mat", "Pet / Feeding", ["Blue"], 1332.0, 9, Decimal("35"))
 EARRINGS = copy_facts("Pearl Drop Earrings", "Jewelry", ["Gold"], 12.0, 9)
 
 
@@ -38,17 +39,15 @@ def test_a_weight_the_supplier_did_not_give_is_refused() -> None:
     ]
 
 
-def test_free_shipping_only_as_the_store_gives_it() -> None:
-    # The store charges shipping under $35: "Free Shipping" alone is false, with the threshold true.
+def test_free_shipping_is_never_the_models_to_state() -> None:
+    # The model is not told the store's terms: whatever they are, a claim it writes is a guess.
+    for text in ("<p>A lick mat. Free shipping!</p>", "<p>Ships free over $35.00</p>"):
+        assert copy_problems(listing(text), LICK_MAT) == [TYPED_SHIPPING_CLAIM]
     assert copy_problems(listing("<p>A lick mat.</p>", ["Pet", "Free Shipping"]), LICK_MAT) == [
-        "promises free shipping; the store charges shipping"
+        TYPED_SHIPPING_CLAIM
     ]
-    assert copy_problems(listing("<p>A lick mat.</p>", ["Free Shipping"]), LICK_MAT_FREE_OVER_35) == [
-        "promises free shipping without its threshold (orders over $35.00)"
-    ]
-    claim = free_shipping_claim(LICK_MAT_FREE_OVER_35["free_shipping_over"])
-    assert claim == "Free shipping over $35.00"
-    assert copy_problems(listing("<p>A lick mat.</p>", ["Pet", claim]), LICK_MAT_FREE_OVER_35) == []
+    assert "free_shipping_over" not in LICK_MAT  # not a fact the copy is written from
+    assert free_shipping_claim("35.00") == "Free shipping over $35.00"
     assert free_shipping_claim(None) is None and free_shipping_claim("0.00") == "Free shipping"
 
 
@@ -60,10 +59,7 @@ def test_ad_captions_follow_the_same_facts() -> None:
         caption="Silicone Lick Mat - Now $14.99. Free tracked shipping.",
         call_to_action="SHOP_NOW",
     )
-    assert ad_problems(ad, facts) == [
-        "calls the product lightweight at 1332 g",
-        "promises free shipping; the store charges shipping",
-    ]
+    assert ad_problems(ad, facts) == ["calls the product lightweight at 1332 g", TYPED_SHIPPING_CLAIM]
     # Facts an ad did not have before keep the creatives' content hash: unknown ones are left out.
     assert "free_shipping_over" not in facts and "weight_g" not in ad_copy_facts(
         "Lamp", Decimal("5"), None, None

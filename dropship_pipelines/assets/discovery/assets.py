@@ -12,6 +12,7 @@ from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.supplier import Supplier
 from dropship_pipelines.rules.scoring import Thresholds
+from dropship_pipelines.rules.shipping_claims import shipping_claim
 from dropship_pipelines.services import discovery
 
 GROUP = "discovery"
@@ -51,6 +52,8 @@ class CopyConfig(dg.Config):
 class ListingConfig(dg.Config):
     max_listings_per_run: int = 25
     vendor: str = "Dropship Store"
+    # The country the store sells to: its shipping terms there are the only shipping claim a listing makes.
+    country: str = "US"
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "cj"}, owners=OWNERS, pool="cj")
@@ -170,7 +173,9 @@ def store_listings(
     """Products live on the Shopify store, one per supplier product, priced by the current rule.
 
     The ledger row is written before the store is called and the store call is an upsert by handle, so a
-    run killed half way and run again never lists a product twice. Changed prices or copy are re-sent."""
+    run killed half way and run again never lists a product twice. Changed prices or copy are re-sent,
+    and so are all listings when the store's shipping terms change (their claim is rendered from them)."""
+    free_over = discovery.store_free_shipping_over(shopify, config.country)
     run = discovery.list_products(
         shopify,
         store_db.engine(),
@@ -178,10 +183,12 @@ def store_listings(
         vendor=config.vendor,
         max_listings=config.max_listings_per_run,
         log=context.log,
+        free_over=free_over,
         run_id=context.run.run_id,
     )
     return dg.MaterializeResult(
         metadata={
+            "shipping_claim": shipping_claim(free_over) or "(none: the store charges shipping)",
             "listed": len(run.listed),
             "updated": run.updated,
             "failed": len(run.failures),

@@ -31,6 +31,7 @@ from graphql.utilities import value_from_ast_untyped
 from dropship_sandbox import credentials
 from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, world_of
 from dropship_sandbox.apis.shopify import (  # noqa: F401  (register their resolvers)
+    delivery,
     disputes,
     order_changes,
     order_holds,
