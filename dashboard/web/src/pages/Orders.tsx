@@ -2,6 +2,7 @@ import { useState } from "react";
 import { post, type ActionResult, type Order, type Page } from "../api";
 import type { PageProps } from "../App";
 import { RunJob } from "../RunJob";
+import { RefundsPanel } from "./Refunds";
 import { Badge, money, Pager, Section, Table, when, useApi } from "../ui";
 
 const ORDER_COLUMNS = [
@@ -129,6 +130,7 @@ export function OrdersPage({ onUnauthorized }: PageProps) {
           </>
         )}
       </Section>
+      <RefundsPanel onUnauthorized={onUnauthorized} />
     </>
   );
 }
