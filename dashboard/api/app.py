@@ -19,6 +19,7 @@ from dashboard.api.deps import Dashboard, require_user
 from dashboard.api.routes import (
     ads,
     health,
+    holds,
     metrics,
     orders,
     preflight,
@@ -33,7 +34,7 @@ from dashboard.api.runs import DEFAULT_JOBS, DagsterLauncher, RunLauncher, RunMo
 from dashboard.api.store import Store
 
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
-PAGES = (metrics, products, orders, refunds, ads, support, runs, health, preflight, shadow_writes)
+PAGES = (metrics, products, orders, holds, refunds, ads, support, runs, health, preflight, shadow_writes)
 
 
 def build_api() -> APIRouter:

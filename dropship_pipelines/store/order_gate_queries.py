@@ -72,7 +72,11 @@ def open_holds(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
             store_orders.c.placed_at,
         )
         .join(store_orders, store_orders.c.order_id == order_holds.c.order_id, isouter=True)
-        .where(order_holds.c.state.in_(OPEN_STATES))
+        .where(
+            order_holds.c.state.in_(OPEN_STATES),
+            # cancelled elsewhere (the orders page, the store): no decision left to make
+            sa.or_(store_orders.c.state.is_(None), store_orders.c.state != "cancelled"),
+        )
         .order_by(order_holds.c.created_at.desc())
         .limit(limit)
     )
