@@ -49,6 +49,7 @@ class ApiTally:
         self._lock = threading.Lock()
         self.endpoints: dict[tuple[str, str], EndpointTally] = {}
         self.supplier_order_created_at: dict[str, float] = {}  # CJ orderNumber -> time.monotonic()
+        self.writes: Counter[tuple[str, str]] = Counter()  # (api, endpoint) of every write that arrived
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         async def counted(scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,6 +77,9 @@ class ApiTally:
 
             await app(scope, tap_receive, tap_send)
             self._record(api, path, status, bytes(request_body), bytes(response_body))
+            if is_write(api, str(scope.get("method", "GET")), path, bytes(request_body)):
+                with self._lock:
+                    self.writes[(api, _endpoint(api, path, bytes(request_body)))] += 1
 
         return counted
 
@@ -154,6 +158,26 @@ class ApiTally:
                 )
                 for key, t in self.endpoints.items()
             }
+
+
+# CJ POSTs that change nothing: the token endpoints and the shipping quotes.
+CJ_READ_POSTS = ("/authentication/", "/logistic/freightCalculate", "/disputes/disputeConfirmInfo")
+
+
+def is_write(api: str, method: str, path: str, request: bytes) -> bool:
+    """Would this request change something at the service? Shopify: a mutation; the LLM: never (a
+    completion changes nothing); CJ: any non-GET but its token and quote endpoints; the rest: non-GET."""
+    if api == "openai":
+        return False
+    if api == "shopify":
+        payload = _json_or_none(request)
+        query = payload.get("query", "") if isinstance(payload, dict) else request.decode("utf-8", "replace")
+        return isinstance(query, str) and query.lstrip().startswith("mutation")
+    if method == "GET":
+        return False
+    if api == "cj":
+        return not any(marker in path for marker in CJ_READ_POSTS)
+    return True
 
 
 def _api_of(path: str) -> str | None:

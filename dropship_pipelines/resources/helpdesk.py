@@ -23,6 +23,7 @@ from dropship_pipelines.resources.errors import (
 from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.support_channel import Message, SentReply, Ticket
+from dropship_pipelines.resources.write_gate import gate_write
 from dropship_pipelines.rules.outgoing_reply import checked_text
 from dropship_pipelines.rules.reply_context import ReplyContext
 
@@ -57,6 +58,8 @@ class HelpdeskResource(dg.ConfigurableResource):
             return self._http
 
     def _request(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> dict[str, Any]:
+        if method != "GET":  # replies, tags, status: shadow mode records them here instead
+            gate_write(API, f"{method} {path}", kwargs.get("json") or {})
         def attempt() -> dict[str, Any]:
             # Calls spread at the refill rate, so a run never empties the bucket others share.
             pacer(f"{API}:{self.base_url}", self.requests_per_second).wait()

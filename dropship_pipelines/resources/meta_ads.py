@@ -32,6 +32,7 @@ from dropship_pipelines.resources.ad_platforms import (
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import Pacer, pacer
+from dropship_pipelines.resources.write_gate import gate_write
 from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day, number
 
 API = "meta"
@@ -184,6 +185,8 @@ class MetaAdsResource(dg.ConfigurableResource):
         files: dict[str, Any] | None = None,
         url: str | None = None,
     ) -> dict[str, Any]:
+        if method != "GET":  # every Graph API write is a POST: shadow mode records it here instead
+            gate_write(API, f"{method} {path}", {"params": params, "data": data, "files": files})
         paced = pacer(f"meta:{self.base_url}", self.requests_per_second)
         paced.wait()
         target = url or f"{self.base_url.rstrip('/')}/{self.api_version}/{path.lstrip('/')}"

@@ -3,6 +3,7 @@
 import dagster as dg
 from sqlalchemy.engine import Engine
 
+from dropship_pipelines.resources.write_gate import note_run
 from dropship_pipelines.store.database import get_engine
 
 
@@ -14,6 +15,10 @@ class StoreDatabase(dg.ConfigurableResource):
     """
 
     url: str = "sqlite:///.data/store.db"
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Every workflow's run sets this resource up: shadow mode's records name the run (write_gate).
+        note_run(context.run_id)
 
     def engine(self) -> Engine:
         return get_engine(self.url)

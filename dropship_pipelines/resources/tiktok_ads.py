@@ -31,6 +31,7 @@ from dropship_pipelines.resources.ad_platforms import (
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import pacer
+from dropship_pipelines.resources.write_gate import gate_write
 from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day
 
 API = "tiktok"
@@ -115,6 +116,8 @@ class TikTokAdsResource(dg.ConfigurableResource):
         form: dict[str, Any] | None = None,
         files: dict[str, Any] | None = None,
     ) -> Any:
+        if method != "GET":  # every TikTok write is a POST: shadow mode records it here instead
+            gate_write(API, f"{method} {path}", {"body": body, "form": form, "files": files})
         paced = pacer(f"tiktok:{self.base_url}", self.requests_per_second)
         paced.wait()
         query = None

@@ -41,6 +41,7 @@ from dropship_pipelines.resources.supplier import (
     SupplierOrderRequest,
     TrackingEvent,
 )
+from dropship_pipelines.resources.write_gate import gate_write
 
 API = "cj"
 TRANSIENT_CODES = {1600000, 1600200, 1600301}  # system busy, too many requests, read timed out
@@ -53,6 +54,12 @@ _TOKEN_LOCK = threading.Lock()
 EXPIRED_TOKEN_CODES = {1600001, 1600002}
 NO_SUCH_ORDER_CODES = {1600300, 1603100}
 DUPLICATE_ORDER = 1603003  # "Order exist, please do not duplicate create"
+# POSTs that change nothing at CJ (quotes, previews): not writes for shadow mode.
+READ_ONLY_POSTS = {
+    "/logistic/freightCalculate",
+    "/logistic/freightCalculateTip",
+    "/disputes/disputeConfirmInfo",
+}
 NOT_DELETABLE = 1603001  # the order's status (paid, confirmed) no longer allows deleting it
 
 
@@ -200,6 +207,8 @@ class CJDropshippingResource(dg.ConfigurableResource):
     # --- calls --------------------------------------------------------------------------------------
     def call(self, method: str, path: str, *, params: Any = None, body: Any = None) -> Any:
         """One API call with token refresh and retries; returns the envelope's `data`."""
+        if method != "GET" and path not in READ_ONLY_POSTS:  # shadow mode records writes here instead
+            gate_write(API, f"{method} {path}", {"params": params, "body": body})
 
         def attempt() -> Any:
             token = self._access_token()

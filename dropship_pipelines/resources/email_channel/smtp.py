@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 from dropship_pipelines.resources.email_channel.imap import Security
 from dropship_pipelines.resources.errors import PermanentApiError, TransientApiError
+from dropship_pipelines.resources.write_gate import gate_write
 
 API = "email"
 
@@ -23,6 +24,8 @@ def smtp_send(
     timeout_s: float,
 ) -> None:
     """Hand `message` to the relay; no `user` means the relay takes us without AUTH (a local MTA)."""
+    # A reply sent is the mailbox's one write: shadow mode records it here instead (no body, no address).
+    gate_write(API, "send", {"subject": message["Subject"], "message_id": message["Message-ID"]})
     try:
         if security == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout_s, context=tls())

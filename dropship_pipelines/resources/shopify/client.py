@@ -34,6 +34,7 @@ from dropship_pipelines.resources.shopify.models import (
     TaggedProduct,
     TrackingInfo,
 )
+from dropship_pipelines.resources.write_gate import gate_write, graphql_mutation
 
 API = "shopify"
 
@@ -124,6 +125,9 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         """Run one GraphQL operation and return its `data`, retrying throttles and transient failures
         (`retry=False`: one attempt, for a write whose caller looks for its effect before trying again)."""
         key = hashlib.sha1(query.encode()).hexdigest()
+        mutation = graphql_mutation(query)
+        if mutation:  # every store write is a mutation: shadow mode records it here instead
+            gate_write(API, mutation, variables or {})
 
         def attempt() -> dict[str, Any]:
             # Paid before it is sent, at what Shopify asked for this query last time: the server takes
