@@ -33,6 +33,10 @@ class OrderFacts:
     # The delivery window the supplier's or carrier's data supports; None when nothing supports one.
     eta_earliest: date | None = None
     eta_latest: date | None = None
+    # The tracking workflow's flag (rules/tracking.py): "no_tracking" | "no_scan" | "lost"; None when the
+    # parcel is moving. A stalled parcel has no delivery window the data supports: a reply says it is
+    # being looked into, never that it is on its way.
+    tracking_stall: str | None = None
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,7 @@ def reply_prompt(
             "tracking_url": order.tracking_url,
             "shipped_on": order.shipped_on.isoformat() if order.shipped_on else None,
             "customer_first_name": order.customer_first_name,
+            "tracking_stall": order.tracking_stall,
         },
         "facts": available_facts(context),
         "executed_actions": [

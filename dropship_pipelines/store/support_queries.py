@@ -19,6 +19,7 @@ from dropship_pipelines.store.fulfillment_tables import (
 )
 from dropship_pipelines.store.schema import sync_cursors
 from dropship_pipelines.store.support_tables import support_messages, support_replies, support_tickets
+from dropship_pipelines.store.tracking_queries import stall_of
 
 CURSOR_NAME = "support_tickets.last_received_at"
 OPEN_STATES = ("drafting", "sending")
@@ -131,6 +132,7 @@ def _facts(conn: Connection, order: Any) -> OrderFacts:
         tracking_url=url,
         shipped_on=shipped_at.date() if shipped_at else None,
         customer_first_name=first_name,
+        tracking_stall=stall_of(conn, order.order_id),  # stalled / lost parcels: told honestly
     )
 
 

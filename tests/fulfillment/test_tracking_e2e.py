@@ -20,6 +20,7 @@ from dropship_pipelines.services.tracking import sync_tracking
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import fulfillments, supplier_orders
 from dropship_pipelines.store.profit_tables import order_payments, supplier_costs
+from dropship_pipelines.store.support_queries import facts_of, order_named
 from dropship_pipelines.store.tracking_tables import parcel_tracking, tracking_updates
 from dropship_testkit.ledger_seed import list_products
 from dropship_testkit.pipelines import built_resources
@@ -173,6 +174,10 @@ def test_lost_and_stalled_parcels_are_flagged_and_a_lost_one_reported_once(
     assert {n for n, r in parcels.items() if r["stall"] == "lost"} == lost_truth
     assert all(parcels[n]["failure_reported_at"] is not None for n in lost_truth)
     assert all(parcels[n]["stall"] is None for n in stalled_truth)
+    with get_engine(store_url).connect() as conn:  # support answers "where is my order" from it
+        for number in lost_truth:
+            order = order_named(conn, "#" + number.split("-")[1])
+            assert order is not None and facts_of(conn, order).tracking_stall == "lost"
     assert lost_parcels_reported(store_db=store_db).passed
     assert changed_tracking_numbers_posted(store_db=store_db).passed
     refunds = sandbox.audit().get("refunds_created", {})
