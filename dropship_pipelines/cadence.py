@@ -36,11 +36,18 @@ WEBHOOK_RECHECK = timedelta(hours=1)  # how old the last look at the webhook sub
 
 # --- partitions -----------------------------------------------------------------------------------------
 # Both start on the store's first day of trading when DROPSHIP_PARTITIONS_START says it (a new store then
-# shows its own days, not months of "missing" ones), else on the dates below.
+# shows its own days, not months of "missing" ones), else on DEFAULT_PARTITIONS_START: the month this
+# release ships, so a store that never set it shows weeks, not hundreds, of missing days. It is a fixed
+# date, not one computed from the clock or the ledger when the code loads: Dagster's partitions are fixed
+# at load, and a start that moved would make processes started on different days disagree on the
+# partition set and drop the days before it from the UI and from backfills.
+DEFAULT_PARTITIONS_START = "2026-11-01"
 # Dated analytics: one partition per order day; today's partition is open (end_offset=1).
-ORDER_DAYS = dg.DailyPartitionsDefinition(start_date=partitions_start("2026-01-01"), end_offset=1)
-# Ad reporting days are the platforms' days; the first day the store could have run ads.
-AD_REPORT_DAYS = dg.DailyPartitionsDefinition(start_date=partitions_start("2026-11-01"), end_offset=1)
+ORDER_DAYS = dg.DailyPartitionsDefinition(start_date=partitions_start(DEFAULT_PARTITIONS_START), end_offset=1)
+# Ad reporting days are the platforms' days: the store's first day is also the first it could run ads.
+AD_REPORT_DAYS = dg.DailyPartitionsDefinition(
+    start_date=partitions_start(DEFAULT_PARTITIONS_START), end_offset=1
+)
 
 # --- automation conditions ------------------------------------------------------------------------------
 LATE_CHANGE_DAYS = 3  # how far back an order's costs or state still change (supplier handling time)

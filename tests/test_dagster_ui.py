@@ -26,7 +26,8 @@ def partition_starts(env: dict[str, str]) -> list[str]:
 
 def test_the_daily_partitions_start_on_the_configured_first_day() -> None:
     assert partition_starts({"DROPSHIP_PARTITIONS_START": "2026-11-26"}) == ["2026-11-26", "2026-11-26"]
-    assert partition_starts({}) == ["2026-01-01", "2026-11-01"]  # the documented defaults
+    # The documented default: the release's month, so a new store shows weeks of days, not hundreds.
+    assert partition_starts({}) == ["2026-11-01", "2026-11-01"]
 
 
 def test_a_first_day_that_is_no_date_is_refused_by_name() -> None:
