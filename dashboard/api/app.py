@@ -29,12 +29,26 @@ from dashboard.api.routes import (
     session,
     shadow_writes,
     support,
+    tracking,
 )
 from dashboard.api.runs import DEFAULT_JOBS, DagsterLauncher, RunLauncher, RunMonitor
 from dashboard.api.store import Store
 
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
-PAGES = (metrics, products, orders, holds, refunds, ads, support, runs, health, preflight, shadow_writes)
+PAGES = (
+    metrics,
+    products,
+    orders,
+    holds,
+    refunds,
+    tracking,
+    ads,
+    support,
+    runs,
+    health,
+    preflight,
+    shadow_writes,
+)
 
 
 def build_api() -> APIRouter:
