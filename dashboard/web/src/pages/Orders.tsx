@@ -2,6 +2,7 @@ import { useState } from "react";
 import { post, type ActionResult, type Order, type Page } from "../api";
 import type { PageProps } from "../App";
 import { RunJob } from "../RunJob";
+import { HoldsPanel } from "./Holds";
 import { RefundsPanel } from "./Refunds";
 import { Badge, money, Pager, Section, Table, when, useApi } from "../ui";
 
@@ -130,6 +131,7 @@ export function OrdersPage({ onUnauthorized }: PageProps) {
           </>
         )}
       </Section>
+      <HoldsPanel onUnauthorized={onUnauthorized} />
       <RefundsPanel onUnauthorized={onUnauthorized} />
     </>
   );
