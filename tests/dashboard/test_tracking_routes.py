@@ -76,7 +76,8 @@ def test_stalls_and_true_profit_per_order(tmp_path: Path) -> None:
                  "status": "LOST", "amount": Decimal("30.00"), "currency": "USD", "fee": None,
                  "occurred_at": PLACED},
                 {"refund_key": "refund:R1", "order_id": "O1", "kind": "refund", "remote_id": "R1",
-                 "status": None, "fee": None, "amount": Decimal("5.00"), "currency": "USD", "occurred_at": PLACED},
+                 "status": None, "fee": None, "amount": Decimal("5.00"), "currency": "USD",
+                 "occurred_at": PLACED},
             ],
         )  # fmt: skip
         conn.execute(
