@@ -16,12 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from dropship_pipelines.store.ads_tables import ad_campaigns
-from dropship_pipelines.store.analytics_tables import analytics_daily_sales
+from dropship_pipelines.store.analytics_tables import analytics_daily_profit, analytics_daily_sales
 from dropship_pipelines.store.discovery_tables import listings
 from dropship_pipelines.store.fulfillment_tables import fulfillments, store_orders, supplier_orders
+from dropship_pipelines.store.profit_tables import supplier_costs
 from dropship_pipelines.store.refund_tables import order_cases
 from dropship_pipelines.store.support_tables import support_replies
 from dropship_testkit.soak.cancellation_audit import audit_cancellations
+from dropship_testkit.soak.money_audit import audit_true_profit
 
 CENT = Decimal("0.01")
 
@@ -66,6 +68,8 @@ class Ledger:
     campaigns: list[dict[str, Any]]
     daily_sales: list[dict[str, Any]]
     cases: list[dict[str, Any]] = field(default_factory=list)  # cancellations and supplier failures
+    daily_profit: list[dict[str, Any]] = field(default_factory=list)  # true profit per day
+    supplier_costs: list[dict[str, Any]] = field(default_factory=list)  # what CJ actually charged
 
     @classmethod
     def read(cls, store_url: str) -> "Ledger":
@@ -85,6 +89,8 @@ class Ledger:
                     rows(ad_campaigns),
                     rows(analytics_daily_sales),
                     rows(order_cases),
+                    rows(analytics_daily_profit),
+                    rows(supplier_costs),
                 )
         finally:
             engine.dispose()
@@ -333,6 +339,11 @@ def audit(world: World, ledger: Ledger) -> AuditResult:
     }
     result.campaigns = _audit_keyed("campaigns", world.counts("campaigns_created"), launched, result)
     _audit_money(world, ledger, result)
+    figures, money_wrong = audit_true_profit(
+        world.orders, world.audit, world.cj_orders, ledger.daily_profit, ledger.supplier_costs
+    )
+    result.money.update(figures)  # fees, refunds, chargebacks, supplier charges: to the cent
+    result.findings.extend(Finding("money", "money", key, detail) for key, detail in money_wrong)
     result.cancellations, found = audit_cancellations(
         world.orders,
         world.cj_orders,
