@@ -23,6 +23,7 @@ from dropship_pipelines.store.profit_tables import supplier_costs
 from dropship_pipelines.store.refund_tables import order_cases
 from dropship_pipelines.store.support_tables import support_replies
 from dropship_testkit.soak.cancellation_audit import audit_cancellations
+from dropship_testkit.soak.gate_audit import audit_gate
 from dropship_testkit.soak.money_audit import audit_true_profit
 
 CENT = Decimal("0.01")
@@ -105,7 +106,7 @@ class Finding:
 
     @property
     def fails(self) -> bool:
-        return self.kind in ("lost", "duplicated", "money")
+        return self.kind in ("lost", "duplicated", "money", "unsafe")
 
 
 @dataclass
@@ -116,6 +117,7 @@ class AuditResult:
     campaigns: dict[str, Any] = field(default_factory=dict)
     money: dict[str, str] = field(default_factory=dict)
     cancellations: dict[str, Any] = field(default_factory=dict)
+    gate: dict[str, Any] = field(default_factory=dict)  # soak/gate_audit.py
     side_effect_duplicates: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     stuck_reasons: dict[str, int] = field(default_factory=dict)
@@ -353,6 +355,8 @@ def audit(world: World, ledger: Ledger) -> AuditResult:
         ledger.cases,
         Finding,
     )
+    result.findings.extend(found)
+    result.gate, found = audit_gate(world.audit, Finding)  # 0 risky / invalid orders sent unreleased
     result.findings.extend(found)
     result.side_effect_duplicates = {
         kind: sum(1 for c in counts.values() if c > 1)

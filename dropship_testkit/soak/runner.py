@@ -225,6 +225,7 @@ def report(outcome: SoakOutcome, result: AuditResult, console: Console, path: Pa
         ("Campaigns", result.campaigns),
         ("Money (USD)", result.money),
         ("Cancellations and refunds", result.cancellations),
+        ("Order gate", result.gate),
     ):
         table = Table(title=title)
         table.add_column("measure")
