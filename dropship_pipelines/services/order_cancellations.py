@@ -85,6 +85,7 @@ class CasesRun:
     outcomes: dict[str, int] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    supplier_refunds: int = 0  # settled supplier disputes recorded this run
 
     def count(self, outcome: str, row: dict[str, Any]) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -471,6 +472,7 @@ class OrderCancellations:
             run.count(
                 result.state, {"order": row["name"], "reason": "insufficient_balance", "state": result.state}
             )
+        run.supplier_refunds = self.read_supplier_refunds(logger)
         # Cases a crash left open (a refund or a dispute not confirmed) are taken up again.
         with self.engine.connect() as conn:
             left = q.open_cases(conn, "supplier", self.settings.max_orders)
@@ -480,6 +482,47 @@ class OrderCancellations:
                 result.state, {"order": case["order_name"], "reason": case["reason"], "state": result.state}
             )
         return run
+
+    def read_supplier_refunds(self, logger: Log = log) -> int:
+        """What the supplier paid back on our disputes, recorded once per dispute (`supplier_refund`, USD
+        as the supplier pays); how many were new."""
+        with self.engine.connect() as conn:
+            waiting = q.disputes_awaiting_refund(conn, self.settings.max_orders)
+        by_order: dict[str, list[dict[str, Any]]] = {}
+        for row in waiting:
+            by_order.setdefault(row["supplier_order_id"], []).append(row)
+        new = 0
+        for supplier_order_id, rows in by_order.items():
+            try:
+                found = {d.dispute_id: d for d in self._disputes.disputes(supplier_order_id)}
+            except ApiError as error:
+                logger.warning("supplier order %s: disputes not read: %s", supplier_order_id, error)
+                continue
+            for row in rows:
+                dispute = found.get(row["remote_id"])
+                if dispute is None or not dispute.refunded:
+                    continue  # not settled yet
+                with self.engine.begin() as conn:
+                    new += q.save_refunds(
+                        conn,
+                        [
+                            {
+                                "refund_key": f"supplier:{dispute.dispute_id}",
+                                "order_id": row["order_id"],
+                                "kind": "supplier_refund",
+                                "remote_id": dispute.dispute_id,
+                                "status": dispute.status,
+                                "amount": dispute.refunded,
+                                "currency": "USD",  # the supplier's balance is in USD
+                                "presentment_amount": None,
+                                "presentment_currency": None,
+                                "fee": None,
+                                "reason": row["case_key"][:200],
+                                "occurred_at": q.now(),
+                            }
+                        ],
+                    )
+        return new
 
     def supplier_failed(
         self,

@@ -306,3 +306,24 @@ def withdraw_pending(conn: Connection, order_number: str) -> None:
         .where(supplier_orders.c.order_number == order_number, supplier_orders.c.state == "pending")
         .values(state="failed", last_error="not sent: the store cancelled the order", updated_at=now())
     )
+
+
+def disputes_awaiting_refund(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    """Supplier disputes opened (a done 'dispute' step) whose refund the ledger has not recorded yet."""
+    st, c, s = order_case_steps, order_cases, supplier_orders
+    recorded = sa.select(order_refunds.c.remote_id).where(order_refunds.c.kind == "supplier_refund")
+    query = (
+        sa.select(st.c.case_key, st.c.remote_id, c.c.order_id, s.c.supplier_order_id)
+        .join(c, c.c.case_key == st.c.case_key)
+        .join(s, s.c.order_id == c.c.order_id)
+        .where(
+            st.c.step == "dispute",
+            st.c.state == "done",
+            st.c.remote_id.is_not(None),
+            st.c.remote_id.not_in(recorded),
+            s.c.supplier_order_id.is_not(None),
+        )
+        .order_by(st.c.done_at)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]

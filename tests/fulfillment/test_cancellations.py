@@ -176,6 +176,14 @@ def test_supplier_failures_refund_dispute_and_escalate_once(world):
     assert {c["state"] for c in cases.values()} == {"done", "escalated"}
     assert cases[f"supplier:{expensive['id']}:damaged_parcel"]["escalation"]
 
+    _clock(sandbox, 4 * 86400)  # CJ settles the disputes: the money back to the balance, recorded once
+    assert service.watch_supplier("run-3", log).supplier_refunds == 4
+    assert service.watch_supplier("run-4", log).supplier_refunds == 0
+    with w["engine"].connect() as conn:
+        back = conn.execute(sa.select(rq.money_back_per_order())).all()
+    assert sum(r.supplier_refunds for r in back) > 0 and len([r for r in back if r.supplier_refunds]) == 4
+    assert sandbox.audit()["cj_disputes_refunded"] == {k: 1 for k in audit["cj_disputes_created"]}
+
 
 def test_insufficient_balance_is_escalated_not_refunded(world):
     w, sandbox = world, world["sandbox"]

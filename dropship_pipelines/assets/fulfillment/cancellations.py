@@ -81,6 +81,7 @@ def supplier_failures(
     return dg.MaterializeResult(
         metadata={
             "outcomes": dg.MetadataValue.json(run.outcomes),
+            "supplier_refunds_new": run.supplier_refunds,
             "errors": reasons_table(run.errors[:20], ("order", "error")),
             "preview": preview_table(run.rows[:10], ("order", "reason", "state")),
         }
