@@ -4,7 +4,7 @@ import dagster as dg
 
 from dropship_pipelines.resources.shopify.webhooks import TOPICS
 from dropship_pipelines.resources.store_db import StoreDatabase
-from dropship_pipelines.services.webhook_subscriptions import callback_urls
+from dropship_pipelines.services.webhook_subscriptions import CJ_TOPIC, callback_urls
 from dropship_pipelines.store.write_mode_queries import subscription_rows
 
 
@@ -18,6 +18,7 @@ def webhooks_registered(store_db: StoreDatabase) -> dg.AssetCheckResult:
     with store_db.engine().connect() as conn:
         rows = subscription_rows(conn)
     want = {(("shopify", t), urls.shopify if urls else "") for t in TOPICS}
+    want.add((("cj", CJ_TOPIC), urls.cj if urls else ""))  # CJ is the supplier (resources/catalog.py)
     have = {((r["service"], r["topic"]), r["callback_url"]) for r in rows if r["state"] == "registered"}
     missing = sorted(f"{service}:{topic}" for (service, topic), _url in want - have)
     return dg.AssetCheckResult(
