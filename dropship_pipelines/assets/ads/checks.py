@@ -12,16 +12,23 @@ from dropship_pipelines.store import ads_queries as q
 
 
 def _over_cap(store_db: StoreDatabase, ad_policy: AdPolicyResource) -> dg.AssetCheckResult:
+    """The figures compared are stated as money (the UI showed the bare float `cap` empty): the cap, the
+    highest live budget, and the campaigns over the cap."""
     cap = ad_policy.policy().budget_cap
     with store_db.engine().connect() as conn:
         rows = q.campaigns_in_states(conn, ("active", "pending"))
     over = [r for r in rows if Decimal(r["daily_budget"]) > cap]
+    highest = max((Decimal(r["daily_budget"]) for r in rows), default=None)
     return dg.AssetCheckResult(
         passed=not over,
+        description=f"{len(over)} of {len(rows)} live campaigns above the ${cap:.2f} daily cap",
         metadata={
             "campaigns": len(rows),
             "over_cap": len(over),
-            "cap": float(cap),
+            "cap": dg.MetadataValue.text(f"${cap:.2f} a day per campaign"),
+            "highest_daily_budget": dg.MetadataValue.text(
+                f"${highest:.2f}" if highest is not None else "(no live campaign)"
+            ),
             "records": preview_table(over[:20], ("pid", "platform", "campaign_id", "daily_budget")),
         },
     )
