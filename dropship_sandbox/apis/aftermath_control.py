@@ -14,6 +14,35 @@ STORE_EVENTS = {"cancel", "refund", "chargeback"}
 SUPPLIER_EVENTS = {"supplier_cancel", "stockout"}
 
 
+@router.get("/truth")
+def truth(request: Request) -> dict[str, Any]:
+    """Ground truth: events that happened, supplier orders paid after the store's cancellation."""
+    world = world_of(request)
+    with world.lock, world.state:
+        return aftermath.ground_truth(world)
+
+
+@router.post("/rates")
+def rates(request: Request, body: dict[str, Any]) -> dict[str, float]:
+    """`{"realistic": true}` or any of the rates by name (`customer_cancel_rate`, ...)."""
+    wanted = dict(aftermath.REALISTIC_RATES) if body.pop("realistic", False) else {}
+    unknown = set(body) - set(aftermath.REALISTIC_RATES)
+    if unknown:
+        raise HTTPException(422, f"unknown rates: {sorted(unknown)}")
+    for name, value in body.items():
+        if not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise HTTPException(422, f"{name} must be a share between 0 and 1")
+        wanted[name] = float(value)
+
+    def change(settings: Any) -> None:
+        for name, value in wanted.items():
+            setattr(settings, name, value)
+
+    world_of(request).update_settings(change)
+    return {name: getattr(world_of(request).settings, name) for name in aftermath.REALISTIC_RATES}
+
+
+# Last: the path parameter would take /rates too.
 @router.post("/{event}")
 def happen(event: str, request: Request, body: dict[str, Any]) -> dict[str, Any]:
     """`cancel` / `refund` (`share` 0-1) / `chargeback` of `{"order": "gid://shopify/Order/N"}`;
@@ -43,31 +72,3 @@ def happen(event: str, request: Request, body: dict[str, Any]) -> dict[str, Any]
             )(world, order)
             return {"event": event, "happened": happened}
     raise HTTPException(404, f"unknown event {event!r}: one of {sorted(STORE_EVENTS | SUPPLIER_EVENTS)}")
-
-
-@router.get("/truth")
-def truth(request: Request) -> dict[str, Any]:
-    """Ground truth: events that happened, supplier orders paid after the store's cancellation."""
-    world = world_of(request)
-    with world.lock, world.state:
-        return aftermath.ground_truth(world)
-
-
-@router.post("/rates")
-def rates(request: Request, body: dict[str, Any]) -> dict[str, float]:
-    """`{"realistic": true}` or any of the rates by name (`customer_cancel_rate`, ...)."""
-    wanted = dict(aftermath.REALISTIC_RATES) if body.pop("realistic", False) else {}
-    unknown = set(body) - set(aftermath.REALISTIC_RATES)
-    if unknown:
-        raise HTTPException(422, f"unknown rates: {sorted(unknown)}")
-    for name, value in body.items():
-        if not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise HTTPException(422, f"{name} must be a share between 0 and 1")
-        wanted[name] = float(value)
-
-    def change(settings: Any) -> None:
-        for name, value in wanted.items():
-            setattr(settings, name, value)
-
-    world_of(request).update_settings(change)
-    return {name: getattr(world_of(request).settings, name) for name in aftermath.REALISTIC_RATES}
