@@ -95,12 +95,17 @@ def queue_cj_message(world: World, setting: str, message: dict[str, Any]) -> Non
         return
     draw = world.rng("cj_message", setting, message.get("messageId")).getrandbits(128)
     body = json.dumps(message, separators=(",", ":"))
-    _queue(world, _delivery(str(uuid.UUID(int=draw, version=4)), setting, url, body, service="cj"))
+    delivery_id = str(uuid.UUID(int=draw, version=4))
+    open_id = message.get("openId")
+    _queue(world, _delivery(delivery_id, setting, url, body, service="cj", open_id=open_id))
 
 
 def headers_for(world: World, delivery: dict[str, Any], body: bytes) -> dict[str, str]:
     if delivery.get("service") == "cj":
-        return {"Content-Type": "application/json"}  # CJ signs nothing: the callback URL is the secret
+        headers = {"Content-Type": "application/json"}
+        if delivery.get("open_id") is not None:  # CJ signs a message with the account's openId
+            headers["sign"] = sign(str(delivery["open_id"]), body)
+        return headers
     return {
         "Content-Type": "application/json",
         "X-Shopify-Topic": delivery["topic"],

@@ -17,6 +17,7 @@ from dropship_pipelines.store.write_mode_queries import subscription_rows
 from dropship_pipelines.webhooks import create_webhook_app
 from dropship_sandbox.apis.cj_webhooks import callback_url
 from dropship_sandbox.apis.shopify.webhook_subscriptions import KIND
+from dropship_sandbox.webhooks import queue_cj_message
 from dropship_testkit.ledger_seed import list_products
 from dropship_testkit.pipelines import built_resources
 from dropship_testkit.sandbox_server import serving
@@ -117,3 +118,31 @@ def test_the_store_delivers_only_to_subscribed_urls(sandbox, store_url, pipeline
         assert sorted(e.resource_id for e in _events(store_url)) == sorted(o["id"] for o in orders)
         deliveries = sandbox.control("GET", "/webhooks")["deliveries"]
         assert {d["url"] for d in deliveries} == {base + "/webhooks/shopify"}
+
+
+def test_cj_messages_go_to_the_registered_url_signed(sandbox, store_url, pipeline_env, monkeypatch):
+    monkeypatch.setenv("CJ_OPEN_ID", "5550001")  # the receiver checks CJ's sign with the account's openId
+    with serving(create_webhook_app(store_url=store_url), "webhook receiver") as base:
+        message = {
+            "messageId": "ca72a4834cd14b9588e88ce206f614a0",
+            "type": "PRODUCT",
+            "messageType": "UPDATE",
+            "openId": 5550001,
+            "params": {
+                "pid": "1424608189734850560",
+                "productDescription": "new",
+                "fields": ["productDescription"],
+            },
+        }
+        with sandbox.world.lock, sandbox.world.state:
+            queue_cj_message(sandbox.world, "product", message)  # nothing registered yet: not sent
+        assert sandbox.control("GET", "/webhooks")["deliveries"] == []
+        _ensure(store_url, base=base)
+        with sandbox.world.lock, sandbox.world.state:
+            queue_cj_message(sandbox.world, "product", message)
+        deadline = time.monotonic() + 15
+        while sandbox.control("GET", "/webhooks")["pending"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        [delivery] = sandbox.control("GET", "/webhooks")["deliveries"]
+        assert delivery["url"] == base + "/webhooks/cj" and delivery["status"] == "delivered", delivery
