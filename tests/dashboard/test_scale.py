@@ -22,6 +22,7 @@ from dropship_pipelines.store.fulfillment_tables import (
     FULFILLMENT_FAILED,
     SUPPLIER_TROUBLE,
     fulfillments,
+    order_counts_daily,
     store_orders,
     supplier_orders,
 )
@@ -350,3 +351,48 @@ def test_ads_daily_answers_for_a_bounded_window(store_url: str, client: TestClie
     since = client.get("/api/ads/daily?start=2026-11-15", headers=BEARER).json()
     assert sorted({row["day"] for row in since}) == [f"2026-11-{d}" for d in range(15, 21)]
     assert client.get("/api/ads/daily?start=2026-11-21&end=2026-11-20", headers=BEARER).status_code == 422
+
+
+def test_daily_order_counts_follow_every_order_write(store_url: str) -> None:
+    """`order_counts_daily` (the KPI cards' organic orders) equals a count over store_orders after
+    inserts, a cancellation, a source or day change, a re-import and deletes, whoever writes them."""
+    engine = get_engine(store_url)
+    o = store_orders.c
+
+    def counted() -> None:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                day_of = sa.cast(sa.func.timezone("UTC", o.placed_at), sa.Date)
+            else:
+                day_of = sa.func.substr(o.placed_at, 1, 10)
+            direct = conn.execute(
+                sa.select(day_of, o.source, sa.func.count())
+                .where(o.state != "cancelled")
+                .group_by(day_of, o.source)
+            )
+            kept = conn.execute(sa.select(order_counts_daily).where(order_counts_daily.c.orders != 0))
+            assert {(str(r.day), r.source): r.orders for r in kept} == {(str(d), s): n for d, s, n in direct}
+
+    rows = [
+        order_row(n, T0 + timedelta(hours=7 * n)) | {"source": ("organic", "meta")[n % 2]}
+        for n in range(1, 12)
+    ]
+    insert_orders(store_url, rows)
+    counted()
+    with engine.begin() as conn:
+        oq.mark_cancelled(conn, rows[0]["order_id"], T0)
+        conn.execute(
+            sa.update(store_orders).where(o.order_id == rows[1]["order_id"]).values(source="organic")
+        )
+        conn.execute(
+            sa.update(store_orders)
+            .where(o.order_id == rows[2]["order_id"])
+            .values(placed_at=T0 + timedelta(days=9))
+        )
+        conn.execute(sa.update(store_orders).where(o.order_id == rows[3]["order_id"]).values(state="sent"))
+    counted()
+    insert_orders(store_url, rows[:5])  # the store's re-read of known orders: state kept, counts unchanged
+    with engine.begin() as conn:
+        conn.execute(sa.delete(store_orders).where(o.order_id.in_([r["order_id"] for r in rows[4:7]])))
+        conn.execute(sa.update(store_orders).where(o.order_id == rows[0]["order_id"]).values(state="new"))
+    counted()

@@ -5,7 +5,7 @@ own (the platforms' attributed purchases per ad click) and organic orders (no ra
 are not recorded), the daily tables' sums over the same window (a card that disagrees with them is
 flagged: the snapshot is stale), when each figure was computed, and the store's own "today"."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,9 +16,8 @@ from sqlalchemy.engine import Connection
 from dashboard.api import models as m
 from dashboard.api.clock import store_today
 from dashboard.api.deps import DashboardDep, End, Limit, Offset, Start, StoreDep, Text, check_range, page_of
-from dashboard.api.store import bind_time, page
+from dashboard.api.store import page
 from dropship_pipelines.store.ads_tables import ad_metrics_daily
-from dropship_pipelines.store.analytics_queries import utc_start
 from dropship_pipelines.store.analytics_tables import (
     analytics_ad_performance,
     analytics_daily_profit,
@@ -27,7 +26,7 @@ from dropship_pipelines.store.analytics_tables import (
     analytics_top_products,
 )
 from dropship_pipelines.store.discovery_tables import listings
-from dropship_pipelines.store.fulfillment_tables import store_orders
+from dropship_pipelines.store.fulfillment_tables import order_counts_daily
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 
@@ -91,13 +90,13 @@ def attributed_purchases(conn: Connection, start: date | None, end: date | None)
 
 
 def organic_orders(conn: Connection, start: date | None, end: date | None) -> int:
-    o = store_orders.c
-    where = [o.source == "organic", o.state != "cancelled"]
-    if start:
-        where.append(o.placed_at >= bind_time(conn, utc_start(start)))
-    if end:
-        where.append(o.placed_at < bind_time(conn, utc_start(end + timedelta(days=1))))
-    return int(conn.execute(sa.select(sa.func.count()).select_from(store_orders).where(*where)).scalar_one())
+    """Organic orders not cancelled, placed on [start, end] (UTC days): summed from the per-day counts
+    the database keeps (`order_counts_daily`), not counted over every order of the period."""
+    c = order_counts_daily.c
+    query = sa.select(sa.func.coalesce(sa.func.sum(c.orders), 0)).where(
+        c.source == "organic", *_days(c.day, start, end)
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def _disagreements(kpi: dict[str, Any], sums: dict[str, Any]) -> list[str]:

@@ -6,6 +6,9 @@
 - `ix_store_orders_needs_attention`: a partial index of just those orders, in page order.
 - `ix_store_orders_placed_at_order_id`: keyset pages of all orders, newest first.
 - `ix_ad_metrics_daily_day_totals`: the daily totals per platform, summed from the index alone.
+- `order_counts_daily`: orders not cancelled per UTC day and source, kept by triggers on store_orders
+  (SQLite: per row; PostgreSQL: per statement, from its transition tables, so a bulk load or a COPY adds
+  one aggregated upsert, not one per order); backfilled here.
 
 The trigger bodies are literal statements, one per dialect (no SQL is built from strings): the rule
 they repeat is `fulfillment_tables.NEEDS_ATTENTION`'s definition,
@@ -228,6 +231,104 @@ POSTGRESQL_DROPS = (
     "DROP FUNCTION IF EXISTS store_order_needs_attention()",
 )
 
+SQLITE_COUNT_TRIGGERS = (
+    """
+    CREATE TRIGGER store_orders_counts_insert AFTER INSERT ON store_orders
+    WHEN NEW.state != 'cancelled'
+    BEGIN
+        INSERT INTO order_counts_daily (day, source, orders)
+        VALUES (substr(NEW.placed_at, 1, 10), NEW.source, 1)
+        ON CONFLICT (day, source) DO UPDATE SET orders = orders + 1;
+    END
+    """,
+    """
+    CREATE TRIGGER store_orders_counts_update AFTER UPDATE OF state, source, placed_at ON store_orders
+    WHEN (OLD.state != 'cancelled') IS NOT (NEW.state != 'cancelled') OR OLD.source IS NOT NEW.source
+        OR substr(OLD.placed_at, 1, 10) IS NOT substr(NEW.placed_at, 1, 10)
+    BEGIN
+        UPDATE order_counts_daily SET orders = orders - 1
+        WHERE OLD.state != 'cancelled' AND day = substr(OLD.placed_at, 1, 10) AND source = OLD.source;
+        INSERT INTO order_counts_daily (day, source, orders)
+        SELECT substr(NEW.placed_at, 1, 10), NEW.source, 1 WHERE NEW.state != 'cancelled'
+        ON CONFLICT (day, source) DO UPDATE SET orders = orders + 1;
+    END
+    """,
+    """
+    CREATE TRIGGER store_orders_counts_delete AFTER DELETE ON store_orders
+    WHEN OLD.state != 'cancelled'
+    BEGIN
+        UPDATE order_counts_daily SET orders = orders - 1
+        WHERE day = substr(OLD.placed_at, 1, 10) AND source = OLD.source;
+    END
+    """,
+)
+SQLITE_COUNT_DROPS = (
+    "DROP TRIGGER IF EXISTS store_orders_counts_insert",
+    "DROP TRIGGER IF EXISTS store_orders_counts_update",
+    "DROP TRIGGER IF EXISTS store_orders_counts_delete",
+)
+POSTGRESQL_COUNT_TRIGGERS = (
+    # One function for the three statements; plpgsql plans a statement when it first runs it, so the
+    # branch that reads a transition table the trigger does not have is never planned.
+    """
+    CREATE FUNCTION count_order_days() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO order_counts_daily (day, source, orders)
+            SELECT (placed_at AT TIME ZONE 'UTC')::date, source, count(*)
+            FROM new_rows WHERE state <> 'cancelled' GROUP BY 1, 2
+            ON CONFLICT (day, source) DO UPDATE SET orders = order_counts_daily.orders + EXCLUDED.orders;
+        ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO order_counts_daily (day, source, orders)
+            SELECT (placed_at AT TIME ZONE 'UTC')::date, source, -count(*)
+            FROM old_rows WHERE state <> 'cancelled' GROUP BY 1, 2
+            ON CONFLICT (day, source) DO UPDATE SET orders = order_counts_daily.orders + EXCLUDED.orders;
+        ELSE
+            INSERT INTO order_counts_daily (day, source, orders)
+            SELECT day, source, sum(n) FROM (
+                SELECT (placed_at AT TIME ZONE 'UTC')::date AS day, source, 1 AS n
+                FROM new_rows WHERE state <> 'cancelled'
+                UNION ALL
+                SELECT (placed_at AT TIME ZONE 'UTC')::date, source, -1
+                FROM old_rows WHERE state <> 'cancelled'
+            ) AS changes
+            GROUP BY day, source HAVING sum(n) <> 0
+            ON CONFLICT (day, source) DO UPDATE SET orders = order_counts_daily.orders + EXCLUDED.orders;
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER store_orders_counts_insert AFTER INSERT ON store_orders
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_order_days()
+    """,
+    """
+    CREATE TRIGGER store_orders_counts_update AFTER UPDATE ON store_orders
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION count_order_days()
+    """,
+    """
+    CREATE TRIGGER store_orders_counts_delete AFTER DELETE ON store_orders
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_order_days()
+    """,
+)
+POSTGRESQL_COUNT_DROPS = (
+    "DROP TRIGGER IF EXISTS store_orders_counts_delete ON store_orders",
+    "DROP TRIGGER IF EXISTS store_orders_counts_update ON store_orders",
+    "DROP TRIGGER IF EXISTS store_orders_counts_insert ON store_orders",
+    "DROP FUNCTION IF EXISTS count_order_days()",
+)
+SQLITE_COUNT_BACKFILL = """
+    INSERT INTO order_counts_daily (day, source, orders)
+    SELECT substr(placed_at, 1, 10), source, count(*) FROM store_orders WHERE state != 'cancelled'
+    GROUP BY 1, 2
+"""
+POSTGRESQL_COUNT_BACKFILL = """
+    INSERT INTO order_counts_daily (day, source, orders)
+    SELECT (placed_at AT TIME ZONE 'UTC')::date, source, count(*) FROM store_orders WHERE state <> 'cancelled'
+    GROUP BY 1, 2
+"""
+
 BACKFILL = """
     UPDATE store_orders SET needs_attention = true
     WHERE state = 'problem'
@@ -257,16 +358,29 @@ def upgrade() -> None:
         ["day", "platform", "spend", "clicks", "purchases", "revenue"],
         unique=False,
     )
+    op.create_table(
+        "order_counts_daily",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "source"),
+    )
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRESQL_TRIGGERS if postgresql else SQLITE_TRIGGERS:
         op.execute(statement)
     op.execute(BACKFILL)
+    for statement in POSTGRESQL_COUNT_TRIGGERS if postgresql else SQLITE_COUNT_TRIGGERS:
+        op.execute(statement)
+    op.execute(POSTGRESQL_COUNT_BACKFILL if postgresql else SQLITE_COUNT_BACKFILL)
 
 
 def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRESQL_DROPS if postgresql else SQLITE_DROPS:
         op.execute(statement)
+    for statement in POSTGRESQL_COUNT_DROPS if postgresql else SQLITE_COUNT_DROPS:
+        op.execute(statement)
+    op.drop_table("order_counts_daily")
     op.drop_index("ix_ad_metrics_daily_day_totals", table_name="ad_metrics_daily")
     op.drop_index("ix_store_orders_needs_attention", table_name="store_orders")
     op.drop_index("ix_store_orders_placed_at_order_id", table_name="store_orders")
