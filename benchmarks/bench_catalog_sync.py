@@ -177,8 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     from dropship_pipelines.cadence import SUPPLIER_EVENT_SENSOR_SECONDS
     from dropship_pipelines.store.database import get_engine
     from dropship_pipelines.store.discovery_tables import listing_variants, listings
+    from dropship_testkit.catalog_sync import change, receiver, subscribe
     from dropship_testkit.sandbox_server import running_sandbox
-    from tests.discovery.catalog_helpers import change, receiver, subscribe
 
     console.print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())} (2 shared cores)")
     real = WorldSettings()

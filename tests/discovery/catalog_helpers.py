@@ -1,21 +1,16 @@
 """Shared steps of the catalog sync tests: list a few products, run the catalog job's assets, talk to the
 sandbox's CJ (its webhook settings) and read the ledger."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
-import httpx
 import sqlalchemy as sa
 
 from dropship_pipelines.assets.discovery.defs import discovery_defs
 from dropship_pipelines.store.database import get_engine
-from dropship_pipelines.webhooks import create_webhook_app
-from dropship_sandbox import credentials
-from dropship_sandbox.app import CJ_PREFIX
+from dropship_testkit.catalog_sync import change, cj_token, receiver, subscribe  # noqa: F401
 from dropship_testkit.pipelines import build_defs
-from dropship_testkit.sandbox_server import RunningSandbox, serving
+from dropship_testkit.sandbox_server import RunningSandbox
 
 LIST_FEW = {
     "ops": {
@@ -60,35 +55,6 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
 def rows(store_url: str, table: sa.Table, *where: Any) -> list[sa.Row]:
     with get_engine(store_url).connect() as conn:
         return list(conn.execute(sa.select(table).where(*where)))
-
-
-def cj_token(sandbox: RunningSandbox) -> str:
-    answer = httpx.post(
-        f"{sandbox.url}{CJ_PREFIX}/authentication/getAccessToken", json={"apiKey": credentials.CJ_API_KEY}
-    ).json()
-    return answer["data"]["accessToken"]
-
-
-def subscribe(sandbox: RunningSandbox, url: str) -> None:
-    """Enable CJ's product and stock messages to `url` (what the webhook registration does)."""
-    setting = {"type": "ENABLE", "callbackUrls": [url]}
-    answer = httpx.post(
-        f"{sandbox.url}{CJ_PREFIX}/webhook/set",
-        json={"product": setting, "stock": setting},
-        headers={"CJ-Access-Token": cj_token(sandbox)},
-    ).json()
-    assert answer["result"] is True, answer
-
-
-@contextmanager
-def receiver(store_url: str) -> Iterator[str]:
-    """The webhook receiver (Shopify's and CJ's routes) on loopback; yields its CJ URL."""
-    with serving(create_webhook_app(store_url=store_url), "webhook receiver") as base:
-        yield f"{base}/webhooks/cj"
-
-
-def change(sandbox: RunningSandbox, **body: Any) -> dict[str, Any]:
-    return sandbox.control("POST", "/supplier/change", body)
 
 
 def store_product(sandbox: RunningSandbox, product_id: str) -> dict[str, Any]:
