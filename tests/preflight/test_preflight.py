@@ -1,13 +1,16 @@
 """The preflight against the sandbox: all ready when it is, and with scopes, balance, pixels and credit
 taken away every failure named with its fix; read-only throughout (the world records no side effect)."""
 
+from decimal import Decimal
+
 import dagster as dg
 import pytest
 
 from dropship_pipelines.assets.readiness.assets import run_checks
 from dropship_pipelines.assets.readiness.defs import readiness_defs
+from dropship_pipelines.resources.errors import PermanentApiError
 from dropship_pipelines.services.preflight import WEBHOOK_FIX, ready
-from dropship_testkit.pipelines import build_defs, subscribe_webhooks
+from dropship_testkit.pipelines import build_defs, built_resources, subscribe_webhooks
 
 BASE = "https://hooks.example-store.com"
 # Counted at the source on every side effect; a token fetched and the one-token model call (the quota
@@ -97,3 +100,12 @@ def test_a_missing_setting_is_a_failed_row_not_a_failed_run(sandbox, store_url, 
     assert version.status == "fail" and "SHOPIFY_API_VERSION" in version.fix
     assert checks[("CJ", "webhook settings")].fix.startswith("WEBHOOK_BASE_URL is not set")
     assert checks[("TikTok", "pixel")].status == "ok"
+
+
+def test_with_the_pixels_removed_the_platforms_refuse_ad_sets_too(sandbox, store_url, live_env):
+    sandbox.control("POST", "/settings", {"ad_pixels_removed": True})
+    with built_resources("meta_ads", "tiktok_ads") as built:
+        for platform in (built.meta_ads, built.tiktok_ads):
+            campaign = platform.create_campaign(f"preflight pixel test {platform.platform}")
+            with pytest.raises(PermanentApiError, match=r"(?i)pixel"):
+                platform.create_adset(campaign, f"preflight pixel test {platform.platform}", Decimal("10"))
