@@ -323,7 +323,8 @@ def create_adset(world: World, params: dict[str, Any]) -> dict[str, Any]:
     if not campaign.get("daily_budget") and budget is None:
         raise _invalid("Ad sets of a campaign without a budget need daily_budget or lifetime_budget")
     promoted = _json_param(params, "promoted_object") or {}
-    if promoted.get("pixel_id") and str(promoted["pixel_id"]) != credentials.META_PIXEL_ID:
+    pixel = str(promoted.get("pixel_id") or "")
+    if pixel and (pixel != credentials.META_PIXEL_ID or world.settings.ad_pixels_removed):
         raise _invalid(
             f"Param promoted_object[pixel_id] {promoted['pixel_id']!r} is not a pixel of this ad account",
             subcode=1885025,

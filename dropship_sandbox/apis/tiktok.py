@@ -176,7 +176,8 @@ def create_adgroup(world: World, body: dict[str, Any]) -> dict[str, Any]:
     # The platform's "now": the world's clock, or the wall clock when the world runs ahead of it.
     now = min(world.now(), datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None) - SCHEDULE_GRACE
     rules.check_adgroup(body, campaign["objective_type"], now)
-    if body.get("pixel_id") and str(body["pixel_id"]) != credentials.TIKTOK_PIXEL_ID:
+    pixel = str(body.get("pixel_id") or "")
+    if pixel and (pixel != credentials.TIKTOK_PIXEL_ID or world.settings.ad_pixels_removed):
         raise _param_error(f"pixel_id: Pixel {body['pixel_id']} does not exist or is not yours.")
     mode = body["budget_mode"]
     budget = None
