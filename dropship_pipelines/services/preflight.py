@@ -340,21 +340,29 @@ def _support(checks: _Checks, channel: Any) -> None:
     checks.add("Support", "credentials", "ok", f"newest message {newest or 'none yet'}")
 
 
+Section = Callable[[_Checks, Any, Engine | None], None]
+SECTIONS: tuple[tuple[str, str, str, Section], ...] = (
+    # (resource, area, api, its checks)
+    ("shopify", "Shopify", "shopify", lambda c, r, _e: _shopify(c, r)),
+    ("supplier", "CJ", "cj", _cj),
+    ("meta_ads", "Meta", "meta", lambda c, r, _e: _meta(c, r)),
+    ("tiktok_ads", "TikTok", "tiktok", lambda c, r, _e: _tiktok(c, r)),
+    ("llm", "OpenAI", "openai", lambda c, r, _e: _openai(c, r)),
+    ("helpdesk", "Support", "helpdesk", lambda c, r, _e: _support(c, r)),
+)
+
+
 def run_preflight(open_resource: OpenResource, engine: Engine | None) -> list[Check]:
     """Every check, in a fixed order; `open_resource(name)` builds one resource of the code location."""
     checks = _Checks()
-    for shopify in _opened(checks, open_resource, "shopify", "Shopify", "shopify"):
-        _shopify(checks, shopify)
-    for cj in _opened(checks, open_resource, "supplier", "CJ", "cj"):
-        _cj(checks, cj, engine)
-    for meta in _opened(checks, open_resource, "meta_ads", "Meta", "meta"):
-        _meta(checks, meta)
-    for tiktok in _opened(checks, open_resource, "tiktok_ads", "TikTok", "tiktok"):
-        _tiktok(checks, tiktok)
-    for llm in _opened(checks, open_resource, "llm", "OpenAI", "openai"):
-        _openai(checks, llm)
-    for channel in _opened(checks, open_resource, "helpdesk", "Support", "helpdesk"):
-        _support(checks, channel)
+    for name, area, api, section in SECTIONS:
+        for resource in _opened(checks, open_resource, name, area, api):
+            try:
+                section(checks, resource, engine)
+            except Exception as error:  # a check that broke is a failed row, never a missing table
+                checks.add(
+                    area, "unexpected error", "fail", f"{type(error).__name__}: {error}", _fix_for(error, api)
+                )
     return checks.rows
 
 
