@@ -72,3 +72,13 @@ support_replies = sa.Table(
     created_column(),
     updated_column(),
 )
+# A ticket's replies in a state (the dashboard's ticket status asks "a sent reply to the newest message?"
+# per ticket): one probe each, where the single-column state index made SQLite walk every sent reply.
+sa.Index(
+    "ix_support_replies_ticket_state",
+    support_replies.c.ticket_id,
+    support_replies.c.state,
+    support_replies.c.received_at,
+)
+# Replies in a state newest first (the escalations list): the page's keys read in order from the index.
+sa.Index("ix_support_replies_state_received_at", support_replies.c.state, support_replies.c.received_at)

@@ -51,9 +51,13 @@ def ticket_rows(conn: Connection, status: str | None, limit: int, offset: int) -
         t.customer_name,
         t.last_received_at,
     )
+    # Without a status filter the derived status changes no row count: count the tickets alone (not
+    # the status's two subqueries for every ticket of the helpdesk's history).
+    count = sa.select(sa.func.count()).select_from(support_tickets)
     if status:
         query = query.where(shown == status)
-    rows, total = page(conn, query, [t.last_received_at.desc(), t.ticket_id], limit, offset)
+        count = None
+    rows, total = page(conn, query, [t.last_received_at.desc(), t.ticket_id], limit, offset, count)
     # Reply counts for this page's tickets only: grouping every reply of the helpdesk's history per
     # request grows with it.
     counts = {
@@ -101,20 +105,29 @@ def reply_rows(
         msg.body_text.label("customer_message"),
         r.order_name,
         *([r.draft] if "draft" in r else []),  # the model's structured draft, once the ledger keeps it
-    ).select_from(
-        support_replies.outerjoin(support_tickets, t.ticket_id == r.ticket_id).outerjoin(
-            support_messages, msg.message_id == r.message_id
-        )
     )
-    # Filters are on support_replies and the joins are to one ticket and one message: count it alone.
+    # Filters are on support_replies and the joins are to one ticket and one message: count it alone,
+    # and choose the page's keys from it alone, so only that page's rows are joined.
     where: list[sa.ColumnElement[bool]] = []
     if state:
         where.append(r.state == state)
     if reply_key:
         where.append(r.reply_key == reply_key)
     count = sa.select(sa.func.count()).select_from(support_replies).where(*where)
-    order = [r.received_at.desc(), r.reply_key]
-    rows, total = page(conn, query.where(*where), order, limit, offset, count)
+    keys = (
+        sa.select(r.reply_key.label("key"), r.received_at.label("at"))
+        .where(*where)
+        .order_by(r.received_at.desc(), r.reply_key)
+        .limit(limit)
+        .offset(offset)
+        .subquery("page_keys")
+    )
+    query = query.select_from(
+        keys.join(support_replies, r.reply_key == keys.c.key)
+        .outerjoin(support_tickets, t.ticket_id == r.ticket_id)
+        .outerjoin(support_messages, msg.message_id == r.message_id)
+    )
+    rows, total = page(conn, query, [keys.c.at.desc(), keys.c.key], limit, 0, count)
     decisions = latest_decisions(conn, [row["reply_key"] for row in rows])
     orders = order_facts(conn, {row["order_name"] for row in rows if row["order_name"]})
     for row in rows:

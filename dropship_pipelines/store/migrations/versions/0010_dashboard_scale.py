@@ -6,6 +6,8 @@
 - `ix_store_orders_needs_attention`: a partial index of just those orders, in page order.
 - `ix_store_orders_placed_at_order_id`: keyset pages of all orders, newest first.
 - `ix_ad_metrics_daily_day_totals`: the daily totals per platform, summed from the index alone.
+- `ix_support_replies_ticket_state`, `ix_support_replies_state_received_at`: a ticket's status and the
+  escalations page read from an index in the order they need.
 - `order_counts_daily`: orders not cancelled per UTC day and source, kept by triggers on store_orders
   (SQLite: per row; PostgreSQL: per statement, from its transition tables, so a bulk load or a COPY adds
   one aggregated upsert, not one per order); backfilled here.
@@ -358,6 +360,15 @@ def upgrade() -> None:
         ["day", "platform", "spend", "clicks", "purchases", "revenue"],
         unique=False,
     )
+    op.create_index(
+        "ix_support_replies_ticket_state",
+        "support_replies",
+        ["ticket_id", "state", "received_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_support_replies_state_received_at", "support_replies", ["state", "received_at"], unique=False
+    )
     op.create_table(
         "order_counts_daily",
         sa.Column("day", sa.Date(), nullable=False),
@@ -381,6 +392,8 @@ def downgrade() -> None:
     for statement in POSTGRESQL_COUNT_DROPS if postgresql else SQLITE_COUNT_DROPS:
         op.execute(statement)
     op.drop_table("order_counts_daily")
+    op.drop_index("ix_support_replies_state_received_at", table_name="support_replies")
+    op.drop_index("ix_support_replies_ticket_state", table_name="support_replies")
     op.drop_index("ix_ad_metrics_daily_day_totals", table_name="ad_metrics_daily")
     op.drop_index("ix_store_orders_needs_attention", table_name="store_orders")
     op.drop_index("ix_store_orders_placed_at_order_id", table_name="store_orders")
