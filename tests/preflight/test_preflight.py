@@ -9,7 +9,7 @@ import pytest
 from dropship_pipelines.assets.readiness.assets import run_checks
 from dropship_pipelines.assets.readiness.defs import readiness_defs
 from dropship_pipelines.resources.errors import PermanentApiError
-from dropship_pipelines.services.preflight import WEBHOOK_FIX, ready
+from dropship_pipelines.services.preflight import WEBHOOK_FIX, ready, render
 from dropship_testkit.pipelines import build_defs, built_resources, subscribe_webhooks
 
 BASE = "https://hooks.example-store.com"
@@ -109,3 +109,28 @@ def test_with_the_pixels_removed_the_platforms_refuse_ad_sets_too(sandbox, store
             campaign = platform.create_campaign(f"preflight pixel test {platform.platform}")
             with pytest.raises(PermanentApiError, match=r"(?i)pixel"):
                 platform.create_adset(campaign, f"preflight pixel test {platform.platform}", Decimal("10"))
+
+
+def test_wrong_credentials_fail_with_fixes_and_no_secret_in_the_table(
+    sandbox, store_url, live_env, monkeypatch
+):
+    planted = {
+        "SHOPIFY_ACCESS_TOKEN": "shpat_planted-secret-XYZ-shopify-77",
+        "CJ_API_KEY": "CJ5550001@api@planted-secret-XYZ-cj-4f1a",
+        "OPENAI_API_KEY": "sk-planted-secret-XYZ-openai-0042",
+        "META_ACCESS_TOKEN": "EAAplanted-secret-XYZ-meta-9911",
+        "TIKTOK_ACCESS_TOKEN": "planted-secret-XYZ-tiktok-5150",
+        "HELPDESK_API_KEY": "planted-secret-XYZ-helpdesk-3321",
+    }
+    for name, value in planted.items():
+        monkeypatch.setenv(name, value)
+    rows = run_checks()
+    text = render(rows) + repr(rows)
+    assert not any(value in text for value in planted.values())
+    checks = _by_check(rows)
+    assert "SHOPIFY_ACCESS_TOKEN" in checks[("Shopify", "credentials")].fix
+    assert "CJ_API_KEY" in checks[("CJ", "credentials")].fix
+    assert "OPENAI_API_KEY" in checks[("OpenAI", "quota")].fix
+    assert "META_ACCESS_TOKEN" in checks[("Meta", "ad account")].fix
+    assert "TIKTOK_ACCESS_TOKEN" in checks[("TikTok", "advertiser")].fix
+    assert "HELPDESK" in checks[("Support", "credentials")].fix
