@@ -15,6 +15,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from dropship_sandbox import conversions
 from dropship_sandbox.world import DEFAULT_SIM_START, World
 
 PLATFORMS = ("meta", "tiktok")
@@ -95,9 +96,16 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 
 def day_plan(
-    world: World, platform: str, campaign: dict[str, Any], day: date, budget: float, quality: float
+    world: World,
+    platform: str,
+    campaign: dict[str, Any],
+    day: date,
+    budget: float,
+    quality: float,
+    boost: float = 1.0,
 ) -> dict[str, Any]:
-    """What a full day at this budget brings: deterministic per (platform, campaign, day, budget)."""
+    """What a full day at this budget brings: deterministic per (platform, campaign, day, budget); `boost`
+    is what the conversions reported before the day taught the platform (`conversions.delivery_boost`)."""
     rng = world.rng("ad_delivery", platform, campaign["id"], day.isoformat(), round(budget, 2))
     traits = campaign.get("_sim") or {}
     appeal, price = float(traits.get("appeal", 0.3)), float(traits.get("price", 25.0))
@@ -106,7 +114,7 @@ def day_plan(
     ctr = BASE_CTR[platform] * (0.5 + 2 * appeal) * quality * rng.uniform(0.85, 1.15)
     clicks = impressions * ctr
     price_factor = min(1.5, max(0.5, 30.0 / max(price, 1.0)))
-    cvr = BASE_CVR[platform] * (0.4 + 2.5 * appeal) * price_factor * rng.uniform(0.8, 1.2)
+    cvr = BASE_CVR[platform] * (0.4 + 2.5 * appeal) * price_factor * rng.uniform(0.8, 1.2) * boost
     purchases = _poisson(rng, clicks * cvr)
     moments = sorted(rng.random() for _ in range(purchases))
     return {"spend": spend, "impressions": impressions, "clicks": clicks, "moments": moments, "price": price}
@@ -114,19 +122,20 @@ def day_plan(
 
 def _place_order(
     world: World, pid: str, placed_at: datetime, source: str, rng: random.Random, price: float
-) -> float | None:
-    """A purchase becomes a store order; its value (the order subtotal), or None if the store refused it."""
+) -> tuple[float, str | None] | None:
+    """A purchase becomes a store order: (its value, the order subtotal; its GID), or None if the store
+    refused it."""
     try:
         from dropship_sandbox import shop_orders
     except ImportError:  # the store simulation is not there: the pixel still saw a purchase
-        return price
+        return price, None
     order = shop_orders.place_order(world, pid, placed_at, source, rng)
     if order is None:
         return None
     try:
-        return float(order.get("subtotalPrice") or price)
+        return float(order.get("subtotalPrice") or price), conversions.order_gid(order)
     except (TypeError, ValueError):
-        return price
+        return price, conversions.order_gid(order)
 
 
 def _empty_day() -> dict[str, float]:
@@ -166,33 +175,56 @@ class AdDelivery:
             "days": {},
         }
         traits = campaign.get("_sim") or {}
-        day = begin.date()
+        # Days are the ad account's reporting days, in its time zone (23 or 25 hours at a DST change).
+        day = conversions.local_day(platform, begin)
+        boosts = stats.setdefault("boost", {})
+        pixel_rate = float(getattr(world.settings, "pixel_match_rate", 1.0))
         while True:
-            day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            day_start, day_end = conversions.day_bounds(platform, day)
             if day_start >= until:
                 break
-            lo, hi = max(begin, day_start), min(until, day_start + DAY)
+            lo, hi = max(begin, day_start), min(until, day_end)
             if hi > lo:
-                plan = day_plan(world, platform, campaign, day, budget, quality)
-                share = (hi - lo) / DAY
+                # The day's boost is fixed at its first delivery: later restatements of the week before
+                # do not redraw a day already under way.
+                boost = boosts.setdefault(day.isoformat(), conversions.delivery_boost(stats, day))
+                plan = day_plan(world, platform, campaign, day, budget, quality, boost)
+                length = day_end - day_start
+                share = (hi - lo) / length
                 row = stats["days"].setdefault(day.isoformat(), _empty_day())
                 for metric in ("spend", "impressions", "clicks"):
                     row[metric] += plan[metric] * share
-                first, last = (lo - day_start) / DAY, (hi - day_start) / DAY
+                first, last = (lo - day_start) / length, (hi - day_start) / length
                 for n, moment in enumerate(plan["moments"]):
                     if not first <= moment < last:
                         continue
-                    placed_at = day_start + moment * DAY
-                    value: float | None = plan["price"]
+                    placed_at = day_start + moment * length
+                    value: float = plan["price"]
+                    order_id: str | None = None
                     if traits.get("listed"):
                         order_rng = world.rng("ad_order", platform, campaign["id"], day.isoformat(), n)
-                        value = _place_order(
-                            world, traits["pid"], placed_at, platform, order_rng, plan["price"]
+                        placed = _place_order(
+                            world,
+                            traits["pid"],
+                            placed_at.astimezone(UTC),
+                            platform,
+                            order_rng,
+                            plan["price"],
                         )
-                    if value is None:
-                        continue
-                    row["purchases"] += 1
-                    row["revenue"] += value
+                        if placed is None:
+                            continue
+                        value, order_id = placed
+                    # The browser pixel sees only its share; the rest waits for the store's server event.
+                    seen = (
+                        world.rng("pixel", platform, campaign["id"], day.isoformat(), n).random() < pixel_rate
+                    )
+                    if order_id is not None:
+                        conversions.record_ad_order(
+                            world, platform, campaign["id"], day, order_id, value, seen
+                        )
+                    if seen or order_id is None:
+                        row["purchases"] += 1
+                        row["revenue"] += value
             day += timedelta(days=1)
         world.state.put("ad_stats", key, stats)
 

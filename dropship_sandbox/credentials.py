@@ -18,3 +18,5 @@ HELPDESK_API_KEY = "gorgias-sandbox-0000000000000000"
 META_PIXEL_ID = "1234567890123456"
 TIKTOK_PIXEL_ID = "7100000000000000001"
 TIKTOK_IDENTITY_ID = "7200000000000000001"
+# The TikTok pixel's code: the Events API names the pixel by it (`event_source_id`), not by its numeric id.
+TIKTOK_PIXEL_CODE = "CSANDBOX0000000000001"

@@ -112,6 +112,9 @@ class WorldSettings:
     supplier_cancel_rate: float = 0.0
     supplier_stockout_rate: float = 0.0
     cj_token_interval_s: float = 0.0  # getAccessToken may be called once per this many seconds (CJ: 300)
+    # Share of ad purchases the platforms' browser pixels see (ad blockers, in-app browsers and iOS lose the
+    # rest): the others reach the platforms only as the store's server events (dropship_sandbox.conversions).
+    pixel_match_rate: float = 0.8
     faults: dict[str, ApiFaults] = field(default_factory=lambda: {name: ApiFaults() for name in API_NAMES})
     llm: LlmBehaviour = field(default_factory=LlmBehaviour)
 

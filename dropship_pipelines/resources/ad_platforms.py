@@ -1,9 +1,12 @@
 """What the ad launch and optimisation need from any ad platform, and the helpers both clients share."""
 
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -40,6 +43,47 @@ class AdText:
     thumbnail_url: str | None = None
 
 
+@dataclass(frozen=True)
+class PurchaseEvent:
+    """One ad-attributed store order, as both platforms' server-side event APIs take it.
+
+    `order_id` is the event id: the platforms deduplicate on it (with the pixel's browser event too).
+    The customer's email and phone travel only as SHA-256 digests of their normalised form."""
+
+    order_id: str
+    event_time: datetime
+    value: Decimal
+    currency: str
+    url: str  # the page of the purchase (the product's store page)
+    email: str | None = None
+    phone: str | None = None
+    content_ids: tuple[str, ...] = ()
+
+    @property
+    def hashed_email(self) -> str | None:
+        return sha256_hex(self.email.strip().lower()) if self.email and self.email.strip() else None
+
+    @property
+    def hashed_phone(self) -> str | None:
+        """Digits only, with the country code (E.164 without the '+'), as both platforms normalise it."""
+        digits = re.sub(r"\D", "", self.phone or "")
+        return sha256_hex(digits) if digits else None
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def server_time(date_headers: list[str]) -> datetime | None:
+    """The platform's clock from its `Date` response header (the last one: a proxy may prepend its own)."""
+    for raw in reversed(date_headers):
+        try:
+            return parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
 class AdPlatform(Protocol):
     """One ad platform, in the terms of our workflow (campaign -> ad set/ad group -> ad).
 
@@ -60,6 +104,8 @@ class AdPlatform(Protocol):
     def set_campaign_active(self, campaign_id: str, active: bool) -> None: ...
     def set_daily_budget(self, adset_id: str, daily_budget: Decimal) -> None: ...
     def campaign_days(self, since: date, until: date) -> list[CampaignDay]: ...
+    def reporting_day(self) -> date: ...  # the account's today: its time zone, the platform's clock
+    def send_purchase_events(self, events: list[PurchaseEvent]) -> int: ...
 
 
 def create_once(

@@ -82,6 +82,7 @@ def build_resources() -> dict[str, Any]:
             access_token=dg.EnvVar("TIKTOK_ACCESS_TOKEN"),
             advertiser_id=dg.EnvVar("TIKTOK_ADVERTISER_ID"),
             pixel_id=dg.EnvVar("TIKTOK_PIXEL_ID"),
+            pixel_code=env("TIKTOK_PIXEL_CODE", ""),  # the Events API's name of the pixel
             identity_id=dg.EnvVar("TIKTOK_IDENTITY_ID"),
             identity_type=env("TIKTOK_IDENTITY_TYPE", "CUSTOMIZED_USER"),
         ),

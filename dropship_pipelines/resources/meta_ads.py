@@ -12,10 +12,11 @@ go to Meta's video host (`graph-video.facebook.com`, META_VIDEO_BASE_URL) in the
 """
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 import httpx
@@ -25,9 +26,12 @@ from dropship_pipelines.resources.ad_platforms import (
     AdPlatformAuthError,
     AdText,
     MissingSettingError,
+    PurchaseEvent,
     ThrottledApiError,
     call,
     create_once,
+    server_time,
+    sha256_hex,
 )
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.http import PooledHttp
@@ -150,6 +154,7 @@ class MetaAdsResource(dg.ConfigurableResource):
     requests_per_second: float = 10.0  # the account's write rate: the ceiling; usage headers slow it
     insights_page_size: int = 500
     _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)
+    _server_time: datetime | None = PrivateAttr(default=None)  # from the last answer's Date header
 
     @property
     def platform(self) -> str:
@@ -207,6 +212,7 @@ class MetaAdsResource(dg.ConfigurableResource):
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
         _pace_by_usage(paced, response)
+        self._server_time = server_time(response.headers.get_list("date")) or self._server_time
         try:
             body = response.json()
         except ValueError as exc:
@@ -384,3 +390,48 @@ class MetaAdsResource(dg.ConfigurableResource):
             if not next_url:
                 return rows
             params = None  # `next` carries every parameter
+
+    def reporting_day(self) -> date:
+        """The ad account's today: the platform's clock (its Date header) in the account's time zone
+        (`timezone_name`), the day its insights are filling now."""
+        body = self._call(lambda: self._request("GET", self._account, params={"fields": "timezone_name"}))
+        try:
+            zone = ZoneInfo(str(body["timezone_name"]))
+        except (KeyError, ZoneInfoNotFoundError) as exc:
+            raise PayloadError(API, f"ad account without a known timezone_name: {exc}") from exc
+        return (self._server_time or datetime.now(UTC)).astimezone(zone).date()
+
+    # --- conversions -----------------------------------------------------------------------------------
+    def send_purchase_events(self, events: list[PurchaseEvent]) -> int:
+        """Purchase events to the pixel through the Conversions API, as the SDK's `EventRequest` sends
+        them (`data`: events normalised as `serverside.Event.normalize()` makes them). Meta deduplicates on
+        `event_id` (the order id), so a repeated send after a lost answer is counted once."""
+        self.check_configuration()
+        data = [meta_purchase_event(event) for event in events]
+        body = self._call(lambda: self._request("POST", f"{self.pixel_id}/events", data={"data": data}))
+        return int(body.get("events_received") or 0)
+
+
+def meta_purchase_event(event: PurchaseEvent) -> dict[str, Any]:
+    """One `Purchase` in the Conversions API's shape: hashed user data, currency and value."""
+    user: dict[str, Any] = {"external_id": [sha256_hex(event.order_id)]}
+    if event.hashed_email:
+        user["em"] = [event.hashed_email]
+    if event.hashed_phone:
+        user["ph"] = [event.hashed_phone]
+    custom: dict[str, Any] = {
+        "currency": event.currency.upper(),
+        "value": float(event.value),
+        "order_id": event.order_id,
+    }
+    if event.content_ids:
+        custom["content_ids"], custom["content_type"] = list(event.content_ids), "product"
+    return {
+        "event_name": "Purchase",
+        "event_time": int(event.event_time.timestamp()),
+        "event_id": event.order_id,
+        "event_source_url": event.url,
+        "action_source": "website",
+        "user_data": user,
+        "custom_data": custom,
+    }

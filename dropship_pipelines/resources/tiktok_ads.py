@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 import httpx
@@ -24,9 +25,12 @@ from dropship_pipelines.resources.ad_platforms import (
     AdPlatformAuthError,
     AdText,
     MissingSettingError,
+    PurchaseEvent,
     ThrottledApiError,
     call,
     create_once,
+    server_time,
+    sha256_hex,
 )
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.http import PooledHttp
@@ -76,6 +80,8 @@ class TikTokAdsResource(dg.ConfigurableResource):
     advertiser_id: str
     display_name: str = "Dropship Store"
     pixel_id: str = ""  # the store's TikTok pixel: ad groups optimise for its purchases (TIKTOK_PIXEL_ID)
+    # The same pixel's code (Events Manager, "C..."): the Events API names it so (TIKTOK_PIXEL_CODE).
+    pixel_code: str = ""
     identity_id: str = ""  # the identity the ads run as (TIKTOK_IDENTITY_ID)
     identity_type: str = "CUSTOMIZED_USER"  # TIKTOK_IDENTITY_TYPE
     timeout_s: float = 60.0
@@ -84,6 +90,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
     requests_per_second: float = 10.0  # the app's QPS (Basic access): the ceiling, never paced above
     report_page_size: int = 1000
     _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)
+    _server_time: datetime | None = PrivateAttr(default=None)  # from the last answer's Date header
 
     @property
     def platform(self) -> str:
@@ -115,6 +122,7 @@ class TikTokAdsResource(dg.ConfigurableResource):
         body: dict[str, Any] | None = None,
         form: dict[str, Any] | None = None,
         files: dict[str, Any] | None = None,
+        advertiser: bool = True,  # the Events API's body names its pixel, not the advertiser
     ) -> Any:
         if method != "GET":  # every TikTok write is a POST: shadow mode records it here instead
             gate_write(API, f"{method} {path}", {"body": body, "form": form, "files": files})
@@ -129,13 +137,16 @@ class TikTokAdsResource(dg.ConfigurableResource):
                 method,
                 f"{self.base_url.rstrip('/')}/{path.lstrip('/')}",
                 params=query,
-                json={"advertiser_id": self.advertiser_id, **body} if body is not None else None,
+                json=({"advertiser_id": self.advertiser_id} if advertiser else {}) | body
+                if body is not None
+                else None,
                 data={"advertiser_id": self.advertiser_id, **form} if form is not None else None,
                 files=files,
                 headers={"Access-Token": self.access_token},
             )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
+        self._server_time = server_time(response.headers.get_list("date")) or self._server_time
         if response.status_code == 429 or response.status_code >= 500:
             raise TransientApiError(
                 API, f"{method} {path}: HTTP {response.status_code}", code=response.status_code
@@ -322,3 +333,56 @@ class TikTokAdsResource(dg.ConfigurableResource):
                 page += 1
             start = end + timedelta(days=1)
         return rows
+
+    def reporting_day(self) -> date:
+        """The advertiser's today: the platform's clock (its Date header) in the advertiser's time zone
+        (`/advertiser/info/` `timezone`), the day its reports are filling now."""
+        params = {"advertiser_ids": [self.advertiser_id], "fields": ["advertiser_id", "timezone"]}
+        data = self._call(lambda: self._request("GET", "/advertiser/info/", params=params))
+        try:
+            zone = ZoneInfo(str(data["list"][0]["timezone"]))
+        except (KeyError, IndexError, TypeError, ZoneInfoNotFoundError) as exc:
+            raise PayloadError(API, f"advertiser without a known timezone: {exc}") from exc
+        return (self._server_time or datetime.now(UTC)).astimezone(zone).date()
+
+    # --- conversions -----------------------------------------------------------------------------------
+    def send_purchase_events(self, events: list[PurchaseEvent]) -> int:
+        """`CompletePayment` events to the pixel through the Events API 2.0 (`/event/track/`, event source
+        `web`, the pixel code as its id). TikTok deduplicates on `event_id` (the order id)."""
+        if not self.pixel_code.strip():
+            raise MissingSettingError(
+                "TIKTOK_PIXEL_CODE is not set: the Events API names the pixel by its code (Events Manager, "
+                "the pixel's 'C...' code)"
+            )
+        body = {
+            "event_source": "web",
+            "event_source_id": self.pixel_code,
+            "data": [tiktok_purchase_event(event) for event in events],
+        }
+        self._call(lambda: self._request("POST", "/event/track/", body=body, advertiser=False))
+        return len(events)
+
+
+def tiktok_purchase_event(event: PurchaseEvent) -> dict[str, Any]:
+    """One `CompletePayment` in the Events API 2.0 shape: hashed user, currency and value, the page."""
+    user: dict[str, Any] = {"external_id": sha256_hex(event.order_id)}
+    if event.hashed_email:
+        user["email"] = event.hashed_email
+    if event.hashed_phone:
+        user["phone"] = event.hashed_phone
+    properties: dict[str, Any] = {
+        "currency": event.currency.upper(),
+        "value": float(event.value),
+        "order_id": event.order_id,
+        "content_type": "product",
+    }
+    if event.content_ids:
+        properties["contents"] = [{"content_id": cid} for cid in event.content_ids]
+    return {
+        "event": "CompletePayment",
+        "event_time": int(event.event_time.timestamp()),
+        "event_id": event.order_id,
+        "user": user,
+        "properties": properties,
+        "page": {"url": event.url},
+    }

@@ -16,17 +16,24 @@ after how many attempts): a run that made progress lets the next one start; a ba
 import hashlib
 import statistics
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
 from sqlalchemy.engine import Connection
 
 from dropship_pipelines.assets.ads.assets import PLATFORMS, CreativeConfig, LaunchConfig
-from dropship_pipelines.cadence import NEW_LISTING_SENSOR_SECONDS, WEAK_ADS_SENSOR_SECONDS
+from dropship_pipelines.cadence import (
+    AD_ORDERS_SENSOR_SECONDS,
+    NEW_LISTING_SENSOR_SECONDS,
+    WEAK_ADS_SENSOR_SECONDS,
+)
 from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.services import ad_conversions
 from dropship_pipelines.store import ads_queries as q
 
 AD_METRICS = dg.AssetKey("ad_metrics")
+AD_PURCHASE_EVENTS = dg.AssetKey("ad_purchase_events")
 
 # A backlog run renders at most this much video (CPU-seconds, on the code location's machine) ...
 RENDER_BUDGET_SECONDS = 150.0
@@ -149,3 +156,32 @@ def build_weak_ads_sensor(job: Any) -> dg.SensorDefinition:
         )
 
     return weak_ads_get_optimised
+
+
+def build_ad_orders_sensor(job: Any) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="ad_orders_get_reported",
+        job=job,
+        minimum_interval_seconds=AD_ORDERS_SENSOR_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Reports new ad orders' purchases to Meta and TikTok (the ad_purchase_events step).",
+    )
+    def ad_orders_get_reported(context: dg.SensorEvaluationContext, store_db: StoreDatabase):
+        # The ledger alone (no platform call): orders of the last week some platform has no event for.
+        since = datetime.now(UTC) - timedelta(days=ad_conversions.ACCEPTED_DAYS)
+        with store_db.engine().connect() as conn:
+            waiting = ad_conversions.unreported(conn, since, list(PLATFORMS))
+        if not waiting:
+            return dg.SkipReason("every recent ad order is reported to the platforms")
+        newest = max(str(order["order_id"]) for order in waiting)
+        key = f"ad-orders-{len(waiting)}-{newest}"
+        if key == context.cursor:
+            return dg.SkipReason(f"{len(waiting)} ad order(s) wait; the last run moved none of them")
+        context.update_cursor(key)
+        return dg.RunRequest(
+            run_key=key,
+            asset_selection=[AD_PURCHASE_EVENTS],
+            tags={"dropship/trigger": "ad_orders"},
+        )
+
+    return ad_orders_get_reported

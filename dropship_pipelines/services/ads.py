@@ -31,7 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -483,6 +483,18 @@ def pull_campaign_days(
         except ApiError as error:
             errors[platform.platform] = str(error)
     return pulled, errors
+
+
+def reporting_day(platforms: Iterable[AdPlatform]) -> date:
+    """The latest of the ad accounts' todays (each in its time zone, by the platform's clock): the last
+    day there is data for. A platform that cannot say is left out; none: this machine's UTC date."""
+    days = []
+    for platform in platforms:
+        try:
+            days.append(platform.reporting_day())
+        except ApiError as error:
+            logging.getLogger(__name__).warning("%s: reporting day unknown: %s", platform.platform, error)
+    return max(days, default=datetime.now(UTC).date())
 
 
 def save_campaign_days(

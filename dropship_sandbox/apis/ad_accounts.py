@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from dropship_sandbox import credentials
+from dropship_sandbox import conversions, credentials
 from dropship_sandbox.apis import tiktok
 from dropship_sandbox.apis.pipeline import Call
 from dropship_sandbox.apis.tiktok import TIKTOK, _advertiser, _json_query, _paged, _param_error
@@ -48,7 +48,7 @@ def meta_node(world: World, object_id: str, params: dict[str, Any]) -> dict[str,
             "account_status": 1,
             "currency": "USD",
             "disable_reason": 0,
-            "timezone_name": "America/New_York",
+            "timezone_name": conversions.ACCOUNT_TIMEZONES["meta"],  # the insights' days
         }
         allowed = META_ACCOUNT_FIELDS
     else:
@@ -73,7 +73,7 @@ def _advertiser_info(world: World, params: dict[str, Any]) -> dict[str, Any]:
                 "name": "Sandbox store",
                 "status": "STATUS_ENABLE",
                 "currency": "USD",
-                "timezone": "America/New_York",
+                "timezone": conversions.ACCOUNT_TIMEZONES["tiktok"],  # the reports' days
                 "role": "ROLE_ADVERTISER",
             }
         )
@@ -104,7 +104,7 @@ def _pixels(world: World, params: dict[str, Any]) -> dict[str, Any]:
         else [
             {
                 "pixel_id": credentials.TIKTOK_PIXEL_ID,
-                "pixel_code": "CSANDBOX0000000000001",
+                "pixel_code": credentials.TIKTOK_PIXEL_CODE,
                 "pixel_name": "Sandbox store pixel",
                 "activity_status": "ACTIVE",
             }

@@ -20,9 +20,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from dropship_sandbox import ad_delivery, credentials
+from dropship_sandbox import ad_delivery, conversions, credentials
 from dropship_sandbox.apis import ad_accounts
 from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, read_form
+from dropship_sandbox.validation import conversions as event_checks
 from dropship_sandbox.validation import meta as sdk
 from dropship_sandbox.world import World
 
@@ -692,7 +693,7 @@ def insights(world: World, node: str, params: dict[str, Any], request: Request) 
     unknown = [f for f in fields if f not in INSIGHT_FIELDS]
     if unknown:
         raise _invalid(f"{unknown[0]} is not valid for fields param")
-    since, until = _date_range(params, world.now().date())
+    since, until = _date_range(params, conversions.local_day(PLATFORM, world.now()))  # the account's today
     daily = str(params.get("time_increment") or "all_days") == "1"
     buckets: dict[tuple[str, str], dict[str, float]] = {}
     names: dict[str, dict[str, Any]] = {}
@@ -710,6 +711,23 @@ def insights(world: World, node: str, params: dict[str, Any], request: Request) 
         stop = day if daily else until.isoformat()
         rows.append(_insight_row(totals, fields, names.get(campaign_id), day, stop))
     return _page(rows, params, request)
+
+
+# --- the pixel's server events -------------------------------------------------------------------------
+def purchase_events(world: World, pixel_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /{pixel_id}/events` (Conversions API): validated, deduplicated, attributed (conversions.py)."""
+    if pixel_id != credentials.META_PIXEL_ID:
+        raise _invalid(
+            f"Unsupported post request. Object with ID '{pixel_id}' does not exist, cannot be loaded due to "
+            "missing permissions, or does not support this operation.",
+            subcode=33,
+        )
+    try:
+        events = event_checks.check_meta_events(_json_param(params, "data"), world.now())
+    except event_checks.EventRefused as refused:
+        raise MetaError(100, f"(#100) {refused.message}", subcode=2804008, user_title=refused.title) from None
+    received = conversions.receive(world, PLATFORM, events, "event_name")
+    return {"events_received": received, "messages": [], "fbtrace_id": secrets.token_urlsafe(16)}
 
 
 # --- HTTP -------------------------------------------------------------------------------------------------
@@ -754,6 +772,8 @@ def _checked_route(
     world: World, request: Request, node: str, edge: str | None, params: dict[str, Any], source: bytes | None
 ) -> dict[str, Any]:
     post = request.method == "POST"
+    if edge == "events":
+        return purchase_events(world, node, params) if post else {"data": []}
     if post and edge is None:
         if _updatable(world, node):
             sdk.check_params(f"update:{_find(world, node)[0]}", params)

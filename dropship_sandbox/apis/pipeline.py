@@ -20,6 +20,8 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import format_datetime
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request
@@ -116,7 +118,11 @@ class ApiPolicy(ABC, Generic[CallT]):
         data, grant = await run_in_threadpool(run)
         if fault is Fault.LOST_RESPONSE:
             return self.lost_answer(world, call)
-        return self.answer(data, grant, call)
+        response = self.answer(data, grant, call)
+        # A server's Date header is its clock, and the world's servers keep the world's: clients that need
+        # "now" as the platform sees it (the ad accounts' reporting day) read it there, live or sandbox.
+        response.headers["Date"] = format_datetime(world.now().astimezone(UTC), usegmt=True)
+        return response
 
 
 async def read_form(request: Request) -> tuple[dict[str, Any], bytes | None]:

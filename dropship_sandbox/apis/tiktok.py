@@ -17,8 +17,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from dropship_sandbox import ad_delivery, credentials
+from dropship_sandbox import ad_delivery, conversions, credentials
 from dropship_sandbox.apis.pipeline import ApiError, ApiPolicy, Call, read_form
+from dropship_sandbox.validation import conversions as event_checks
 from dropship_sandbox.validation import tiktok as rules
 from dropship_sandbox.world import World
 
@@ -498,6 +499,17 @@ def report(world: World, params: dict[str, Any]) -> dict[str, Any]:
     return _paged(rows, params, 1000)
 
 
+# --- the pixel's server events -------------------------------------------------------------------------
+def track_events(world: World, body: dict[str, Any]) -> dict[str, Any]:
+    """`POST /event/track/` (Events API 2.0): validated, deduplicated, attributed (conversions.py)."""
+    try:
+        events = event_checks.check_tiktok_events(body, credentials.TIKTOK_PIXEL_CODE, world.now())
+    except event_checks.EventRefused as refused:
+        raise _param_error(refused.message) from None
+    conversions.receive(world, PLATFORM, events, "event")
+    return {}
+
+
 # --- HTTP -------------------------------------------------------------------------------------------------
 async def _params(request: Request, multipart: bool) -> tuple[dict[str, Any], bytes | None]:
     """GET: the query string; POST: the JSON object, or the form fields and the file of an upload."""
@@ -524,6 +536,11 @@ async def _run(request: Request, handler: Any, *, is_write: bool, multipart: boo
             raise _param_error(refused.message) from None
 
     return await TIKTOK.serve(request, Call(is_write=is_write), handle)
+
+
+@router.post("/event/track/")
+async def event_track(request: Request) -> JSONResponse:
+    return await _run(request, track_events, is_write=True)
 
 
 @router.post("/campaign/create/")

@@ -1,5 +1,7 @@
 """The ads workflows: launch (on new listings), daily metrics (backfillable) and 6-hourly optimisation."""
 
+from datetime import date, timedelta
+
 import dagster as dg
 
 from dropship_pipelines.assets.ads import assets, checks
@@ -10,7 +12,15 @@ from dropship_pipelines.cadence import (
     AD_OPTIMIZATION_CRON,
     AD_REPORT_DAYS,
 )
-from dropship_pipelines.sensors.ads import build_new_listing_sensor, build_weak_ads_sensor
+from dropship_pipelines.resources.meta_ads import MetaAdsResource
+from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
+from dropship_pipelines.rules.ad_rules import RESTATEMENT_DAYS
+from dropship_pipelines.sensors.ads import (
+    build_ad_orders_sensor,
+    build_new_listing_sensor,
+    build_weak_ads_sensor,
+)
+from dropship_pipelines.services import ads
 
 TAGS = {WORKFLOW_TAG: "ads"}  # one ads run at a time (tag concurrency in dagster.yaml)
 
@@ -32,10 +42,11 @@ ad_metrics_job = dg.define_asset_job(
 
 ad_optimization_job = dg.define_asset_job(
     "ad_optimization_job",
-    selection=dg.AssetSelection.assets(assets.ad_optimizations),
+    selection=dg.AssetSelection.assets(assets.ad_purchase_events, assets.ad_optimizations),
     executor_def=dg.in_process_executor,
     tags=TAGS,
-    description="Pause campaigns under the kill ROAS, scale the ones above the scale ROAS (capped).",
+    description="Report ad orders' purchases to the platforms; pause campaigns under their product's "
+    "breakeven ROAS, scale the ones well above it (20 % steps), resume re-published and wrongly killed ones.",
 )
 
 optimise_every_6_hours = dg.ScheduleDefinition(
@@ -52,13 +63,32 @@ optimise_every_6_hours = dg.ScheduleDefinition(
     job=ad_metrics_job,
     cron_schedule=AD_METRICS_CRON,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Hourly, before the optimisation: re-pull today and yesterday (conversions arrive late).",
+    description="Hourly, before the optimisation: re-pull the ad accounts' last 28 reporting days (their "
+    "time zone, their clock), as the platforms restate conversions for that long.",
 )
-def ad_metrics_hourly(context: dg.ScheduleEvaluationContext):
+def ad_metrics_hourly(
+    context: dg.ScheduleEvaluationContext, meta_ads: MetaAdsResource, tiktok_ads: TikTokAdsResource
+):
     now = context.scheduled_execution_time
     keys = AD_REPORT_DAYS.get_partition_keys(current_time=now)
-    for key in keys[-2:]:
-        yield dg.RunRequest(run_key=f"ad-metrics-{key}-{now:%Y%m%dT%H}", partition_key=key)
+    if not keys:
+        return dg.SkipReason("no reporting day yet")
+    platform_day = ads.reporting_day([meta_ads, tiktok_ads])
+    first, last = restated_days(platform_day, keys)
+    # One run over the range (the asset's single-run backfill); the latest partition is open-ended, so
+    # days the accounts report beyond this machine's date are pulled with it.
+    yield dg.RunRequest(
+        run_key=f"ad-metrics-{first}-{platform_day}-{now:%Y%m%dT%H}",
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+    )
+
+
+def restated_days(platform_day: date, keys: list[str]) -> tuple[str, str]:
+    """The partition range that covers the accounts' last `RESTATEMENT_DAYS` reporting days."""
+    last = min(platform_day.isoformat(), keys[-1])
+    first = (platform_day - timedelta(days=RESTATEMENT_DAYS - 1)).isoformat()
+    first = min(max(first, keys[0]), last)
+    return first, last
 
 
 launch_catch_up = dg.ScheduleDefinition(
@@ -74,5 +104,9 @@ ads_defs = dg.Definitions(
     asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[ad_launch_job, ad_metrics_job, ad_optimization_job],
     schedules=[optimise_every_6_hours, ad_metrics_hourly, launch_catch_up],
-    sensors=[build_new_listing_sensor(ad_launch_job), build_weak_ads_sensor(ad_optimization_job)],
+    sensors=[
+        build_new_listing_sensor(ad_launch_job),
+        build_weak_ads_sensor(ad_optimization_job),
+        build_ad_orders_sensor(ad_optimization_job),
+    ],
 )
