@@ -108,6 +108,10 @@ class TopProduct(BaseModel):
     shipping_cost: Decimal
     ad_spend: Decimal
     contribution: Decimal
+    # true profit: less each order's gateway fees and money given back, shared by line revenue
+    payment_fees: Decimal = Decimal(0)
+    money_back: Decimal = Decimal(0)
+    profit: Decimal = Decimal(0)
     computed_at: datetime | None = None
 
 

@@ -245,3 +245,52 @@ def daily_profit_frame(orders: pd.DataFrame, ad_spend: pd.DataFrame, rule: Price
         for r, o in zip(daily["revenue"], daily["orders"], strict=True)
     ]
     return out.loc[:, list(DAILY_COLUMNS)]
+
+
+PRODUCT_MONEY = ("product_cost", "shipping_cost", "payment_fees", "money_back", "order_profit")
+
+
+def product_profit(orders: pd.DataFrame, lines: pd.DataFrame, rule: PriceRule) -> pd.DataFrame:
+    """True profit per product: each order's actual costs, fees and money given back (refunds +
+    chargebacks - supplier refunds) shared among its lines by line revenue, to the cent (each order's
+    remainder cents go to its largest line, so the products' sums equal the orders' exactly).
+
+    `orders`: ORDER_COLUMNS + PROFIT_COLUMNS rows; `lines`: `order_id`, `pid`, `revenue_cents` (one row
+    per line of a counted order with a product). Returns per pid: PRODUCT_MONEY in integer cents, where
+    `order_profit` is the orders' profit before ad spend shared by line revenue."""
+    empty = pd.DataFrame(columns=["pid", *PRODUCT_MONEY])
+    if not len(orders) or not len(lines):
+        return empty
+    frame = orders.copy()
+    frame["fee_cents"] = payment_fee_cents(frame, rule)
+    frame["money_back"] = frame["refund_cents"] + frame["chargeback_cents"] - frame["supplier_refund_cents"]
+    frame["order_profit"] = (
+        frame["revenue_cents"]
+        - frame["product_cost_cents"]
+        - frame["shipping_cents"]
+        - frame["fee_cents"]
+        - frame["money_back"]
+    )
+    amounts = frame.rename(
+        columns={
+            "product_cost_cents": "product_cost",
+            "shipping_cents": "shipping_cost",
+            "fee_cents": "payment_fees",
+        }
+    )[["order_id", *PRODUCT_MONEY]]
+    shared = lines.merge(amounts, on="order_id", how="inner")
+    if not len(shared):
+        return empty
+    weight = shared["revenue_cents"].clip(lower=0).astype("int64")
+    total = weight.groupby(shared["order_id"]).transform("sum")
+    count = shared.groupby("order_id")["pid"].transform("count")
+    # an order whose lines are all free shares equally
+    weight = weight.where(total > 0, 1)
+    total = total.where(total > 0, count)
+    largest = shared.assign(w=weight).groupby("order_id")["w"].transform("idxmax") == shared.index
+    for column in PRODUCT_MONEY:
+        amount = shared[column].astype("int64")
+        part = (amount * weight) // total  # floor toward -inf: the remainder is never negative
+        remainder = amount - part.groupby(shared["order_id"]).transform("sum")
+        shared[column] = part + remainder.where(largest, 0)
+    return shared.groupby("pid", as_index=False)[list(PRODUCT_MONEY)].sum()

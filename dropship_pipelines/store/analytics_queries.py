@@ -328,3 +328,25 @@ def as_utc_datetime(value: object) -> datetime:
     """SQLite hands back `max()` of a timestamp as text; PostgreSQL as an aware datetime."""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def product_lines(conn: Connection) -> pd.DataFrame:
+    """Each line of a counted order that has a product: order, product, line revenue in cents (what
+    true profit per product shares an order's costs by)."""
+    query = (
+        sa.select(
+            store_order_lines.c.order_id,
+            store_order_lines.c.pid,
+            cents(store_order_lines.c.quantity * store_order_lines.c.unit_price).label("revenue_cents"),
+        )
+        .select_from(
+            store_order_lines.join(store_orders, store_orders.c.order_id == store_order_lines.c.order_id)
+        )
+        .where(COUNTED, store_order_lines.c.pid.is_not(None))
+    )
+    frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=["order_id", "pid", "revenue_cents"])
+    frame["revenue_cents"] = frame["revenue_cents"].astype("int64")
+    return frame
+
+
+ALL_TIME = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))

@@ -72,6 +72,11 @@ analytics_top_products = sa.Table(
     sa.Column("shipping_cost", MONEY, nullable=False),  # units x listing shipping cost
     sa.Column("ad_spend", MONEY, nullable=False),
     sa.Column("contribution", MONEY, nullable=False),  # revenue - costs - ad spend (before payment fees)
+    # True profit (migration 0006): each order's fees and money given back (refunds + chargebacks -
+    # supplier refunds) shared by line revenue; profit also counts the supplier's actual charges.
+    sa.Column("payment_fees", MONEY, nullable=False, server_default="0"),
+    sa.Column("money_back", MONEY, nullable=False, server_default="0"),
+    sa.Column("profit", MONEY, nullable=False, server_default="0"),
     sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
 )
 

@@ -15,6 +15,7 @@ from dropship_pipelines.cadence import DAILY_ON_LEDGER_CHANGE, ORDER_DAYS, SNAPS
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.rules import profit as money
+from dropship_pipelines.rules.pricing import PriceRule
 from dropship_pipelines.store import analytics_queries as q
 from dropship_pipelines.store.analytics_tables import (
     analytics_ad_performance,
@@ -283,12 +284,33 @@ def kpis(context: dg.AssetExecutionContext, store_db: StoreDatabase) -> dg.Mater
 TOP_PRODUCTS_LIMIT = 100
 
 
-def compute_top_products(store_db: StoreDatabase, limit: int = TOP_PRODUCTS_LIMIT) -> list[dict]:
-    with store_db.engine().connect() as conn:
+def compute_top_products(
+    store_db: StoreDatabase, limit: int = TOP_PRODUCTS_LIMIT, rule: PriceRule | None = None
+) -> list[dict]:
+    """Products by revenue. `product_cost`, `shipping_cost` and `contribution` are the listing's (units x
+    listing costs); `profit` is the true one: each order's actual supplier charges, gateway fees and
+    money given back shared among its lines by line revenue (rules/profit.py `product_profit`), less the
+    product's ad spend."""
+    with q.consistent_read(store_db.engine()) as conn:
         frame = q.product_sales(conn)
+        shared = money.product_profit(
+            q.order_frame(conn, *q.ALL_TIME), q.product_lines(conn), rule or PriceRule()
+        )
+    if len(frame):
+        shared = shared[["pid", "payment_fees", "money_back", "order_profit"]]
+        frame = frame.merge(shared, on="pid", how="left")
+        known = frame["order_profit"].notna()
+        frame = frame.fillna({"payment_fees": 0, "money_back": 0})
+        # no counted order shared yet: the listing's estimate, no fees
+        frame["order_profit"] = frame["order_profit"].where(
+            known, frame["revenue"] - frame["product_cost"] - frame["shipping_cost"]
+        )
+        for col in ("payment_fees", "money_back", "order_profit"):
+            frame[col] = frame[col].astype("int64")
     frame["contribution"] = (
         frame["revenue"] - frame["product_cost"] - frame["shipping_cost"] - frame["ad_spend"]
     )
+    frame["profit"] = frame["order_profit"] - frame["ad_spend"] if len(frame) else frame["contribution"]
     frame = frame.sort_values(["revenue", "units", "pid"], ascending=[False, False, True]).head(limit)
     computed_at = _now()
     return [
@@ -303,6 +325,9 @@ def compute_top_products(store_db: StoreDatabase, limit: int = TOP_PRODUCTS_LIMI
             "shipping_cost": money.from_cents(r.shipping_cost),
             "ad_spend": money.from_cents(r.ad_spend),
             "contribution": money.from_cents(r.contribution),
+            "payment_fees": money.from_cents(r.payment_fees),
+            "money_back": money.from_cents(r.money_back),
+            "profit": money.from_cents(r.profit),
             "computed_at": computed_at,
         }
         for rank, r in enumerate(frame.itertuples(), start=1)
@@ -316,10 +341,13 @@ def compute_top_products(store_db: StoreDatabase, limit: int = TOP_PRODUCTS_LIMI
     deps=[STORE_ORDERS, STORE_LISTINGS, AD_METRICS],
     automation_condition=SNAPSHOT_ON_CHANGE,
 )
-def top_products(context: dg.AssetExecutionContext, store_db: StoreDatabase) -> dg.MaterializeResult:
-    """What sells: products ranked by revenue, with units, costs, ad spend and contribution
-    (revenue - product cost - shipping - ad spend; payment fees are per order, not per product)."""
-    rows = compute_top_products(store_db)
+def top_products(
+    context: dg.AssetExecutionContext, store_db: StoreDatabase, pricing: PricingPolicy
+) -> dg.MaterializeResult:
+    """What sells: products ranked by revenue, with units, costs, ad spend, contribution (revenue -
+    product cost - shipping - ad spend) and true profit (less each order's gateway fees, refunds and
+    chargebacks net of supplier refunds, shared among its lines by revenue)."""
+    rows = compute_top_products(store_db, rule=pricing.rule())
     with store_db.engine().begin() as conn:
         conn.execute(analytics_top_products.delete())
         if rows:
@@ -329,6 +357,7 @@ def top_products(context: dg.AssetExecutionContext, store_db: StoreDatabase) -> 
         metadata={
             "products": len(rows),
             "losing_money": len(losing),
+            "losing_money_after_fees_and_refunds": sum(1 for r in rows if r["profit"] < 0),
             "preview": preview_table(rows[:10], ("rank", "pid", "title", "units", "revenue", "contribution")),
         }
     )

@@ -101,9 +101,15 @@ def upgrade() -> None:
     with op.batch_alter_table("analytics_daily_profit") as batch:
         batch.add_column(sa.Column("chargebacks", MONEY, server_default="0", nullable=False))
         batch.add_column(sa.Column("supplier_refunds", MONEY, server_default="0", nullable=False))
+    with op.batch_alter_table("analytics_top_products") as batch:
+        for name in ("payment_fees", "money_back", "profit"):
+            batch.add_column(sa.Column(name, MONEY, server_default="0", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("analytics_top_products") as batch:
+        for name in ("profit", "money_back", "payment_fees"):
+            batch.drop_column(name)
     with op.batch_alter_table("analytics_daily_profit") as batch:
         batch.drop_column("supplier_refunds")
         batch.drop_column("chargebacks")
