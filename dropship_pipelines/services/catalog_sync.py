@@ -352,15 +352,24 @@ def sync_listing(
         return run
     with engine.begin() as conn:
         item = q.listed(conn, [obs.pid])[0]
+        # A write claimed since the first look is in the making: its run records it (with what it decided).
+        # One claimed after this read fails our compare-and-set instead (`decided_at`).
+        busy = q.live_claim(conn, obs.pid, LEASE) is not None
         day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         day_start = q.day_start_prices(conn, [v["vid"] for v in item["variants"]], day)
+    if busy:
+        run.busy = 1
+        return run
+    decided_at = int((item.get("publication") or {}).get("write_seq") or 0)  # what the decision saw
     plan = decide(item, obs, rule, policy, day_start)
     if plan.empty:
         run.unchanged = 1
         return run
     version = rule.fingerprint()
     with engine.begin() as conn:
-        key = q.claim_write(conn, obs.pid, "listing", {**plan.detail(), "rule_version": version}, run_id)
+        key = q.claim_write(
+            conn, obs.pid, "listing", {**plan.detail(), "rule_version": version}, run_id, decided_at
+        )
     if key is None:
         run.busy = 1
         return run
@@ -442,6 +451,7 @@ def process_events(
     with engine.connect() as conn:
         events = q.pending_events(conn, limit)
         vids = [vid for e in events for vid in (e.payload or {}).get("stock", {})]
+        vids += [(e.payload or {}).get("vid") for e in events if (e.payload or {}).get("kind") == "variant"]
         pid_of = q.pids_of_variants(conn, vids)
         listed = {item["pid"] for item in q.listed(conn)}
     stock: dict[str, dict[str, int]] = {}
@@ -458,6 +468,9 @@ def process_events(
         elif payload.get("kind") == "product" and payload.get("pid") in listed:
             touched = {payload["pid"]}
             asked.add(payload["pid"])
+        elif payload.get("kind") == "variant" and payload.get("vid") in pid_of:
+            touched = {pid_of[payload["vid"]]}  # a variant's price or shape changed: ask about its product
+            asked |= touched
         else:
             touched = set()
         for pid in touched:

@@ -283,13 +283,10 @@ def dead_claims(conn: Connection, pid: str, lease: timedelta) -> list[sa.Row[Any
 
 
 def claim_write(
-    conn: Connection, pid: str, kind: str, detail: dict[str, Any], run_id: str | None
+    conn: Connection, pid: str, kind: str, detail: dict[str, Any], run_id: str | None, seq: int
 ) -> str | None:
-    """Take the listing's next write number (compare-and-set) and record the write under it, before the
-    store is called; None when another run took it first."""
-    seq = conn.scalar(sa.select(listing_publication.c.write_seq).where(listing_publication.c.pid == pid))
-    if seq is None:
-        return None
+    """Take the listing's next write number (compare-and-set from `seq`, the number the decision was made
+    at) and record the write under it, before the store is called; None when another run wrote since."""
     taken = conn.execute(
         sa.update(listing_publication)
         .where(listing_publication.c.pid == pid, listing_publication.c.write_seq == seq)
