@@ -3,7 +3,7 @@ ledger-change sensor."""
 
 import dagster as dg
 
-from dropship_pipelines.assets.analytics import assets, checks
+from dropship_pipelines.assets.analytics import assets, checks, profit_checks
 from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import AUTOMATION_SENSOR_SECONDS
 from dropship_pipelines.sensors.analytics import build_ledger_days_sensor
@@ -39,7 +39,7 @@ analytics_automation_sensor = dg.AutomationConditionSensorDefinition(
 
 analytics_defs = dg.Definitions(
     assets=dg.load_assets_from_modules([assets]),
-    asset_checks=dg.load_asset_checks_from_modules([checks]),
+    asset_checks=dg.load_asset_checks_from_modules([checks, profit_checks]),
     jobs=[analytics_job, analytics_daily_job],
     sensors=[analytics_automation_sensor, build_ledger_days_sensor(analytics_daily_job)],
 )
