@@ -519,18 +519,17 @@ def save_campaign_days(
 def unpublished_products(conn: Connection, pids: Iterable[str]) -> set[str]:
     """The products of `pids` that are not on sale at the store: their ads must not spend.
 
-    The catalog sync owns what "unpublished" means (`store.catalog_queries.unpublished_pids`, when that
-    module is there); until then a product whose listing is gone or no longer `listed` is unpublished."""
+    The catalog sync says which listings it took off sale (`store.catalog_queries.unpublished_pids`); a
+    product whose listing is gone or no longer `listed` is not on sale either."""
     pids = sorted(set(pids))
     try:
         from dropship_pipelines.store import catalog_queries  # the catalog sync's own query
     except ImportError:
         catalog_queries = None
     finder = getattr(catalog_queries, "unpublished_pids", None)
-    if finder is not None:
-        return set(finder(conn)) & set(pids)
+    off_sale = set(finder(conn)) if finder is not None else set()
     states = margin_q.listing_states(conn, pids)
-    return {pid for pid in pids if states.get(pid) != "listed"}
+    return {pid for pid in pids if pid in off_sale or states.get(pid) != "listed"}
 
 
 @dataclass(frozen=True)

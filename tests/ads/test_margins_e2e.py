@@ -20,6 +20,7 @@ from dropship_pipelines.resources.ad_platforms import PurchaseEvent
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.resources.errors import PermanentApiError
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_purchase_events
+from dropship_pipelines.store.catalog_tables import listing_publication
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.discovery_tables import listings
 from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders
@@ -180,8 +181,9 @@ def test_unpublished_products_pause_and_resume_and_budget_steps_stay_within_20_p
     set_costs(store_url, "0", "0")  # a margin near 96 %: breakeven ROAS about 1.04
     ledger = h.rows(store_url, ad_campaigns)
     pid = ledger[0]["pid"]
+    # The catalog sync takes the product off sale (its ledger record of it).
     with get_engine(store_url).begin() as conn:
-        conn.execute(listings.update().where(listings.c.pid == pid).values(status="unpublished"))
+        conn.execute(listing_publication.insert().values(pid=pid, published=False, reason="out of stock"))
     metrics_to_now(defs, sandbox)
     before = {r["campaign_id"]: r for r in ledger}
     assert h.optimise(defs).success
@@ -201,7 +203,7 @@ def test_unpublished_products_pause_and_resume_and_budget_steps_stay_within_20_p
         assert scaled["roas"] >= scaled["breakeven_roas"]
     # Re-published: its ads resume, and learn again from that day.
     with get_engine(store_url).begin() as conn:
-        conn.execute(listings.update().where(listings.c.pid == pid).values(status="listed"))
+        conn.execute(listing_publication.update().values(published=True, reason=None))
     assert h.optimise(defs).success
     for row in h.rows(store_url, ad_campaigns):
         if row["pid"] == pid:

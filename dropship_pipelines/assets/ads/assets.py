@@ -254,7 +254,7 @@ def ad_metrics(
     kinds={"python", "meta", "tiktok"},
     owners=OWNERS,
     pool="ads",
-    deps=[ad_metrics],
+    deps=[ad_metrics, ad_purchase_events],  # judged after the purchases are reported (and restated)
 )
 def ad_optimizations(
     context: dg.AssetExecutionContext,
