@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 
+import httpx
 import sqlalchemy as sa
 
 from dropship_pipelines.assets.fulfillment.tracking_checks import (
@@ -17,13 +18,14 @@ from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.rules.carriers import SHOPIFY_CARRIERS
 from dropship_pipelines.rules.tracking import TrackingPolicy
 from dropship_pipelines.services.tracking import sync_tracking
+from dropship_pipelines.store.analytics_tables import analytics_daily_profit
 from dropship_pipelines.store.database import get_engine
-from dropship_pipelines.store.fulfillment_tables import fulfillments, supplier_orders
+from dropship_pipelines.store.fulfillment_tables import fulfillments, store_orders, supplier_orders
 from dropship_pipelines.store.profit_tables import order_payments, supplier_costs
 from dropship_pipelines.store.support_queries import facts_of, order_named
 from dropship_pipelines.store.tracking_tables import parcel_tracking, tracking_updates
 from dropship_testkit.ledger_seed import list_products
-from dropship_testkit.pipelines import built_resources
+from dropship_testkit.pipelines import built_resources, recompute_analytics
 from dropship_testkit.sandbox_world import sendable_numbers
 from tests.fulfillment.helpers import created_at_supplier, fulfilled, place, run_fulfillment
 
@@ -81,6 +83,8 @@ def test_email_at_first_scan_and_a_changed_number_reposted_once(sandbox, store_u
             "presentment_rate": 1.0,
         },
     )
+    refused = httpx.post(f"{sandbox.url}/_sandbox/parcels/settings", json={"lost_rat": 0.5})
+    assert refused.status_code == 422 and "lost_rat" in refused.text
     wanted = _orders_at_supplier(sandbox, store_url, 8)
 
     now = _advance(sandbox, 3.5 * DAY)  # every parcel labelled and shipped, none scanned yet
@@ -135,6 +139,18 @@ def test_email_at_first_scan_and_a_changed_number_reposted_once(sandbox, store_u
             assert Decimal(str(p["fees"])) == truth[p["order_id"]]
         else:
             assert p["fees"] is None  # PayPal's fees are not reported: the configured rate applies
+
+    # ... and the daily analytics count them to the cent: PayPal at its configured rate, the rest reported
+    with get_engine(store_url).connect() as conn:
+        days = [r.placed_at.date() for r in conn.execute(sa.select(store_orders.c.placed_at))]
+    outcome = recompute_analytics(store_url, min(days), max(days))
+    assert not outcome.failed_checks, outcome.failed_checks
+    daily = _rows(store_url, analytics_daily_profit)
+    counted = {p["order_id"] for p in payments}
+    assert sum(Decimal(str(d["payment_fees"])) for d in daily) == sum(truth[o] for o in counted)
+    assert sum(Decimal(str(d["shipping_cost"])) for d in daily) == sum(
+        Decimal(str(c["postage_amount"])) for c in costs
+    )
 
 
 def test_lost_and_stalled_parcels_are_flagged_and_a_lost_one_reported_once(
