@@ -18,7 +18,7 @@ class StoreDatabase(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Every workflow's run sets this resource up: shadow mode's records name the run (write_gate).
-        note_run(context.run_id)
+        note_run(context.run.run_id if context.run else None)
 
     def engine(self) -> Engine:
         return get_engine(self.url)
