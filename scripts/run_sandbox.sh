@@ -17,6 +17,7 @@ STATE="$(mkdir -p "${DROPSHIP_STATE_DIR:-$ROOT}" && cd "${DROPSHIP_STATE_DIR:-$R
 [ "${DROPSHIP_SKIP_INSTALL:-0}" = "1" ] || DROPSHIP_SKIP_BROWSER=1 scripts/install.sh
 
 WANTED_SANDBOX_PORT="${SANDBOX_PORT:-}"
+WANTED_WEBHOOK_BASE_URL="${WEBHOOK_BASE_URL:-}"  # .env.sandbox names the default port's
 set -a
 # shellcheck disable=SC1091
 . ./.env.sandbox
@@ -52,7 +53,7 @@ DASHBOARD_PORT="${DASHBOARD_PORT:-8720}"
 export DAGSTER_PORT DASHBOARD_PORT
 # The dashboard's webhook receiver: the pipelines subscribe it at Shopify and CJ when they start (the
 # sandbox, like the real services, delivers only to subscribed URLs).
-export WEBHOOK_BASE_URL="${WEBHOOK_BASE_URL:-http://127.0.0.1:$DASHBOARD_PORT}"
+export WEBHOOK_BASE_URL="${WANTED_WEBHOOK_BASE_URL:-http://127.0.0.1:$DASHBOARD_PORT}"
 export DASHBOARD_TOKEN="${DASHBOARD_TOKEN:-$(uv run python -c 'import secrets; print(secrets.token_urlsafe(18))')}"
 VENV="$ROOT/.venv/bin"
 
