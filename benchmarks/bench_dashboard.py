@@ -48,7 +48,7 @@ from dropship_testkit.ledger_seed import BulkRow, LedgerSeeder, money, seeding, 
 from dropship_testkit.sandbox_server import free_port
 
 TOKEN = "bench-dashboard-token-0123456789"
-PARTITIONS_START = date(2026, 1, 1)  # cadence.ORDER_DAYS starts here: no partition exists before it
+PARTITIONS_START = date(2026, 1, 1)  # the earliest first day the load uses (DROPSHIP_PARTITIONS_START)
 PRODUCTS = 500
 VARIANTS_PER_PRODUCT = 2
 CANDIDATES = 5_000
@@ -687,6 +687,9 @@ def run(args: argparse.Namespace) -> int:
                 f"({loaded['rows'] / loaded['seconds']:,.0f} rows/s)"
             )
         if not args.skip_analytics:
+            # The store's first day of trading, as a deployment sets it: the daily partitions (fixed when
+            # the definitions are first imported, just below) must reach back to the first loaded day.
+            os.environ.setdefault("DROPSHIP_PARTITIONS_START", days[0].isoformat())
             from dropship_testkit.pipelines import recompute_analytics  # Dagster: not in the server process
 
             recompute = recompute_analytics(url, days[0], days[-1])
