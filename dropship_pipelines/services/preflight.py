@@ -184,7 +184,7 @@ def _cj(checks: _Checks, cj: Any, engine: Engine | None) -> None:
     except ApiError as error:
         checks.failed(area, "credentials", error, "cj")
         return
-    checks.add(area, "credentials", "ok", "token issued")
+    checks.add(area, "credentials", "ok", "authenticated")
     floor = Decimal(env("PREFLIGHT_MIN_CJ_BALANCE", DEFAULT_MIN_CJ_BALANCE))
     if balance < floor:
         checks.add(
