@@ -134,6 +134,9 @@ class OrderGate:
                 return GateVerdict(passed=True, note=f"released by {row['released_by'] or 'an operator'}")
             if row["state"] == "claimed" and self._stale(row):
                 return self._resolve_claim(order, row, run_log)
+            if order.get("state") != "problem":  # e.g. retried on the orders page: the hold still stands
+                with self.engine.begin() as conn:
+                    q.mark_order_held(conn, order["order_id"], f"gate: {row['reason']}: {row['note']}")
             return STAYS
         store_order = shopify_holds.gate_order(self.shopify, order["order_id"])
         if store_order is None:
