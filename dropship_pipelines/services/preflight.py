@@ -37,9 +37,15 @@ from dropship_pipelines.settings import env
 from dropship_pipelines.store import write_mode_queries as q
 
 Status = Literal["ok", "warn", "fail"]
-# What the workflows do at Shopify: list products, read and change orders, fulfil their fulfillment
-# orders (a write scope grants its read scope too).
-SHOPIFY_SCOPES = ("write_products", "write_orders", "write_merchant_managed_fulfillment_orders")
+# What the workflows do at Shopify: list products, read and change orders, fulfil (and hold) their
+# fulfillment orders, read the delivery profiles free-shipping claims come from (a write scope grants its
+# read scope too).
+SHOPIFY_SCOPES = (
+    "write_products",
+    "write_orders",
+    "write_merchant_managed_fulfillment_orders",
+    "read_shipping",
+)
 DEFAULT_MARKETS = "US,GB,DE,CA,AU"
 DEFAULT_MIN_CJ_BALANCE = "50"
 WEBHOOK_FIX = (
