@@ -305,6 +305,29 @@ def _resolve_dead(
         run.resolved += 1
 
 
+def _adopt_prices(engine: Engine, item: dict[str, Any], plan: Plan, run_id: str | None) -> None:
+    """A price listed before lineage was kept gets its lineage row (reason `adopted`) from the ledger's
+    cost and shipping, so that every price on the store has one."""
+    changing = {row["vid"] for row in plan.priced}
+    with engine.begin() as conn:
+        known = q.has_lineage(conn, [v["vid"] for v in item["variants"]])
+        rows = [
+            {
+                "vid": v["vid"],
+                "price": _money(v["price"]),
+                "compare_at_price": _money(v["compare_at_price"]),
+                "previous_price": None,
+                "rule_price": _money(v["price"]),
+                "supplier_cost": _money(v["unit_cost"]),
+                "shipping_cost": _money(item["shipping_cost"]) or Decimal("0"),
+                "reason": "adopted",
+            }
+            for v in item["variants"]
+            if v["vid"] not in known and v["vid"] not in changing
+        ]
+        q.insert_lineage(conn, item["pid"], rows, item["rule_fingerprint"] or "unknown", run_id)
+
+
 def sync_listing(
     engine: Engine,
     shopify: ShopifyAdminResource,
@@ -362,6 +385,7 @@ def sync_listing(
         return run
     decided_at = int((item.get("publication") or {}).get("write_seq") or 0)  # what the decision saw
     plan = decide(item, obs, rule, policy, day_start)
+    _adopt_prices(engine, item, plan, run_id)
     if plan.empty:
         run.unchanged = 1
         return run

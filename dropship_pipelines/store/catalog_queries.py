@@ -407,3 +407,56 @@ def variants_listed_since(conn: Connection, since: datetime) -> int:
         )
         or 0
     )
+
+
+def prices_without_lineage(conn: Connection) -> list[dict[str, Any]]:
+    """Listed variants whose price has no lineage row, or differs from the last one."""
+    last = (
+        sa.select(price_lineage.c.vid, sa.func.max(price_lineage.c.id).label("id"))
+        .group_by(price_lineage.c.vid)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            listing_variants.c.pid,
+            listing_variants.c.vid,
+            listing_variants.c.price,
+            price_lineage.c.price.label("lineage_price"),
+        )
+        .select_from(
+            listing_variants.join(listings, listings.c.pid == listing_variants.c.pid)
+            .outerjoin(last, last.c.vid == listing_variants.c.vid)
+            .outerjoin(price_lineage, price_lineage.c.id == last.c.id)
+        )
+        .where(listings.c.status == "listed")
+    )
+    return [
+        {"pid": r.pid, "vid": r.vid, "price": r.price}
+        for r in conn.execute(query)
+        if r.lineage_price is None or Decimal(str(r.lineage_price)) != Decimal(str(r.price))
+    ]
+
+
+def unshippable_on_sale(conn: Connection, min_stock: int) -> list[dict[str, Any]]:
+    """Variants the store sells (in stock, listing published) that the supplier's last word rules out."""
+    query = (
+        sa.select(
+            variant_supply.c.pid, variant_supply.c.vid, variant_supply.c.stock, variant_supply.c.offered
+        )
+        .select_from(
+            variant_supply.join(listings, listings.c.pid == variant_supply.c.pid).outerjoin(
+                listing_publication, listing_publication.c.pid == variant_supply.c.pid
+            )
+        )
+        .where(
+            listings.c.status == "listed",
+            variant_supply.c.store_in_stock.is_(True),
+            sa.or_(listing_publication.c.published.is_(None), listing_publication.c.published.is_(True)),
+            sa.or_(
+                variant_supply.c.offered.is_(False),
+                variant_supply.c.stock < min_stock,
+                listing_publication.c.still_sold.is_(False),
+            ),
+        )
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]

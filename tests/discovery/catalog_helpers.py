@@ -45,6 +45,8 @@ def run_catalog(
         raise_on_error=False,
     )
     assert result.success
+    failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
+    assert not failed, f"checks failed: {failed}"
     return result
 
 

@@ -32,6 +32,8 @@ def test_price_rise_reprices_within_one_reconcile_with_lineage(
     change(sandbox, pid=listing.pid, vid=variant.vid, kind="cost", price=float(old_cost * Decimal("1.08")))
     result = run_catalog("catalog_reconcile")
     assert metadata(result, "catalog_reconcile")["repriced_variants"] >= 1
+    checked = {c.check_name for c in result.get_asset_check_evaluations()}
+    assert checked == {"prices_have_lineage", "nothing_unshippable_on_sale"}
     after = rows(store_url, listing_variants, listing_variants.c.vid == variant.vid)[0]
     assert Decimal(after.price) > Decimal(variant.price)
     store = store_product(sandbox, listing.store_product_id)

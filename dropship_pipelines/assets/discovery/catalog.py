@@ -6,13 +6,14 @@ from decimal import Decimal
 import dagster as dg
 
 from dropship_pipelines.assets.discovery.assets import GROUP, OWNERS, store_listings
-from dropship_pipelines.assets.metadata import reasons_table
+from dropship_pipelines.assets.metadata import preview_table, reasons_table
 from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.rules.catalog import CatalogPolicy
 from dropship_pipelines.services import catalog_sync
 from dropship_pipelines.services.catalog_sync import CatalogSupplier, SyncRun
+from dropship_pipelines.store import catalog_queries
 
 DEFAULT_POLICY = CatalogPolicy()
 
@@ -29,6 +30,10 @@ class CatalogSyncConfig(dg.Config):
         return CatalogPolicy(
             max_daily_move=Decimal(str(self.max_daily_move)), min_sellable_stock=self.min_sellable_stock
         )
+
+
+class CatalogCheckConfig(dg.Config):
+    min_sellable_stock: int = DEFAULT_POLICY.min_sellable_stock
 
 
 def _metadata(run: SyncRun) -> dict[str, object]:
@@ -108,4 +113,40 @@ def catalog_reconcile(
             "seconds": round(run.seconds, 2),
             "variants_per_minute": round(per_minute, 1),
         }
+    )
+
+
+@dg.asset_check(
+    asset=catalog_reconcile,
+    blocking=True,
+    description="Every listed variant's store price has its lineage: the supplier cost, shipping, rule "
+    "version and run that set it, and the price recorded matches the last lineage row.",
+)
+def prices_have_lineage(store_db: StoreDatabase) -> dg.AssetCheckResult:
+    with store_db.engine().connect() as conn:
+        missing = catalog_queries.prices_without_lineage(conn)
+    return dg.AssetCheckResult(
+        passed=not missing,
+        metadata={
+            "without_lineage": len(missing),
+            "records": preview_table(missing[:20], ("pid", "vid", "price")),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=catalog_reconcile,
+    blocking=True,
+    description="No variant is on sale at the store that the supplier, at its last word, cannot ship "
+    "(sold out, no longer offered, or the product off its shelves).",
+)
+def nothing_unshippable_on_sale(store_db: StoreDatabase, config: CatalogCheckConfig) -> dg.AssetCheckResult:
+    with store_db.engine().connect() as conn:
+        on_sale = catalog_queries.unshippable_on_sale(conn, config.min_sellable_stock)
+    return dg.AssetCheckResult(
+        passed=not on_sale,
+        metadata={
+            "unshippable_on_sale": len(on_sale),
+            "records": preview_table(on_sale[:20], ("pid", "vid", "stock")),
+        },
     )

@@ -45,7 +45,7 @@ hourly_catalog_sync = dg.ScheduleDefinition(
 
 discovery_defs = dg.Definitions(
     assets=dg.load_assets_from_modules([assets, catalog]),
-    asset_checks=dg.load_asset_checks_from_modules([checks]),
+    asset_checks=dg.load_asset_checks_from_modules([checks, catalog]),
     jobs=[product_discovery_job, catalog_sync_job],
     schedules=[hourly_discovery, hourly_catalog_sync],
     sensors=[supplier_messages],
