@@ -1,6 +1,7 @@
 """The fulfillment workflow's ledger protocol, step by step: store orders read into the ledger, each order
 claimed in the ledger before it is placed at the supplier, each fulfillment claimed before it is posted to
-the store, and how a re-run after a crash asks the remote side first so nothing happens twice.
+the store (services/tracking.py), and how a re-run after a crash asks the remote side first so nothing
+happens twice.
 
 The assets in `assets/fulfillment/` call one function each and turn its result into metadata."""
 
@@ -9,21 +10,17 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
-from dropship_pipelines.resources.shopify.client import ShopifyAdminResource, ShopifyUserError
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.models import (
-    Fulfillment,
     MailingAddress,
-    OrderFulfillments,
     StoreOrder,
-    TrackingInfo,
 )
 from dropship_pipelines.resources.supplier import (
-    SHIPPED_STATUSES,
     BasketLine,
     DuplicateOrderError,
     ShippingAddress,
@@ -38,7 +35,6 @@ from dropship_pipelines.rules.fulfillment import (
     choose_shipping,
     order_problem,
     supplier_order_number,
-    tracking_url,
 )
 from dropship_pipelines.services.in_flight import each_in_flight
 from dropship_pipelines.services.order_gate import OrderGate
@@ -409,142 +405,4 @@ def _create_once(supplier: Supplier, request: SupplierOrderRequest, run: Supplie
         return found
 
 
-# --- tracking -----------------------------------------------------------------------------------------
-@dataclass
-class TrackingRun:
-    awaiting: int = 0
-    supplier_status: dict[str, int] = field(default_factory=dict)
-    outcomes: dict[str, int] = field(default_factory=lambda: {"posted": 0, "found": 0, "failed": 0})
-    shipped: list[dict[str, Any]] = field(default_factory=list)
-    poll_errors: int = 0
-
-
-Outcome = Literal["posted", "found", "failed"]
-
-
-def _poll_supplier(
-    supplier: Supplier, engine: Engine, awaiting: list[dict[str, Any]], batch_size: int, log: Log
-) -> int:
-    """The supplier's status and tracking of every awaiting order, recorded when changed; poll errors."""
-    by_id = {r["supplier_order_id"]: r for r in awaiting if r["supplier_order_id"]}
-    ids = list(by_id)
-    errors = 0
-    for start in range(0, len(ids), batch_size):
-        try:
-            orders = supplier.orders(ids[start : start + batch_size])
-        except ApiError as error:
-            errors += 1
-            log.warning("supplier status poll failed, next run retries: %s", error)
-            continue
-        with engine.begin() as conn:
-            for found in orders:
-                row = by_id.get(found.supplier_order_id)
-                if row is None:
-                    continue
-                if (found.status, found.track_number) != (row["supplier_status"], row["track_number"]):
-                    q.update_supplier_status(conn, row["order_number"], found)
-                row.update(
-                    supplier_status=found.status,
-                    track_number=found.track_number,
-                    carrier=found.route,
-                    tracking_url=found.tracking_url,
-                )
-    return errors
-
-
-def post_tracking(
-    supplier: Supplier,
-    shopify: ShopifyAdminResource,
-    engine: Engine,
-    *,
-    batch_size: int,
-    max_attempts: int,
-    log: Log,
-) -> TrackingRun:
-    """Tracking numbers from the supplier, posted once per order to the store, which emails the customer.
-
-    Supplier orders are polled in batches; a shipped one gets a fulfillment with its tracking number and
-    `notifyCustomer`. The ledger row is written first and the store's own fulfillment orders are read
-    before posting, so a run killed after the store accepted never fulfils (or emails) twice. Orders are
-    posted a few at a time, paced together by the store's cost bucket."""
-    with engine.connect() as conn:
-        awaiting = q.orders_awaiting_shipment(conn)
-    run = TrackingRun(awaiting=len(awaiting))
-    run.poll_errors = _poll_supplier(supplier, engine, awaiting, batch_size, log)
-    lock = threading.Lock()
-
-    def post(row: dict[str, Any]) -> None:
-        with engine.connect() as conn:
-            ledger = q.fulfillment(conn, row["order_id"])
-        if ledger is not None and ledger["state"] == "failed" and ledger["attempts"] >= max_attempts:
-            return
-        outcome = _fulfil(shopify, engine, row, log)
-        with lock:
-            run.outcomes[outcome] += 1
-            run.shipped.append(
-                {"order_id": row["order_id"], "track_number": row["track_number"], "outcome": outcome}
-            )
-
-    shipped = [r for r in awaiting if r["supplier_status"] in SHIPPED_STATUSES and r["track_number"]]
-    each_in_flight(post, shipped)
-    for row in awaiting:
-        status = row["supplier_status"] or "unknown"
-        run.supplier_status[status] = run.supplier_status.get(status, 0) + 1
-    return run
-
-
-def _fulfil(shopify: ShopifyAdminResource, engine: Engine, row: dict[str, Any], log: Log) -> Outcome:
-    """Post one fulfillment with tracking; "posted", "found" (already on the store) or "failed"."""
-    order_id, track = row["order_id"], row["track_number"]
-    url = tracking_url(row["carrier"], track, row["tracking_url"])
-    with engine.begin() as conn:
-        q.begin_fulfillment(conn, order_id, track, row["carrier"], url)
-    try:
-        order = _store_order(shopify, order_id)
-        open_ids = order.open_fulfillment_order_ids
-        if not open_ids:
-            # Nothing left to fulfil: an earlier run posted it and died before recording it.
-            done = order.fulfillment_tracking(track)
-            if done is None:
-                raise PermanentApiError("shopify", f"order {order_id} has no open fulfillment order")
-            with engine.begin() as conn:
-                q.finish_fulfillment(conn, order_id, done.id, notified=True)
-            return "found"
-        tracking = TrackingInfo(company=row["carrier"], number=track, url=url)
-        result = _post_once(shopify, order_id, order, open_ids, tracking)
-    except ApiError as error:
-        permanent = isinstance(error, (PermanentApiError, ShopifyUserError))
-        with engine.begin() as conn:
-            q.fail_fulfillment(conn, order_id, str(error), permanent=permanent)
-        log.warning("order %s: fulfillment not posted: %s", order_id, error)
-        return "failed"
-    with engine.begin() as conn:
-        q.finish_fulfillment(conn, order_id, result.id, notified=True)
-    log.info("order %s: fulfilled with tracking %s, customer notified", order_id, track)
-    return "posted"
-
-
-def _store_order(shopify: ShopifyAdminResource, order_id: str) -> OrderFulfillments:
-    order = shopify.fulfillment_orders(order_id)
-    if order is None:
-        raise PermanentApiError("shopify", f"order {order_id} not found on the store")
-    return order
-
-
-def _post_once(
-    shopify: ShopifyAdminResource,
-    order_id: str,
-    order: OrderFulfillments,
-    open_ids: list[str],
-    tracking: TrackingInfo,
-) -> Fulfillment:
-    try:
-        return shopify.create_fulfillment(
-            open_ids, tracking, notify_customer=True, message="Shipped by our supplier"
-        )
-    except ShopifyUserError:
-        # A retried post whose first answer was lost is refused as "not open": read what is there.
-        found = (shopify.fulfillment_orders(order_id) or order).fulfillment_tracking(tracking.number or "")
-        if found is None:
-            raise
-        return found
+# --- tracking: services/tracking.py (first-scan email, changed numbers, stalls, lost parcels) -----------

@@ -24,12 +24,12 @@ from sqlalchemy.engine import Engine
 
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource, ShopifyUserError
-from dropship_pipelines.resources.shopify.models import TrackingInfo
+from dropship_pipelines.resources.shopify.models import Fulfillment, OrderFulfillments, TrackingInfo
 from dropship_pipelines.resources.supplier import SHIPPED_STATUSES, Supplier, TrackingEvent
 from dropship_pipelines.rules.carriers import shopify_tracking
 from dropship_pipelines.rules.fulfillment import tracking_url
 from dropship_pipelines.rules.tracking import TrackingPolicy, may_notify, scanned, stall
-from dropship_pipelines.services.fulfillment import Log, _post_once, _store_order
+from dropship_pipelines.services.fulfillment import Log
 from dropship_pipelines.services.in_flight import each_in_flight
 from dropship_pipelines.store import fulfillment_queries as fq
 from dropship_pipelines.store import tracking_queries as q
@@ -341,3 +341,29 @@ def _report_lost(
         "order %s: parcel %s lost, handed to the supplier-failure path", row["order_id"], row["track_number"]
     )
     return True
+
+
+def _store_order(shopify: ShopifyAdminResource, order_id: str) -> OrderFulfillments:
+    order = shopify.fulfillment_orders(order_id)
+    if order is None:
+        raise PermanentApiError("shopify", f"order {order_id} not found on the store")
+    return order
+
+
+def _post_once(
+    shopify: ShopifyAdminResource,
+    order_id: str,
+    order: OrderFulfillments,
+    open_ids: list[str],
+    tracking: TrackingInfo,
+) -> Fulfillment:
+    try:
+        return shopify.create_fulfillment(
+            open_ids, tracking, notify_customer=True, message="Shipped by our supplier"
+        )
+    except ShopifyUserError:
+        # A retried post whose first answer was lost is refused as "not open": read what is there.
+        found = (shopify.fulfillment_orders(order_id) or order).fulfillment_tracking(tracking.number or "")
+        if found is None:
+            raise
+        return found
