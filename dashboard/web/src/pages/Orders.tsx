@@ -4,6 +4,7 @@ import type { PageProps } from "../App";
 import { RunJob } from "../RunJob";
 import { HoldsPanel } from "./Holds";
 import { RefundsPanel } from "./Refunds";
+import { TrackingPanel } from "./Tracking";
 import { Badge, money, Pager, Section, Table, when, useApi } from "../ui";
 
 const ORDER_COLUMNS = [
@@ -133,6 +134,7 @@ export function OrdersPage({ onUnauthorized }: PageProps) {
       </Section>
       <HoldsPanel onUnauthorized={onUnauthorized} />
       <RefundsPanel onUnauthorized={onUnauthorized} />
+      <TrackingPanel onUnauthorized={onUnauthorized} />
     </>
   );
 }
