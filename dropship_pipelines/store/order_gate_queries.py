@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from dropship_pipelines.store.fulfillment_tables import store_orders
+from dropship_pipelines.store.fulfillment_tables import store_orders, supplier_orders
 from dropship_pipelines.store.order_gate_tables import order_holds
 
 OPEN_STATES = ("claimed", "held", "releasing", "failed")  # what the dashboard lists as needing a decision
@@ -87,3 +87,21 @@ def aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def paid_while_held(conn: Connection) -> list[dict[str, Any]]:
+    """Supplier orders made for an order the gate holds and nobody released: money the gate should have
+    kept (the fulfillment check guards it; the soak audit checks the same at the sandbox)."""
+    query = (
+        sa.select(
+            order_holds.c.order_id,
+            order_holds.c.order_name,
+            order_holds.c.reason,
+            order_holds.c.state,
+            supplier_orders.c.order_number,
+        )
+        .join(supplier_orders, supplier_orders.c.order_id == order_holds.c.order_id)
+        .where(order_holds.c.state.in_(OPEN_STATES), supplier_orders.c.state == "created")
+        .order_by(order_holds.c.created_at)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]

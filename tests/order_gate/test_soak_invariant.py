@@ -10,6 +10,7 @@ from dropship_pipelines.services.fulfillment import RoutingSettings, place_suppl
 from dropship_pipelines.store.database import get_engine
 from dropship_testkit.soak.audit import Finding
 from dropship_testkit.soak.gate_audit import audit_gate
+from tests.fulfillment.helpers import run_fulfillment
 from tests.order_gate.conftest import GateWorld
 
 ROUTING = RoutingSettings(15, Decimal("0.50"), timedelta(hours=24), pay_from_balance=True)
@@ -20,7 +21,9 @@ def test_a_clean_world_passes_and_an_ungated_send_of_a_held_order_fails(
 ) -> None:
     gate_world.settings(order_risk_rate=1.0)
     (risky,) = gate_world.place(1)
-    gate_world.run()  # the gate holds it
+    result = run_fulfillment()  # the gate holds it
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert result.success and checks["no_supplier_order_while_held"] is True
     figures, findings = audit_gate(gate_world.sandbox.audit(), Finding)
     assert (
         findings == [] and figures["risky_orders_placed"] == 1 and figures["fulfillment_holds_created"] == 1
@@ -35,3 +38,6 @@ def test_a_clean_world_passes_and_an_ungated_send_of_a_held_order_fails(
     assert audit["supplier_orders_while_held"] == {risky["id"]: 1}
     figures, findings = audit_gate(audit, Finding)
     assert {f.kind for f in findings} == {"unsafe"} and all(f.fails for f in findings) and len(findings) == 2
+    # The fulfillment workflow's blocking check sees the same in the ledger.
+    checks = {c.check_name: c.passed for c in run_fulfillment().get_asset_check_evaluations()}
+    assert checks["no_supplier_order_while_held"] is False

@@ -8,6 +8,7 @@ from dropship_pipelines.assets.fulfillment.assets import shipment_tracking, supp
 from dropship_pipelines.assets.metadata import preview_table
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import fulfillment_queries as q
+from dropship_pipelines.store import order_gate_queries as gate_q
 
 
 def _none_found(
@@ -40,6 +41,20 @@ def no_orders_held(store_db: StoreDatabase) -> dg.AssetCheckResult:
         rows_key="orders",
         columns=("name", "order_id", "problem", "placed_at"),
         severity=dg.AssetCheckSeverity.WARN,
+    )
+
+
+@dg.asset_check(
+    asset=supplier_orders,
+    blocking=True,
+    description="No supplier order for an order the gate holds (fraud risk, address, stock, landed cost) "
+    "and nobody released: the supplier is paid only for orders that passed the gate.",
+)
+def no_supplier_order_while_held(store_db: StoreDatabase) -> dg.AssetCheckResult:
+    with store_db.engine().connect() as conn:
+        paid = gate_q.paid_while_held(conn)
+    return _none_found(
+        paid, count_key="paid_while_held", rows_key="orders", columns=("order_name", "reason", "order_number")
     )
 
 
