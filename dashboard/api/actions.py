@@ -19,6 +19,7 @@ import dagster as dg
 from dropship_pipelines.resources.ad_platforms import AdPlatform
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.rules.outgoing_reply import ReplyBlocked
+from dropship_pipelines.services import ads
 from dropship_pipelines.services.ads import platforms_by_name
 from dropship_pipelines.services.order_actions import ActionResult, OrderActions
 from dropship_pipelines.services.support import ReplyNotAwaitingApproval, send_approved_reply
@@ -74,7 +75,7 @@ def campaign_pauser() -> CampaignPauser:
             except dg.DagsterInvalidConfigError as exc:  # a credential is not set in this environment
                 raise ActionUnavailable(f"no {platform} credentials in the dashboard's environment") from exc
             client: AdPlatform = built.platform
-            client.set_campaign_active(campaign_id, False)
+            ads.pause_campaign(client, campaign_id)  # the optimiser's own pause write
 
     return pause
 

@@ -629,6 +629,21 @@ def apply_decision(
     return True
 
 
+PAUSED_BY_OPERATOR = "operator"
+
+
+def pause_campaign(platform: AdPlatform, campaign_id: str) -> None:
+    """Pause a campaign at its platform: the one write every pause makes (the optimiser's `pause`
+    decisions through `_platform_write`, the dashboard's button through this). Absolute, so repeatable."""
+    _platform_write(platform, "pause", campaign_id, "", None)
+
+
+def record_operator_pause(conn: Connection, pid: str, platform: str) -> None:
+    """The ledger after an operator's pause: paused, and by the operator, so the rule never resumes it
+    (neither on re-publish nor on restated numbers)."""
+    q.update_launch(conn, pid, platform, state="paused", paused_by=PAUSED_BY_OPERATOR, killed_as_of=None)
+
+
 def resolve_pending_changes(engine: Engine, platforms: Mapping[str, AdPlatform], log: logging.Logger) -> int:
     """Changes whose run died between the claim and the platform's answer: the ledger already says the new
     state, and the platform writes are absolute (a status, a budget), so making the write again resolves

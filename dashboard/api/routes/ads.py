@@ -27,6 +27,7 @@ from dashboard.api.deps import (
 )
 from dashboard.api.media import OutsideMediaDir, confined_video, creative_video_url
 from dashboard.api.store import dashboard_actions, page, record_action, update_action, utc
+from dropship_pipelines.services import ads
 from dropship_pipelines.store import ads_queries
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives, ad_metrics_daily
 from dropship_pipelines.store.analytics_tables import analytics_ad_performance
@@ -278,6 +279,6 @@ def pause_campaign(platform: str, campaign_id: str, body: m.PauseRequest, dashbo
             update_action(conn, action_id, "failed", f"the platform refused: {type(exc).__name__}")
         return {"action_id": action_id, "status": "failed", "message": f"the platform refused: {exc}"}
     with store.engine.begin() as conn:
-        ads_queries.update_launch(conn, found["pid"], platform, state="paused")
+        ads.record_operator_pause(conn, found["pid"], platform)  # the rule leaves it paused
         update_action(conn, action_id, "done", "paused on the platform")
     return {"action_id": action_id, "status": "done", "message": "paused on the platform"}
