@@ -103,9 +103,13 @@ def _cheapest(options: list[FreightOption]) -> FreightOption | None:
 
 
 # --- 1. what the supplier says ----------------------------------------------------------------------------
-def observe(supplier: CatalogSupplier, pid: str, markets: list[str], home: str) -> Observation:
+def observe(
+    supplier: CatalogSupplier, pid: str, markets: list[str], home: str, route: str | None = None
+) -> Observation:
     """Ask the supplier about one listed product: its variants and costs, their stock, shipping to each
-    main market (the listing's own market `home` prices it). A product the supplier no longer has is
+    main market (the listing's own market `home` prices it, by its own `route` while the supplier still
+    offers it: the price does not move for a cheaper route the listing was not chosen with). A product the
+    supplier no longer has is
     `still_sold=False`; other errors are raised to the caller."""
     try:
         detail = supplier.product_detail(pid)
@@ -119,19 +123,21 @@ def observe(supplier: CatalogSupplier, pid: str, markets: list[str], home: str) 
     if detail.variants:
         basket = [BasketLine(detail.variants[0].vid, 1)]
         for country in dict.fromkeys([home, *markets]):
-            route = _cheapest(supplier.freight_options(country, basket))
+            options = supplier.freight_options(country, basket)
+            same = [o for o in options if country == home and o.name == route]
+            route_there = same[0] if same else _cheapest(options)
             rows.append(
                 {
                     "pid": pid,
                     "country": country,
-                    "logistic_name": route.name if route else None,
-                    "cost": route.price if route else None,
-                    "days_max": route.days_max if route else None,
+                    "logistic_name": route_there.name if route_there else None,
+                    "cost": route_there.price if route_there else None,
+                    "days_max": route_there.days_max if route_there else None,
                     "checked_at": q.now(),
                 }
             )
-            if country == home and route is not None:
-                shipping = _money(route.price)
+            if country == home and route_there is not None:
+                shipping = _money(route_there.price)
     return Observation(
         pid,
         still_sold=True,
@@ -441,11 +447,12 @@ def reconcile(
     started = datetime.now(UTC)
     with engine.connect() as conn:
         pids = [item["pid"] for item in q.listed(conn)]
+        routes = q.listing_routes(conn)
     total = SyncRun()
 
     def one(pid: str) -> None:
         try:
-            obs = observe(supplier, pid, markets, home)
+            obs = observe(supplier, pid, markets, home, routes.get(pid))
         except ApiError as error:
             total.failures.append((pid, f"supplier: {error}"[:300]))
             log.warning("product %s: supplier lookup failed: %s", pid, error)
@@ -478,6 +485,7 @@ def process_events(
         vids += [(e.payload or {}).get("vid") for e in events if (e.payload or {}).get("kind") == "variant"]
         pid_of = q.pids_of_variants(conn, vids)
         listed = {item["pid"] for item in q.listed(conn)}
+        routes = q.listing_routes(conn)
     stock: dict[str, dict[str, int]] = {}
     asked: set[str] = set()
     by_pid: dict[str, list[int]] = {}
@@ -508,7 +516,7 @@ def process_events(
     def one(pid: str) -> None:
         try:
             if pid in asked:
-                fresh = observe(supplier, pid, [], home)
+                fresh = observe(supplier, pid, [], home, routes.get(pid))
                 obs = Observation(
                     pid, fresh.still_sold, fresh.costs, {**fresh.stock, **stock.get(pid, {})},
                     fresh.offered, fresh.shipping, fresh.markets,

@@ -22,7 +22,7 @@ from dropship_pipelines.store.catalog_tables import (
     variant_supply,
 )
 from dropship_pipelines.store.database import upsert
-from dropship_pipelines.store.discovery_tables import listing_variants, listings
+from dropship_pipelines.store.discovery_tables import listing_variants, listings, product_details
 
 MONEY_KEYS = frozenset(
     {"price", "compare_at_price", "previous_price", "rule_price", "supplier_cost", "shipping_cost"}
@@ -460,3 +460,13 @@ def unshippable_on_sale(conn: Connection, min_stock: int) -> list[dict[str, Any]
         )
     )
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def listing_routes(conn: Connection) -> dict[str, str]:
+    """The shipping route each listed product was priced with (pid -> logistic name)."""
+    rows = conn.execute(
+        sa.select(product_details.c.pid, product_details.c.logistic_name)
+        .join(listings, listings.c.pid == product_details.c.pid)
+        .where(listings.c.status == "listed", product_details.c.logistic_name.is_not(None))
+    )
+    return {r.pid: r.logistic_name for r in rows}

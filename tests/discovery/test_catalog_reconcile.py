@@ -25,7 +25,9 @@ def test_price_rise_reprices_within_one_reconcile_with_lineage(
 ) -> None:
     list_products()
     first = run_catalog("catalog_reconcile")
+    # Nothing changed at the supplier since the listing: nothing is written.
     assert metadata(first, "catalog_reconcile")["failed"] == 0
+    assert metadata(first, "catalog_reconcile")["repriced_variants"] == 0
     listing, variants = _one_listing(store_url)
     variant = variants[0]
     old_cost = Decimal(variant.unit_cost)
