@@ -16,7 +16,6 @@ after how many attempts): a run that made progress lets the next one start; a ba
 import hashlib
 import statistics
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -167,10 +166,10 @@ def build_ad_orders_sensor(job: Any) -> dg.SensorDefinition:
         description="Reports new ad orders' purchases to Meta and TikTok (the ad_purchase_events step).",
     )
     def ad_orders_get_reported(context: dg.SensorEvaluationContext, store_db: StoreDatabase):
-        # The ledger alone (no platform call): orders of the last week some platform has no event for.
-        since = datetime.now(UTC) - timedelta(days=ad_conversions.ACCEPTED_DAYS)
+        # The ledger alone (no platform call): the last week's ad orders some platform has no event for.
         with store_db.engine().connect() as conn:
-            waiting = ad_conversions.unreported(conn, since, list(PLATFORMS))
+            since = ad_conversions.recent_window(conn)
+            waiting = ad_conversions.unreported(conn, since, list(PLATFORMS)) if since else []
         if not waiting:
             return dg.SkipReason("every recent ad order is reported to the platforms")
         newest = max(str(order["order_id"]) for order in waiting)

@@ -135,6 +135,18 @@ def _resolve(conn: Connection, platform: str, order_ids: list[str], state: str, 
     )
 
 
+def recent_window(conn: Connection) -> datetime | None:
+    """Where the platforms' acceptance window starts, counted back from the newest ad order (the store's
+    own clock, which in the sandbox is the world's, not this machine's); None without ad orders."""
+    newest = conn.execute(
+        sa.select(sa.func.max(store_orders.c.placed_at)).where(store_orders.c.source.in_(AD_SOURCES))
+    ).scalar()
+    if newest is None:
+        return None
+    newest = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+    return newest - timedelta(days=ACCEPTED_DAYS)
+
+
 def unreported(conn: Connection, since: datetime, platforms: list[str]) -> list[dict[str, Any]]:
     """Ad orders some platform has no sent (or in-flight) event for: the sensor's and the asset's work."""
     t = ad_purchase_events.c

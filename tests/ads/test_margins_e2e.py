@@ -15,10 +15,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from dropship_pipelines.assets.ads.defs import restated_days
+from dropship_pipelines.assets.ads.defs import ad_metrics_hourly, restated_days
 from dropship_pipelines.resources.ad_platforms import PurchaseEvent
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.resources.errors import PermanentApiError
+from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_purchase_events
 from dropship_pipelines.store.catalog_tables import listing_publication
 from dropship_pipelines.store.database import get_engine
@@ -125,6 +126,10 @@ def test_one_purchase_event_per_ad_order_even_from_two_overlapping_runs(
     launched(defs, 2, 2, sandbox)
     orders = ingest_ad_orders(sandbox, store_url)
     assert orders, "no ad order in two days: the test proves nothing"
+    sensor = next(s for s in defs.sensors if s.name == "ad_orders_get_reported")
+    store = {"store_db": StoreDatabase(url=store_url)}
+    asked = sensor(dg.build_sensor_context(resources=store))
+    assert isinstance(asked, dg.RunRequest) and asked.asset_selection == [EVENTS]
     results: list[dg.ExecuteInProcessResult] = []
     runs = [threading.Thread(target=lambda: results.append(report_purchases(defs))) for _ in range(2)]
     for run in runs:
@@ -137,6 +142,8 @@ def test_one_purchase_event_per_ad_order_even_from_two_overlapping_runs(
     assert not sandbox.audit().get("conversion_events_duplicate")
     events = h.rows(store_url, ad_purchase_events)
     assert len(events) == 2 * len(orders) and {e["state"] for e in events} == {"sent"}
+    skipped = sensor(dg.build_sensor_context(resources=store))
+    assert isinstance(skipped, dg.SkipReason) and "every recent ad order" in str(skipped.skip_message)
     # A later run finds nothing left to send.
     assert report_purchases(defs).success
     assert sandbox.audit().get("conversion_events", {}) == received
@@ -284,4 +291,15 @@ def test_metrics_are_pulled_for_the_accounts_days_by_the_worlds_clock(
     assert restated_days(day, keys) == ((day - timedelta(days=27)).isoformat(), day.isoformat())
     assert restated_days(DEFAULT_SIM_START.date() + timedelta(days=3), keys)[0] == keys[0]
     # A world ahead of the partitions: the range ends at the last partition, which is open-ended.
-    assert restated_days(DEFAULT_SIM_START.date() + timedelta(days=90), keys)[1] == keys[-1]
+    # (the open-ended last partition then takes every day up to the accounts' day).
+    assert restated_days(DEFAULT_SIM_START.date() + timedelta(days=90), keys) == (keys[-1], keys[-1])
+    assert restated_days(DEFAULT_SIM_START.date() - timedelta(days=1), keys) is None
+    # The schedule asks the accounts for their day and requests that range as one run.
+    sandbox.control("POST", "/clock", {"advance_seconds": 3 * 86400})
+    context = dg.build_schedule_context(
+        resources={"meta_ads": meta, "tiktok_ads": tiktok}, scheduled_execution_time=datetime.now(UTC)
+    )
+    [request] = list(ad_metrics_hourly(context))
+    newest = conversions.local_day("tiktok", sandbox.world.now()).isoformat()
+    assert request.tags["dagster/asset_partition_range_end"] == newest
+    assert request.tags["dagster/asset_partition_range_start"] == DEFAULT_SIM_START.date().isoformat()

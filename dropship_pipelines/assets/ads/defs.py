@@ -74,7 +74,10 @@ def ad_metrics_hourly(
     if not keys:
         return dg.SkipReason("no reporting day yet")
     platform_day = ads.reporting_day([meta_ads, tiktok_ads])
-    first, last = restated_days(platform_day, keys)
+    days = restated_days(platform_day, keys)
+    if days is None:
+        return dg.SkipReason(f"the ad accounts' day {platform_day} is before the first partition {keys[0]}")
+    first, last = days
     # One run over the range (the asset's single-run backfill); the latest partition is open-ended, so
     # days the accounts report beyond this machine's date are pulled with it.
     yield dg.RunRequest(
@@ -83,8 +86,11 @@ def ad_metrics_hourly(
     )
 
 
-def restated_days(platform_day: date, keys: list[str]) -> tuple[str, str]:
-    """The partition range that covers the accounts' last `RESTATEMENT_DAYS` reporting days."""
+def restated_days(platform_day: date, keys: list[str]) -> tuple[str, str] | None:
+    """The partition range that covers the accounts' last `RESTATEMENT_DAYS` reporting days; None when
+    the accounts' day is before the first partition (nothing to pull yet)."""
+    if platform_day.isoformat() < keys[0]:
+        return None
     last = min(platform_day.isoformat(), keys[-1])
     first = (platform_day - timedelta(days=RESTATEMENT_DAYS - 1)).isoformat()
     first = min(max(first, keys[0]), last)
