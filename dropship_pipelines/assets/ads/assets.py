@@ -206,8 +206,10 @@ def ad_metrics(
     store_db: StoreDatabase,
 ) -> dg.MaterializeResult:
     """What each campaign spent and earned per day on each platform, in one shape (spend, impressions,
-    clicks, CTR, CPC, purchases, revenue, ROAS). One partition per reporting day; a backfill pulls its
-    whole range at once. Platforms revise conversions for days afterwards, so recent days are re-pulled.
+    clicks, CTR, CPC, purchases, revenue, ROAS). One partition per reporting day of the ad accounts (their
+    time zone, their clock: the sandbox's world may be ahead of this machine); a backfill pulls its whole
+    range at once, and the latest partition also takes the days the accounts report after it. Platforms
+    restate conversions for 28 days, so the hourly schedule re-pulls the accounts' last 28 days.
 
     `below_kill_threshold` counts the live campaigns the ad rule would pause on the metrics now stored
     (the weak-ads sensor starts the optimisation on it)."""
