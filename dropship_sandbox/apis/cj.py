@@ -475,7 +475,7 @@ async def stock_by_pid(request: Request) -> JSONResponse:
             "variantInventories": variants,
         }
 
-    return _success_flavour(await CJ.serve(request, CjCall(), handle), keep_result=False)
+    return await _served_in_flavour(request, handle, keep_result=False)
 
 
 @router.get("/product/stock/queryBySku")
@@ -510,7 +510,15 @@ async def stock_by_sku(request: Request) -> JSONResponse:
             }
         ]
 
-    return _success_flavour(await CJ.serve(request, CjCall(), handle))
+    return await _served_in_flavour(request, handle, keep_result=True)
+
+
+async def _served_in_flavour(request: Request, handle: Any, keep_result: bool) -> Any:
+    try:
+        response = await CJ.serve(request, CjCall(), handle)
+    except CjError as error:  # its errors come in the same flavour
+        response = error.response()
+    return _success_flavour(response, keep_result)
 
 
 def _success_flavour(response: Any, keep_result: bool = True) -> Any:
