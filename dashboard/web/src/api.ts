@@ -43,6 +43,10 @@ export interface Page<T> {
   total: number;
   limit: number;
   offset: number;
+  // The orders' pages: the count stops at 10,000 (total_exact false past it); next_after continues.
+  total_exact?: boolean;
+  total_label?: string;
+  next_after?: string | null;
 }
 export interface SessionInfo {
   authenticated: boolean;

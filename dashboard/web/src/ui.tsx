@@ -117,17 +117,18 @@ export function Table<T>({ rows, columns, rowKey }: { rows: T[]; columns: Column
   );
 }
 
-export function Pager({ total, limit, offset, onChange }: { total: number; limit: number; offset: number; onChange: (offset: number) => void }) {
-  if (total <= limit) return <p className="muted small">{total} row(s)</p>;
+// `exact` false: the API stopped counting at `total` ("10,000+"); pages past it are still there (Next).
+export function Pager({ total, limit, offset, onChange, exact = true }: { total: number; limit: number; offset: number; onChange: (offset: number) => void; exact?: boolean }) {
+  if (exact && total <= limit) return <p className="muted small">{total} row(s)</p>;
   return (
     <div className="pager">
       <button disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - limit))}>
         ← Previous
       </button>
       <span>
-        {offset + 1}–{Math.min(offset + limit, total)} of {total}
+        {offset + 1}–{exact ? Math.min(offset + limit, total) : offset + limit} of {exact ? total : `${total.toLocaleString()}+`}
       </span>
-      <button disabled={offset + limit >= total} onClick={() => onChange(offset + limit)}>
+      <button disabled={exact && offset + limit >= total} onClick={() => onChange(offset + limit)}>
         Next →
       </button>
     </div>

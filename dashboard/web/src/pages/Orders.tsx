@@ -128,7 +128,7 @@ export function OrdersPage({ onUnauthorized }: PageProps) {
         {(d) => (
           <>
             <Table rows={d.items} rowKey={(r) => r.order_id} columns={ORDER_COLUMNS} />
-            <Pager total={d.total} limit={d.limit} offset={d.offset} onChange={setOffset} />
+            <Pager total={d.total} limit={d.limit} offset={d.offset} onChange={setOffset} exact={d.total_exact ?? true} />
           </>
         )}
       </Section>
