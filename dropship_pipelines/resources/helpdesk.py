@@ -60,6 +60,7 @@ class HelpdeskResource(dg.ConfigurableResource):
     def _request(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> dict[str, Any]:
         if method != "GET":  # replies, tags, status: shadow mode records them here instead
             gate_write(API, f"{method} {path}", kwargs.get("json") or {})
+
         def attempt() -> dict[str, Any]:
             # Calls spread at the refill rate, so a run never empties the bucket others share.
             pacer(f"{API}:{self.base_url}", self.requests_per_second).wait()

@@ -26,7 +26,6 @@ from dropship_sandbox.apis.cj_wallet import intercept_reasons, spend
 from dropship_sandbox.order_aftermath import on_supplier_paid
 from dropship_sandbox.order_risk import audit_supplier_order
 from dropship_sandbox.parcels import draw_fate, order_view, track
-from dropship_sandbox.order_risk import audit_supplier_order
 from dropship_sandbox.world import World
 
 router = APIRouter()

@@ -41,12 +41,12 @@ class SandboxControl:
         # Customers cancel and charge back, the staff refunds, CJ cancels and runs out of stock, at a store's
         # usual rates (dropship_sandbox/order_aftermath.py); the audit checks each was handled.
         self.call("POST", "/aftermath/rates", {"realistic": True})
-        # Shopify flags a few orders as high fraud risk, and a few addresses fail its validation: the gate
-        # holds them, and the audit checks none reached the supplier without a release.
-        self.call("POST", "/settings", {"order_risk_rate": 0.02, "invalid_address_rate": 0.02})
         # Parcels stall, get lost or re-labelled, CJ re-weighs postage, customers pay by PayPal and in their
         # own currency (dropship_sandbox/parcels.py); the money audit checks fees and charges to the cent.
         self.call("POST", "/parcels/settings", {"realistic": True})
+        # Shopify flags a few orders as high fraud risk, and a few addresses fail its validation: the gate
+        # holds them, and the audit checks none reached the supplier without a release.
+        self.call("POST", "/settings", {"order_risk_rate": 0.02, "invalid_address_rate": 0.02})
 
     def expire_tokens(self, api: str) -> None:
         self.call("POST", f"/faults/{api}", {"expire_tokens": True})

@@ -261,19 +261,6 @@ class CJDropshippingResource(dg.ConfigurableResource):
         except (ValidationError, ValueError) as exc:
             raise PayloadError(API, f"/logistic/freightCalculate to {country}: unexpected shape") from exc
 
-    # --- stock of a whole product (the catalog sync) ---------------------------------------------------
-    def product_stock(self, pid: str) -> dict[str, int]:
-        """`/product/stock/getInventoryByPid`: units of each variant (vid -> units), all warehouses summed."""
-        data = self.call("GET", "/product/stock/getInventoryByPid", params={"pid": pid})
-        try:
-            items = (data or {}).get("variantInventories") or []
-            return {
-                str(item["vid"]): sum(int(a.get("totalInventory") or 0) for a in item.get("inventory") or [])
-                for item in items
-            }
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise PayloadError(API, f"/product/stock/getInventoryByPid {pid}: unexpected shape") from exc
-
     # --- stock and price at order time (the order gate) -----------------------------------------------
     def variant_stock(self, vid: str) -> int:
         """`/product/stock/queryByVid`: units of the variant in CJ's warehouses, summed."""
@@ -293,6 +280,19 @@ class CJDropshippingResource(dg.ConfigurableResource):
             return None if price in (None, "") else Decimal(str(price)).quantize(Decimal("0.01"))
         except ArithmeticError as exc:
             raise PayloadError(API, f"/product/variant/queryByVid {vid}: price {price!r}") from exc
+
+    # --- stock of a whole product (the catalog sync) ---------------------------------------------------
+    def product_stock(self, pid: str) -> dict[str, int]:
+        """`/product/stock/getInventoryByPid`: units of each variant (vid -> units), all warehouses summed."""
+        data = self.call("GET", "/product/stock/getInventoryByPid", params={"pid": pid})
+        try:
+            items = (data or {}).get("variantInventories") or []
+            return {
+                str(item["vid"]): sum(int(a.get("totalInventory") or 0) for a in item.get("inventory") or [])
+                for item in items
+            }
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise PayloadError(API, f"/product/stock/getInventoryByPid {pid}: unexpected shape") from exc
 
     # --- orders (api-contracts.md §2.9-2.11) ---------------------------------------------------------
     def _order(self, data: Any, what: str) -> SupplierOrder:

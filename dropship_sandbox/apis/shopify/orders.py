@@ -186,7 +186,6 @@ def order_view(world: World, doc: dict[str, Any], base_url: str) -> dict[str, An
         "presentmentCurrencyCode": parcels.payment(world, doc)["presentment_currency"],
         "totalRefundedSet": _money(f"{refunded_amount(doc):.2f}", doc.get("currencyCode", "USD")),
         "cancelReason": doc.get("cancelReason"),
-        "risk": doc.get("risk") or NOT_ASSESSED,  # dropship_sandbox/order_risk.py
         "disputes": lambda info: disputes.summaries(doc),  # apis/shopify/disputes.py
         "risk": doc.get("risk") or NOT_ASSESSED,  # dropship_sandbox/order_risk.py
         "refunds": lambda info, first=None: [
