@@ -38,6 +38,11 @@ def _literal_text(node: ast.AST) -> str:
     return " ".join(parts)
 
 
+def _is_metadata_text(func: ast.AST) -> bool:
+    """`dg.MetadataValue.text(...)` is Dagster's display text, not SQL's `text()`."""
+    return isinstance(func, ast.Attribute) and _name(func.value) == "MetadataValue"
+
+
 def problems(tree: ast.AST) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(tree):
@@ -46,6 +51,7 @@ def problems(tree: ast.AST) -> list[tuple[int, str]]:
         if (
             isinstance(node, ast.Call)
             and _name(node.func) in SQL_CALLS
+            and not _is_metadata_text(node.func)
             and node.args
             and _formatted(node.args[0])
         ):
@@ -80,6 +86,7 @@ def test_the_scanner_catches_the_patterns_it_claims_to() -> None:
         'conn.execute(sa.text("SELECT * FROM t WHERE id = :id"), {"id": x})',
         'log(f"selected {n} rows from the store")',
         'cursor.execute("PRAGMA journal_mode=WAL")',
+        'dg.MetadataValue.text(f"${cap:.2f} a day per campaign")',
     ]
     assert all(problems(ast.parse(snippet)) for snippet in bad)
     assert not any(problems(ast.parse(snippet)) for snippet in good)
