@@ -95,6 +95,16 @@ wait_for() {  # url, name
     >"$LOGS/sandbox.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$SANDBOX_PORT/_sandbox/health" sandbox
+# A store's usual life (SANDBOX_STORE_LIFE=0 for a world where nothing goes wrong): risky orders and bad
+# addresses for the gate, cancellations, refunds and chargebacks, CJ cancellations and stock-outs, stalled,
+# lost and re-labelled parcels, at the rates dropship_sandbox/order_aftermath.py and parcels.py call realistic.
+if [ "${SANDBOX_STORE_LIFE:-1}" != "0" ]; then
+    control() { curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d "$2" \
+        "http://127.0.0.1:$SANDBOX_PORT/_sandbox$1"; }
+    control /aftermath/rates '{"realistic": true}'
+    control /parcels/settings '{"realistic": true}'
+    control /settings '{"order_risk_rate": 0.02, "invalid_address_rate": 0.02}'
+fi
 
 "$VENV/python" -m dashboard >"$LOGS/dashboard.log" 2>&1 &
 PIDS+=($!)
