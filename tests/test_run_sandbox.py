@@ -41,6 +41,7 @@ def kill_all(session: int) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.system
 @pytest.mark.skipif(not (ROOT / ".venv/bin/dagster").exists(), reason="needs the installed environment")
 def test_sigterm_ends_every_process_of_the_demo_within_seconds(tmp_path: Path) -> None:
     env = {

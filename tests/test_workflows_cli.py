@@ -124,6 +124,7 @@ def test_the_readme_runs_every_job() -> None:
         assert tagged == {frozenset({ONE_DAY}), frozenset(RANGE)}
 
 
+@pytest.mark.system
 @pytest.mark.timeout(900)  # eleven `dagster job execute` processes, ~10-25 s each on two shared cores
 def test_every_workflow_runs_from_the_cli_on_postgres(
     sandbox: RunningSandbox, dagster_home: Path, postgres_url: str, tmp_path: Path

@@ -28,6 +28,7 @@ def campaigns_created(sandbox: RunningSandbox) -> dict[str, int]:
     return sandbox.audit().get("campaigns_created", {})
 
 
+@pytest.mark.system
 def test_launch_metrics_and_optimisation(
     pipeline_env: dict, sandbox: RunningSandbox, store_url: str, media_dir: Path
 ) -> None:

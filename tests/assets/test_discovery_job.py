@@ -109,6 +109,7 @@ def test_unusable_copy_never_reaches_the_store(
     assert "listings_created" not in sandbox.audit()
 
 
+@pytest.mark.system
 def test_storms_of_faults_lose_nothing_and_duplicate_nothing(
     pipeline_env: dict, sandbox: RunningSandbox, store_url: str
 ) -> None:

@@ -4,6 +4,7 @@ sized to the render budget, without waiting for the 6-hourly catch-up."""
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.sensors import ads as ads_sensors
@@ -28,6 +29,7 @@ def _tick(defs: dg.Definitions, instance: dg.DagsterInstance, store_url: str, cu
     return sensor.evaluate_tick(context)
 
 
+@pytest.mark.system
 def test_thirty_listings_without_ads_are_all_launched_by_sensor_ticks(
     pipeline_env: dict, sandbox: RunningSandbox, store_url: str, tmp_path: Path
 ) -> None:

@@ -62,6 +62,7 @@ def _metrics(defs: dg.Definitions, sandbox: RunningSandbox) -> None:
     assert _run(defs, "ad_metrics_job", tags=tags).success
 
 
+@pytest.mark.system
 def test_an_hour_in_shadow_mode_sends_nothing_and_records_every_intended_write(
     tallied, tmp_path, monkeypatch
 ):
