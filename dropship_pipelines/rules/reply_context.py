@@ -11,7 +11,7 @@ from dropship_pipelines.rules.reply_draft import ActionKind
 from dropship_pipelines.rules.reply_languages import language_pack
 from dropship_pipelines.rules.store_policy import StorePolicy
 
-ORDER_STATUSES = ("processing", "shipped", "delivered", "cancelled", "on_hold")
+ORDER_STATUSES = ("processing", "shipped", "delivered", "cancelled", "on_hold", "delayed")
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class OrderFacts:
     """Everything a reply may state about an order; built from the store database, never from the LLM."""
 
     order_name: str  # "#1001"
-    status: str  # processing | shipped | delivered | cancelled | on_hold
+    status: str  # processing | shipped | delivered | cancelled | on_hold | delayed (a stalled parcel)
     placed_on: date
     total: Decimal
     currency: str = "USD"

@@ -222,12 +222,21 @@ def identity_request(language: str) -> StructuredReply:
 
 
 # --- the order's state as a customer reads it ---------------------------------------------------------------
-def order_status(state: str, supplier_status: str | None, track_number: str | None, cancelled: bool) -> str:
-    """One customer-facing status from the store's and the supplier's states."""
+def order_status(
+    state: str,
+    supplier_status: str | None,
+    track_number: str | None,
+    cancelled: bool,
+    tracking_stall: str | None = None,
+) -> str:
+    """One customer-facing status from the store's and the supplier's states. A parcel the tracking
+    workflow flags (no tracking, no scan, lost) is "delayed", never "shipped": the honest answer."""
     if cancelled or state == "cancelled":
         return "cancelled"
     if (supplier_status or "").upper() == "DELIVERED":
         return "delivered"
+    if tracking_stall:
+        return "delayed"
     if track_number or state == "shipped" or (supplier_status or "").upper() == "SHIPPED":
         return "shipped"
     if state == "problem":

@@ -119,9 +119,10 @@ def _facts(conn: Connection, order: Any) -> OrderFacts:
     supplier_status = supplier.supplier_status if supplier else None
     shipped_at = as_utc(fulfilled.posted_at) if fulfilled and fulfilled.posted_at else None
     first_name = (order.customer_name or "").split(" ")[0] or None
+    stall = stall_of(conn, order.order_id)  # stalled / lost parcels: told honestly
     return OrderFacts(
         order_name=order.name,
-        status=order_status(order.state, supplier_status, track, order.cancelled_at is not None),
+        status=order_status(order.state, supplier_status, track, order.cancelled_at is not None, stall),
         placed_on=as_utc(order.placed_at).date(),  # type: ignore[union-attr]
         total=Decimal(str(order.total_price)),
         currency=order.currency,
@@ -132,7 +133,7 @@ def _facts(conn: Connection, order: Any) -> OrderFacts:
         tracking_url=url,
         shipped_on=shipped_at.date() if shipped_at else None,
         customer_first_name=first_name,
-        tracking_stall=stall_of(conn, order.order_id),  # stalled / lost parcels: told honestly
+        tracking_stall=stall,
     )
 
 

@@ -587,7 +587,7 @@ def _token(rng: random.Random, size: int) -> str:
 def random_context(rng: random.Random) -> ReplyContext:
     language = rng.choice(SUPPORTED_LANGUAGES)
     placed = date(2026, 1, 1) + timedelta(days=rng.randrange(330))
-    status = rng.choice(["processing", "shipped", "delivered", "cancelled", "on_hold"])
+    status = rng.choice(["processing", "shipped", "delivered", "cancelled", "on_hold", "delayed"])
     sent = status in ("shipped", "delivered")
     tracking = "YT" + _token(rng, 10) if sent else None
     order = OrderFacts(
@@ -754,7 +754,9 @@ def _mutations(rng: random.Random, ctx: ReplyContext, text: str) -> list[str]:
             if not held:
                 found.append(with_sentence(text, pack.facts[template].format(**values)))
         others = [
-            s for s in ("processing", "shipped", "delivered", "cancelled", "on_hold") if s != order.status
+            s
+            for s in ("processing", "shipped", "delivered", "cancelled", "on_hold", "delayed")
+            if s != order.status
         ]
         found.append(with_sentence(text, pack.status[rng.choice(others)].format(order_name=order.order_name)))
         if order.eta_latest is None:

@@ -274,7 +274,7 @@ def test_vocabulary_is_honest(language: str) -> None:
 def test_templates_are_whole(language: str) -> None:
     pack = language_pack(language)
     assert set(pack.facts) == {f.value for f in FactName} - {"order_status", "first_name"}
-    assert set(pack.status) == {"processing", "shipped", "delivered", "cancelled", "on_hold"}
+    assert set(pack.status) == {"processing", "shipped", "delivered", "cancelled", "on_hold", "delayed"}
     assert set(pack.actions) == {a.value for a in ActionKind}
     for template in [pack.greeting, *pack.facts.values(), *pack.status.values(), *pack.actions.values()]:
         assert set(re.findall(r"\{(\w+)\}", template)) <= set(FACT_PLACEHOLDERS), template
@@ -312,3 +312,23 @@ def test_an_order_without_optional_facts_renders_its_status() -> None:
     assert "#1043" in text and "€64.50" in text
     cancelled = replace(PROCESSING, status="cancelled")
     assert "cancelled" in render_reply(draft(fact("order_status")), context(cancelled))
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("stall", ["no_tracking", "no_scan", "lost"])
+def test_a_stalled_parcel_is_told_as_delayed_never_as_shipped(language: str, stall: str) -> None:
+    """The tracking workflow's flag makes the status "delayed"; the rendered reply passes the gate and
+    says nothing of a shipment on its way."""
+    from dropship_pipelines.rules.reply_validation import verify_outgoing
+    from dropship_pipelines.rules.support_prompts import order_status
+
+    status = order_status("fulfilled", "SHIPPED", "YT2611010042", False, stall)
+    assert status == "delayed"
+    assert order_status("fulfilled", "DELIVERED", "YT2611010042", False, stall) == "delivered"
+    order = replace(SHIPPED, status=status, tracking_stall=stall, eta_earliest=None, eta_latest=None)
+    ctx = context(order, language=language)
+    text = render_reply(draft(fact("order_status"), language=language), ctx)
+    pack = language_pack(language)
+    assert text.startswith(pack.status["delayed"].format(order_name="#1042"))
+    assert pack.status["shipped"].format(order_name="#1042") not in text
+    assert verify_outgoing(text, ctx) == []
