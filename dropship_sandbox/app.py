@@ -26,6 +26,8 @@ from dropship_sandbox.apis import (
     ad_accounts,
     aftermath_control,
     cj,
+    cj_cart,
+    cj_catalog_v2,
     cj_disputes,
     cj_orders,
     cj_wallet,
@@ -83,6 +85,8 @@ def create_app(world: World) -> FastAPI:
     app.include_router(aftermath_control.router)
     app.include_router(cj_wallet.router, prefix=CJ_PREFIX)
     app.include_router(cj_webhooks.router, prefix=CJ_PREFIX)
+    app.include_router(cj_catalog_v2.router, prefix=CJ_PREFIX)
+    app.include_router(cj_cart.router, prefix=CJ_PREFIX)
     app.include_router(orders_control.router)
     app.include_router(parcels.control)
     app.include_router(webhooks.router)
