@@ -14,7 +14,6 @@ every-endpoint envelope check both hold.
 """
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,10 +21,8 @@ from fastapi.responses import JSONResponse
 
 from dropship_sandbox.apis.cj import CJ, CjCall, CjError, _json_body
 from dropship_sandbox.apis.cj_catalog_v2 import refuse_other_methods
-from dropship_sandbox.apis.cj_orders import PAID_TRANSIT_DAYS, UNPAID, _schedule, find_order
+from dropship_sandbox.apis.cj_orders import UNPAID, find_order, mark_paid
 from dropship_sandbox.apis.cj_wallet import spend
-from dropship_sandbox.order_aftermath import on_supplier_paid
-from dropship_sandbox.parcels import draw_fate
 from dropship_sandbox.world import World
 
 router = APIRouter()
@@ -173,21 +170,6 @@ async def save_generate_parent_order(request: Request) -> JSONResponse:
     return await _served(request, handle)
 
 
-def _mark_paid(world: World, order: dict[str, Any]) -> None:
-    """What payBalance does to an order it paid: the warehouse's timeline is drawn from now."""
-    rng = world.rng("cj_order_paid", order["orderNum"])
-    fast, slow = order["_sim"].get("transit_days") or PAID_TRANSIT_DAYS
-    paid_at = world.now() + timedelta(hours=rng.uniform(0.2, 4))
-    shipped_at = paid_at + timedelta(days=rng.uniform(1, 3))
-    order["_sim"]["paid_at"] = paid_at.isoformat()
-    order["_sim"]["shipped_at"] = shipped_at.isoformat()
-    order["_sim"]["delivered_at"] = (shipped_at + timedelta(days=rng.uniform(fast, slow))).isoformat()
-    draw_fate(world, order)
-    world.state.put("cj_order", order["orderId"], order)
-    _schedule(world, order)
-    on_supplier_paid(world, order)
-
-
 @router.post("/shopping/pay/payBalanceV2")
 async def pay_balance_v2(request: Request) -> JSONResponse:
     body = await _json_body(request)
@@ -210,7 +192,7 @@ async def pay_balance_v2(request: Request) -> JSONResponse:
         spend(world, float(shipment["amount"]))  # 1604000 when it cannot cover all: nothing is paid
         for order in orders:
             assert order is not None
-            _mark_paid(world, order)
+            mark_paid(world, order)
         shipment["paid"] = True
         world.state.put("cj_shipment", shipment_id, shipment)
 

@@ -308,19 +308,25 @@ async def pay_balance(request: Request) -> JSONResponse:
         if order.get("interceptOrderReasons"):
             raise CjError(1603101, "Order pay fail: the order is intercepted")
         spend(world, float(order["orderAmount"]))
-        rng = world.rng("cj_order_paid", order["orderNum"])
-        fast, slow = order["_sim"].get("transit_days") or PAID_TRANSIT_DAYS
-        paid_at = world.now() + timedelta(hours=rng.uniform(0.2, 4))
-        shipped_at = paid_at + timedelta(days=rng.uniform(1, 3))
-        order["_sim"]["paid_at"] = paid_at.isoformat()
-        order["_sim"]["shipped_at"] = shipped_at.isoformat()
-        order["_sim"]["delivered_at"] = (shipped_at + timedelta(days=rng.uniform(fast, slow))).isoformat()
-        draw_fate(world, order)
-        world.state.put("cj_order", order["orderId"], order)
-        _schedule(world, order)
-        on_supplier_paid(world, order)
+        mark_paid(world, order)
 
     return await CJ.serve(request, CjCall(is_write=True), handle)
+
+
+def mark_paid(world: World, order: dict[str, Any]) -> None:
+    """What paying does to an order (payBalance, or the cart's payBalanceV2): the warehouse's timeline
+    is drawn from now, the parcel's fate drawn, and the store told its supplier was paid."""
+    rng = world.rng("cj_order_paid", order["orderNum"])
+    fast, slow = order["_sim"].get("transit_days") or PAID_TRANSIT_DAYS
+    paid_at = world.now() + timedelta(hours=rng.uniform(0.2, 4))
+    shipped_at = paid_at + timedelta(days=rng.uniform(1, 3))
+    order["_sim"]["paid_at"] = paid_at.isoformat()
+    order["_sim"]["shipped_at"] = shipped_at.isoformat()
+    order["_sim"]["delivered_at"] = (shipped_at + timedelta(days=rng.uniform(fast, slow))).isoformat()
+    draw_fate(world, order)
+    world.state.put("cj_order", order["orderId"], order)
+    _schedule(world, order)
+    on_supplier_paid(world, order)
 
 
 @router.delete("/shopping/order/deleteOrder")
