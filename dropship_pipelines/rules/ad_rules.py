@@ -100,7 +100,7 @@ class ProductMargin:
     shipping: Decimal
     fees: Decimal
     refund_rate: float = 0.0  # share of revenue refunded (the ledger's refunds of this product's orders)
-    basis: str = "listing"  # where the costs come from: listing | supplier orders
+    basis: str = "listing"  # where the costs come from: listing | supplier charges (n orders)
 
     @property
     def refunds(self) -> Decimal:
