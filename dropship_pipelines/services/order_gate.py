@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.shopify import holds as shopify_holds
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
+from dropship_pipelines.resources.shopify.clock import ShopClock
 from dropship_pipelines.rules.fulfillment import OrderLine, ShippingChoice
 from dropship_pipelines.rules.order_gate import (
     HOLD_REASONS,
@@ -96,10 +97,16 @@ class OrderGate:
     supplier: SupplierStock
     policy: GatePolicy
     run_id: str = ""
-    clock: Callable[[], datetime] = q.now
+    # The cancellation buffer is measured on the clock order timestamps are on: the store's (Shopify's
+    # Date header; the sandbox world's in the demo), not this machine's. Tests may pass their own.
+    clock: Callable[[], datetime] | None = None
     stats: GateStats = field(default_factory=GateStats)
     _variants: dict[str, tuple[int | None, Decimal | None]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.clock is None:
+            self.clock = ShopClock(self.shopify)
 
     # --- the check ---------------------------------------------------------------------------------
     def check(
@@ -120,6 +127,7 @@ class OrderGate:
     ) -> GateVerdict:
         placed_at = q.aware(order["placed_at"])
         assert placed_at is not None
+        assert self.clock is not None  # set in __post_init__
         now = self.clock()
         if now < buffer_ends(placed_at, self.policy):
             with self._lock:

@@ -17,13 +17,14 @@ import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
 
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource, ShopifyUserError
+from dropship_pipelines.resources.shopify.clock import read_shop_time
 from dropship_pipelines.resources.shopify.models import Fulfillment, OrderFulfillments, TrackingInfo
 from dropship_pipelines.resources.supplier import SHIPPED_STATUSES, Supplier, TrackingEvent
 from dropship_pipelines.rules.carriers import shopify_tracking
@@ -165,9 +166,10 @@ def sync_tracking(
     now: datetime | None = None,
     run_id: str = "tracking",
 ) -> TrackingRun:
-    """One pass of the tracking protocol (module docstring). `now` is the clock stalls are measured on
-    (the wall clock by default; tests pass the sandbox's)."""
-    moment = now or datetime.now(UTC)
+    """One pass of the tracking protocol (module docstring). `now` is the moment stalls are measured at:
+    by default the store's clock (Shopify's, as the scans and shipping dates are the platforms'; the
+    sandbox world's in the demo), never this machine's, which may be weeks from the world's."""
+    moment = now or read_shop_time(shopify)
     with engine.connect() as conn:
         rows = q.open_parcels(conn)
     run = TrackingRun(open=len(rows))

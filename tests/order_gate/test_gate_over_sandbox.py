@@ -3,7 +3,7 @@ Shopify's reason and never pays the supplier for it; a release lets it through o
 the store; the buffer keeps young orders back; two overlapping runs make one hold."""
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -117,6 +117,27 @@ def test_the_buffer_keeps_a_young_order_back_without_holding_it(
     assert number not in gate_world.at_supplier() and gate_world.store_holds(young["id"]) == []
     assert gate_world.ledger_holds() == {}
     monkeypatch.setenv("ORDER_GATE_BUFFER_MINUTES", "0")  # the hour has passed
+    gate_world.run()
+    assert gate_world.at_supplier().get(number) == 1
+
+
+def test_the_buffer_is_measured_on_the_stores_clock_not_this_machines(
+    gate_world: GateWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The world's clock is weeks behind this machine's (it starts on 2026-11-01): on the wall clock every
+    order would be past its buffer at once. On the store's clock (Shopify's Date header) it waits the hour
+    of the world's time, and goes once the world's hour has passed."""
+    clock = gate_world.sandbox.control("GET", "/clock")
+    assert datetime.fromisoformat(clock["sim_now"]) < datetime.now(UTC) - timedelta(days=1)
+    (young,) = gate_world.place(1)
+    monkeypatch.setenv("ORDER_GATE_BUFFER_MINUTES", "60")
+    gate_world.run()
+    number = supplier_order_number(young["name"])
+    assert number not in gate_world.at_supplier() and gate_world.store_holds(young["id"]) == []
+    gate_world.sandbox.control("POST", "/clock", {"advance_seconds": 30 * 60})
+    gate_world.run()
+    assert number not in gate_world.at_supplier(), "sent half an hour (store time) into its hour"
+    gate_world.sandbox.control("POST", "/clock", {"advance_seconds": 31 * 60})
     gate_world.run()
     assert gate_world.at_supplier().get(number) == 1
 
