@@ -9,7 +9,9 @@
 - IDs: an `ID` argument is a global id `gid://shopify/<Type>/<id>`; anything else is refused while the
   query is coerced, with Shopify's "Invalid global id" wording.
 - Scopes: each root field needs an access scope; the world's `shopify_granted_scopes` (None: all) decides,
-  and a missing one is Shopify's top-level `ACCESS_DENIED`.
+  and a missing one is Shopify's top-level `ACCESS_DENIED`. `webhookSubscriptionCreate` needs the read
+  scope of its topic's resource (`ORDERS_CREATE` and `REFUNDS_CREATE`: read_orders), known only from its
+  `topic` argument, a literal or a variable.
 """
 
 import json
@@ -27,6 +29,7 @@ from graphql import (
     OperationDefinitionNode,
     StringValueNode,
     ValueNode,
+    VariableNode,
 )
 
 VERSION = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -52,6 +55,28 @@ ROOT_FIELD_SCOPES = {
     "fulfillmentOrderReleaseHold": "write_merchant_managed_fulfillment_orders",
     "deliveryProfiles": "read_shipping",
 }
+
+# The read scope a webhook topic's payload needs, by the topic's resource (its enum's leading words).
+TOPIC_SCOPES = {
+    "ORDERS": "read_orders",
+    "REFUNDS": "read_orders",
+    "ORDER_TRANSACTIONS": "read_orders",
+    "DRAFT_ORDERS": "read_draft_orders",
+    "PRODUCTS": "read_products",
+    "COLLECTIONS": "read_products",
+    "INVENTORY_ITEMS": "read_inventory",
+    "INVENTORY_LEVELS": "read_inventory",
+    "FULFILLMENTS": "read_fulfillments",
+    "FULFILLMENT_ORDERS": "read_merchant_managed_fulfillment_orders",
+    "CUSTOMERS": "read_customers",
+    "DISPUTES": "read_shopify_payments_disputes",
+}
+
+
+def topic_scope(topic: str) -> str | None:
+    """`ORDERS_CREATE` -> read_orders; topics about the app or the shop itself (APP_UNINSTALLED): none."""
+    matches = [resource for resource in TOPIC_SCOPES if topic.startswith(f"{resource}_")]
+    return TOPIC_SCOPES[max(matches, key=len)] if matches else None
 
 
 class BadBody(Exception):
@@ -137,8 +162,24 @@ def selected_operation(document: DocumentNode, name: str | None) -> OperationDef
     return next((o for o in operations if o.name and o.name.value == name), None)
 
 
+def _argument(field: FieldNode, name: str, variables: dict[str, Any]) -> Any:
+    for argument in field.arguments or ():
+        if argument.name.value == name:
+            if isinstance(argument.value, VariableNode):
+                return variables.get(argument.value.name.value)
+            return getattr(argument.value, "value", None)
+    return None
+
+
+def _field_scope(field: FieldNode, variables: dict[str, Any]) -> str | None:
+    if field.name.value == "webhookSubscriptionCreate":
+        topic = _argument(field, "topic", variables)
+        return topic_scope(topic) if isinstance(topic, str) else None
+    return ROOT_FIELD_SCOPES.get(field.name.value)
+
+
 def access_denied(
-    operation: OperationDefinitionNode, granted: list[str] | None
+    operation: OperationDefinitionNode, granted: list[str] | None, variables: dict[str, Any] | None = None
 ) -> tuple[FieldNode, str] | None:
     """The first root field whose scope was not granted, with that scope; None when all were."""
     if granted is None:
@@ -147,7 +188,7 @@ def access_denied(
     for selection in operation.selection_set.selections:
         if not isinstance(selection, FieldNode):
             continue
-        scope = ROOT_FIELD_SCOPES.get(selection.name.value)
+        scope = _field_scope(selection, variables or {})
         # A write scope implies its read scope, as Shopify grants them.
         if scope and scope not in held and scope.replace("read_", "write_", 1) not in held:
             return selection, scope

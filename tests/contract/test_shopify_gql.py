@@ -14,6 +14,7 @@ from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 
 from dropship_pipelines.resources.shopify import client as pipelines
+from dropship_pipelines.resources.shopify import webhooks
 from dropship_sandbox import credentials
 from dropship_sandbox.app import SHOPIFY_PREFIX
 from dropship_testkit.sandbox_server import RunningSandbox
@@ -154,6 +155,43 @@ def test_a_missing_scope_is_access_denied(gql_client: Client, sandbox: RunningSa
     [error] = caught.value.errors or []
     assert error["extensions"]["code"] == "ACCESS_DENIED" and "`read_orders`" in error["message"]
     assert error["path"] == ["orders"] and caught.value.data is None
+
+
+def test_a_webhook_subscription_needs_the_read_scope_of_its_topic(
+    gql_client: Client, sandbox: RunningSandbox
+) -> None:
+    """Shopify refuses `webhookSubscriptionCreate` for a topic whose resource the app cannot read, with the
+    same top-level ACCESS_DENIED as any field; a topic about the app itself needs no scope."""
+    sandbox.control("POST", "/settings", {"shopify_granted_scopes": ["write_products"]})
+    url = f"{sandbox.url}/hooks/shopify"
+
+    def subscribe(topic: str) -> Any:
+        return run(
+            gql_client,
+            webhooks.WEBHOOK_SUBSCRIPTION_CREATE,
+            {"topic": topic, "webhookSubscription": {"callbackUrl": url, "format": "JSON"}},
+        )
+
+    for topic in ("ORDERS_CREATE", "REFUNDS_CREATE"):
+        with pytest.raises(TransportQueryError) as caught:
+            subscribe(topic)
+        [error] = caught.value.errors or []
+        assert error["extensions"]["code"] == "ACCESS_DENIED", error
+        assert error["extensions"]["requiredAccess"] == "read_orders"
+        assert "`read_orders`" in error["message"] and error["path"] == ["webhookSubscriptionCreate"]
+        assert caught.value.data is None
+    # A literal topic is read as well as a variable.
+    with pytest.raises(TransportQueryError) as caught:
+        run(
+            gql_client,
+            "mutation { webhookSubscriptionCreate(topic: ORDERS_UPDATED, webhookSubscription: "
+            f'{{callbackUrl: "{url}"}}) {{ webhookSubscription {{ id }} }} }}',
+        )
+    assert (caught.value.errors or [{}])[0]["extensions"]["code"] == "ACCESS_DENIED"
+    assert subscribe("PRODUCTS_UPDATE")["webhookSubscriptionCreate"]["userErrors"] == []  # read by write
+    assert subscribe("APP_UNINSTALLED")["webhookSubscriptionCreate"]["webhookSubscription"]["id"]
+    sandbox.control("POST", "/settings", {"shopify_granted_scopes": ["read_orders"]})
+    assert subscribe("ORDERS_CREATE")["webhookSubscriptionCreate"]["userErrors"] == []
 
 
 def test_operation_names_select_the_operation(gql_client: Client) -> None:

@@ -316,7 +316,7 @@ async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
         if body.operation_name:
             wanted = f"No operation named '{body.operation_name}'"
         raise ShopifyError({"errors": [{"message": wanted}]}, version)
-    denied = checks.access_denied(operation, world.settings.shopify_granted_scopes)
+    denied = checks.access_denied(operation, world.settings.shopify_granted_scopes, variables)
     if denied:
         raise ShopifyError({"errors": [checks.access_denied_error(*denied)], "data": None}, version)
     is_write = operation.operation is OperationType.MUTATION

@@ -3,7 +3,8 @@
 - `webhookSubscriptionCreate(topic:, webhookSubscription: {callbackUrl, format})`: one subscription per
   (topic, address); the same pair again is Shopify's userError "Address for this topic has already been
   taken", an address that is not an absolute https URL is refused too (the sandbox also takes plain http on
-  loopback, where its receivers live).
+  loopback, where its receivers live). It needs the read scope of the topic's resource (orders/* and
+  refunds/*: read_orders), refused before it runs with Shopify's ACCESS_DENIED (validation/shopify.py).
 - `webhookSubscriptions(first:, topics:)`: the shop's subscriptions, oldest first.
 - `currentAppInstallation { accessScopes { handle } }`: the scopes the world granted
   (`shopify_granted_scopes`; None grants all of them), each write scope with its read scope.
