@@ -17,6 +17,7 @@ from dropship_sandbox.order_risk import assess
 from dropship_sandbox.world import World
 
 ORDER_NUMBER_START = 1000  # the first order is "#1001", as in a new Shopify store
+CHECKOUT_CLOSED = "orders:checkout_closed"  # "1": no order is placed (organic, ads or control)
 BAD_ORDER_RATE = 0.04  # share of orders a real store gets that cannot be sent as they are
 ORGANIC_BASE_PER_HOUR = 0.04  # expected orders per hour of a product of average appeal at $25
 API_VERSION = "2026-10"
@@ -200,6 +201,8 @@ def place_order(
     gets the same order on every replay. `source` is "organic", "meta" or "tiktok".
     """
     with world.lock, world.state:
+        if world.state.meta(CHECKOUT_CLOSED) == "1":  # the soak's settle phase: no new customers
+            return None
         product = listed_products(world).get(pid)
         if product is None:
             return None

@@ -5,7 +5,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from dropship_sandbox.apis.pipeline import world_of
-from dropship_sandbox.shop_orders import listed_products, place_order, set_organic_multiplier
+from dropship_sandbox.shop_orders import (
+    CHECKOUT_CLOSED,
+    listed_products,
+    place_order,
+    set_organic_multiplier,
+)
 
 router = APIRouter(prefix="/_sandbox/orders", tags=["sandbox control"])
 
@@ -40,7 +45,17 @@ def place(request: Request, body: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/settings")
 def settings(request: Request, body: dict[str, Any]) -> dict[str, Any]:
-    """`{"organic_multiplier": 0}` stops organic orders (tests), 1 is the natural rate."""
+    """`{"organic_multiplier": 0}` stops organic orders (tests), 1 is the natural rate;
+    `{"checkout_closed": true}` stops every new order, ad-driven ones too, while the clock moves on (the
+    soak's settle phase lets weeks pass: refunds, chargebacks and lost parcels happen, no new order)."""
     world = world_of(request)
-    set_organic_multiplier(world, float(body.get("organic_multiplier", 1)))
-    return {"organic_multiplier": float(body.get("organic_multiplier", 1))}
+    answer: dict[str, Any] = {}
+    if "organic_multiplier" in body or "checkout_closed" not in body:
+        set_organic_multiplier(world, float(body.get("organic_multiplier", 1)))
+        answer["organic_multiplier"] = float(body.get("organic_multiplier", 1))
+    if "checkout_closed" in body:
+        world.advance()  # what was due before the checkout closed still happens
+        with world.lock, world.state:
+            world.state.set_meta(CHECKOUT_CLOSED, "1" if body["checkout_closed"] else "0")
+        answer["checkout_closed"] = bool(body["checkout_closed"])
+    return answer

@@ -118,6 +118,7 @@ class AuditResult:
     money: dict[str, str] = field(default_factory=dict)
     cancellations: dict[str, Any] = field(default_factory=dict)
     gate: dict[str, Any] = field(default_factory=dict)  # soak/gate_audit.py
+    events: dict[str, int] = field(default_factory=dict)  # the store life the world produced (store_events)
     side_effect_duplicates: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     stuck_reasons: dict[str, int] = field(default_factory=dict)
@@ -330,8 +331,62 @@ def _audit_money(world: World, ledger: Ledger, result: AuditResult) -> None:
         )
 
 
+# The events of a store's life the soak must meet, each counted by the sandbox where it happened.
+STORE_EVENTS = (
+    "risky_orders_placed",
+    "invalid_address_orders_placed",
+    "customer_cancellations_before_supplier_paid",
+    "customer_cancellations_after_supplier_paid",
+    "supplier_cancellations",
+    "supplier_stockouts",
+    "parcels_lost",
+    "store_refunds",
+    "chargebacks",
+)
+
+
+FOLLOW_UPS = (  # reported beside them
+    "parcels_returned",
+    "parcels_stalled",
+    "tracking_numbers_changed",
+    "fulfillment_holds_created",
+    "cj_disputes_created",
+    "fulfillments_created",
+    "customer_cancellations_too_late",
+)
+
+
+def store_events(world: World) -> dict[str, int]:
+    """Ground truth: how many orders met each event (`STORE_EVENTS`), and what followed (holds, disputes,
+    fulfillments). A customer's cancellation is after the supplier was paid when CJ's payment (wall clock,
+    `paid_real_at`) came before it (`cancelled_real_at`): the dispute path; before it, the order is never
+    paid for."""
+    paid_at = {
+        str(o.get("orderNum")): float(o["_sim"]["paid_real_at"])
+        for o in world.cj_orders
+        if (o.get("_sim") or {}).get("paid_real_at")
+    }
+    before = after = 0
+    for doc in world.orders:
+        cancelled = (doc.get("_sim") or {}).get("cancelled_real_at")
+        if not cancelled:
+            continue
+        paid = paid_at.get(f"shopify-{doc['number']}")
+        if paid is not None and paid < float(cancelled):
+            after += 1
+        else:
+            before += 1
+    counts = {kind: len(world.counts(kind)) for kind in STORE_EVENTS}
+    counts["customer_cancellations_before_supplier_paid"] = before
+    counts["customer_cancellations_after_supplier_paid"] = after
+    for kind in FOLLOW_UPS:
+        counts[kind] = len(world.counts(kind))
+    return counts
+
+
 def audit(world: World, ledger: Ledger) -> AuditResult:
     result = AuditResult()
+    result.events = store_events(world)
     _audit_orders(world, ledger, result)
     _audit_support(world, ledger, result)
     listed = {str(r["pid"]) for r in ledger.listings if r["status"] == "listed"}

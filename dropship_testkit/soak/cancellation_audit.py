@@ -18,7 +18,7 @@ FAILURE_KINDS = {  # the sandbox's audit kind (keyed by CJ orderNumber) -> the l
     "supplier_cancellations": "supplier_cancelled",
     "supplier_stockouts": "out_of_stock",
 }
-LOST_PARCELS = "parcels_lost"  # keyed by tracking number (dropship_sandbox/parcels.py)
+LOST_PARCELS = "parcels_lost"  # keyed by CJ order number (dropship_sandbox/parcels.py)
 
 
 class Finding(Protocol):
@@ -67,8 +67,14 @@ def audit_cancellations(
     failures: list[tuple[str, str]] = []
     for kind, reason in FAILURE_KINDS.items():
         failures += [(number, reason) for number in counts.get(kind, {})]
+    # The sandbox counts a lost parcel by its CJ order number (dropship_sandbox/parcels.py); an older world
+    # counted it by tracking number.
+    numbers = {o["orderNum"] for o in cj_orders}
     by_track = {o.get("_sim", {}).get("track_number"): o["orderNum"] for o in cj_orders}
-    failures += [(by_track[n], "lost_parcel") for n in counts.get(LOST_PARCELS, {}) if n in by_track]
+    for key in counts.get(LOST_PARCELS, {}):
+        number = key if key in numbers else by_track.get(key)
+        if number is not None:
+            failures.append((number, "lost_parcel"))
     for number, reason in failures:
         tally[f"supplier_{reason}"] += 1
         row = by_number.get(number)

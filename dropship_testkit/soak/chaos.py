@@ -24,6 +24,23 @@ FAULTS: dict[str, float] = {
 }
 LLM_MISBEHAVIOUR_MODES = ("invalid_json", "empty", "off_topic", "hallucinate", "obey_injection", "refusal")
 LLM_MISBEHAVIOUR_RATE = 0.05
+# The soak's store life: shares far above a store's usual ones (REALISTIC_RATES in the sandbox), so a short
+# soak of ~15 orders meets each event at least once, with the world seed `SOAK_WORLD_SEED`: orders draw
+# their fates from (seed, order id), and ids are sequential, so the first ten orders of that seed hold a
+# risky order, invalid addresses, early and late cancellations, a CJ cancellation and stock-out, a lost
+# parcel, a refund and a chargeback on orders not cancelled (whatever the timing of the runs).
+STORE_LIFE: dict[str, dict[str, float]] = {
+    "aftermath": {
+        "customer_cancel_rate": 0.3,
+        "store_refund_rate": 0.35,
+        "chargeback_rate": 0.25,
+        "supplier_cancel_rate": 0.2,
+        "supplier_stockout_rate": 0.2,
+    },
+    "parcels": {"lost_rate": 0.3},
+    "risk": {"order_risk_rate": 0.15, "invalid_address_rate": 0.15},
+}
+SOAK_WORLD_SEED = 151
 
 
 class SandboxControl:
@@ -38,15 +55,34 @@ class SandboxControl:
     def faults_on(self) -> None:
         for api in API_NAMES:
             self.call("POST", f"/faults/{api}", {**FAULTS, "expire_tokens": False})
-        # Customers cancel and charge back, the staff refunds, CJ cancels and runs out of stock, at a store's
-        # usual rates (dropship_sandbox/order_aftermath.py); the audit checks each was handled.
-        self.call("POST", "/aftermath/rates", {"realistic": True})
-        # Parcels stall, get lost or re-labelled, CJ re-weighs postage, customers pay by PayPal and in their
-        # own currency (dropship_sandbox/parcels.py); the money audit checks fees and charges to the cent.
-        self.call("POST", "/parcels/settings", {"realistic": True})
-        # Shopify flags a few orders as high fraud risk, and a few addresses fail its validation: the gate
-        # holds them, and the audit checks none reached the supplier without a release.
-        self.call("POST", "/settings", {"order_risk_rate": 0.02, "invalid_address_rate": 0.02})
+        self.store_life_on()
+
+    def store_life_on(self) -> None:
+        """The store's life after checkout at the soak's rates (`STORE_LIFE`, far above a store's usual
+        share, so ~15 orders meet every event): customers cancel, the staff refunds, cardholders charge
+        back, CJ cancels and runs out of stock (dropship_sandbox/order_aftermath.py); parcels get lost,
+        stall or are re-labelled, postage is re-weighed, customers pay by PayPal and in their own currency
+        (parcels.py); Shopify flags orders as high fraud risk and addresses as invalid (order_risk.py)."""
+        self.call("POST", "/aftermath/rates", STORE_LIFE["aftermath"])
+        self.call("POST", "/parcels/settings", {"realistic": True, **STORE_LIFE["parcels"]})
+        self.call("POST", "/settings", STORE_LIFE["risk"])
+
+    def close_checkout(self) -> None:
+        """No new order from now on (organic, ads or control), and no new customer message: the settle
+        phase moves the clock on weeks for what follows checkout, with nothing new to catch up with."""
+        self.call("POST", "/orders/settings", {"checkout_closed": True})
+        self.call("POST", "/helpdesk", {"daily_rate": 0.0})
+
+    def advance_clock(self, days: float) -> dict[str, Any]:
+        """Move the world's clock on, then hold it there (speed 0): every event due on the way happens."""
+        self.call("POST", "/clock", {"speed": 0})
+        return self.call("POST", "/clock", {"advance_seconds": days * 86400})
+
+    def truth(self) -> dict[str, Any]:
+        return self.call("GET", "/aftermath/truth")
+
+    def happen(self, event: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.call("POST", f"/aftermath/{event}", body)
 
     def expire_tokens(self, api: str) -> None:
         self.call("POST", f"/faults/{api}", {"expire_tokens": True})

@@ -2,6 +2,7 @@
 
 import json
 import random
+import sqlite3
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -16,8 +17,13 @@ from rich.table import Table
 from dropship_pipelines.store.fulfillment_tables import store_orders
 from dropship_sandbox.world import API_NAMES
 from dropship_testkit.bench import percentile
-from dropship_testkit.soak.audit import AuditResult, Ledger, World, audit
-from dropship_testkit.soak.chaos import LLM_MISBEHAVIOUR_MODES, RunKiller, SandboxControl
+from dropship_testkit.soak.audit import AuditResult, Ledger, World, audit, store_events
+from dropship_testkit.soak.chaos import (
+    LLM_MISBEHAVIOUR_MODES,
+    SOAK_WORLD_SEED,
+    RunKiller,
+    SandboxControl,
+)
 from dropship_testkit.soak.dagster_api import FINISHED, DagsterApi
 from dropship_testkit.soak.system import SoakSystem
 
@@ -33,6 +39,11 @@ FINAL_JOBS = (
 
 
 TOKEN_EXPIRY_S = 30.0  # how long a revoked token stays revoked before the operator "re-authorizes"
+# The settle phase moves the world's clock on in these steps (days), a fulfillment pass after each, with the
+# checkout closed: parcels are scanned (fulfillments post at the first scan) and delivered, CJ cancels and
+# runs out of stock, the staff refunds (3-20 days after the order), cardholders charge back (10-40 days)
+# and a parcel with no scan for 30 days is lost, so the final pass and the audit meet all of it.
+SETTLE_DAYS = (1.5, 3.5, 10.0, 30.0)
 
 
 @dataclass
@@ -41,6 +52,8 @@ class SoakConfig:
     speed: float = 600.0
     kill_every_s: float = 60.0  # mean gap between run kills; 0 switches the killer off
     seed: int = 7
+    world_seed: int = SOAK_WORLD_SEED  # the sandbox world's (which orders meet which event)
+    settle_days: tuple[float, ...] = SETTLE_DAYS
     settle_timeout_s: float = 900.0
     workdir: Path | None = None
     report_path: Path = Path("artifacts/soak-report.json")
@@ -55,6 +68,9 @@ class SoakOutcome:
     kills: list[dict[str, Any]] = field(default_factory=list)
     final_runs: dict[str, str] = field(default_factory=dict)
     sandbox_audit_kinds: dict[str, int] = field(default_factory=dict)
+    # Events the soak made happen through the sandbox's control API because the run's timing did not
+    # (a customer cancelling after the supplier was paid needs a run to have paid it first).
+    forced_events: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     workdir: str = ""
 
@@ -122,14 +138,55 @@ def _chaos_phase(system: SoakSystem, api: DagsterApi, control: SandboxControl, c
         outcome.errors.extend(f"killer: {e}" for e in killer.errors)
 
 
+def _force_missing_events(system: SoakSystem, control: SandboxControl, outcome: SoakOutcome,
+                          console: Console) -> None:  # fmt: skip
+    """A customer cancellation after the supplier was paid (CJ's cancellation and dispute path) depends on a
+    run paying an order before its customer's cancellation, hours of the world's clock later: when the
+    soak's timing gave none, one customer of a paid, unshipped CJ order cancels now."""
+    for attempt in range(5):  # the sandbox is running: its state file may be busy for a moment
+        try:
+            world = World.read(system.world_path)
+            break
+        except sqlite3.OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(1)
+    if store_events(world)["customer_cancellations_after_supplier_paid"]:
+        return
+    by_number = {f"shopify-{o['number']}": o for o in world.orders}
+    for cj in sorted(world.cj_orders, key=lambda o: str(o.get("orderNum"))):
+        doc = by_number.get(str(cj.get("orderNum")))
+        paid = (cj.get("_sim") or {}).get("paid_real_at")
+        if doc is None or not paid or doc.get("cancelledAt") or doc.get("fulfillments"):
+            continue
+        if cj.get("orderStatus") not in ("UNSHIPPED", "CREATED", "UNPAID") or cj.get("interceptOrderReasons"):
+            continue
+        gid = f"gid://shopify/Order/{doc['id']}"
+        answer = control.happen("cancel", {"order": gid})
+        outcome.forced_events.append({"event": "cancel_after_supplier_paid", "order": gid,
+                                      "happened": str(answer.get("happened"))})  # fmt: skip
+        console.log(f"forced: the customer of {doc['name']} cancels after CJ was paid ({answer})")
+        return
+    outcome.errors.append("no paid, unshipped supplier order to cancel after payment")
+
+
 def _settle_phase(system: SoakSystem, api: DagsterApi, control: SandboxControl, config: SoakConfig,
                   outcome: SoakOutcome, console: Console) -> None:  # fmt: skip
     control.calm()
-    control.freeze()
-    console.log("faults off, clock frozen; waiting for in-flight runs")
+    _force_missing_events(system, control, outcome, console)
+    control.close_checkout()
+    control.advance_clock(0)  # held where it is while the runs in flight end
+    console.log("faults off, checkout closed, clock held; waiting for in-flight runs")
     deadline = time.monotonic() + config.settle_timeout_s
     if not api.wait_idle(max(60.0, deadline - time.monotonic())):
         outcome.errors.append("runs still in progress when the settle phase began its final pass")
+    for days in config.settle_days:
+        clock = control.advance_clock(days)
+        status = _run_and_wait(api, "order_fulfillment_job", max(60.0, deadline - time.monotonic()))
+        outcome.final_runs[f"+{days:g}d:order_fulfillment_job"] = status
+        console.log(f"clock +{days:g} days ({clock['sim_now']}): order_fulfillment_job {status}")
+        # Webhooks of the events on the way start runs of their own (the cancellation sensor): let them end.
+        api.wait_idle(max(60.0, deadline - time.monotonic()))
     for index, job in enumerate(FINAL_JOBS):
         status = _run_and_wait(api, job, max(60.0, deadline - time.monotonic()))
         outcome.final_runs[f"{index}:{job}"] = status
@@ -175,7 +232,7 @@ def _run_stats(api: DagsterApi, killer_kills: list[dict[str, Any]]) -> dict[str,
 def run_soak(config: SoakConfig, console: Console | None = None) -> tuple[SoakOutcome, AuditResult]:
     console = console or Console()
     workdir = config.workdir or Path(tempfile.mkdtemp(prefix="dropship-soak-"))
-    system = SoakSystem(workdir, config.speed)
+    system = SoakSystem(workdir, config.speed, world_seed=config.world_seed)
     outcome = SoakOutcome(
         config={k: str(v) for k, v in asdict(config).items()},
         started_at=datetime.now(UTC).isoformat(),
@@ -226,6 +283,7 @@ def report(outcome: SoakOutcome, result: AuditResult, console: Console, path: Pa
         ("Money (USD)", result.money),
         ("Cancellations and refunds", result.cancellations),
         ("Order gate", result.gate),
+        ("Store life (ground truth)", result.events),
     ):
         table = Table(title=title)
         table.add_column("measure")
@@ -237,6 +295,8 @@ def report(outcome: SoakOutcome, result: AuditResult, console: Console, path: Pa
         console.print("stuck orders by reason:", result.stuck_reasons)
     console.print("final runs:", outcome.final_runs)
     console.print("sandbox side effects (audit totals):", outcome.sandbox_audit_kinds)
+    if outcome.forced_events:
+        console.print("events forced through the sandbox's control API:", outcome.forced_events)
     if result.findings:
         findings = Table(title=f"Findings ({len(result.findings)})")
         for column in ("area", "kind", "key", "detail"):

@@ -61,6 +61,7 @@ class SoakSystem:
     # The Dagster instance's dagster.yaml; None copies the repository's (SQLite storage).
     instance_yaml: str | None = None
     dashboard_token: str = field(default_factory=lambda: "soak-" + os.urandom(12).hex())
+    world_seed: int | None = None  # the new world's seed (None: the sandbox's default)
 
     @property
     def sandbox_url(self) -> str:
@@ -102,6 +103,9 @@ class SoakSystem:
                 "DASHBOARD_TOKEN": self.dashboard_token,
                 # The pipelines subscribe the dashboard's receiver at start (the store sends only there).
                 "WEBHOOK_BASE_URL": f"http://127.0.0.1:{self.dashboard_port}",
+                # The store's own cancellation buffer (an hour of the world's clock: seconds at the soak's
+                # speed), so customers cancel both before the supplier is paid and after.
+                "ORDER_GATE_BUFFER_MINUTES": "60",
             }
         )
         return env
@@ -144,6 +148,7 @@ class SoakSystem:
             [
                 python, "-m", "dropship_sandbox", "--port", str(self.sandbox_port),
                 "--state", str(self.world_path), "--speed", str(self.speed),
+                *(["--seed", str(self.world_seed)] if self.world_seed is not None else []),
             ],
             env,
         )  # fmt: skip
