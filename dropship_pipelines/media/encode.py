@@ -51,8 +51,8 @@ def frames_in_order(
 
 
 def ffmpeg_command(width: int, height: int, fps: int, target: Path) -> list[str]:
-    """x264 from raw RGBX frames on stdin. RGBX is Pillow's own pixel layout for RGB, so handing a frame to
-    ffmpeg is a copy, not a repack (the frame is never converted to numpy and back to bytes)."""
+    """x264 from raw planar YUV 4:2:0 frames on stdin, the encoder's own input format: ffmpeg converts
+    nothing (the frames were composited in its colour space, see ``FramePlan.in_video_ycbcr``)."""
     from imageio_ffmpeg import get_ffmpeg_exe  # the ffmpeg build moviepy uses; deferred with the render
 
     return [
@@ -63,7 +63,7 @@ def ffmpeg_command(width: int, height: int, fps: int, target: Path) -> list[str]
         "-f",
         "rawvideo",
         "-pix_fmt",
-        "rgb0",
+        "yuv420p",
         "-s",
         f"{width}x{height}",
         "-r",
@@ -95,9 +95,10 @@ def write_video(plan: FramePlan, fps: int, target: Path) -> None:
     """Encode the plan: its frames, in order and computed ahead, piped raw into one ffmpeg/x264 process."""
     width, height = plan.size
     n_frames = int(plan.duration * fps)  # the frames of [0, duration) on the fps grid
+    video = plan.in_yuv420p()  # canvases and sprites converted once, not every frame
 
     def render(index: int) -> bytes:
-        return plan.frame_image(index / fps).tobytes("raw", "RGBX")
+        return video.frame(index / fps)
 
     with tempfile.TemporaryFile() as errors:
         encoder = subprocess.Popen(
