@@ -688,7 +688,7 @@ def run(args: argparse.Namespace) -> int:
                 f"loaded {loaded['rows']:,.0f} rows in {loaded['seconds']:.1f} s "
                 f"({loaded['rows'] / loaded['seconds']:,.0f} rows/s)"
             )
-        if not args.skip_analytics:
+        if args.only != "endpoints" and not args.skip_analytics:
             # The store's first day of trading, as a deployment sets it: the daily partitions (fixed when
             # the definitions are first imported, just below) must reach back to the first loaded day.
             os.environ.setdefault("DROPSHIP_PARTITIONS_START", days[0].isoformat())
@@ -715,6 +715,9 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
 
+        if args.only == "analytics":
+            report_figures(console, figures, args.json)
+            return 0
         with dashboard_process(url) as base:
             rows = []
             for template in ENDPOINTS:
@@ -789,6 +792,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="measure a database that already holds orders")
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
     parser.add_argument("--skip-analytics", action="store_true", help="do not time the analytics recompute")
+    parser.add_argument(
+        "--only",
+        choices=("analytics", "endpoints"),
+        help="run one part: the analytics recompute, or the API under load (default: both)",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: the server process
     add_json_option(parser)
     args = parser.parse_args(argv)

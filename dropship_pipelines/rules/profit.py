@@ -23,6 +23,7 @@ Money is summed in integer cents, so totals reconcile with the ledger to the cen
 
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -98,6 +99,34 @@ def gateway_rule(gateway: str | None, rule: PriceRule) -> PriceRule:
     """The fee rule of a gateway whose fees are not reported: its configured rate, else the store's."""
     rate = GATEWAY_FEES.get((gateway or "").lower())
     return rule if rate is None else replace(rule, fee_rate=rate[0], fixed_fee=rate[1])
+
+
+@dataclass(frozen=True)
+class FeeTerms:
+    """A fee rule as integers: fee cents = (2 x (price cents x per_cent + base) + scale) // (2 x scale),
+    pricing's `fee_cents` (rate x price + fixed fee, half up), so a database can apply it exactly."""
+
+    per_cent: int
+    base: int
+    scale: int
+
+
+def fee_terms(rule: PriceRule) -> FeeTerms:
+    rate, fixed = Fraction(rule.fee_rate), Fraction(rule.fixed_fee) * 100
+    return FeeTerms(
+        per_cent=rate.numerator * fixed.denominator,
+        base=fixed.numerator * rate.denominator,
+        scale=rate.denominator * fixed.denominator,
+    )
+
+
+def unreported_fee_rules(rule: PriceRule) -> tuple[dict[str, FeeTerms], FeeTerms]:
+    """The fee terms of each configured gateway (lower-case name) and of every other gateway: what an
+    order's fees are when its transactions report none (`payment_fee_cents`)."""
+    return (
+        {gateway: fee_terms(gateway_rule(gateway, rule)) for gateway in GATEWAY_FEES},
+        fee_terms(rule),
+    )
 
 
 def payment_fee_cents(frame: pd.DataFrame, rule: PriceRule) -> np.ndarray:
@@ -212,6 +241,30 @@ def daily_profit_frame(orders: pd.DataFrame, ad_spend: pd.DataFrame, rule: Price
         supplier_refunds=("supplier_refund_cents", "sum"),
         estimated_cost_orders=("cost_estimated", "sum"),
     )
+    return daily_profit_from_sums(by_day.reset_index(), ad_spend)
+
+
+# The per-day sums in integer cents a database aggregation returns (`analytics_queries.daily_sums`), the
+# same as `daily_profit_frame` groups its order rows into.
+DAY_SUMS = (
+    "day",
+    "orders",
+    "items",
+    "revenue",
+    "product_cost",
+    "shipping_cost",
+    "payment_fees",
+    "refunds",
+    "chargebacks",
+    "supplier_refunds",
+    "estimated_cost_orders",
+)
+
+
+def daily_profit_from_sums(sums: pd.DataFrame, ad_spend: pd.DataFrame) -> pd.DataFrame:
+    """DAILY_COLUMNS from per-day sums of the orders (DAY_SUMS, integer cents, one row per day that had
+    an order) and the ad spend per day (`day`, `spend_cents`); a day with spend but no order gets a row."""
+    by_day = sums.loc[:, list(DAY_SUMS)].set_index("day")
     spend = ad_spend.groupby("day")["spend_cents"].sum().rename("ad_spend")
     daily = by_day.join(spend, how="outer").fillna(0).astype("int64").sort_index()
     daily["profit"] = (

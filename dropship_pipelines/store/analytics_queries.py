@@ -13,7 +13,15 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from dropship_pipelines.rules.profit import DISPUTE_FEE, ORDER_COLUMNS, PROFIT_COLUMNS
+from dropship_pipelines.rules.pricing import PriceRule
+from dropship_pipelines.rules.profit import (
+    DAY_SUMS,
+    DISPUTE_FEE,
+    ORDER_COLUMNS,
+    PROFIT_COLUMNS,
+    FeeTerms,
+    unreported_fee_rules,
+)
 from dropship_pipelines.store.ads_tables import ad_campaigns, ad_metrics_daily
 from dropship_pipelines.store.discovery_tables import listing_variants, listings
 from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders, supplier_orders
@@ -350,3 +358,194 @@ def product_lines(conn: Connection) -> pd.DataFrame:
 
 
 ALL_TIME = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+
+
+# --- the daily aggregation in the database ------------------------------------------------------------
+# The daily assets' sums, each summed by the database per day (`GROUP BY day`) from per-order (or
+# per-line) amounts in integer cents, so a recompute reads a few hundred rows instead of every order.
+# The same amounts as `order_frame` + `rules/profit.daily_profit_frame`, to the cent (tests/analytics/
+# test_daily_sums.py compares them on a ledger with every kind of money).
+
+
+def _floor_div(numerator: Any, denominator: int) -> sa.ColumnElement:
+    """Integer division rounding toward -inf (SQLite and PostgreSQL truncate toward 0) by a positive
+    constant, as Python's `//` in pricing's `fee_cents`."""
+    # SQLAlchemy's `//` on integers is the backends' integer `/`; its `/` would be true division.
+    return sa.case(
+        (numerator >= 0, numerator // denominator),
+        else_=-((denominator - 1 - numerator) // denominator),
+    )
+
+
+def _fee_formula(revenue_cents: Any, terms: FeeTerms) -> sa.ColumnElement:
+    return _floor_div(2 * (revenue_cents * terms.per_cent + terms.base) + terms.scale, 2 * terms.scale)
+
+
+def payment_fee_cents_column(rule: PriceRule) -> sa.ColumnElement:
+    """Each order's payment fees in cents: the ones its transactions report, else its gateway's rule
+    applied to its total (`rules/profit.payment_fee_cents`)."""
+    configured, default = unreported_fee_rules(rule)
+    gateway = sa.func.lower(sa.func.coalesce(order_payments.c.gateway, ""))
+    revenue = cents(store_orders.c.total_price)
+    return sa.case(
+        (order_payments.c.fees.is_not(None), cents(order_payments.c.fees)),
+        *((gateway == name, _fee_formula(revenue, terms)) for name, terms in configured.items()),
+        else_=_fee_formula(revenue, default),
+    )
+
+
+def _money_back_per_order() -> sa.Subquery:
+    """Per order with any: refunds recorded, chargebacks lost plus dispute fees, supplier refunds."""
+    rows = order_refunds.c
+    lost = sa.case((sa.func.coalesce(rows.status, "") == "WON", 0), else_=rows.amount)
+    return (
+        sa.select(
+            rows.order_id,
+            sa.func.sum(sa.case((rows.kind == "refund", rows.amount), else_=0)).label("recorded"),
+            sa.func.sum(
+                sa.case((rows.kind == "chargeback", lost + sa.func.coalesce(rows.fee, DISPUTE_FEE)), else_=0)
+            ).label("chargebacks"),
+            sa.func.sum(sa.case((rows.kind == "supplier_refund", rows.amount), else_=0)).label(
+                "supplier_refunds"
+            ),
+        )
+        .group_by(rows.order_id)
+        .subquery("money_back")
+    )
+
+
+def _refund_actions_per_order() -> sa.Subquery:
+    actions = order_actions.c
+    return (
+        sa.select(actions.order_id, sa.func.sum(actions.amount).label("refunded"))
+        .where(actions.kind == "refund", actions.state == "done")
+        .group_by(actions.order_id)
+        .subquery("refund_actions")
+    )
+
+
+def _greatest_of(*amounts: Any) -> sa.ColumnElement:
+    """The largest of three amounts, as `refunds_column` picks it (portable: SQLite has no GREATEST)."""
+    a, b, c = amounts
+    return sa.case((sa.and_(a >= b, a >= c), a), (b >= c, b), else_=c)
+
+
+def _cost_known() -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    return supplier_costs.c.product_amount.is_not(None), supplier_orders.c.product_amount.is_not(None)
+
+
+def _with_supplier(source: Any) -> Any:
+    return source.outerjoin(supplier_orders, supplier_orders.c.order_id == store_orders.c.order_id).outerjoin(
+        supplier_costs, supplier_costs.c.order_id == store_orders.c.order_id
+    )
+
+
+def _sum(expr: Any, label: str) -> sa.Label:
+    return sa.func.coalesce(sa.func.sum(expr), 0).label(label)
+
+
+def daily_order_sums(conn: Connection, start: datetime, end: datetime, rule: PriceRule) -> sa.Select:
+    """Per day, over the counted orders placed in [start, end): what each order row gives (the supplier's
+    costs where known; the line estimates are `daily_line_sums`')."""
+    charged, actual = _cost_known()
+    money_back = _money_back_per_order()
+    actions = _refund_actions_per_order()
+    refunds = _greatest_of(
+        sa.func.coalesce(actions.c.refunded, 0),
+        sa.func.coalesce(money_back.c.recorded, 0),
+        sa.func.coalesce(order_payments.c.refunded, 0),
+    )
+    day = day_of(conn, store_orders.c.placed_at).label("day")
+    source = (
+        _with_supplier(store_orders)
+        .outerjoin(order_payments, order_payments.c.order_id == store_orders.c.order_id)
+        .outerjoin(money_back, money_back.c.order_id == store_orders.c.order_id)
+        .outerjoin(actions, actions.c.order_id == store_orders.c.order_id)
+    )
+    return (
+        sa.select(
+            day,
+            sa.func.count().label("orders"),
+            _sum(cents(store_orders.c.total_price), "revenue"),
+            _sum(
+                sa.case(
+                    (charged, cents(supplier_costs.c.product_amount)),
+                    (actual, cents(supplier_orders.c.product_amount)),
+                    else_=0,
+                ),
+                "product_cost",
+            ),
+            _sum(
+                sa.case(
+                    (charged, cents(supplier_costs.c.postage_amount)),
+                    (actual, cents(supplier_orders.c.postage_amount)),
+                    else_=0,
+                ),
+                "shipping_cost",
+            ),
+            _sum(payment_fee_cents_column(rule), "payment_fees"),
+            _sum(cents(refunds), "refunds"),
+            _sum(cents(money_back.c.chargebacks), "chargebacks"),
+            _sum(cents(money_back.c.supplier_refunds), "supplier_refunds"),
+            _sum(sa.case((sa.or_(charged, actual), 0), else_=1), "estimated_cost_orders"),
+        )
+        .select_from(source)
+        .where(COUNTED, _window(conn, start, end))
+        .group_by(day)
+    )
+
+
+def daily_line_sums(conn: Connection, start: datetime, end: datetime) -> sa.Select:
+    """Per day, over the lines of the counted orders placed in [start, end): items, and the listing's
+    costs of the orders the supplier has not priced yet. Each line's amount is whole cents (quantity x a
+    money column), so summing lines' cents equals rounding each order's sum."""
+    charged, actual = _cost_known()
+    estimated = sa.not_(sa.or_(charged, actual))
+    lines = store_order_lines.c
+    unit_cost = sa.func.coalesce(listing_variants.c.unit_cost, listings.c.unit_cost, 0)
+    day = day_of(conn, store_orders.c.placed_at).label("day")
+    source = (
+        _with_supplier(store_order_lines.join(store_orders, store_orders.c.order_id == lines.order_id))
+        .outerjoin(listings, listings.c.pid == lines.pid)
+        .outerjoin(listing_variants, listing_variants.c.vid == lines.vid)
+    )
+    return (
+        sa.select(
+            day,
+            _sum(lines.quantity, "items"),
+            _sum(sa.case((estimated, cents(lines.quantity * unit_cost)), else_=0), "product_cost"),
+            _sum(
+                sa.case(
+                    (estimated, cents(lines.quantity * sa.func.coalesce(listings.c.shipping_cost, 0))),
+                    else_=0,
+                ),
+                "shipping_cost",
+            ),
+        )
+        .select_from(source)
+        .where(COUNTED, _window(conn, start, end))
+        .group_by(day)
+    )
+
+
+def daily_sums(conn: Connection, start: datetime, end: datetime, rule: PriceRule) -> pd.DataFrame:
+    """The orders' per-day sums (rules/profit.DAY_SUMS, integer cents) of the counted orders placed in
+    [start, end), from two aggregations in the database (orders, lines) read in the caller's snapshot."""
+    orders = pd.DataFrame.from_records(
+        conn.execute(daily_order_sums(conn, start, end, rule)).all(),
+        columns=[c for c in DAY_SUMS if c != "items"],
+    )
+    lines = pd.DataFrame.from_records(
+        conn.execute(daily_line_sums(conn, start, end)).all(),
+        columns=["day", "items", "line_product_cost", "line_shipping_cost"],
+    )
+    for frame in (orders, lines):
+        if len(frame):
+            frame["day"] = _as_day(frame["day"])
+    merged = orders.merge(lines, on="day", how="left").fillna(0)
+    for col in merged.columns:
+        if col != "day":
+            merged[col] = merged[col].astype("int64")
+    merged["product_cost"] += merged.pop("line_product_cost")
+    merged["shipping_cost"] += merged.pop("line_shipping_cost")
+    return merged.loc[:, list(DAY_SUMS)]

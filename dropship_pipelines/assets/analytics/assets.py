@@ -61,9 +61,10 @@ def daily_frame(
     store_db: StoreDatabase, pricing: PricingPolicy, first: date, end: date
 ) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
     """Sales and profit for days [first, end): one row per day that had an order or ad spend; and the
-    ledger's own totals of those days (orders, sales, ad spend), read in the same snapshot."""
+    ledger's own totals of those days (orders, sales, ad spend), read in the same snapshot. The database
+    sums the orders by day (`analytics_queries.daily_sums`): a few hundred rows come back, not every order."""
     with q.consistent_read(store_db.engine()) as conn:
-        orders = q.order_frame(conn, q.utc_start(first), q.utc_start(end))
+        sums = q.daily_sums(conn, q.utc_start(first), q.utc_start(end), pricing.rule())
         spend = q.ad_spend_frame(conn, first, end)
         ledger = q.ledger_totals_by_day(conn, first, end)
     ledger_read = {
@@ -74,7 +75,36 @@ def daily_frame(
         }
         for row in ledger.itertuples()
     }
-    return money.daily_profit_frame(orders, spend, pricing.rule()), ledger_read
+    return money.daily_profit_from_sums(sums, spend), ledger_read
+
+
+# daily_sales and daily_profit are the same daily frame, told two ways: within one run (both assets of a
+# backfill, in-process) the first computes it and the second takes it, so the ledger is read once per run
+# and both tables come from one snapshot. Keyed by run and window; an entry is taken once, and a run that
+# materialises only one of the two leaves at most one small frame behind (the oldest is dropped).
+_SHARED_DAILY: dict[tuple[str, date, date, PriceRule], tuple[datetime, pd.DataFrame, dict]] = {}
+_SHARED_DAILY_KEEP = 4
+
+
+def shared_daily_frame(
+    context: dg.AssetExecutionContext, store_db: StoreDatabase, pricing: PricingPolicy
+) -> tuple[datetime, pd.DataFrame, dict[str, dict[str, int]]]:
+    """The window's daily frame, its ledger read and the moment stamped before the read: computed by the
+    first of the two daily assets to run in this run, reused by the other."""
+    first, end = _days(context)
+    rule = pricing.rule()
+    key = (context.run.run_id, first, end, rule)
+    if key in _SHARED_DAILY:
+        return _SHARED_DAILY.pop(key)
+    # Stamped before the read: a ledger change during the read counts as after the computation.
+    computed_at = _now()
+    daily, ledger_read = daily_frame(store_db, pricing, first, end)
+    others = {daily_sales.key, daily_profit.key} - set(context.selected_asset_keys)
+    if others & set(context.run.asset_selection or others):
+        while len(_SHARED_DAILY) >= _SHARED_DAILY_KEEP:
+            _SHARED_DAILY.pop(next(iter(_SHARED_DAILY)))
+        _SHARED_DAILY[key] = (computed_at, daily, ledger_read)
+    return computed_at, daily, ledger_read
 
 
 def _read_metadata(computed_at: datetime, snapshot: dict) -> dg.MetadataValue:
@@ -103,9 +133,7 @@ def daily_sales(
 ) -> dg.MaterializeResult:
     """Sales per day: orders, items sold, revenue and average order value (cancelled orders excluded)."""
     first, end = _days(context)
-    # Stamped before the read: a ledger change during the read counts as after the computation.
-    computed_at = _now()
-    daily, ledger_read = daily_frame(store_db, pricing, first, end)
+    computed_at, daily, ledger_read = shared_daily_frame(context, store_db, pricing)
     rows = [
         {
             "day": r.day,
@@ -150,8 +178,7 @@ def daily_profit(
     that), the listing's costs before the order was sent; fees are the gateway's reported fees, else its
     configured rate."""
     first, end = _days(context)
-    computed_at = _now()  # before the read, as in daily_sales
-    daily, ledger_read = daily_frame(store_db, pricing, first, end)
+    computed_at, daily, ledger_read = shared_daily_frame(context, store_db, pricing)
     rows = [
         {
             "day": r.day,
