@@ -5,12 +5,12 @@ actions). Nothing here returns a secret: tokens, API keys and database URLs neve
 Each page's routes are a module of dashboard/api/routes/; this module assembles them.
 """
 
-from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashboard.api.actions import CampaignPauser, OrderCanceller, ReplySender
 from dashboard.api.auth import Authenticator
@@ -61,16 +61,38 @@ def build_api() -> APIRouter:
     return api
 
 
-def _security_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Callable) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+API_HEADERS = ((b"cache-control", b"no-store"),)
+
+
+class SecurityHeaders:
+    """Adds the security headers (and no-store on /api/) to every response a route did not set them on.
+
+    A plain ASGI middleware, not `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs each
+    request through a task group and a memory stream, about a millisecond per request under load."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = SECURITY_HEADERS + (API_HEADERS if scope["path"].startswith("/api/") else ())
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in extra if name not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _serve_web(app: FastAPI, dist: Path) -> None:
@@ -138,7 +160,7 @@ def create_app(
         media_dir=media_dir,
         store_timezone=store_zone(store_timezone),
     )
-    _security_headers(app)
+    app.add_middleware(SecurityHeaders)
     app.include_router(build_api())
     _serve_web(app, web_dist)
     return app

@@ -26,7 +26,15 @@ from dashboard.api.deps import (
     page_of,
 )
 from dashboard.api.media import OutsideMediaDir, confined_video, creative_video_url
-from dashboard.api.store import dashboard_actions, page, record_action, update_action, utc
+from dashboard.api.store import (
+    Store,
+    dashboard_actions,
+    in_thread,
+    page,
+    record_action,
+    update_action,
+    utc,
+)
 from dropship_pipelines.services import ads
 from dropship_pipelines.store import ads_queries
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives, ad_metrics_daily
@@ -200,34 +208,48 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@router.get("/campaigns", response_model=m.Page[m.Campaign])
-def campaigns(
-    store: StoreDep, platform: Text = None, state: Text = None, limit: Limit = 50, offset: Offset = 0
-) -> dict:
+def _campaigns(store: Store, platform: str | None, state: str | None, limit: int, offset: int) -> dict:
     with store.connect() as conn:
         return page_of(*campaign_rows(conn, platform, state, limit, offset), limit, offset)
 
 
+@router.get("/campaigns", response_model=m.Page[m.Campaign])
+async def campaigns(
+    store: StoreDep, platform: Text = None, state: Text = None, limit: Limit = 50, offset: Offset = 0
+) -> dict:
+    return await in_thread(_campaigns, store, platform, state, limit, offset)
+
+
+def _ad_daily(
+    store: Store, start: date | None, end: date | None, platform: str | None
+) -> tuple[date | None, date | None, list[dict[str, Any]]]:
+    with store.connect() as conn:
+        first, last = daily_window(conn, start, end)
+        check_range(first, last)
+        return first, last, daily_rows(conn, first, last, platform)
+
+
 @router.get("/daily", response_model=list[dict[str, Any]])
-def ad_daily(
+async def ad_daily(
     store: StoreDep, response: Response, start: Start = None, end: End = None, platform: Text = None
 ) -> list:
     """Daily spend and return per platform over [start, end]; by default the last 30 days with metrics.
     The days answered for are in the `X-Window-Start` / `X-Window-End` headers."""
     check_range(start, end)
-    with store.connect() as conn:
-        first, last = daily_window(conn, start, end)
-        check_range(first, last)
-        rows = daily_rows(conn, first, last, platform)
+    first, last, rows = await in_thread(_ad_daily, store, start, end, platform)
     response.headers["X-Window-Start"] = first.isoformat() if first else ""
     response.headers["X-Window-End"] = last.isoformat() if last else ""
     return [{k: (str(v) if k in ("spend", "revenue") else v) for k, v in row.items()} for row in rows]
 
 
-@router.get("/actions", response_model=m.Page[m.AdAction])
-def actions(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> dict:
+def _actions(store: Store, limit: int, offset: int) -> dict:
     with store.connect() as conn:
         return page_of(*action_rows(conn, limit, offset), limit, offset)
+
+
+@router.get("/actions", response_model=m.Page[m.AdAction])
+async def actions(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> dict:
+    return await in_thread(_actions, store, limit, offset)
 
 
 @router.get(

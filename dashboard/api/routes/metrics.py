@@ -8,6 +8,7 @@ flagged: the snapshot is stale), when each figure was computed, and the store's 
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from fastapi import APIRouter
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection
 from dashboard.api import models as m
 from dashboard.api.clock import store_today
 from dashboard.api.deps import DashboardDep, End, Limit, Offset, Start, StoreDep, Text, check_range, page_of
-from dashboard.api.store import page
+from dashboard.api.store import Store, in_thread, page
 from dropship_pipelines.store.ads_tables import ad_metrics_daily
 from dropship_pipelines.store.analytics_tables import (
     analytics_ad_performance,
@@ -163,29 +164,39 @@ def daily_rows(conn: Connection, start: date | None, end: date | None) -> list[d
     return [dict(r) for r in conn.execute(query.order_by(p.day)).mappings()]
 
 
-@router.get("/kpis", response_model=m.KpiReport)
-def kpis(dashboard: DashboardDep) -> dict:
-    zone = dashboard.store_timezone
-    with dashboard.store.connect() as conn:
+def _kpis(store: Store, zone: ZoneInfo) -> dict[str, Any]:
+    with store.connect() as conn:
         return kpi_report(conn, store_today(zone), zone.key)
 
 
-@router.get("/daily", response_model=list[m.DailyPoint])
-def daily(store: StoreDep, start: Start = None, end: End = None) -> list:
-    check_range(start, end)
+@router.get("/kpis", response_model=m.KpiReport)
+async def kpis(dashboard: DashboardDep) -> dict:
+    return await in_thread(_kpis, dashboard.store, dashboard.store_timezone)
+
+
+def _daily(store: Store, start: date | None, end: date | None) -> list[dict[str, Any]]:
     with store.connect() as conn:
         return daily_rows(conn, start, end)
 
 
-@router.get("/top-products", response_model=m.Page[m.TopProduct])
-def top_products(store: StoreDep, limit: Limit = 20, offset: Offset = 0) -> dict:
+@router.get("/daily", response_model=list[m.DailyPoint])
+async def daily(store: StoreDep, start: Start = None, end: End = None) -> list:
+    check_range(start, end)
+    return await in_thread(_daily, store, start, end)
+
+
+def _top_products(store: Store, limit: int, offset: int) -> dict[str, Any]:
     t = analytics_top_products
     with store.connect() as conn:
         return page_of(*page(conn, sa.select(t), [t.c.rank], limit, offset), limit, offset)
 
 
-@router.get("/ad-performance", response_model=m.Page[m.AdPerformance])
-def ad_performance(store: StoreDep, platform: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
+@router.get("/top-products", response_model=m.Page[m.TopProduct])
+async def top_products(store: StoreDep, limit: Limit = 20, offset: Offset = 0) -> dict:
+    return await in_thread(_top_products, store, limit, offset)
+
+
+def _ad_performance(store: Store, platform: str | None, limit: int, offset: int) -> dict[str, Any]:
     t = analytics_ad_performance
     query = sa.select(t, listings.c.title).select_from(t.outerjoin(listings, listings.c.pid == t.c.pid))
     if platform:
@@ -193,3 +204,10 @@ def ad_performance(store: StoreDep, platform: Text = None, limit: Limit = 50, of
     order = [t.c.spend.desc(), t.c.platform, t.c.campaign_id]
     with store.connect() as conn:
         return page_of(*page(conn, query, order, limit, offset), limit, offset)
+
+
+@router.get("/ad-performance", response_model=m.Page[m.AdPerformance])
+async def ad_performance(
+    store: StoreDep, platform: Text = None, limit: Limit = 50, offset: Offset = 0
+) -> dict:
+    return await in_thread(_ad_performance, store, platform, limit, offset)

@@ -31,7 +31,16 @@ from dashboard.api.deps import (
     check_range,
 )
 from dashboard.api.runs import RunLaunchError
-from dashboard.api.store import bind_time, bounded_count, count_label, record_action, update_action, utc
+from dashboard.api.store import (
+    Store,
+    bind_time,
+    bounded_count,
+    count_label,
+    in_thread,
+    record_action,
+    update_action,
+    utc,
+)
 from dropship_pipelines.store.analytics_queries import utc_start
 from dropship_pipelines.store.fulfillment_tables import (
     NEEDS_ATTENTION,
@@ -168,8 +177,13 @@ def release_hold(conn: Connection, order_id: str) -> str:
     return found.problem or ""
 
 
+def _orders(store: Store, *args: Any) -> dict[str, Any]:
+    with store.connect() as conn:
+        return order_rows(conn, *args)
+
+
 @router.get("/orders", response_model=m.OrderPage[m.Order])
-def orders(
+async def orders(
     store: StoreDep,
     state: Text = None,
     needs_attention: bool | None = None,
@@ -184,8 +198,7 @@ def orders(
     check_range(start, end)
     if after and offset:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give after or offset, not both")
-    with store.connect() as conn:
-        return order_rows(conn, state, needs_attention, start, end, limit, offset, after)
+    return await in_thread(_orders, store, state, needs_attention, start, end, limit, offset, after)
 
 
 @router.post(

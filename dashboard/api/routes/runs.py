@@ -11,7 +11,7 @@ router = APIRouter(prefix="/runs", tags=["actions"])
 
 
 @router.get("/jobs", response_model=m.JobList)
-def jobs(dashboard: DashboardDep) -> dict:
+async def jobs(dashboard: DashboardDep) -> dict:
     return {"jobs": list(dashboard.jobs)}
 
 

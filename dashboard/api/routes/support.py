@@ -12,7 +12,7 @@ from dashboard.api import models as m
 from dashboard.api.actions import ActionConflict, ActionRefused
 from dashboard.api.deps import ACTION, DashboardDep, Limit, Offset, StoreDep, Text, page_of
 from dashboard.api.reasons import reason_text
-from dashboard.api.store import Store, dashboard_actions, page, record_action, update_action
+from dashboard.api.store import Store, dashboard_actions, in_thread, page, record_action, update_action
 from dropship_pipelines.store.fulfillment_tables import fulfillments, store_orders, supplier_orders
 from dropship_pipelines.store.support_tables import support_messages, support_replies, support_tickets
 
@@ -191,26 +191,30 @@ def escalation(store: Store, reply_key: str) -> dict[str, Any]:
 
 
 @router.get("/status", response_model=m.SupportStatus)
-def support_status(store: StoreDep) -> dict:
+async def support_status(store: StoreDep) -> dict:
     return {"available": store.support_available, "note": "" if store.support_available else NO_SUPPORT}
 
 
-@router.get("/tickets", response_model=m.Page[m.Ticket])
-def tickets(store: StoreDep, status: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
-    if not store.support_available:
-        return page_of([], 0, limit, offset)
+def _tickets(store: Store, status: str | None, limit: int, offset: int) -> dict[str, Any]:
     with store.connect() as conn:
         return page_of(*ticket_rows(conn, status, limit, offset), limit, offset)
 
 
+@router.get("/tickets", response_model=m.Page[m.Ticket])
+async def tickets(store: StoreDep, status: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
+    if not store.support_available:
+        return page_of([], 0, limit, offset)
+    return await in_thread(_tickets, store, status, limit, offset)
+
+
 @router.get("/replies", response_model=m.Page[m.Reply])
-def replies(store: StoreDep, state: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
-    return replies_page(store, state, limit, offset)
+async def replies(store: StoreDep, state: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
+    return await in_thread(replies_page, store, state, limit, offset)
 
 
 @router.get("/escalations", response_model=m.Page[m.Reply])
-def escalations(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> dict:
-    return replies_page(store, ESCALATED, limit, offset)
+async def escalations(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> dict:
+    return await in_thread(replies_page, store, ESCALATED, limit, offset)
 
 
 @router.post(
