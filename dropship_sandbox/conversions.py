@@ -51,15 +51,23 @@ def order_gid(order: dict[str, Any]) -> str:
 
 
 def record_ad_order(
-    world: World, platform: str, campaign_id: str, day: date, order_id: str, value: float, seen: bool
+    world: World,
+    platform: str,
+    campaign_id: str,
+    day: date,
+    order_id: str,
+    value: float,
+    seen: bool,
+    ad_id: str | None = None,
 ) -> None:
-    """The click behind an ad order, for the attribution of its server event."""
+    """The click behind an ad order (its campaign and ad), for the attribution of its server event."""
     world.state.put(
         ORDER_KIND,
         order_id,
         {
             "platform": platform,
             "campaign_id": campaign_id,
+            "ad_id": ad_id,
             "day": day.isoformat(),
             "value": value,
             "reported_by": "pixel" if seen else None,
@@ -67,14 +75,20 @@ def record_ad_order(
     )
 
 
-def _restate(world: World, platform: str, campaign_id: str, day: str, value: float) -> None:
+def _restate(
+    world: World, platform: str, campaign_id: str, day: str, value: float, ad_id: str | None = None
+) -> None:
     key = f"{platform}:{campaign_id}"
     stats = world.state.get("ad_stats", key) or {"platform": platform, "campaign_id": campaign_id, "days": {}}
-    row = stats["days"].setdefault(
-        day, {"spend": 0.0, "impressions": 0.0, "clicks": 0.0, "purchases": 0, "revenue": 0.0}
-    )
-    row["purchases"] += 1
-    row["revenue"] += value
+    rows = [stats["days"]]
+    if ad_id:  # the ad's own numbers are restated with its campaign's
+        rows.append(stats.setdefault("ads", {}).setdefault(ad_id, {}))
+    for days in rows:
+        row = days.setdefault(
+            day, {"spend": 0.0, "impressions": 0.0, "clicks": 0.0, "purchases": 0, "revenue": 0.0}
+        )
+        row["purchases"] += 1
+        row["revenue"] += value
     world.state.put("ad_stats", key, stats)
 
 
@@ -98,7 +112,9 @@ def receive(world: World, platform: str, events: list[dict[str, Any]], name_fiel
             continue
         click["reported_by"] = "server"
         world.state.put(ORDER_KIND, str(event_id), click)
-        _restate(world, platform, click["campaign_id"], click["day"], float(click["value"]))
+        _restate(
+            world, platform, click["campaign_id"], click["day"], float(click["value"]), click.get("ad_id")
+        )
     return len(events)
 
 

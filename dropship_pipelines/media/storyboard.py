@@ -1,7 +1,12 @@
 """The ad's storyboard: which scenes, which motion, and where and when each text and widget appears.
 
 One scene per product image with a slow Ken-Burns zoom/pan and a crossfade between scenes, a hook headline
-at the top of the first scene, a caption per scene, a price badge, and a final call-to-action card. This is
+at the top of the first scene, a caption per scene, a price badge, and a final call-to-action card.
+
+Two openings (``VideoAdSpec.opening``, the two variants of a creative test, ``rules/creative_tests.py``):
+"problem" opens on the hook headline and brings the price badge in a moment later; "price" opens on the
+price (the badge, enlarged, on the very first frame, so it is in the thumbnail) and settles it to its usual
+size after the first scene. This is
 the module to open to change the look of an ad; bump ``RENDERER_VERSION`` in ``video_ad`` when you do.
 """
 
@@ -22,6 +27,7 @@ if TYPE_CHECKING:  # video_ad imports this module to render; the spec type is on
 
 log = logging.getLogger(__name__)
 
+OPENINGS = ("problem", "price")
 CROSSFADE_S = 0.5
 MIN_SCENE_S = 2.0
 #: The pre-composed scene canvas is this much larger than the frame: room for zoom and pan.
@@ -114,6 +120,13 @@ def build_plan(spec: VideoAdSpec) -> FramePlan:
 
     badge = render_price_badge(spec.price_text, spec.compare_at_text, w)
     badge_start = min(1.0, bounds[1] * 0.5)
+    if spec.opening == "price":
+        # Price-first: the offer is the hook, large from frame 0 through the first scene, then as usual.
+        opener = render_price_badge(spec.price_text, spec.compare_at_text, w, scale=1.3)
+        overlays.append(
+            make_overlay(opener, frame, center_x=0.5, center_y=0.80, start=0.0, end=bounds[1], fade_in=0.0)
+        )
+        badge_start = bounds[1]
     overlays.append(
         make_overlay(badge, frame, center_x=0.5, center_y=0.835, start=badge_start, end=product_s - half)
     )

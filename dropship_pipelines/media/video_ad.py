@@ -55,6 +55,9 @@ class VideoAdSpec:
     height: int = 1280
     duration_s: float = 12.0
     fps: int = 30
+    #: How the first scene opens (a creative test's variant, ``storyboard.OPENINGS``): "problem" shows the
+    #: hook headline first and the price a moment later; "price" shows the price badge from the first frame.
+    opening: str = "problem"
 
     def __post_init__(self) -> None:
         # Normalise sequences (callers pass lists, str paths) so equality/hash and the fingerprint are stable.
@@ -87,6 +90,8 @@ def _validate_spec(spec: VideoAdSpec) -> None:
     """Reject specs that would fail deep inside ffmpeg or produce an unusable ad, with a clear message."""
     if not spec.image_paths:
         raise ValueError("VideoAdSpec.image_paths is empty: at least one product image is required")
+    if spec.opening not in ("problem", "price"):
+        raise ValueError(f"VideoAdSpec.opening must be 'problem' or 'price', got {spec.opening!r}")
     for name in ("headline", "price_text", "call_to_action"):
         if not isinstance(getattr(spec, name), str):
             raise ValueError(f"VideoAdSpec.{name} must be a str, got {type(getattr(spec, name)).__name__}")
@@ -151,6 +156,8 @@ def spec_fingerprint(spec: VideoAdSpec) -> str:
         "duration_s": round(float(spec.duration_s), 6),
         "fps": spec.fps,
     }
+    if spec.opening != "problem":  # the default stays out, so the videos rendered before keep their key
+        payload["opening"] = spec.opening
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 

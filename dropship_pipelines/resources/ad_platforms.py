@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 from dropship_pipelines.resources.errors import PermanentApiError, TransientApiError
 from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.rules.ad_metrics import CampaignDay
+from dropship_pipelines.rules.creative_tests import AdDay
 
 T = TypeVar("T")
 
@@ -103,6 +104,8 @@ class AdPlatform(Protocol):
     def create_ad(self, adset_id: str, name: str, video_id: str, text: AdText) -> str: ...
     def set_campaign_active(self, campaign_id: str, active: bool) -> None: ...
     def set_daily_budget(self, adset_id: str, daily_budget: Decimal) -> None: ...
+    def set_ad_active(self, ad_id: str, active: bool) -> None: ...  # one ad: a creative test's loser
+    def ad_days(self, since: date, until: date) -> list[AdDay]: ...  # per-ad numbers (creative tests)
     def campaign_days(self, since: date, until: date) -> list[CampaignDay]: ...
     def reporting_day(self) -> date: ...  # the account's today: its time zone, the platform's clock
     def send_purchase_events(self, events: list[PurchaseEvent]) -> int: ...

@@ -24,6 +24,11 @@ class AdPolicyResource(dg.ConfigurableResource):
     window_days: int = DEFAULT.window_days
     scale_cooldown_days: int = DEFAULT.scale_cooldown_days
     restatement_days: int = DEFAULT.restatement_days  # metrics re-pulled and kills re-judged this far back
+    # Creative tests: two video variants per product; the loser (purchases per click, two-proportion z-test)
+    # is paused once p < alpha, after each variant has min_clicks and both together min_purchases.
+    creative_test_alpha: float = DEFAULT.creative_test_alpha
+    creative_test_min_clicks: int = DEFAULT.creative_test_min_clicks
+    creative_test_min_purchases: int = DEFAULT.creative_test_min_purchases
     store_url: str = "https://sandbox-store.myshopify.com"  # ads link to {store_url}/products/{handle}
     media_dir: str = ".data/media"  # downloaded product images and rendered videos (content-addressed)
     # Hosts product images may be fetched from (a name also admits its subdomains). Image URLs come from the
@@ -44,6 +49,9 @@ class AdPolicyResource(dg.ConfigurableResource):
             window_days=self.window_days,
             scale_cooldown_days=self.scale_cooldown_days,
             restatement_days=self.restatement_days,
+            creative_test_alpha=self.creative_test_alpha,
+            creative_test_min_clicks=self.creative_test_min_clicks,
+            creative_test_min_purchases=self.creative_test_min_purchases,
         )
 
 

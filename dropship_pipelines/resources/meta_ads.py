@@ -38,12 +38,14 @@ from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import Pacer, pacer
 from dropship_pipelines.resources.write_gate import gate_write
 from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day, number
+from dropship_pipelines.rules.creative_tests import AdDay
 
 API = "meta"
 THROTTLE_CODES = {4, 17, 32, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80014}
 AUTH_ERROR_CODES = {190, 2500}  # token invalid or expired; no token
 TRANSIENT_CODES = {1, 2}
 INSIGHT_FIELDS = "campaign_id,campaign_name,spend,impressions,clicks,actions,action_values"
+AD_INSIGHT_FIELDS = "ad_id,ad_name,campaign_id,spend,impressions,clicks,actions,action_values"
 # Meta lists one purchase under each of these; they are alternatives, never to be summed.
 PURCHASE_ACTION_TYPES = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
 LIVE_GRAPH_HOST = "graph.facebook.com"
@@ -131,6 +133,12 @@ def campaign_day_from_insight(row: dict[str, Any]) -> CampaignDay:
         purchases=_purchases(row.get("actions")),
         revenue=_purchases(row.get("action_values")),
     )
+
+
+def ad_day_from_insight(row: dict[str, Any]) -> AdDay:
+    """A Meta insights row at level=ad (time_increment=1)."""
+    numbers = campaign_day_from_insight(row)
+    return AdDay(ad_id=str(row["ad_id"]), ad_name=str(row.get("ad_name") or ""), numbers=numbers)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -364,6 +372,11 @@ class MetaAdsResource(dg.ConfigurableResource):
         minor = int((daily_budget * 100).to_integral_value())
         self._call(lambda: self._request("POST", adset_id, data={"daily_budget": minor}))
 
+    def set_ad_active(self, ad_id: str, active: bool) -> None:
+        """One ad on or off (a creative test's loser), its ad set and campaign untouched."""
+        status = "ACTIVE" if active else "PAUSED"
+        self._call(lambda: self._request("POST", ad_id, data={"status": status}))
+
     # --- reporting -------------------------------------------------------------------------------------
     def campaign_days(self, since: date, until: date) -> list[CampaignDay]:
         """Every campaign's daily numbers in [since, until], all pages."""
@@ -390,6 +403,32 @@ class MetaAdsResource(dg.ConfigurableResource):
             if not next_url:
                 return rows
             params = None  # `next` carries every parameter
+
+    def ad_days(self, since: date, until: date) -> list[AdDay]:
+        """Every ad's daily numbers in [since, until] (insights level=ad): what creative tests judge."""
+        params: dict[str, Any] | None = {
+            "level": "ad",
+            "time_increment": 1,
+            "time_range": json.dumps({"since": since.isoformat(), "until": until.isoformat()}),
+            "fields": AD_INSIGHT_FIELDS,
+            "limit": self.insights_page_size,
+        }
+        rows: list[AdDay] = []
+        next_url: str | None = None
+        while True:
+            page = self._call(
+                lambda p=params, u=next_url: self._request(
+                    "GET", f"{self._account}/insights", params=p, url=u
+                )
+            )
+            try:
+                rows += [ad_day_from_insight(row) for row in page.get("data", [])]
+            except (KeyError, ValueError) as exc:
+                raise PayloadError(API, f"ad insights row not as documented: {exc}") from exc
+            next_url = (page.get("paging") or {}).get("next")
+            if not next_url:
+                return rows
+            params = None
 
     def reporting_day(self) -> date:
         """The ad account's today: the platform's clock (its Date header) in the account's time zone

@@ -37,6 +37,7 @@ from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import pacer
 from dropship_pipelines.resources.write_gate import gate_write
 from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day
+from dropship_pipelines.rules.creative_tests import AdDay
 
 API = "tiktok"
 RATE_LIMIT_CODES = {40100, 40016}
@@ -70,6 +71,26 @@ def campaign_day_from_report(row: dict[str, Any]) -> CampaignDay:
         purchases=metrics.get("complete_payment"),
         revenue=metrics.get("total_complete_payment_rate"),
     )
+
+
+AD_REPORT_METRICS = ["campaign_id", "ad_name", *REPORT_METRICS[1:]]
+
+
+def ad_day_from_report(row: dict[str, Any]) -> AdDay:
+    """A TikTok integrated-report row at AUCTION_AD (dimensions ad_id + stat_time_day)."""
+    dims, metrics = row["dimensions"], row["metrics"]
+    numbers = campaign_day(
+        day=date.fromisoformat(str(dims["stat_time_day"])[:10]),
+        platform=API,
+        campaign_id=metrics["campaign_id"],
+        campaign_name="",
+        spend=metrics.get("spend"),
+        impressions=metrics.get("impressions"),
+        clicks=metrics.get("clicks"),
+        purchases=metrics.get("complete_payment"),
+        revenue=metrics.get("total_complete_payment_rate"),
+    )
+    return AdDay(ad_id=str(dims["ad_id"]), ad_name=str(metrics.get("ad_name") or ""), numbers=numbers)
 
 
 class TikTokAdsResource(dg.ConfigurableResource):
@@ -305,6 +326,11 @@ class TikTokAdsResource(dg.ConfigurableResource):
         body = {"budget": [{"adgroup_id": adset_id, "budget": float(daily_budget)}]}
         self._call(lambda: self._request("POST", "/adgroup/budget/update/", body=body))
 
+    def set_ad_active(self, ad_id: str, active: bool) -> None:
+        """One ad on or off (a creative test's loser), its ad group and campaign untouched."""
+        body = {"ad_ids": [ad_id], "operation_status": "ENABLE" if active else "DISABLE"}
+        self._call(lambda: self._request("POST", "/ad/status/update/", body=body))
+
     # --- reporting -------------------------------------------------------------------------------------
     def campaign_days(self, since: date, until: date) -> list[CampaignDay]:
         """Every campaign's daily numbers in [since, until]: windows of at most 30 days, all pages."""
@@ -330,6 +356,34 @@ class TikTokAdsResource(dg.ConfigurableResource):
                     total_pages = int(data["page_info"]["total_page"])
                 except (KeyError, TypeError, ValueError) as exc:
                     raise PayloadError(API, f"report not as documented: {exc}") from exc
+                page += 1
+            start = end + timedelta(days=1)
+        return rows
+
+    def ad_days(self, since: date, until: date) -> list[AdDay]:
+        """Every ad's daily numbers in [since, until] (AUCTION_AD by ad_id): what creative tests judge."""
+        rows: list[AdDay] = []
+        start = since
+        while start <= until:
+            end = min(until, start + timedelta(days=MAX_REPORT_DAYS - 1))
+            page, total_pages = 1, 1
+            while page <= total_pages:
+                params = {
+                    "report_type": "BASIC",
+                    "data_level": "AUCTION_AD",
+                    "dimensions": ["ad_id", "stat_time_day"],
+                    "metrics": AD_REPORT_METRICS,
+                    "start_date": start.isoformat(),
+                    "end_date": end.isoformat(),
+                    "page": page,
+                    "page_size": self.report_page_size,
+                }
+                data = self._call(lambda p=params: self._request("GET", "/report/integrated/get/", params=p))
+                try:
+                    rows += [ad_day_from_report(row) for row in data.get("list", [])]
+                    total_pages = int(data["page_info"]["total_page"])
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise PayloadError(API, f"ad report not as documented: {exc}") from exc
                 page += 1
             start = end + timedelta(days=1)
         return rows

@@ -33,6 +33,8 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from dropship_pipelines.rules.creative_tests import CreativeTestPolicy
+
 CENT = Decimal("0.01")
 # The platforms restart an ad set's learning on a budget change above about 20 %: no step is larger.
 MAX_BUDGET_STEP = Decimal("0.20")
@@ -59,6 +61,10 @@ class AdPolicy:
     window_days: int = 7
     scale_cooldown_days: int = 1
     restatement_days: int = RESTATEMENT_DAYS  # how far back metrics are re-pulled and kills re-judged
+    # Creative tests (rules/creative_tests.py): significance level and minimum sample of each test.
+    creative_test_alpha: float = 0.05
+    creative_test_min_clicks: int = 200  # per variant
+    creative_test_min_purchases: int = 10  # both variants together
 
     def __post_init__(self) -> None:
         if not Decimal(0) < self.scale_step <= MAX_BUDGET_STEP:
@@ -74,6 +80,15 @@ class AdPolicy:
             raise ValueError("window_days must be at least 1 and no longer than restatement_days")
         if self.learning_conversions < 0:
             raise ValueError("learning_conversions must not be negative")
+        self.creative_tests()  # its own checks (alpha in (0, 0.5), minimums at least 1)
+
+    def creative_tests(self) -> CreativeTestPolicy:
+        """The creative-test rule's policy (validated there)."""
+        return CreativeTestPolicy(
+            alpha=self.creative_test_alpha,
+            min_clicks=self.creative_test_min_clicks,
+            min_purchases=self.creative_test_min_purchases,
+        )
 
     def launch_budget(self, platform: str) -> Decimal:
         """A new campaign's daily budget on `platform` (meta | tiktok), never above the cap."""

@@ -30,7 +30,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -56,11 +56,14 @@ from dropship_pipelines.rules.ad_copy import (
 )
 from dropship_pipelines.rules.ad_metrics import CampaignDay
 from dropship_pipelines.rules.ad_rules import AdPolicy, CampaignState, DayResult, Decision, decide
+from dropship_pipelines.rules.creative_tests import CHALLENGER, plan_variants
 from dropship_pipelines.rules.pricing import PriceRule
 from dropship_pipelines.rules.shipping_claims import caption_with_claim
+from dropship_pipelines.services import creative_tests
 from dropship_pipelines.settings import sandbox_host_map
 from dropship_pipelines.store import ad_margin_queries as margin_q
 from dropship_pipelines.store import ads_queries as q
+from dropship_pipelines.store import creative_test_queries as ct_q
 
 Row = dict[str, Any]
 _PID = re.compile(r"pid:([A-Za-z0-9-]+)")
@@ -241,7 +244,9 @@ def make_creative(
         fps=video.fps,
     )
     rendered = render_video_ad(spec, media / "videos")
+    challenger = render_challenger(spec, hooks, media)
     return {
+        "challenger": challenger,
         "status": "ok",
         "headline": spec.headline,
         "hooks": list(hooks),
@@ -252,6 +257,37 @@ def make_creative(
         "video_bytes": rendered.size_bytes,
         "render_seconds": round(rendered.render_seconds, 2),
         "model": answer.model,
+        "error": None,
+    }
+
+
+def render_challenger(control: VideoAdSpec, hooks: tuple[str, ...], media: Path) -> Row:
+    """The creative test's challenger (price-first, `rules.creative_tests.plan_variants`) of a control
+    just rendered: its row for `ad_creative_variants` (failed, with the reason, if it cannot be made; the
+    control still runs alone then)."""
+    row: Row = {"variant": CHALLENGER, "opening": "price", "generated_at": q.now()}
+    try:
+        _, plan = plan_variants(control.headline, hooks, len(control.image_paths))
+        spec = replace(
+            control,
+            image_paths=plan.images(control.image_paths),
+            headline=plan.headline,
+            captions=plan.captions,
+            opening=plan.opening,
+        )
+        rendered = render_video_ad(spec, media / "videos")
+    except (OSError, ValueError) as error:
+        return {**row, "status": "failed", "error": str(error)[:2000]}
+    return {
+        **row,
+        "status": "ok",
+        "opening": plan.opening,
+        "headline": plan.headline,
+        "hooks": list(plan.captions),
+        "video_path": str(rendered.path),
+        "video_fingerprint": rendered.fingerprint,
+        "video_bytes": rendered.size_bytes,
+        "render_seconds": round(rendered.render_seconds, 2),
         "error": None,
     }
 
@@ -284,8 +320,10 @@ def make_creatives(
             "attempts": item.attempts,
             "generated_at": q.now(),
         }
+        challenger: Row | None = None
         try:
             row.update(make_creative(item, llm, video, media, image_hosts))
+            challenger = row.pop("challenger", None)
         except (LlmOutputError, ApiError, httpx.HTTPError, OSError, ValueError) as error:
             row.update(status="failed", error=str(error)[:2000])
             report.failures.append((pid, str(error)[:200]))
@@ -303,6 +341,10 @@ def make_creatives(
             )
         with engine.begin() as conn:
             q.save_creative(conn, row)
+            if challenger is not None:  # made from the same copy: keyed by the control's content hash
+                ct_q.save_variant_creative(conn, {**challenger, "pid": pid, "content_hash": item.digest})
+        if challenger is not None:
+            report.render_seconds += challenger.get("render_seconds") or 0.0
     return report
 
 
@@ -320,8 +362,10 @@ def launch(
     ledger_row: Row | None,
     budget: Decimal,
     store_url: str,
+    challenger: Row | None = None,
 ) -> Row | None:
-    """Campaign -> ad set / ad group -> video -> ad -> switch on, one ledger update after each step.
+    """Campaign -> ad set / ad group -> video -> ad (-> the creative test's challenger ad beside it) ->
+    switch on, one ledger update after each step.
 
     None: another run (of any instance) holds this launch's claim, and nothing was asked of the platform."""
     pid, name = product["pid"], platform.platform
@@ -385,6 +429,8 @@ def launch(
                 resumed,
             )
         )
+    # Both variants start together (services/creative_tests.py claims the challenger's ad).
+    creative_tests.add_challenger(platform, engine, product, row, creative, challenger, store_url)
     platform.set_campaign_active(row["campaign_id"], True)
     save(state="active", launched_at=q.now(), last_error=None)
     return row
@@ -397,6 +443,7 @@ class LaunchReport:
     stopped: dict[str, str] = field(default_factory=dict)  # platform -> why (its credentials)
     waiting: int = 0  # beyond this run's limit
     claimed_elsewhere: int = 0  # launches another run held the claim of
+    challengers_added: int = 0  # creative tests' challenger ads added to live campaigns
     ledger_states: dict[str, int] = field(default_factory=dict)
 
 
@@ -435,6 +482,7 @@ def launch_campaigns(
     launch, refused credentials stop their platform."""
     with engine.connect() as conn:
         work = launch_work(conn, platforms, max_attempts)
+        challengers = ct_q.variant_creatives(conn)
     report = LaunchReport(waiting=max(0, len(work) - max_launches))
     for product, creative, name, row in work[:max_launches]:
         if name in report.stopped:
@@ -442,7 +490,14 @@ def launch_campaigns(
         pid = product["pid"]
         try:
             result = launch(
-                platforms[name], engine, product, creative, row, policy.launch_budget(name), store_url
+                platforms[name],
+                engine,
+                product,
+                creative,
+                row,
+                policy.launch_budget(name),
+                store_url,
+                challengers.get((pid, CHALLENGER)),
             )
         except ApiError as error:
             state = "failed" if isinstance(error, PermanentApiError) else "pending"
@@ -466,6 +521,10 @@ def launch_campaigns(
             }
         )
         log.info("product %s: live on %s as campaign %s", pid, name, result["campaign_id"])
+    live = {name: p for name, p in platforms.items() if name not in report.stopped}
+    report.challengers_added = creative_tests.launch_challengers(
+        engine, live, store_url, max_attempts=max_attempts, log=log
+    )
     with engine.connect() as conn:
         report.ledger_states = dict(Counter(row["state"] for row in q.ledger(conn).values()))
     return report

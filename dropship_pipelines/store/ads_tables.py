@@ -124,3 +124,78 @@ ad_purchase_events = sa.Table(
     created_column(),
     updated_column(),
 )
+
+# --- creative tests (0011) -------------------------------------------------------------------------------
+# The challenger video of each product (variant "b", price-first); the control "a" is its `ad_creatives`
+# row. Made from the same copy, keyed by the same content hash.
+ad_creative_variants = sa.Table(
+    "ad_creative_variants",
+    metadata,
+    sa.Column("pid", sa.String(64), primary_key=True),
+    sa.Column("variant", sa.String(8), primary_key=True),  # b
+    sa.Column("content_hash", sa.String(64), nullable=False),  # the control's: made from the same copy
+    sa.Column("status", sa.String(16), nullable=False),  # ok | failed
+    sa.Column("opening", sa.String(16), nullable=False),  # problem | price
+    sa.Column("headline", sa.String(255), nullable=True),  # its hook line
+    sa.Column("hooks", sa.JSON, nullable=True),
+    sa.Column("video_path", sa.Text, nullable=True),
+    sa.Column("video_fingerprint", sa.String(64), nullable=True),
+    sa.Column("video_bytes", sa.Integer, nullable=True),
+    sa.Column("render_seconds", sa.Float, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("generated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Each variant's ad in the product's ad set / ad group, claimed (`pending`) before it is created.
+ad_variant_ads = sa.Table(
+    "ad_variant_ads",
+    metadata,
+    sa.Column("pid", sa.String(64), primary_key=True),
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("variant", sa.String(8), primary_key=True),  # a | b
+    sa.Column("campaign_id", sa.String(64), nullable=False),
+    sa.Column("adset_id", sa.String(64), nullable=False),
+    sa.Column("video_id", sa.String(64), nullable=True),
+    sa.Column("ad_id", sa.String(64), nullable=True, unique=True),
+    sa.Column("state", sa.String(16), nullable=False),  # pending | active | paused | failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    created_column(),
+    updated_column(),
+)
+
+# Per-ad daily numbers (Meta insights level=ad, TikTok AUCTION_AD by ad_id): what the tests are judged on.
+ad_variant_metrics_daily = sa.Table(
+    "ad_variant_metrics_daily",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("ad_id", sa.String(64), primary_key=True),
+    sa.Column("campaign_id", sa.String(64), nullable=False, index=True),
+    sa.Column("spend", MONEY, nullable=False),
+    sa.Column("impressions", sa.Integer, nullable=False),
+    sa.Column("clicks", sa.Integer, nullable=False),
+    sa.Column("purchases", sa.Integer, nullable=False),
+    sa.Column("revenue", MONEY, nullable=False),
+)
+
+# One test per product and platform: running until decided; `pausing` is the claim of the loser's pause
+# (compare-and-set from running, with its `ad_actions` row), resolved `decided` once the platform paused it.
+creative_tests = sa.Table(
+    "creative_tests",
+    metadata,
+    sa.Column("pid", sa.String(64), primary_key=True),
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("campaign_id", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # running | pausing | decided
+    sa.Column("winner", sa.String(8), nullable=True),
+    sa.Column("loser", sa.String(8), nullable=True),
+    sa.Column("as_of", sa.Date, nullable=True),  # the reporting day judged
+    sa.Column("p_value", sa.Float, nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("inputs", sa.JSON, nullable=True),
+    sa.Column("action_id", sa.Integer, nullable=True),  # the ad_actions row of the loser's pause
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    created_column(),
+    updated_column(),
+)

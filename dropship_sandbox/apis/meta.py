@@ -49,6 +49,8 @@ INSIGHT_FIELDS = (
     "account_id",
     "campaign_id",
     "campaign_name",
+    "ad_id",
+    "ad_name",
     "spend",
     "impressions",
     "clicks",
@@ -631,7 +633,12 @@ def _money(value: float) -> str:
 
 
 def _insight_row(
-    totals: dict[str, float], fields: list[str], campaign: dict[str, Any] | None, since: str, until: str
+    totals: dict[str, float],
+    fields: list[str],
+    campaign: dict[str, Any] | None,
+    since: str,
+    until: str,
+    ad: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     spend = round(totals["spend"], 2)
     impressions, clicks = int(totals["impressions"]), int(totals["clicks"])
@@ -644,6 +651,8 @@ def _insight_row(
             row[name] = campaign["id"]
         elif name == "campaign_name" and campaign:
             row[name] = campaign["name"]
+        elif name in ("ad_id", "ad_name") and ad:
+            row[name] = ad["id"] if name == "ad_id" else ad["name"]
         elif name == "spend":
             row[name] = _money(spend)
         elif name == "impressions":
@@ -687,7 +696,7 @@ def insights(world: World, node: str, params: dict[str, Any], request: Request) 
             raise _invalid("The sandbox reports insights for ad accounts and campaigns")
         campaigns = [doc]
         level = params.get("level") or "campaign"
-    if level not in ("campaign", "account"):
+    if level not in ("ad", "campaign", "account"):
         raise _invalid(f"Param level must be one of {{ad, adset, campaign, account}}; sandbox: {level!r}")
     fields = [f for f in str(params.get("fields") or ",".join(DEFAULT_INSIGHT_FIELDS)).split(",") if f]
     unknown = [f for f in fields if f not in INSIGHT_FIELDS]
@@ -697,6 +706,8 @@ def insights(world: World, node: str, params: dict[str, Any], request: Request) 
     daily = str(params.get("time_increment") or "all_days") == "1"
     buckets: dict[tuple[str, str], dict[str, float]] = {}
     names: dict[str, dict[str, Any]] = {}
+    if level == "ad":
+        return _page(_ad_rows(world, campaigns, fields, since, until, daily), params, request)
     for campaign in campaigns:
         names[campaign["id"]] = campaign
         for day, totals in ad_delivery.campaign_days(world, PLATFORM, campaign["id"]).items():
@@ -711,6 +722,32 @@ def insights(world: World, node: str, params: dict[str, Any], request: Request) 
         stop = day if daily else until.isoformat()
         rows.append(_insight_row(totals, fields, names.get(campaign_id), day, stop))
     return _page(rows, params, request)
+
+
+def _ad_rows(
+    world: World, campaigns: list[dict[str, Any]], fields: list[str], since: date, until: date, daily: bool
+) -> list[dict[str, Any]]:
+    """Insights at level=ad: one row per ad (and day, with time_increment=1) that had impressions."""
+    rows = []
+    for campaign in campaigns:
+        for ad_id, days in ad_delivery.ad_days(world, PLATFORM, campaign["id"]).items():
+            ad = world.state.get("meta_ad", ad_id) or {"id": ad_id, "name": ""}
+            picked = {
+                d: t
+                for d, t in days.items()
+                if since.isoformat() <= d <= until.isoformat() and t["impressions"] >= 1
+            }
+            if not daily and picked:
+                total = ad_delivery._empty_day()
+                for t in picked.values():
+                    for metric, value in t.items():
+                        total[metric] += value
+                picked = {since.isoformat(): total}
+            for day, totals in picked.items():
+                stop = day if daily else until.isoformat()
+                rows.append(_insight_row(totals, fields, campaign, day, stop, ad))
+    rows.sort(key=lambda r: (r["date_start"], r.get("campaign_id", ""), r.get("ad_id", "")))
+    return rows
 
 
 # --- the pixel's server events -------------------------------------------------------------------------

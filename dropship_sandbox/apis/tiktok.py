@@ -44,6 +44,7 @@ REPORT_METRICS = {
     "complete_payment_roas",
     "campaign_name",
 }
+AD_REPORT_METRICS = {"campaign_id", "ad_name"}  # attributes an AUCTION_AD report also gives
 MAX_REPORT_DAYS = 30
 THROTTLED_MESSAGE = (
     "Due to too many requests, requests from App [7000000000000000000] are temporarily restricted."
@@ -447,17 +448,17 @@ def report(world: World, params: dict[str, Any]) -> dict[str, Any]:
     _advertiser(params)
     if params.get("report_type") != "BASIC":
         raise _param_error("report_type: the sandbox serves BASIC reports.")
-    if params.get("data_level", "AUCTION_CAMPAIGN") != "AUCTION_CAMPAIGN":
-        raise _param_error("data_level: the sandbox serves AUCTION_CAMPAIGN reports.")
+    level = params.get("data_level", "AUCTION_CAMPAIGN")
+    if level not in ("AUCTION_CAMPAIGN", "AUCTION_AD"):
+        raise _param_error("data_level: the sandbox serves AUCTION_CAMPAIGN and AUCTION_AD reports.")
     dimensions = _json_query(params, "dimensions", None)
     metrics = _json_query(params, "metrics", ["spend", "impressions"])
-    if dimensions not in (
-        ["campaign_id", "stat_time_day"],
-        ["stat_time_day", "campaign_id"],
-        ["campaign_id"],
-    ):
-        raise _param_error("dimensions: the sandbox serves campaign_id (+ stat_time_day).")
-    unknown = [m for m in metrics if m not in REPORT_METRICS]
+    by = "ad_id" if level == "AUCTION_AD" else "campaign_id"
+    if dimensions not in ([by, "stat_time_day"], ["stat_time_day", by], [by]):
+        raise _param_error(f"dimensions: the sandbox serves {by} (+ stat_time_day) at {level}.")
+    unknown = [
+        m for m in metrics if m not in REPORT_METRICS | (AD_REPORT_METRICS if by == "ad_id" else set())
+    ]
     if unknown:
         raise _param_error(f"metrics: Invalid metric {unknown[0]}.")
     try:
@@ -475,6 +476,10 @@ def report(world: World, params: dict[str, Any]) -> dict[str, Any]:
                 json.loads(f["filter_value"]) if isinstance(f["filter_value"], str) else f["filter_value"]
             )
     rows = []
+    if by == "ad_id":
+        rows = _ad_report_rows(world, metrics, start, end, daily, wanted_ids)
+        rows.sort(key=lambda r: (r["dimensions"].get("stat_time_day", ""), r["dimensions"]["ad_id"]))
+        return _paged(rows, params, 1000)
     for campaign in world.state.all("tiktok_campaign"):
         if wanted_ids is not None and campaign["id"] not in wanted_ids:
             continue
@@ -497,6 +502,49 @@ def report(world: World, params: dict[str, Any]) -> dict[str, Any]:
             rows.append({"dimensions": dims, "metrics": {m: _metric(m, totals, campaign) for m in metrics}})
     rows.sort(key=lambda r: (r["dimensions"].get("stat_time_day", ""), r["dimensions"]["campaign_id"]))
     return _paged(rows, params, 1000)
+
+
+def _ad_report_rows(
+    world: World, metrics: list[str], start: date, end: date, daily: bool, wanted: set[str] | None
+) -> list[dict[str, Any]]:
+    """AUCTION_AD rows: one per ad (and day) that had impressions; campaign_id and ad_name as metrics."""
+    rows = []
+    for campaign in world.state.all("tiktok_campaign"):
+        if wanted is not None and campaign["id"] not in wanted:
+            continue
+        for ad_id, days in ad_delivery.ad_days(world, PLATFORM, campaign["id"]).items():
+            ad = world.state.get("tiktok_ad", ad_id) or {"name": ""}
+            picked = {
+                d: t
+                for d, t in days.items()
+                if start.isoformat() <= d <= end.isoformat() and t["impressions"] >= 1
+            }
+            if not daily and picked:
+                total = ad_delivery._empty_day()
+                for t in picked.values():
+                    for k, v in t.items():
+                        total[k] += v
+                picked = {start.isoformat(): total}
+            for day, totals in sorted(picked.items()):
+                dims = {"ad_id": ad_id}
+                if daily:
+                    dims["stat_time_day"] = f"{day} 00:00:00"
+                values = {
+                    m: (
+                        campaign["id"] if m == "campaign_id" else ad["name"] if m == "ad_name"
+                        else _metric(m, totals, campaign)
+                    )
+                    for m in metrics
+                }  # fmt: skip
+                rows.append({"dimensions": dims, "metrics": values})
+    return rows
+
+
+def update_ad_status(world: World, body: dict[str, Any]) -> dict[str, Any]:
+    """`POST /ad/status/update/`: ENABLE | DISABLE | DELETE ads by `ad_ids`."""
+    _advertiser(body)
+    ids = _set_status(world, "ad", body.get("ad_ids"), body.get("operation_status"))
+    return {"ad_ids": ids, "status": body["operation_status"]}
 
 
 # --- the pixel's server events -------------------------------------------------------------------------
@@ -576,6 +624,11 @@ async def adgroup_get(request: Request) -> JSONResponse:
 @router.post("/adgroup/status/update/")
 async def adgroup_status_update(request: Request) -> JSONResponse:
     return await _run(request, update_adgroup_status, is_write=True)
+
+
+@router.post("/ad/status/update/")
+async def ad_status_update(request: Request) -> JSONResponse:
+    return await _run(request, update_ad_status, is_write=True)
 
 
 @router.post("/adgroup/budget/update/")

@@ -18,7 +18,7 @@ from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
 from dropship_pipelines.rules.ad_metrics import totals
-from dropship_pipelines.services import ad_conversions, ads, discovery
+from dropship_pipelines.services import ad_conversions, ads, creative_tests, discovery
 
 GROUP = "ads"
 OWNERS = ["team:growth"]
@@ -142,6 +142,7 @@ def ad_campaigns(
             "launched": len(report.launched),
             "failed": len(report.failures),
             "waiting": report.waiting,
+            "challengers_added": report.challengers_added,
             "ledger_states": reasons_table(sorted(report.ledger_states.items()), ("state", "campaigns")),
             "failures": reasons_table(report.failures[:20], ("platform:pid", "reason")),
             "new_campaigns": preview_table(
@@ -223,6 +224,10 @@ def ad_metrics(
         last = max(last, ads.reporting_day(platforms))
     pulled, errors = ads.pull_campaign_days(platforms, first, last)
     written = ads.save_campaign_days(engine, pulled, first, last)
+    # Each ad's own numbers too: the creative tests judge the two variants of a product on them.
+    ad_pulled, ad_errors = creative_tests.pull_ad_days(platforms, first, last)
+    ad_rows = creative_tests.save_ad_days(engine, ad_pulled, first, last)
+    errors |= {f"{name} (per ad)": error for name, error in ad_errors.items()}
     if errors:
         raise dg.Failure(
             description="ad metrics incomplete: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
@@ -243,6 +248,7 @@ def ad_metrics(
             "revenue": float(pulled_totals.revenue),
             "roas": pulled_totals.roas,
             "below_kill_threshold": to_pause,
+            "ad_rows": ad_rows,
             "preview": preview_table(
                 [{**d.row(None), "platform": d.platform} for d in top],
                 ("day", "platform", "campaign_id", "spend", "clicks", "purchases", "revenue", "roas"),
@@ -283,10 +289,26 @@ def ad_optimizations(
         log=context.log,
         rule=pricing.rule(),
     )
+    # Creative tests: each product's losing variant is paused once the difference is significant.
+    tests = creative_tests.decide_tests(
+        store_db.engine(),
+        ads.platforms_by_name(meta_ads, tiktok_ads),
+        ad_policy.policy(),
+        as_of=report.as_of,
+        dry_run=config.dry_run,
+        run_id=context.run.run_id,
+        log=context.log,
+    )
     if report.as_of is None:
         return dg.MaterializeResult(metadata={"evaluated": 0, "note": "no ad metrics yet"})
     return dg.MaterializeResult(
         metadata={
+            "creative_tests_running": tests.running,
+            "creative_tests_decided": len(tests.decided),
+            "creative_tests_failed": len(tests.failures),
+            "creative_test_decisions": preview_table(
+                tests.decided[:20], ("test", "winner", "loser", "p_value")
+            ),
             "as_of": report.as_of.isoformat(),
             "evaluated": report.evaluated,
             "paused": report.counts["pause"],
