@@ -22,6 +22,7 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr
 
+from dropship_pipelines.resources import ad_shadow
 from dropship_pipelines.resources.ad_platforms import (
     AdPlatformAuthError,
     AdText,
@@ -36,7 +37,7 @@ from dropship_pipelines.resources.ad_platforms import (
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import Pacer, pacer
-from dropship_pipelines.resources.write_gate import gate_write
+from dropship_pipelines.resources.write_gate import gate_read, gate_write
 from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day, number
 from dropship_pipelines.rules.creative_tests import AdDay
 
@@ -199,7 +200,11 @@ class MetaAdsResource(dg.ConfigurableResource):
         url: str | None = None,
     ) -> dict[str, Any]:
         if method != "GET":  # every Graph API write is a POST: shadow mode records it here instead
-            gate_write(API, f"{method} {path}", {"params": params, "data": data, "files": files})
+            shadowed = gate_write(API, f"{method} {path}", {"params": params, "data": data, "files": files})
+            if shadowed is not None:  # answered as Meta would have, with synthetic ids (ad_shadow.py)
+                return ad_shadow.meta_write(path, data, shadowed)
+        elif gate_read(API, f"{method} {path}", {"path": path, "params": params, "url": url}):
+            return ad_shadow.meta_read()
         paced = pacer(f"meta:{self.base_url}", self.requests_per_second)
         paced.wait()
         target = url or f"{self.base_url.rstrip('/')}/{self.api_version}/{path.lstrip('/')}"

@@ -21,6 +21,7 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr
 
+from dropship_pipelines.resources import ad_shadow
 from dropship_pipelines.resources.ad_platforms import (
     AdPlatformAuthError,
     AdText,
@@ -35,7 +36,7 @@ from dropship_pipelines.resources.ad_platforms import (
 from dropship_pipelines.resources.errors import PayloadError, PermanentApiError, TransientApiError
 from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import pacer
-from dropship_pipelines.resources.write_gate import gate_write
+from dropship_pipelines.resources.write_gate import gate_read, gate_write
 from dropship_pipelines.rules.ad_metrics import CampaignDay, campaign_day
 from dropship_pipelines.rules.creative_tests import AdDay
 
@@ -146,7 +147,11 @@ class TikTokAdsResource(dg.ConfigurableResource):
         advertiser: bool = True,  # the Events API's body names its pixel, not the advertiser
     ) -> Any:
         if method != "GET":  # every TikTok write is a POST: shadow mode records it here instead
-            gate_write(API, f"{method} {path}", {"body": body, "form": form, "files": files})
+            shadowed = gate_write(API, f"{method} {path}", {"body": body, "form": form, "files": files})
+            if shadowed is not None:  # answered as TikTok would have, with synthetic ids (ad_shadow.py)
+                return ad_shadow.tiktok_write(path, body, shadowed)
+        elif gate_read(API, f"{method} {path}", {"params": params}):
+            return ad_shadow.tiktok_read()
         paced = pacer(f"tiktok:{self.base_url}", self.requests_per_second)
         paced.wait()
         query = None

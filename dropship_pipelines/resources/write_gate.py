@@ -2,12 +2,23 @@
 
 Each client calls `gate_write(api, operation, payload)` at the single place it sends a write (Shopify: a
 mutation in `execute`; CJ: a non-GET call that is not a read in `call`; Meta and TikTok: a POST in
-`_request`; the helpdesk: any non-GET; the mailbox: a message sent). In live mode it returns and the write
-goes out. In shadow mode the write is recorded in the store's `shadow_writes` (a summary of its payload
-with secrets and customers' personal data cut, under a key that makes a repeated run record it once, with
-the run's id) and `ShadowedWrite` is raised instead: the service that asked treats it as any refused call,
-so nothing that depends on the write is done either, and nothing reaches the service. Reads go on as live,
-so a shadow deployment watches real orders, messages and metrics and shows what it would have done.
+`_request`; the helpdesk: any non-GET; the mailbox: a message sent).
+
+- Live: it returns None and the write goes out, unless its payload carries a synthetic id (`shadow:...`):
+  that is refused (`ShadowIdInLiveCall`), so nothing shadow mode made up ever reaches a live service.
+- Shadow: the write is recorded in the store's `shadow_writes` (a summary of its payload with secrets and
+  customers' personal data cut, under a key that makes a repeated run record it once, with the run's id)
+  and a `Shadowed` comes back instead of the call. The client answers its caller as the service would
+  have, with synthetic remote ids derived from the write's key (`shadow:<kind>:<ref>`), so the workflow
+  goes on and every write that depends on this one is recorded too (the ad set after the campaign, the
+  ad after the ad set). Reads that name a synthetic id are answered by the client itself, from the write
+  that made the id (`minting_write`); they never reach the service. Other reads go on as live, so a shadow
+  deployment watches real orders, messages and metrics and shows what it would have done.
+
+The services' ledgers are keyed by mode at the coarsest grain: in shadow mode the store engine is a
+separate shadow ledger, copied from the live store when shadow mode first opens it
+(store/shadow_ledger.py). Every claim shadow mode makes (a listing done, a campaign launched, a budget
+changed) stays there; switching back to live finds the live ledger as it was, and makes those writes.
 """
 
 import hashlib
@@ -15,6 +26,7 @@ import json
 import logging
 import os
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from dropship_pipelines.alerts.redact import PII_FIELDS, REDACTED, SECRET_FIELDS, redact_value
@@ -26,8 +38,59 @@ MAX_TEXT = 200  # long text (descriptions, replies, captions) is cut in the summ
 log = logging.getLogger("dropship_pipelines.write_gate")
 
 
-class ShadowedWrite(PermanentApiError):
-    """Shadow mode: the write was recorded in `shadow_writes`, not sent."""
+class ShadowIdInLiveCall(PermanentApiError):
+    """A live call named an id shadow mode made up: a bug (or a shadow ledger read live), never sent."""
+
+
+SHADOW_PREFIX = "shadow:"
+_SHADOW_ID = re.compile(r"shadow:[A-Za-z0-9_.-]+:([0-9a-f]{20})(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Shadowed:
+    """A write shadow mode recorded instead of sending: the client answers with ids made from `ref`."""
+
+    write_key: str
+    ref: str  # 20 hex digits of the key's hash: the part every synthetic id of this write shares
+
+    def id(self, kind: str, n: int | None = None) -> str:
+        """A synthetic remote id, the same on every run for the same write (`n`: the n-th of a kind)."""
+        return f"{SHADOW_PREFIX}{kind}:{self.ref}" + ("" if n is None else f".{n}")
+
+
+def is_shadow_id(value: Any) -> bool:
+    return isinstance(value, str) and SHADOW_PREFIX in value
+
+
+def shadow_ids(value: Any) -> list[str]:
+    """Every synthetic id anywhere in a payload (strings, dict keys and values, lists, tuples)."""
+    found: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            if SHADOW_PREFIX in v:
+                found.extend(m.group(0) for m in _SHADOW_ID.finditer(v))
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                walk(k)
+                walk(item)
+        elif isinstance(v, list | tuple):
+            for item in v:
+                walk(item)
+
+    walk(value)
+    return found
+
+
+def refuse_shadow_ids(api: str, operation: str, payload: Any) -> None:
+    """The guard of every live call: a synthetic id must never reach a service."""
+    found = shadow_ids(payload)
+    if found:
+        raise ShadowIdInLiveCall(
+            api,
+            f"{operation} names {found[0]}, an id shadow mode made up: refused (is a live run reading "
+            "the shadow ledger?)",
+        )
 
 
 def write_mode() -> WriteMode:
@@ -79,15 +142,21 @@ def write_key(api: str, operation: str, payload: Any) -> str:
     return f"{api}:{operation}:{digest}"[:200]
 
 
-def record_shadow_write(api: str, operation: str, payload: Any) -> str:
+def _ref(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def record_shadow_write(api: str, operation: str, payload: Any) -> Shadowed:
     """Record the write once (its key: service, operation and a hash of the full payload)."""
     from dropship_pipelines.settings import store_database_url
     from dropship_pipelines.store.database import get_engine
     from dropship_pipelines.store.write_mode_queries import record_shadow_write as insert_row
 
     key = write_key(api, operation, payload)
+    shadowed = Shadowed(key, _ref(key))
     row = {
         "write_key": key,
+        "shadow_ref": shadowed.ref,
         "service": api,
         "operation": operation[:120],
         "summary": summarise(payload),
@@ -95,16 +164,40 @@ def record_shadow_write(api: str, operation: str, payload: Any) -> str:
     }
     with get_engine(store_database_url()).begin() as conn:
         insert_row(conn, row)
-    return key
+    return shadowed
 
 
-def gate_write(api: str, operation: str, payload: Any) -> None:
-    """Let the write through (live), or record it and raise ShadowedWrite (shadow)."""
+def minting_write(shadow_id: str) -> dict[str, Any] | None:
+    """The recorded write a synthetic id was made for (service, operation, summary), or None."""
+    from dropship_pipelines.settings import store_database_url
+    from dropship_pipelines.store.database import get_engine
+    from dropship_pipelines.store.write_mode_queries import shadow_write_by_ref
+
+    match = _SHADOW_ID.search(shadow_id)
+    if not match:
+        return None
+    with get_engine(store_database_url()).connect() as conn:
+        return shadow_write_by_ref(conn, match.group(1))
+
+
+def gate_write(api: str, operation: str, payload: Any) -> Shadowed | None:
+    """None: live, send the write. A `Shadowed`: recorded, not to be sent; answer with its ids."""
     if write_mode() == "live":
-        return
-    key = record_shadow_write(api, operation, payload)
-    log.info("shadow mode: %s %s recorded as %s, not sent", api, operation, key)
-    raise ShadowedWrite(api, f"shadow mode: {operation} recorded in shadow_writes, not sent")
+        refuse_shadow_ids(api, operation, payload)
+        return None
+    shadowed = record_shadow_write(api, operation, payload)
+    log.info("shadow mode: %s %s recorded as %s, not sent", api, operation, shadowed.write_key)
+    return shadowed
+
+
+def gate_read(api: str, operation: str, payload: Any) -> bool:
+    """True: the read names a synthetic id and shadow mode is on, so the client answers it locally (the
+    object exists only in the shadow ledger). Live, such a read is refused; any other read goes out."""
+    if not shadow_ids(payload):
+        return False
+    if write_mode() == "live":
+        refuse_shadow_ids(api, operation, payload)
+    return True
 
 
 _OPERATION = re.compile(r"^\s*(query|mutation|subscription)?\s*(\w+)?")

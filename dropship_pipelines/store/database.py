@@ -19,6 +19,7 @@ from dropship_pipelines.store import (  # noqa: F401  (register every workflow's
     order_gate_tables,
     profit_tables,
     refund_tables,
+    shadow_ledger,
     support_tables,
     tracking_tables,
     write_mode_tables,
@@ -46,7 +47,22 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process; the first one upgrades the database (Alembic, store/migrations)."""
+    """One engine per URL per process; the first one upgrades the database (Alembic, store/migrations).
+
+    In shadow mode (DROPSHIP_WRITE_MODE) the engine is the shadow ledger's, whatever path asks for it, so
+    no claim shadow mode makes reaches the live store (store/shadow_ledger.py)."""
+    return _open(shadow_ledger.for_mode(normalise_url(url), _open))
+
+
+def forget_engine(url: str) -> None:
+    """Close and drop this process's engine of `url` (a database removed under it)."""
+    with _lock:
+        engine = _engines.pop(normalise_url(url), None)
+    if engine is not None:
+        engine.dispose()
+
+
+def _open(url: str) -> Engine:
     url = normalise_url(url)
     with _lock:
         engine = _engines.get(url)

@@ -23,6 +23,12 @@ def record_shadow_write(conn: Connection, row: dict[str, Any]) -> bool:
     return conn.execute(statement).rowcount == 1
 
 
+def shadow_write_by_ref(conn: Connection, ref: str) -> dict[str, Any] | None:
+    """The write whose synthetic ids carry `ref`."""
+    row = conn.execute(sa.select(shadow_writes).where(shadow_writes.c.shadow_ref == ref).limit(1)).first()
+    return dict(row._mapping) if row else None
+
+
 def shadow_write_rows(
     conn: Connection, *, limit: int = 200, service: str | None = None, before_seq: int | None = None
 ) -> list[dict[str, Any]]:

@@ -5,6 +5,8 @@
   settings, so its row says which callback URL was last set and when (set again when it changes or ages).
 - `shadow_writes`: with `DROPSHIP_WRITE_MODE=shadow` every write a client would have sent is recorded
   here instead (unique on its key, so a run repeated records it once), with a summary free of secrets.
+  Its answer carries synthetic ids made from the key (`shadow_ref`), so the writes after it are recorded
+  too. In shadow mode this table lives in the shadow ledger (store/shadow_ledger.py), like every claim.
 """
 
 import sqlalchemy as sa
@@ -33,6 +35,8 @@ shadow_writes = sa.Table(
     metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("write_key", sa.String(200), nullable=False, unique=True),  # service:operation:payload hash
+    # The hash every synthetic id of this write carries (`shadow:<kind>:<ref>`): reads of them resolve here.
+    sa.Column("shadow_ref", sa.String(20), nullable=True, index=True),
     sa.Column("service", sa.String(16), nullable=False),
     sa.Column("operation", sa.String(120), nullable=False),
     sa.Column("summary", sa.JSON, nullable=False),  # the payload, secrets and long text cut

@@ -3,7 +3,8 @@
 import pytest
 
 from dropship_pipelines.resources.write_gate import (
-    ShadowedWrite,
+    Shadowed,
+    ShadowIdInLiveCall,
     gate_write,
     graphql_mutation,
     summarise,
@@ -45,5 +46,24 @@ def test_a_mistyped_mode_is_refused_not_taken_for_live(monkeypatch, store_url):
     gate_write("shopify", "ListProduct", {})  # live: the write goes on
     monkeypatch.setenv("DROPSHIP_WRITE_MODE", "Shadow")
     monkeypatch.setenv("STORE_DATABASE_URL", store_url)
-    with pytest.raises(ShadowedWrite, match="ListProduct recorded in shadow_writes, not sent"):
-        gate_write("shopify", "ListProduct", {"input": {"title": "Lamp"}})
+    shadowed = gate_write("shopify", "ListProduct", {"input": {"title": "Lamp"}})
+    assert isinstance(shadowed, Shadowed)
+
+
+def test_a_shadow_id_never_reaches_a_live_call_and_ids_repeat_per_write(monkeypatch, store_url):
+    monkeypatch.setenv("STORE_DATABASE_URL", store_url)
+    monkeypatch.setenv("DROPSHIP_WRITE_MODE", "shadow")
+    first = gate_write("meta", "POST act_1/campaigns", {"data": {"name": "dropship-p1"}})
+    again = gate_write("meta", "POST act_1/campaigns", {"data": {"name": "dropship-p1"}})
+    other = gate_write("meta", "POST act_1/campaigns", {"data": {"name": "dropship-p2"}})
+    assert first and again and other
+    campaign = first.id("meta.campaign")
+    assert campaign == again.id("meta.campaign") != other.id("meta.campaign")
+    assert campaign.startswith("shadow:meta.campaign:")
+    # Shadow: a write under the shadow campaign is recorded too (the chain goes on).
+    assert gate_write("meta", "POST act_1/adsets", {"data": {"campaign_id": campaign}})
+    monkeypatch.setenv("DROPSHIP_WRITE_MODE", "live")
+    with pytest.raises(ShadowIdInLiveCall, match="an id shadow mode made up"):
+        gate_write("meta", "POST act_1/adsets", {"data": {"campaign_id": campaign, "name": "x"}})
+    with pytest.raises(ShadowIdInLiveCall):
+        gate_write("tiktok", "POST /ad/create/", {"body": {"creatives": [{"video_id": campaign + ".0"}]}})

@@ -1,5 +1,7 @@
 """Shadow mode's ledger: the writes the workflows would have made (DROPSHIP_WRITE_MODE=shadow), newest
-first, so an operator can watch a day of decisions before switching to live."""
+first, so an operator can watch a day of decisions before switching to live. They are read from the
+shadow ledger (store/shadow_ledger.py) whatever this dashboard's own mode, so they stay visible after the
+switch; a store without one shows its own table."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -9,6 +11,7 @@ from pydantic import BaseModel
 
 from dashboard.api.deps import DashboardDep, Limit
 from dropship_pipelines.resources.write_gate import write_mode
+from dropship_pipelines.store.shadow_ledger import existing_shadow_ledger
 from dropship_pipelines.store.write_mode_queries import shadow_write_counts, shadow_write_rows
 
 router = APIRouter(prefix="/shadow-writes", tags=["shadow mode"])
@@ -43,7 +46,8 @@ def shadow_writes(
     service: Annotated[str | None, Query(max_length=16)] = None,
     before: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict:
-    with dashboard.store.connect() as conn:
+    ledger = existing_shadow_ledger(dashboard.store.engine) or dashboard.store.engine
+    with ledger.connect() as conn:
         rows = shadow_write_rows(conn, limit=limit, service=service, before_seq=before)
         counts = shadow_write_counts(conn)
     try:

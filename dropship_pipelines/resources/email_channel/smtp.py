@@ -25,7 +25,8 @@ def smtp_send(
 ) -> None:
     """Hand `message` to the relay; no `user` means the relay takes us without AUTH (a local MTA)."""
     # A reply sent is the mailbox's one write: shadow mode records it here instead (no body, no address).
-    gate_write(API, "send", {"subject": message["Subject"], "message_id": message["Message-ID"]})
+    if gate_write(API, "send", {"subject": message["Subject"], "message_id": message["Message-ID"]}):
+        return  # recorded, not sent
     try:
         if security == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout_s, context=tls())

@@ -1,0 +1,194 @@
+"""Shadow mode's own ledger: the services' claims keyed by mode, at the grain of the whole store.
+
+Every workflow claims its writes in the store before making them (a listing's row, a supplier order's, a
+campaign's ids, a budget change compare-and-set on the campaign's row) and reads those claims to decide
+what is left to do. In shadow mode the writes are recorded, not made, yet their claims must be kept for
+the chain to go on (the ad set is created under the campaign the ledger holds, the next run does not
+launch it again). Kept in the live store, they would tell live that the work is done: the campaign
+launched, the budget scaled, the reply sent. A mode column on each claim would not do either: an update
+of a live object (a budget, a price, a ticket's status) changes the claim's row itself.
+
+So in shadow mode `get_engine` opens the shadow ledger instead: a copy of the live store made when shadow
+mode first opens it (what live has done so far, so shadow continues from there), and written only by
+shadow mode from then on. Switching back to live opens the live store, which holds no claim shadow mode
+made: live makes every write shadow mode only recorded. To shadow again from live's present state,
+remove the shadow ledger (`reset_shadow_ledger`); it is made again from the live store at the next open.
+
+Where: `STORE_SHADOW_DATABASE_URL`, else beside the live store (SQLite `store.db` -> `store.shadow.db`,
+PostgreSQL database `store` -> `store_shadow` on the same server).
+"""
+
+import fcntl
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+SHADOW_SUFFIX = "shadow"
+ORIGIN_TABLE = "shadow_ledger_origin"  # PostgreSQL: written last, so a half-made copy is made again
+_seeded: set[str] = set()  # shadow ledger URLs this process knows are complete
+_lock = threading.Lock()
+
+
+def shadow_url(live_url: str) -> str:
+    """Where the shadow ledger of `live_url` lives."""
+    configured = (os.environ.get("STORE_SHADOW_DATABASE_URL") or "").strip()
+    if configured:
+        return configured
+    url = make_url(live_url)
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "store.db")
+        suffix = path.suffix or ".db"
+        return f"sqlite:///{path.with_name(f'{path.stem}.{SHADOW_SUFFIX}{suffix}')}"
+    return url.set(database=f"{url.database}_{SHADOW_SUFFIX}").render_as_string(hide_password=False)
+
+
+def is_shadow_url(url: str) -> bool:
+    configured = (os.environ.get("STORE_SHADOW_DATABASE_URL") or "").strip()
+    database = make_url(url).database or ""
+    return (
+        url == configured
+        or Path(database).stem.endswith(f".{SHADOW_SUFFIX}")
+        or (database.endswith(f"_{SHADOW_SUFFIX}"))
+    )
+
+
+def for_mode(url: str, open_engine: Callable[[str], Engine]) -> str:
+    """The URL `get_engine` opens: `url` live, its shadow ledger (made on first use) in shadow mode."""
+    from dropship_pipelines.resources.write_gate import write_mode
+
+    if write_mode() == "live" or is_shadow_url(url):
+        return url
+    shadow = shadow_url(url)
+    with _lock:
+        if shadow not in _seeded:
+            _make(url, shadow, open_engine)
+            _seeded.add(shadow)
+    return shadow
+
+
+def _make(live: str, shadow: str, open_engine: Callable[[str], Engine]) -> None:
+    if make_url(shadow).get_backend_name() == "sqlite":
+        _make_sqlite(live, shadow, open_engine)
+    else:
+        _make_postgres(live, shadow, open_engine)
+
+
+@contextmanager
+def _file_lock(path: Path) -> Any:
+    """One process copies; the others wait and find the copy made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _make_sqlite(live: str, shadow: str, open_engine: Callable[[str], Engine]) -> None:
+    target = Path(make_url(shadow).database or "")
+    with _file_lock(target.with_name(target.name + ".lock")):
+        if target.exists():
+            return
+        engine = open_engine(live)  # upgraded to the newest migration before it is copied
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        source = engine.raw_connection()
+        try:
+            destination = sqlite3.connect(tmp)
+            try:
+                source.driver_connection.backup(destination)  # a consistent copy, WAL included
+            finally:
+                destination.close()
+        finally:
+            source.close()
+        tmp.replace(target)  # atomic: a shadow ledger exists only complete
+
+
+def _make_postgres(live: str, shadow: str, open_engine: Callable[[str], Engine]) -> None:
+    live_engine = open_engine(live)
+    name = make_url(shadow).database
+    with live_engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:n))"), {"n": f"shadow_ledger:{name}"})
+        try:
+            query = sa.text("SELECT 1 FROM pg_database WHERE datname = :n")
+            exists = conn.execute(query, {"n": name}).first()
+            if exists:
+                copy = open_engine(shadow)
+                with copy.connect() as c:
+                    if sa.inspect(c).has_table(ORIGIN_TABLE):
+                        return
+            else:
+                with live_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+                    admin.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                copy = open_engine(shadow)  # migrated to the same revision as the live store
+            _copy_rows(live_engine, copy)
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:n))"), {"n": f"shadow_ledger:{name}"})
+            conn.commit()
+
+
+def _copy_rows(live: Engine, copy: Engine) -> None:
+    from dropship_pipelines.store.schema import metadata
+
+    with live.connect() as source, copy.begin() as target:
+        for table in reversed(metadata.sorted_tables):
+            target.execute(table.delete())
+        for table in metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in source.execute(sa.select(table))]
+            if rows:
+                target.execute(table.insert(), rows)
+            for column in table.primary_key.columns:  # serial keys go on after the copied rows
+                sequence = target.execute(
+                    sa.text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column.name}
+                ).scalar()
+                if sequence:
+                    highest = f"(SELECT MAX({column.name}) FROM {table.name})"
+                    target.execute(
+                        sa.text(f"SELECT setval(:s, COALESCE({highest}, 0) + 1, false)"), {"s": sequence}
+                    )
+        target.execute(sa.text(f"CREATE TABLE {ORIGIN_TABLE} (copied_at timestamptz DEFAULT now())"))
+        target.execute(sa.text(f"INSERT INTO {ORIGIN_TABLE} DEFAULT VALUES"))
+
+
+def reset_shadow_ledger(live_url: str) -> None:
+    """Remove the shadow ledger of `live_url` (SQLite): the next shadow run copies the live store again."""
+    from dropship_pipelines.store import database
+
+    shadow = shadow_url(live_url)
+    with _lock:
+        _seeded.discard(shadow)
+    database.forget_engine(shadow)
+    if make_url(shadow).get_backend_name() != "sqlite":
+        raise NotImplementedError(f"drop the database of {make_url(shadow).database} to reset it")
+    target = Path(make_url(shadow).database or "")
+    for path in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+        path.unlink(missing_ok=True)
+
+
+def existing_shadow_ledger(live: Engine) -> Engine | None:
+    """The shadow ledger beside `live`'s store if one was made, whatever this process's mode (the
+    dashboard shows shadow mode's records after the switch to live too); None when there is none or
+    `live` is the shadow ledger itself."""
+    from dropship_pipelines.store import database
+
+    url = live.url.render_as_string(hide_password=False)
+    if is_shadow_url(url):
+        return None
+    shadow = shadow_url(url)
+    if make_url(shadow).get_backend_name() == "sqlite":
+        if not Path(make_url(shadow).database or "").exists():
+            return None
+    else:
+        with live.connect() as conn:
+            query = sa.text("SELECT 1 FROM pg_database WHERE datname = :n")
+            if not conn.execute(query, {"n": make_url(shadow).database}).first():
+                return None
+    return database._open(shadow)  # as it is: no copy made, whatever the mode
