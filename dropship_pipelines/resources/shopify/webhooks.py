@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource, ShopifyUserError
 
 # Every topic a workflow consumes (the receiver records them; the sensors and services read them).
-TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "REFUNDS_CREATE", "APP_UNINSTALLED")
+# DISPUTES_CREATE (a chargeback or inquiry opened; scope read_shopify_payments_disputes) tells the ledger of
+# a chargeback at once, not at the next poll of the order.
+TOPICS = (
+    "ORDERS_CREATE",
+    "ORDERS_UPDATED",
+    "ORDERS_CANCELLED",
+    "REFUNDS_CREATE",
+    "DISPUTES_CREATE",
+    "APP_UNINSTALLED",
+)
 ALREADY_TAKEN = "Address for this topic has already been taken"
 
 WEBHOOK_SUBSCRIPTIONS = """

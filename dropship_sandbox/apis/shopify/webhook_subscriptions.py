@@ -27,7 +27,9 @@ from dropship_sandbox.world import World
 KIND = "shopify_webhook_subscription"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # Every scope the sandbox knows of: what the app holds when the world grants all.
-ALL_SCOPES = sorted({*ROOT_FIELD_SCOPES.values(), "read_orders", "read_products"})
+ALL_SCOPES = sorted(
+    {*ROOT_FIELD_SCOPES.values(), "read_orders", "read_products", "read_shopify_payments_disputes"}
+)
 
 
 def topic_of(header_topic: str) -> str:
