@@ -553,6 +553,9 @@ def check_once(
         failures,
         cards={"all_time": cards.get("all_time"), "daily_days": len(snapshot.get("daily", []))},
     )
+    if final and not cards.get("all_time"):
+        # An agreement with no KPI snapshot at all proves nothing: the demo never computed its numbers.
+        result.failures.append("no KPI snapshot at the end of the demo: nothing was checked")
     return result, new_pending
 
 

@@ -284,3 +284,15 @@ def test_one_check_over_the_dashboard_api_agrees_then_a_stale_card_fails_when_it
                 conn.execute(
                     analytics_daily_profit.delete().where(analytics_daily_profit.c.day == date(2026, 11, 23))
                 )
+
+
+def test_a_final_check_with_no_kpi_snapshot_fails(tmp_path: Path) -> None:
+    # A demo that never computed its numbers agrees vacuously; at the end that is a failure, not a pass.
+    with store_url_for("sqlite", tmp_path) as url:
+        get_engine(url)  # the store's tables, empty
+        with TestClient(create_app(url, TOKEN, launcher=NoLauncher(), media_dir=tmp_path)) as client:
+            dashboard = da.Dashboard("http://testserver", TOKEN, client=client)
+            during, _ = da.check_once(dashboard, 1, 1, 0.0, set(), final=False)
+            final, _ = da.check_once(dashboard, 2, 1, 0.0, set(), final=True)
+    assert during.agreed and during.failures == []
+    assert final.failures == ["no KPI snapshot at the end of the demo: nothing was checked"]
