@@ -103,7 +103,17 @@ def receive(world: World, platform: str, events: list[dict[str, Any]], name_fiel
             if first and now - datetime.fromisoformat(first["received_at"]) < DEDUP_WINDOW:
                 world.state.audit_increment("conversion_events_duplicate", f"{platform}:{event_id}")
                 continue
-            world.state.put(EVENT_KIND, key, {"received_at": now.isoformat(), "event": event_name})
+            user = event.get("user_data") or event.get("user") or {}  # Meta's | TikTok's
+            world.state.put(
+                EVENT_KIND,
+                key,
+                {
+                    "received_at": now.isoformat(),
+                    "event": event_name,
+                    "action_source": event.get("action_source"),
+                    "user_agent": user.get("client_user_agent") or user.get("user_agent"),
+                },
+            )
             world.state.audit_increment("conversion_events", f"{platform}:{event_id}")
         click = world.state.get(ORDER_KIND, str(event_id)) if event_id else None
         if not click or click["platform"] != platform or click["reported_by"]:

@@ -281,7 +281,7 @@ def place_order(
                 }
             ],
             "fulfillments": [],
-            "_sim": {"defect": defect, "pid": pid},
+            "_sim": {"defect": defect, "pid": pid, "browser": shopper_browser(world, order_id)},
         }
         from dropship_sandbox.parcels import record_payment  # parcels imports the API pipeline
 
@@ -298,11 +298,45 @@ def place_order(
         return doc
 
 
+USER_AGENTS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36",
+)
+
+
+def shopper_browser(world: World, order_id: int) -> dict[str, str]:
+    """The browser the order was placed from (Shopify's `client_details`): its own seeded draw, so the
+    order's other draws are unchanged. Documentation addresses (RFC 5737), never a real shopper's."""
+    rng = world.rng("shopper_browser", order_id)
+    return {
+        "browser_ip": f"203.0.113.{rng.randint(1, 254)}",
+        "user_agent": rng.choice(USER_AGENTS),
+        "accept_language": "en-US,en;q=0.9",
+    }
+
+
 def rest_payload(world: World, doc: dict[str, Any]) -> dict[str, Any]:
-    """The order as the `orders/create` webhook carries it: REST field names, numeric ids."""
+    """The order as the `orders/create` webhook carries it: REST field names, numeric ids, and the
+    shopper's browser (`browser_ip`, `client_details`) as Shopify records it for an online order."""
     address = doc["shippingAddress"]
+    browser = (doc.get("_sim") or {}).get("browser") or {}
     return {
         "id": doc["id"],
+        "browser_ip": browser.get("browser_ip"),
+        "client_details": {
+            "browser_ip": browser.get("browser_ip"),
+            "user_agent": browser.get("user_agent"),
+            "accept_language": browser.get("accept_language"),
+            "browser_height": None,
+            "browser_width": None,
+            "session_hash": None,
+        }
+        if browser
+        else None,
         "admin_graphql_api_id": f"gid://shopify/Order/{doc['id']}",
         "name": doc["name"],
         "order_number": doc["number"],

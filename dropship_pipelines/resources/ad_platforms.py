@@ -59,6 +59,10 @@ class PurchaseEvent:
     email: str | None = None
     phone: str | None = None
     content_ids: tuple[str, ...] = ()
+    # The shopper's browser (Shopify's client_details of the order), sent as the platforms match them:
+    # Meta requires the user agent on every website event.
+    user_agent: str | None = None
+    client_ip: str | None = None
 
     @property
     def hashed_email(self) -> str | None:

@@ -463,6 +463,12 @@ def meta_purchase_event(event: PurchaseEvent) -> dict[str, Any]:
         user["em"] = [event.hashed_email]
     if event.hashed_phone:
         user["ph"] = [event.hashed_phone]
+    # A website event needs the shopper's browser (user agent; the IP too where known), unhashed, as
+    # Meta matches them itself; an order without one (staff-made, imported) is not a website event.
+    if event.user_agent:
+        user["client_user_agent"] = event.user_agent
+    if event.client_ip:
+        user["client_ip_address"] = event.client_ip
     custom: dict[str, Any] = {
         "currency": event.currency.upper(),
         "value": float(event.value),
@@ -475,7 +481,7 @@ def meta_purchase_event(event: PurchaseEvent) -> dict[str, Any]:
         "event_time": int(event.event_time.timestamp()),
         "event_id": event.order_id,
         "event_source_url": event.url,
-        "action_source": "website",
+        "action_source": "website" if event.user_agent else "other",
         "user_data": user,
         "custom_data": custom,
     }

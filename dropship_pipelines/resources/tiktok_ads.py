@@ -429,6 +429,10 @@ def tiktok_purchase_event(event: PurchaseEvent) -> dict[str, Any]:
         user["email"] = event.hashed_email
     if event.hashed_phone:
         user["phone"] = event.hashed_phone
+    if event.user_agent:  # the shopper's browser, unhashed (TikTok matches on it)
+        user["user_agent"] = event.user_agent
+    if event.client_ip:
+        user["ip"] = event.client_ip
     properties: dict[str, Any] = {
         "currency": event.currency.upper(),
         "value": float(event.value),

@@ -11,6 +11,10 @@ platform (Meta's Conversions API, TikTok's Events API), so the platforms learn w
   compare-and-set on its attempts and sent again: the platforms deduplicate on the event id (the order
   id) within 48 hours, so a resend after a lost answer is counted once there.
 - The customer's email and phone leave only as SHA-256 digests (`PurchaseEvent`); logs name the order.
+- The shopper's browser (user agent, IP) comes from the order's `client_details` in Shopify's
+  `orders/create` webhook as the receiver recorded it (`webhook_events`): Meta requires the user agent on
+  every website event. An order without one (made by staff, imported) is reported as `other`, not as a
+  website event.
 """
 
 import logging
@@ -28,9 +32,10 @@ from dropship_pipelines.resources.ad_platforms import AdPlatform, PurchaseEvent
 from dropship_pipelines.resources.errors import ApiError
 from dropship_pipelines.store.ads_tables import ad_purchase_events
 from dropship_pipelines.store.discovery_tables import listings
-from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders
+from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders, webhook_events
 
 AD_SOURCES = ("meta", "tiktok")
+ORDERS_CREATE = "orders/create"
 ACCEPTED_DAYS = 7  # both platforms refuse events older than this
 CLAIM_LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
@@ -65,7 +70,29 @@ def ad_orders(conn: Connection, since: datetime) -> list[dict[str, Any]]:
         ):
             if pid not in orders[order_id]["pids"]:
                 orders[order_id]["pids"].append(pid)
+        for order_id, browser in order_browsers(conn, list(orders)).items():
+            orders[order_id] |= browser
     return sorted(orders.values(), key=lambda r: (r["placed_at"], r["order_id"]))
+
+
+def order_browsers(conn: Connection, order_ids: list[str]) -> dict[str, dict[str, str | None]]:
+    """order id -> {user_agent, client_ip} from its `orders/create` webhook's `client_details` (and
+    `browser_ip`), for the orders that have one."""
+    w = webhook_events.c
+    found: dict[str, dict[str, str | None]] = {}
+    for start in range(0, len(order_ids), BATCH):
+        rows = conn.execute(
+            sa.select(w.resource_id, w.payload).where(
+                w.topic == ORDERS_CREATE, w.resource_id.in_(order_ids[start : start + BATCH])
+            )
+        )
+        for resource_id, payload in rows:
+            details = (payload or {}).get("client_details") or {}
+            agent = details.get("user_agent") or None
+            ip = details.get("browser_ip") or (payload or {}).get("browser_ip") or None
+            if agent or ip:
+                found[resource_id] = {"user_agent": agent, "client_ip": ip}
+    return found
 
 
 def purchase_event(order: Mapping[str, Any], handles: Mapping[str, str], store_url: str) -> PurchaseEvent:
@@ -83,6 +110,8 @@ def purchase_event(order: Mapping[str, Any], handles: Mapping[str, str], store_u
         email=order.get("email"),
         phone=address.get("phone") if isinstance(address, dict) else None,
         content_ids=pids,
+        user_agent=order.get("user_agent"),
+        client_ip=order.get("client_ip"),
     )
 
 

@@ -5,7 +5,8 @@ those the facebook-business SDK's `serverside.Event` declares (`Event.param_type
 its `ActionSource` values, the `custom_data` fields its `CustomData` declares (other keys are custom
 properties, which Meta accepts). `user_data` keys are the wire names `UserData.normalize()` sends (em, ph,
 fn, ...); em and ph must already be SHA-256 hex digests (Meta hashes nothing for us). A `Purchase` needs
-`custom_data.currency` and `value`; a website event needs its `event_source_url`; an event older than 7
+`custom_data.currency` and `value`; a website event needs its `event_source_url` and the browser's
+`user_data.client_user_agent`; an event older than 7
 days, or from the future, is refused.
 
 TikTok (`POST /open_api/v1.3/event/track/`, JSON): `event_source` web | app | offline | crm with its
@@ -136,6 +137,14 @@ def check_meta_events(data: Any, now: datetime) -> list[dict[str, Any]]:
         for name in META_HASHED:
             if name in user:
                 _hashed_values(user[name], f"{where}.user_data.{name}")
+        if source == ActionSource.WEBSITE.value and not user.get("client_user_agent"):
+            # Meta requires the shopper's browser user agent on every website event (Conversions API
+            # customer information parameters: client_user_agent "required for website events").
+            raise EventRefused(
+                f"{where}.user_data.client_user_agent is required for website events "
+                "(action_source website): the user agent of the browser the event happened in",
+                "Missing Client User Agent",
+            )
         if not any(user.get(name) for name in META_IDENTIFIERS):
             raise EventRefused(
                 f"{where}.user_data: no customer information parameter to match the event on",

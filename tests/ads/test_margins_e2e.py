@@ -24,8 +24,8 @@ from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_pur
 from dropship_pipelines.store.catalog_tables import listing_publication
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.discovery_tables import listings
-from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders
-from dropship_sandbox import conversions, credentials
+from dropship_pipelines.store.fulfillment_tables import store_order_lines, store_orders, webhook_events
+from dropship_sandbox import conversions, credentials, shop_orders
 from dropship_sandbox.world import DEFAULT_SIM_START
 from dropship_testkit.pipelines import build_ads_defs
 from dropship_testkit.sandbox_server import RunningSandbox
@@ -46,16 +46,27 @@ def launched(defs: dg.Definitions, products: int, days: int, sandbox: RunningSan
 
 
 def ingest_ad_orders(sandbox: RunningSandbox, store_url: str) -> list[str]:
-    """The sandbox's ad orders into the ledger, as the fulfillment workflow records them (its own path
-    is tested in tests/fulfillment; here only what the ads workflow reads from it matters)."""
+    """The sandbox's ad orders into the ledger, as the fulfillment workflow records them, with their
+    `orders/create` webhooks as the receiver records them (both paths are tested in tests/fulfillment and
+    tests/webhooks; here only what the ads workflow reads from them matters)."""
     world = sandbox.world
     with world.lock, world.state:
         docs = [d for d in world.state.all("shopify_order") if d.get("source") in ("meta", "tiktok")]
+        payloads = [shop_orders.rest_payload(world, d) for d in docs]
     engine = get_engine(store_url)
     with engine.begin() as conn:
-        for doc in docs:
+        for doc, payload in zip(docs, payloads, strict=True):
             order_id = conversions.order_gid(doc)
             placed = datetime.fromisoformat(doc["createdAt"].replace("Z", "+00:00"))
+            conn.execute(
+                webhook_events.insert().values(
+                    webhook_id=f"wh-{doc['id']}",
+                    topic="orders/create",
+                    resource_id=payload["admin_graphql_api_id"],
+                    received_at=placed,
+                    payload=payload,
+                )
+            )
             conn.execute(
                 store_orders.insert().values(
                     order_id=order_id,
@@ -140,6 +151,15 @@ def test_one_purchase_event_per_ad_order_even_from_two_overlapping_runs(
     received = sandbox.audit().get("conversion_events", {})
     assert received == {f"{p}:{o}": 1 for p in ("meta", "tiktok") for o in orders}
     assert not sandbox.audit().get("conversion_events_duplicate")
+    # Each event carries the shopper's browser from the order's client_details: Meta's are website events.
+    world = sandbox.world
+    with world.lock, world.state:
+        browsers = {conversions.order_gid(d): d["_sim"]["browser"] for d in world.state.all("shopify_order")}
+        for order_id in orders:
+            meta_event = world.state.get(conversions.EVENT_KIND, f"meta:Purchase:{order_id}")
+            tiktok_event = world.state.get(conversions.EVENT_KIND, f"tiktok:CompletePayment:{order_id}")
+            assert meta_event["action_source"] == "website"
+            assert meta_event["user_agent"] == tiktok_event["user_agent"] == browsers[order_id]["user_agent"]
     events = h.rows(store_url, ad_purchase_events)
     assert len(events) == 2 * len(orders) and {e["state"] for e in events} == {"sent"}
     skipped = sensor(dg.build_sensor_context(resources=store))
@@ -174,9 +194,35 @@ def test_the_platforms_refuse_malformed_events(pipeline_env: dict, sandbox: Runn
     url = f"{pipeline_env['META_BASE_URL']}/{meta.api_version}/{credentials.META_PIXEL_ID}/events"
     answer = httpx.post(url, data={"data": json.dumps([raw]), "access_token": meta.access_token})
     assert answer.status_code == 400 and "SHA-256" in answer.json()["error"]["message"]
-    no_value = {**raw, "user_data": {"external_id": ["1"]}, "custom_data": {"currency": "USD"}}
+    browser = {"external_id": ["1"], "client_user_agent": "Mozilla/5.0 (iPhone) Safari/604.1"}
+    no_value = {**raw, "user_data": browser, "custom_data": {"currency": "USD"}}
     answer = httpx.post(url, data={"data": json.dumps([no_value]), "access_token": meta.access_token})
     assert answer.status_code == 400 and "value" in answer.json()["error"]["message"]
+    # A website event without the browser's user agent: refused as Meta refuses it.
+    no_agent = {**raw, "user_data": {"external_id": ["1"]}}
+    answer = httpx.post(url, data={"data": json.dumps([no_agent]), "access_token": meta.access_token})
+    error = answer.json()["error"]
+    assert (
+        answer.status_code == 400 and "client_user_agent is required for website events" in error["message"]
+    )
+    assert error["error_user_title"] == "Missing Client User Agent"
+    # Our events: with the browser a website event (accepted), without one an `other` event (accepted).
+    agent = "Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile Safari/537.36"
+    web = PurchaseEvent(
+        "gid://shopify/Order/3",
+        now,
+        Decimal("30"),
+        "USD",
+        "https://s.t/p",
+        user_agent=agent,
+        client_ip="203.0.113.9",
+    )
+    assert meta.send_purchase_events([web]) == 1 and tiktok.send_purchase_events([web]) == 1
+    with sandbox.world.lock, sandbox.world.state:
+        seen = sandbox.world.state.get(conversions.EVENT_KIND, "meta:Purchase:gid://shopify/Order/3")
+        plain = sandbox.world.state.get(conversions.EVENT_KIND, "meta:Purchase:gid://shopify/Order/1")
+    assert (seen["action_source"], seen["user_agent"]) == ("website", agent)
+    assert (plain["action_source"], plain["user_agent"]) == ("other", None)
 
 
 def test_unpublished_products_pause_and_resume_and_budget_steps_stay_within_20_percent(
