@@ -13,6 +13,7 @@ from dropship_pipelines.store import (  # noqa: F401  (register every workflow's
     ads_tables,
     analytics_tables,
     catalog_tables,
+    dashboard_tables,
     discovery_tables,
     fulfillment_tables,
     order_action_tables,

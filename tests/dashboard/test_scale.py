@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from dashboard.api import create_app
+from dashboard.api.routes.metrics import attributed_purchases
 from dashboard.api.store import COUNT_BOUND, bounded_count
 from dropship_pipelines.resources.supplier import SupplierOrder
+from dropship_pipelines.store import ads_queries as aq
 from dropship_pipelines.store import fulfillment_queries as fq
 from dropship_pipelines.store import order_action_queries as oq
 from dropship_pipelines.store.ads_tables import ad_metrics_daily
@@ -396,3 +398,80 @@ def test_daily_order_counts_follow_every_order_write(store_url: str) -> None:
         conn.execute(sa.delete(store_orders).where(o.order_id.in_([r["order_id"] for r in rows[4:7]])))
         conn.execute(sa.update(store_orders).where(o.order_id == rows[0]["order_id"]).values(state="new"))
     counted()
+
+
+def test_ad_day_totals_follow_every_metrics_write(store_url: str, client: TestClient) -> None:
+    """`ad_metrics_day_totals` (the KPI cards' attributed purchases, /api/ads/daily) equals a sum over
+    ad_metrics_daily after the metrics job's re-pull (delete and insert), a restated row, a row moved to
+    another day, and deletes; a day whose rows are all gone is not shown."""
+    engine = get_engine(store_url)
+    d = ad_metrics_daily.c
+
+    def summed() -> list[dict[str, Any]]:
+        with engine.connect() as conn:
+            direct = conn.execute(
+                sa.select(
+                    d.day,
+                    d.platform,
+                    sa.func.sum(d.spend).label("spend"),
+                    sa.func.sum(d.clicks).label("clicks"),
+                    sa.func.sum(d.purchases).label("purchases"),
+                    sa.func.sum(d.revenue).label("revenue"),
+                )
+                .group_by(d.day, d.platform)
+                .order_by(d.day, d.platform)
+            )
+            expected = [
+                {**r._asdict(), "day": str(r.day), "spend": str(r.spend), "revenue": str(r.revenue)}
+                for r in direct
+            ]
+        answered = client.get("/api/ads/daily?start=2026-01-01&end=2026-12-31", headers=BEARER).json()
+        assert answered == expected
+        return answered
+
+    def metric(day: date, campaign: str, spend: str, purchases: int, platform: str = "meta") -> dict:
+        return {
+            "day": day,
+            "platform": platform,
+            "campaign_id": campaign,
+            "pid": "P1",
+            "spend": Decimal(spend),
+            "impressions": 1000,
+            "clicks": 10 + purchases,
+            "purchases": purchases,
+            "revenue": Decimal(spend) * 3,
+        }
+
+    first = date(2026, 11, 1)
+    days = [first + timedelta(days=i) for i in range(3)]
+    with engine.begin() as conn:
+        rows = [metric(day, c, "10.10", 2) for day in days for c in ("c1", "c2")]
+        aq.replace_metrics(conn, "meta", days[0], days[-1], rows)
+        aq.replace_metrics(conn, "tiktok", days[0], days[0], [metric(days[0], "t1", "0.07", 1, "tiktok")])
+    assert len(summed()) == 4
+    with engine.begin() as conn:  # the re-pull of two days restates them: one campaign fewer on the 2nd
+        rows = [metric(days[1], "c1", "33.33", 5), metric(days[2], "c2", "0.01", 0)]
+        aq.replace_metrics(conn, "meta", days[1], days[2], rows)
+        conn.execute(
+            sa.update(ad_metrics_daily)
+            .where(d.campaign_id == "c1", d.day == days[0])
+            .values(spend=Decimal("99.99"), purchases=7)
+        )
+        conn.execute(
+            sa.update(ad_metrics_daily).where(d.campaign_id == "t1").values(day=days[2])
+        )  # a row moved: its old day empties
+    totals = summed()
+    assert [(row["day"], row["platform"]) for row in totals] == [
+        ("2026-11-01", "meta"),
+        ("2026-11-02", "meta"),
+        ("2026-11-03", "meta"),
+        ("2026-11-03", "tiktok"),
+    ]
+    assert totals[0]["spend"] == "110.09" and totals[0]["purchases"] == 9
+    with engine.begin() as conn:
+        conn.execute(sa.delete(ad_metrics_daily).where(d.day == days[2]))
+    assert [row["day"] for row in summed()] == ["2026-11-01", "2026-11-02"]
+    with engine.connect() as conn:  # the KPI cards' attributed purchases, open-ended or over a window
+        assert attributed_purchases(conn, None, None) == 9 + 5
+        assert attributed_purchases(conn, days[1], None) == 5
+        assert attributed_purchases(conn, days[2], days[2]) == 0

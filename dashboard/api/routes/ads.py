@@ -37,8 +37,9 @@ from dashboard.api.store import (
 )
 from dropship_pipelines.services import ads
 from dropship_pipelines.store import ads_queries
-from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives, ad_metrics_daily
+from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives
 from dropship_pipelines.store.analytics_tables import analytics_ad_performance
+from dropship_pipelines.store.dashboard_tables import ad_metrics_day_totals
 from dropship_pipelines.store.discovery_tables import listings
 
 log = logging.getLogger("dashboard")
@@ -122,17 +123,10 @@ def daily_window(conn: Connection, start: date | None, end: date | None) -> tupl
 def daily_rows(
     conn: Connection, start: date | None, end: date | None, platform: str | None
 ) -> list[dict[str, Any]]:
-    """Spend and return per day and platform: one aggregation over the days' rows, read from the
-    covering index `ix_ad_metrics_daily_day_totals` (no table row is visited)."""
-    d = ad_metrics_daily.c
-    query = sa.select(
-        d.day,
-        d.platform,
-        sa.func.sum(d.spend).label("spend"),
-        sa.func.sum(d.clicks).label("clicks"),
-        sa.func.sum(d.purchases).label("purchases"),
-        sa.func.sum(d.revenue).label("revenue"),
-    ).group_by(d.day, d.platform)
+    """Spend and return per day and platform: the totals the database keeps per day and platform
+    (`ad_metrics_day_totals`, kept by triggers on ad_metrics_daily), one row each, in key order."""
+    d = ad_metrics_day_totals.c
+    query = sa.select(d.day, d.platform, d.spend, d.clicks, d.purchases, d.revenue)
     if start:
         query = query.where(d.day >= start)
     if end:

@@ -18,7 +18,6 @@ from dashboard.api import models as m
 from dashboard.api.clock import store_today
 from dashboard.api.deps import DashboardDep, End, Limit, Offset, Start, StoreDep, Text, check_range, page_of
 from dashboard.api.store import Store, in_thread, page
-from dropship_pipelines.store.ads_tables import ad_metrics_daily
 from dropship_pipelines.store.analytics_tables import (
     analytics_ad_performance,
     analytics_daily_profit,
@@ -26,6 +25,7 @@ from dropship_pipelines.store.analytics_tables import (
     analytics_kpis,
     analytics_top_products,
 )
+from dropship_pipelines.store.dashboard_tables import ad_metrics_day_totals
 from dropship_pipelines.store.discovery_tables import listings
 from dropship_pipelines.store.fulfillment_tables import order_counts_daily
 
@@ -85,7 +85,9 @@ def daily_sums(conn: Connection, start: date | None, end: date | None) -> dict[s
 
 
 def attributed_purchases(conn: Connection, start: date | None, end: date | None) -> int:
-    d = ad_metrics_daily.c
+    """The platforms' attributed purchases over [start, end]: summed from the per-day totals the database
+    keeps (`ad_metrics_day_totals`, two rows a day), not from every campaign's row of the period."""
+    d = ad_metrics_day_totals.c
     query = sa.select(sa.func.coalesce(sa.func.sum(d.purchases), 0)).where(*_days(d.day, start, end))
     return int(conn.execute(query).scalar_one())
 
