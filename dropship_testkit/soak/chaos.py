@@ -47,8 +47,8 @@ class SandboxControl:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = httpx.request(method, f"{self.base_url}/_sandbox{path}", json=body, timeout=30)
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30) -> Any:
+        response = httpx.request(method, f"{self.base_url}/_sandbox{path}", json=body, timeout=timeout)
         response.raise_for_status()
         return response.json()
 
@@ -76,7 +76,8 @@ class SandboxControl:
     def advance_clock(self, days: float) -> dict[str, Any]:
         """Move the world's clock on, then hold it there (speed 0): every event due on the way happens."""
         self.call("POST", "/clock", {"speed": 0})
-        return self.call("POST", "/clock", {"advance_seconds": days * 86400})
+        # Weeks of the world happen in this one request (every simulator catches up): give it time.
+        return self.call("POST", "/clock", {"advance_seconds": days * 86400}, timeout=600)
 
     def truth(self) -> dict[str, Any]:
         return self.call("GET", "/aftermath/truth")

@@ -43,7 +43,7 @@ TOKEN_EXPIRY_S = 30.0  # how long a revoked token stays revoked before the opera
 # checkout closed: parcels are scanned (fulfillments post at the first scan) and delivered, CJ cancels and
 # runs out of stock, the staff refunds (3-20 days after the order), cardholders charge back (10-40 days)
 # and a parcel with no scan for 30 days is lost, so the final pass and the audit meet all of it.
-SETTLE_DAYS = (1.5, 3.5, 10.0, 30.0)
+SETTLE_DAYS = (2.0, 12.0, 31.0)
 
 
 @dataclass
@@ -54,6 +54,10 @@ class SoakConfig:
     seed: int = 7
     world_seed: int = SOAK_WORLD_SEED  # the sandbox world's (which orders meet which event)
     settle_days: tuple[float, ...] = SETTLE_DAYS
+    # The fault phase lasts `minutes`, and on (at most `max_extra_minutes` more) until the world placed
+    # `min_orders`: on a loaded machine the first listings, so the first orders, come minutes late.
+    min_orders: int = 12
+    max_extra_minutes: float = 6.0
     settle_timeout_s: float = 900.0
     workdir: Path | None = None
     report_path: Path = Path("artifacts/soak-report.json")
@@ -112,7 +116,10 @@ def _chaos_phase(system: SoakSystem, api: DagsterApi, control: SandboxControl, c
     killer.start()
     try:
         console.log(f"first discovery run: {api.launch('product_discovery_job')}")
-        while time.monotonic() < end:
+        hard_end = end + config.max_extra_minutes * 60
+        while time.monotonic() < end or (
+            time.monotonic() < hard_end and _placed(control) < config.min_orders
+        ):
             now = time.monotonic()
             while expiries and expiries[0][0] <= now:
                 name = expiries.pop(0)[1]
@@ -123,7 +130,7 @@ def _chaos_phase(system: SoakSystem, api: DagsterApi, control: SandboxControl, c
             while modes_at and modes_at[0] <= now:
                 modes_at.pop(0)
                 control.misbehave(rng.choice(LLM_MISBEHAVIOUR_MODES))
-            time.sleep(min(5.0, max(0.0, end - now)))
+            time.sleep(min(5.0, max(1.0, end - now)))
             left = int(end - time.monotonic())
             if left % 60 < 5:
                 console.log(
@@ -170,23 +177,33 @@ def _force_missing_events(system: SoakSystem, control: SandboxControl, outcome: 
     outcome.errors.append("no paid, unshipped supplier order to cancel after payment")
 
 
+def _placed(control: SandboxControl) -> int:
+    try:
+        return len(control.audit().get("orders_placed", {}))
+    except Exception:  # a busy sandbox: ask again on the next tick
+        return 0
+
+
 def _settle_phase(system: SoakSystem, api: DagsterApi, control: SandboxControl, config: SoakConfig,
                   outcome: SoakOutcome, console: Console) -> None:  # fmt: skip
     control.calm()
-    _force_missing_events(system, control, outcome, console)
     control.close_checkout()
     control.advance_clock(0)  # held where it is while the runs in flight end
-    console.log("faults off, checkout closed, clock held; waiting for in-flight runs")
+    console.log(f"faults off, checkout closed ({_placed(control)} orders), clock held; waiting for runs")
     deadline = time.monotonic() + config.settle_timeout_s
     if not api.wait_idle(max(60.0, deadline - time.monotonic())):
         outcome.errors.append("runs still in progress when the settle phase began its final pass")
+    # Every order the soak left behind reaches the supplier (and is paid), before a customer may cancel
+    # one after payment.
+    outcome.final_runs["settle:order_fulfillment_job"] = _run_and_wait(
+        api, "order_fulfillment_job", max(60.0, deadline - time.monotonic())
+    )
+    _force_missing_events(system, control, outcome, console)
     for days in config.settle_days:
         clock = control.advance_clock(days)
         status = _run_and_wait(api, "order_fulfillment_job", max(60.0, deadline - time.monotonic()))
         outcome.final_runs[f"+{days:g}d:order_fulfillment_job"] = status
         console.log(f"clock +{days:g} days ({clock['sim_now']}): order_fulfillment_job {status}")
-        # Webhooks of the events on the way start runs of their own (the cancellation sensor): let them end.
-        api.wait_idle(max(60.0, deadline - time.monotonic()))
     for index, job in enumerate(FINAL_JOBS):
         status = _run_and_wait(api, job, max(60.0, deadline - time.monotonic()))
         outcome.final_runs[f"{index}:{job}"] = status
