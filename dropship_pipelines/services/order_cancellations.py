@@ -28,10 +28,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
+from dropship_pipelines.resources.shopify.clock import read_shop_time
 from dropship_pipelines.resources.shopify.order_money import OrderMoney, order_money, payment_dispute
 from dropship_pipelines.resources.supplier import OrderAlreadyPaidError, Supplier
 from dropship_pipelines.resources.supplier_disputes import (
@@ -56,6 +58,7 @@ from dropship_pipelines.services.order_actions import OrderActions
 from dropship_pipelines.store import fulfillment_queries as fq
 from dropship_pipelines.store import order_action_queries as aq
 from dropship_pipelines.store import refund_queries as q
+from dropship_pipelines.store.support_tables import support_replies
 
 log = logging.getLogger("dropship_pipelines.services.order_cancellations")
 Log = logging.Logger | logging.LoggerAdapter[Any]
@@ -561,11 +564,16 @@ class OrderCancellations:
         paid = bool(placed and placed["supplier_order_id"] and placed["total_amount"] is not None)
         if reason is FailureReason.INSUFFICIENT_BALANCE:
             paid = False
+        try:
+            # The refund window is counted on the store's clock, as the order's date is.
+            today = read_shop_time(self.store).date()
+        except ApiError as error:
+            return FailureResult(key, "open", reason=f"store clock unreadable: {error}"[:200])
         plan = self.policy.plan(
             reason,
             total=Decimal(str(order["total_price"])),
             placed_on=fq.aware(order["placed_at"]).date(),
-            today=q.now().date(),
+            today=today,
             supplier_paid=paid,
             already_refunded=order["cancelled_at"] is not None or order["financial_status"] == "REFUNDED",
         )
@@ -613,10 +621,39 @@ class OrderCancellations:
         )
         with self.engine.begin() as conn:
             q.update_case(conn, key, state=state, decision=decision, escalation=escalation, detail=detail)
+            if escalation:
+                escalate_to_support(conn, key, order["name"], reason.value, escalation)
         logger.info("order %s (%s): supplier failure %s: %s", order["name"], order_id, reason.value, state)
         return FailureResult(
             key, state, _money(detail.get("refunded")), detail.get("dispute"), escalation or ""
         )
+
+
+SUPPORT_INTENT = "supplier_failure"  # the escalation's intent on the Customer service page
+
+
+def escalate_to_support(conn: Connection, case_key: str, order_name: str, reason: str, why: str) -> bool:
+    """Put an escalated supplier failure in the customer-service inbox (the dashboard's escalations), once.
+
+    The row is keyed by the case (`case:<case key>` as reply and message key, unique), so a second run, a
+    retry or a crashed run's resume finds it there and adds nothing. It answers no helpdesk message: its
+    ticket is the order (`order:<name>`), for the human who writes to the customer about the refund."""
+    now = fq.now()
+    row = {
+        "reply_key": f"case:{case_key}"[:200],
+        "ticket_id": f"order:{order_name}"[:64],
+        "message_id": f"case:{case_key}"[:64],
+        "state": "escalated",
+        "order_name": order_name[:32],
+        "intent": SUPPORT_INTENT,
+        "reason": f"supplier failure ({reason}): {why}"[:2000],
+        "received_at": now,
+        "answered_at": now,
+        "run_id": None,
+    }
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(support_replies).values(**row).on_conflict_do_nothing()
+    return conn.execute(statement).rowcount == 1
 
 
 def _money(value: Any) -> Decimal | None:

@@ -197,6 +197,19 @@ def test_insufficient_balance_is_escalated_not_refunded(world):
     assert not sandbox.audit().get("refunds_created")
     assert all("operator" in (c["escalation"] or "") for c in _cases(w).values())
 
+    # Each escalation is in the customer-service inbox (the dashboard's escalations list), once, however
+    # often the supplier's side is watched again.
+    _service(w).watch_supplier("run-2", log)
+    from dropship_pipelines.store.support_tables import support_replies
+
+    with w["engine"].connect() as conn:  # what the dashboard's escalations list reads
+        query = sa.select(support_replies).where(support_replies.c.state == "escalated")
+        inbox = [dict(r._mapping) for r in conn.execute(query)]
+    assert len(inbox) == len(orders)
+    assert sorted(r["order_name"] for r in inbox) == sorted(o["name"] for o in orders)
+    assert all(r["intent"] == "supplier_failure" and "operator" in r["reason"] for r in inbox)
+    assert {r["reply_key"] for r in inbox} == {f"case:{key}" for key in _cases(w)}
+
 
 def test_two_overlapping_runs_make_each_step_once(world):
     w, sandbox = world, world["sandbox"]
