@@ -18,6 +18,7 @@ from dropship_pipelines.rules.profit import (
     DAY_SUMS,
     DISPUTE_FEE,
     ORDER_COLUMNS,
+    PRODUCT_MONEY,
     PROFIT_COLUMNS,
     FeeTerms,
     unreported_fee_rules,
@@ -549,3 +550,142 @@ def daily_sums(conn: Connection, start: datetime, end: datetime, rule: PriceRule
     merged["product_cost"] += merged.pop("line_product_cost")
     merged["shipping_cost"] += merged.pop("line_shipping_cost")
     return merged.loc[:, list(DAY_SUMS)]
+
+
+# --- true profit per product in the database ----------------------------------------------------------
+def _floor_div_by(numerator: Any, denominator: Any) -> sa.ColumnElement:
+    """`numerator // denominator` rounding toward -inf for a positive integer denominator expression."""
+    return sa.case(
+        (numerator >= 0, numerator // denominator),
+        else_=-((denominator - 1 - numerator) // denominator),
+    )
+
+
+def _whole(expr: Any) -> sa.ColumnElement:
+    """A sum of integers as an integer: PostgreSQL's sum(bigint) is NUMERIC, whose `/` is not `//`."""
+    return sa.cast(expr, sa.BigInteger)
+
+
+def product_profit_sums(conn: Connection, rule: PriceRule) -> pd.DataFrame:
+    """`rules/profit.product_profit` of every counted order, done by the database: each order's costs,
+    fees, money given back and profit before ads shared among its lines with a product by line revenue,
+    floored, the remainder cents to its largest line (ties: the first line id), summed per product.
+    Returns `pid` and PRODUCT_MONEY in integer cents, one row per product sold."""
+    charged, actual = _cost_known()
+    money_back = _money_back_per_order()
+    actions = _refund_actions_per_order()
+    lines = store_order_lines.c
+    refunds = _greatest_of(
+        sa.func.coalesce(actions.c.refunded, 0),
+        sa.func.coalesce(money_back.c.recorded, 0),
+        sa.func.coalesce(order_payments.c.refunded, 0),
+    )
+    unit_cost = sa.func.coalesce(listing_variants.c.unit_cost, listings.c.unit_cost, 0)
+    line_revenue = cents(lines.quantity * lines.unit_price)
+    # 1. every line of a counted order, beside its order's amounts (the supplier's costs where known)
+    per_line = (
+        sa.select(
+            lines.order_id,
+            lines.pid,
+            lines.line_id,
+            sa.case((line_revenue > 0, line_revenue), else_=0).label("weight"),
+            cents(lines.quantity * unit_cost).label("est_cost"),
+            cents(lines.quantity * sa.func.coalesce(listings.c.shipping_cost, 0)).label("est_shipping"),
+            sa.case((sa.or_(charged, actual), 1), else_=0).label("known"),
+            sa.case(
+                (charged, cents(supplier_costs.c.product_amount)),
+                (actual, cents(supplier_orders.c.product_amount)),
+                else_=0,
+            ).label("known_cost"),
+            sa.case(
+                (charged, cents(supplier_costs.c.postage_amount)),
+                (actual, cents(supplier_orders.c.postage_amount)),
+                else_=0,
+            ).label("known_shipping"),
+            cents(store_orders.c.total_price).label("revenue"),
+            payment_fee_cents_column(rule).label("payment_fees"),
+            (cents(refunds) + cents(money_back.c.chargebacks) - cents(money_back.c.supplier_refunds)).label(
+                "money_back"
+            ),
+        )
+        .select_from(
+            _with_supplier(store_order_lines.join(store_orders, store_orders.c.order_id == lines.order_id))
+            .outerjoin(order_payments, order_payments.c.order_id == store_orders.c.order_id)
+            .outerjoin(money_back, money_back.c.order_id == store_orders.c.order_id)
+            .outerjoin(actions, actions.c.order_id == store_orders.c.order_id)
+            .outerjoin(listings, listings.c.pid == lines.pid)
+            .outerjoin(listing_variants, listing_variants.c.vid == lines.vid)
+        )
+        .where(COUNTED)
+        .subquery("per_line")
+    )
+    p = per_line.c
+    order = {"partition_by": p.order_id}
+    has_product = p.pid.is_not(None)
+    largest_first = (sa.case((has_product, 0), else_=1), p.weight.desc(), p.line_id)
+    # 2. the order's totals over its lines: the listing estimate, the weights of its lines with a product
+    with_totals = sa.select(
+        p.order_id,
+        p.pid,
+        p.weight,
+        p.known,
+        p.known_cost,
+        p.known_shipping,
+        p.revenue,
+        p.payment_fees,
+        p.money_back,
+        _whole(sa.func.sum(p.est_cost).over(**order)).label("est_cost"),
+        _whole(sa.func.sum(p.est_shipping).over(**order)).label("est_shipping"),
+        _whole(sa.func.sum(sa.case((has_product, p.weight), else_=0)).over(**order)).label("total"),
+        sa.func.count(p.pid).over(**order).label("shared_by"),
+        sa.func.row_number().over(partition_by=p.order_id, order_by=largest_first).label("rank"),
+    ).subquery("with_totals")
+    t = with_totals.c
+    product_cost = sa.case((t.known == 1, t.known_cost), else_=t.est_cost)
+    shipping = sa.case((t.known == 1, t.known_shipping), else_=t.est_shipping)
+    amounts = {
+        "product_cost": product_cost,
+        "shipping_cost": shipping,
+        "payment_fees": t.payment_fees,
+        "money_back": t.money_back,
+        "order_profit": t.revenue - product_cost - shipping - t.payment_fees - t.money_back,
+    }
+    # an order whose lines are all free shares equally
+    weight = sa.case((t.total > 0, t.weight), else_=1)
+    total = sa.case((t.total > 0, t.total), else_=t.shared_by)
+    # 3. each line's floored share, and each amount itself, of the lines with a product
+    shares = (
+        sa.select(
+            t.order_id,
+            t.pid,
+            t.rank,
+            *(sa.cast(amount, sa.BigInteger).label(f"{name}_all") for name, amount in amounts.items()),
+            *(_floor_div_by(amount * weight, total).label(name) for name, amount in amounts.items()),
+        )
+        .where(t.pid.is_not(None))
+        .subquery("shares")
+    )
+    s = shares.c
+    # 4. the remainder of each order (its amount less its lines' floored shares) to its largest line
+    with_remainder = sa.select(
+        s.pid,
+        *(
+            (
+                s[name]
+                + sa.case(
+                    (
+                        s.rank == 1,
+                        s[f"{name}_all"] - _whole(sa.func.sum(s[name]).over(partition_by=s.order_id)),
+                    ),
+                    else_=0,
+                )
+            ).label(name)
+            for name in PRODUCT_MONEY
+        ),
+    ).subquery("with_remainder")
+    r = with_remainder.c
+    query = sa.select(r.pid, *(sa.func.sum(r[name]).label(name) for name in PRODUCT_MONEY)).group_by(r.pid)
+    frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=["pid", *PRODUCT_MONEY])
+    for column in PRODUCT_MONEY:
+        frame[column] = frame[column].astype("int64")
+    return frame

@@ -308,3 +308,19 @@ def test_one_run_reads_the_ledger_once_for_both_daily_tables(mixed_store: str) -
     assert len(stamps["analytics_daily_sales"]) == 1
     assert stamps["analytics_daily_sales"] == stamps["analytics_daily_profit"]
     assert not assets._SHARED_DAILY
+
+
+def test_product_profit_in_the_database_equals_the_per_order_sharing(mixed_store: str) -> None:
+    """True profit per product shared by the database equals `rules/profit.product_profit` over every
+    order and line, to the cent, and the products' sums are the orders' sums."""
+    rule = PriceRule()
+    with q.consistent_read(get_engine(mixed_store)) as conn:
+        orders = q.order_frame(conn, *q.ALL_TIME)
+        theirs = money.product_profit(orders, q.product_lines(conn), rule)
+        ours = q.product_profit_sums(conn, rule)
+    theirs = theirs.sort_values("pid").reset_index(drop=True)
+    ours = ours.sort_values("pid").reset_index(drop=True)
+    for column in money.PRODUCT_MONEY:
+        theirs[column] = theirs[column].astype("int64")
+    assert len(ours) > 10
+    pd.testing.assert_frame_equal(ours, theirs)

@@ -320,9 +320,8 @@ def compute_top_products(
     product's ad spend."""
     with q.consistent_read(store_db.engine()) as conn:
         frame = q.product_sales(conn)
-        shared = money.product_profit(
-            q.order_frame(conn, *q.ALL_TIME), q.product_lines(conn), rule or PriceRule()
-        )
+        # shared by the database (the per-order sharing of `money.product_profit`, to the cent)
+        shared = q.product_profit_sums(conn, rule or PriceRule())
     if len(frame):
         shared = shared[["pid", "payment_fees", "money_back", "order_profit"]]
         frame = frame.merge(shared, on="pid", how="left")
