@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "heldByRequestingApp": True,
     "format": "JSON",
     "currencyCode": "USD",
+    "tracked": False,  # a variant's inventory item, untracked unless its input tracks it
 }
 STATUS_AFTER = {  # `status` of the object a mutation answers, when its variables do not say it
     "fulfillmentCreate": "SUCCESS",
@@ -126,7 +127,9 @@ class _Answer:
             elif name in ("createdAt", "updatedAt"):
                 out[key] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             else:
-                found = _find(self.variables, [name])
+                # Deep in the variables only for the mutation's own object: an item of a list takes only
+                # what its own input says (another variant's `tracked` is not this one's).
+                found = _find(self.variables, [name]) if top else None
                 scalar = found is not None and not isinstance(found, dict | list)
                 out[key] = found if scalar else DEFAULTS.get(name)
         return out
