@@ -125,3 +125,41 @@ def test_two_variants_per_product_and_the_loser_paused_once_significant(
     # A later run pauses nothing again.
     assert h.optimise(defs).success
     assert len([a for a in h.rows(store_url, ad_actions) if a["action"] == "pause_ad"]) == 2
+
+
+def test_two_overlapping_launches_make_each_variant_once(
+    pipeline_env: dict, sandbox: RunningSandbox, store_url: str, media_dir: Path
+) -> None:
+    defs = build_ads_defs(POLICY, media_dir)
+    h.list_products(defs, 1)
+    # The creatives first (as the first run of the job would), then two launch runs at once.
+    config = {"ops": {"ad_creatives": {"config": h.SMALL_VIDEO}}}
+    made = defs.resolve_job_def("ad_launch_job").execute_in_process(
+        run_config=config,
+        instance=dg.DagsterInstance.ephemeral(),
+        asset_selection=[dg.AssetKey("ad_creatives")],
+    )
+    assert made.success
+    results: list[dg.ExecuteInProcessResult] = []
+    runs = [threading.Thread(target=lambda: results.append(h.launch(defs))) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert len(results) == 2
+    ledger = h.rows(store_url, ad_campaigns)
+    assert sorted(r["platform"] for r in ledger) == ["meta", "tiktok"]
+    variants = h.rows(store_url, ad_variant_ads)
+    assert sorted((v["platform"], v["variant"]) for v in variants) == [
+        ("meta", "a"),
+        ("meta", "b"),
+        ("tiktok", "a"),
+        ("tiktok", "b"),
+    ]
+    for row in ledger:
+        ads = sandbox_ads(sandbox, row["platform"], row["adset_id"])
+        assert len(ads) == 2 and all(ad["active"] for ad in ads)
+    # A later run (the sweep of live campaigns too) makes no third ad.
+    assert h.launch(defs).success
+    for row in ledger:
+        assert len(sandbox_ads(sandbox, row["platform"], row["adset_id"])) == 2
