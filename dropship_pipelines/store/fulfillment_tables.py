@@ -29,11 +29,12 @@ store_orders = sa.Table(
     sa.Column("source", sa.String(16), nullable=False, server_default="organic"),  # organic | meta | tiktok
     created_column(),
     updated_column(),
-    # The order needs a human: held (state 'problem'), its supplier order refused or failing
-    # (SUPPLIER_TROUBLE), or its fulfillment failed (FULFILLMENT_FAILED). Derived, never written by the
-    # workflows: triggers on the three tables (migration 0010; SQLite drops a table's triggers when batch
-    # mode rebuilds it, so a later migration that rebuilds one recreates them) recompute it whenever a
-    # state it is made of changes, so no writer (today's or a later one) can leave it stale. Indexed
+    # The order needs a human: not cancelled, and held (state 'problem'), its supplier order refused or
+    # failing (SUPPLIER_TROUBLE), or its fulfillment failed (FULFILLMENT_FAILED). Derived, never written by
+    # the workflows: triggers on the three tables (migrations 0010 and 0013; SQLite drops a table's
+    # triggers when batch mode rebuilds it, so a later migration that rebuilds one recreates them)
+    # recompute it whenever a state it is made of changes, so no writer (today's or a later one) can
+    # leave it stale. Indexed
     # below: the dashboard's needs-attention list is a lookup, not a join over every order.
     sa.Column("needs_attention", sa.Boolean, nullable=False, server_default=sa.false()),
 )
