@@ -183,6 +183,22 @@ class Order(BaseModel):
     actions: list[str] = Field(default_factory=list, description="retry | cancel: what a held order allows")
 
 
+class CreativeVariant(BaseModel):
+    variant: str = Field(description="a (problem-first control) or b (price-first challenger)")
+    ad_id: str | None
+    state: str
+    clicks: int
+    purchases: int
+
+
+class CreativeTest(BaseModel):
+    state: str = Field(description="running, pausing (the loser's pause claimed) or decided")
+    winner: str | None
+    loser: str | None
+    p_value: float | None
+    variants: list[CreativeVariant]
+
+
 class Campaign(BaseModel):
     platform: str
     pid: str
@@ -199,6 +215,7 @@ class Campaign(BaseModel):
     roas: float | None
     pause_requested: bool
     video_url: str | None = Field(None, description="the product's rendered ad video, when there is one")
+    creative_test: CreativeTest | None = Field(None, description="its two video variants' test, if any")
 
 
 class AdAction(BaseModel):

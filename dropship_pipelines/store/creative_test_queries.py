@@ -139,3 +139,46 @@ def resolve_test(conn: Connection, pid: str, platform: str, state: str, **values
 def tests_in_state(conn: Connection, state: str) -> list[dict[str, Any]]:
     rows = conn.execute(sa.select(creative_tests).where(creative_tests.c.state == state))
     return [dict(r._mapping) for r in rows]
+
+
+def creative_test_summaries(
+    conn: Connection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """(platform, pid) -> its creative test as the dashboard shows it: state, winner, p-value, and each
+    variant's ad, state and totals (clicks, purchases). Three reads for a page of campaigns."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    pids = sorted({pid for _, pid in keys})
+    t, v = creative_tests.c, ad_variant_ads.c
+    found = {
+        (r.platform, r.pid): dict(r._mapping)
+        for r in conn.execute(sa.select(creative_tests).where(t.pid.in_(pids)))
+        if (r.platform, r.pid) in set(keys)
+    }
+    ads = [dict(r._mapping) for r in conn.execute(sa.select(ad_variant_ads).where(v.pid.in_(pids)))]
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for platform in {a["platform"] for a in ads}:
+        ids = [a["ad_id"] for a in ads if a["platform"] == platform and a["ad_id"]]
+        totals |= {(platform, ad_id): row for ad_id, row in ad_totals(conn, platform, ids).items()}
+    summaries = {}
+    for key, test in found.items():
+        variants = [
+            {
+                "variant": a["variant"],
+                "ad_id": a["ad_id"],
+                "state": a["state"],
+                "clicks": int((totals.get((a["platform"], a["ad_id"])) or {}).get("clicks") or 0),
+                "purchases": int((totals.get((a["platform"], a["ad_id"])) or {}).get("purchases") or 0),
+            }
+            for a in sorted(ads, key=lambda a: a["variant"])
+            if (a["platform"], a["pid"]) == key
+        ]
+        summaries[key] = {
+            "state": test["state"],
+            "winner": test["winner"],
+            "loser": test["loser"],
+            "p_value": test["p_value"],
+            "variants": variants,
+        }
+    return summaries

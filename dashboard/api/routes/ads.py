@@ -36,7 +36,7 @@ from dashboard.api.store import (
     utc,
 )
 from dropship_pipelines.services import ads
-from dropship_pipelines.store import ads_queries
+from dropship_pipelines.store import ads_queries, creative_test_queries
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_creatives
 from dropship_pipelines.store.analytics_tables import analytics_ad_performance
 from dropship_pipelines.store.dashboard_tables import ad_metrics_day_totals
@@ -91,9 +91,11 @@ def campaign_rows(
         query = query.where(c.state == state)
     rows, total = page(conn, query, [sa.desc("spend"), c.platform, c.pid], limit, offset)
     paused = pause_requests(conn)
+    tests = creative_test_queries.creative_test_summaries(conn, [(r["platform"], r["pid"]) for r in rows])
     for row in rows:
         row["pause_requested"] = pause_target(row["platform"], row["campaign_id"]) in paused
         row["video_url"] = creative_video_url(row["pid"]) if row.pop("video_path") else None
+        row["creative_test"] = tests.get((row["platform"], row["pid"]))
     return rows, total
 
 

@@ -172,6 +172,14 @@ export interface Campaign {
   last_error: string | null;
   pause_requested: boolean;
   video_url: string | null;
+  creative_test: CreativeTest | null;
+}
+export interface CreativeTest {
+  state: string;
+  winner: string | null;
+  loser: string | null;
+  p_value: number | null;
+  variants: { variant: string; ad_id: string | null; state: string; clicks: number; purchases: number }[];
 }
 export interface AdAction {
   source: string;

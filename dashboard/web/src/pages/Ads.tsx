@@ -47,6 +47,26 @@ export function AdsPage({ onUnauthorized }: PageProps) {
                       <span className="muted small">no video</span>
                     ),
                 },
+                {
+                  label: "Creative test",
+                  render: (r) =>
+                    r.creative_test ? (
+                      <span className="small">
+                        {r.creative_test.variants.map((v) => (
+                          <span key={v.variant} className={v.state === "paused" ? "muted" : undefined}>
+                            {v.variant === "a" ? "A problem-first" : "B price-first"}: {v.clicks} clicks, {v.purchases} sales
+                            {r.creative_test?.winner === v.variant ? " (winner)" : v.state === "paused" ? " (paused)" : ""}
+                            <br />
+                          </span>
+                        ))}
+                        {r.creative_test.state === "decided" && r.creative_test.p_value !== null
+                          ? `decided, p=${r.creative_test.p_value.toFixed(4)}`
+                          : r.creative_test.state}
+                      </span>
+                    ) : (
+                      <span className="muted small">—</span>
+                    ),
+                },
                 { label: "Platform", render: (r) => r.platform },
                 { label: "Campaign id", render: (r) => <span className="muted small">{r.campaign_id ?? "—"}</span> },
                 { label: "State", render: (r) => <Badge value={r.state} /> },
