@@ -57,49 +57,78 @@ def kpi_rows(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(sa.select(analytics_kpis).order_by(order)).mappings()]
 
 
+Period = tuple[date | None, date | None]  # inclusive days, None open
+
+
 def _days(column: sa.ColumnElement, start: date | None, end: date | None) -> list[sa.ColumnElement[bool]]:
     return [c for c in (column >= start if start else None, column <= end if end else None) if c is not None]
 
 
-def daily_sums(conn: Connection, start: date | None, end: date | None) -> dict[str, Any]:
-    """The daily profit table summed over [start, end] (inclusive days, None open), and when the newest
-    of those days was computed."""
+def _within(column: sa.ColumnElement, start: date | None, end: date | None) -> sa.ColumnElement[bool]:
+    return sa.and_(sa.true(), *_days(column, start, end))
+
+
+def _sum_within(column: sa.ColumnElement, within: sa.ColumnElement[bool], label: str) -> sa.Label:
+    return sa.func.coalesce(sa.func.sum(sa.case((within, column))), 0).label(label)
+
+
+def period_daily_sums(conn: Connection, periods: list[Period]) -> list[dict[str, Any]]:
+    """The daily profit table summed over each period, and when the newest of its days was computed: one
+    pass over the table for every period (conditional sums), not one query per period."""
+    if not periods:
+        return []
     p = analytics_daily_profit.c
-    row = conn.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(p.revenue), 0).label("sales"),
-            sa.func.coalesce(sa.func.sum(p.orders), 0).label("orders"),
-            sa.func.coalesce(sa.func.sum(p.ad_spend), 0).label("ad_spend"),
-            sa.func.coalesce(sa.func.sum(p.profit), 0).label("profit"),
-            sa.func.max(p.computed_at).label("computed_at"),
-        ).where(*_days(p.day, start, end))
-    ).one()
+    fields = (("sales", p.revenue), ("orders", p.orders), ("ad_spend", p.ad_spend), ("profit", p.profit))
+    columns: list[sa.ColumnElement] = []
+    for i, (start, end) in enumerate(periods):
+        within = _within(p.day, start, end)
+        columns += [_sum_within(column, within, f"{field}_{i}") for field, column in fields]
+        columns.append(sa.func.max(sa.case((within, p.computed_at))).label(f"computed_at_{i}"))
+    row = conn.execute(sa.select(*columns)).one()._mapping
     cent = Decimal("0.01")
-    return {
-        "sales": Decimal(str(row.sales)).quantize(cent),
-        "orders": int(row.orders),
-        "ad_spend": Decimal(str(row.ad_spend)).quantize(cent),
-        "profit": Decimal(str(row.profit)).quantize(cent),
-        "computed_at": row.computed_at,
-    }
+    return [
+        {
+            "sales": Decimal(str(row[f"sales_{i}"])).quantize(cent),
+            "orders": int(row[f"orders_{i}"]),
+            "ad_spend": Decimal(str(row[f"ad_spend_{i}"])).quantize(cent),
+            "profit": Decimal(str(row[f"profit_{i}"])).quantize(cent),
+            "computed_at": row[f"computed_at_{i}"],
+        }
+        for i in range(len(periods))
+    ]
+
+
+def daily_sums(conn: Connection, start: date | None, end: date | None) -> dict[str, Any]:
+    """The daily profit table summed over [start, end], and when the newest of those days was computed."""
+    return period_daily_sums(conn, [(start, end)])[0]
+
+
+def period_attributed_purchases(conn: Connection, periods: list[Period]) -> list[int]:
+    """The platforms' attributed purchases over each period: summed from the per-day totals the database
+    keeps (`ad_metrics_day_totals`, two rows a day), not from every campaign's row, in one pass."""
+    if not periods:
+        return []
+    d = ad_metrics_day_totals.c
+    columns = [_sum_within(d.purchases, _within(d.day, *period), f"p{i}") for i, period in enumerate(periods)]
+    return [int(n) for n in conn.execute(sa.select(*columns)).one()]
 
 
 def attributed_purchases(conn: Connection, start: date | None, end: date | None) -> int:
-    """The platforms' attributed purchases over [start, end]: summed from the per-day totals the database
-    keeps (`ad_metrics_day_totals`, two rows a day), not from every campaign's row of the period."""
-    d = ad_metrics_day_totals.c
-    query = sa.select(sa.func.coalesce(sa.func.sum(d.purchases), 0)).where(*_days(d.day, start, end))
-    return int(conn.execute(query).scalar_one())
+    return period_attributed_purchases(conn, [(start, end)])[0]
+
+
+def period_organic_orders(conn: Connection, periods: list[Period]) -> list[int]:
+    """Organic orders not cancelled, placed in each period (UTC days): summed from the per-day counts the
+    database keeps (`order_counts_daily`), not counted over every order of the period."""
+    if not periods:
+        return []
+    c = order_counts_daily.c
+    columns = [_sum_within(c.orders, _within(c.day, *period), f"o{i}") for i, period in enumerate(periods)]
+    return [int(n) for n in conn.execute(sa.select(*columns).where(c.source == "organic")).one()]
 
 
 def organic_orders(conn: Connection, start: date | None, end: date | None) -> int:
-    """Organic orders not cancelled, placed on [start, end] (UTC days): summed from the per-day counts
-    the database keeps (`order_counts_daily`), not counted over every order of the period."""
-    c = order_counts_daily.c
-    query = sa.select(sa.func.coalesce(sa.func.sum(c.orders), 0)).where(
-        c.source == "organic", *_days(c.day, start, end)
-    )
-    return int(conn.execute(query).scalar_one())
+    return period_organic_orders(conn, [(start, end)])[0]
 
 
 def _disagreements(kpi: dict[str, Any], sums: dict[str, Any]) -> list[str]:
@@ -107,11 +136,15 @@ def _disagreements(kpi: dict[str, Any], sums: dict[str, Any]) -> list[str]:
 
 
 def kpi_report(conn: Connection, today: date, zone: str) -> dict[str, Any]:
+    kpis = kpi_rows(conn)
+    spans: list[Period] = [(kpi["start_day"], kpi["end_day"]) for kpi in kpis]
+    every_sums = period_daily_sums(conn, spans)
+    every_attributed = period_attributed_purchases(conn, spans)
+    every_organic = period_organic_orders(conn, spans)
     periods = []
-    for kpi in kpi_rows(conn):
-        start, end = kpi["start_day"], kpi["end_day"]
-        sums = daily_sums(conn, start, end)
-        attributed, clicks = attributed_purchases(conn, start, end), kpi["ad_clicks"]
+    for kpi, sums, attributed, organic in zip(kpis, every_sums, every_attributed, every_organic, strict=True):
+        start = kpi["start_day"]
+        clicks = kpi["ad_clicks"]
         warnings = []
         disagrees = _disagreements(kpi, sums)
         if disagrees:
@@ -124,7 +157,7 @@ def kpi_report(conn: Connection, today: date, zone: str) -> dict[str, Any]:
                 **kpi,
                 "attributed_orders": attributed,
                 "attributed_conversion_rate": round(attributed / clicks, 4) if clicks else None,
-                "organic_orders": organic_orders(conn, start, end),
+                "organic_orders": organic,
                 "store_sessions": None,
                 "organic_conversion_rate": None,
                 "daily_sums": {field: sums[field] for field in CHECKED},
