@@ -2,11 +2,14 @@
 next write and read can use (and nothing reaches the sandbox), a live call naming one is refused, and the
 claims shadow mode makes live in the shadow ledger, never in the live store."""
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg2
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from dropship_pipelines.resources.cj.client import CJDropshippingResource
 from dropship_pipelines.resources.shopify.catalog import VariantChange, listing_state, update_variants
@@ -19,6 +22,7 @@ from dropship_pipelines.store.write_mode_queries import claim_subscription, subs
 from dropship_pipelines.store.write_mode_tables import shadow_writes
 from dropship_sandbox import credentials
 from dropship_sandbox.app import SHOPIFY_PREFIX
+from dropship_testkit.databases import ADMIN_DSN, BACKENDS, dispose_engines, store_url_for
 from dropship_testkit.sandbox_server import RunningSandbox
 
 PRODUCT = ProductInput(
@@ -105,9 +109,26 @@ def test_a_shadow_supplier_order_reads_back_created_and_never_ships(
         cj.find_order(order_id)
 
 
+@pytest.fixture(params=BACKENDS)
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with store_url_for(request.param, tmp_path) as url:
+        try:
+            yield url
+        finally:
+            if url.startswith("postgresql"):  # its shadow ledger, beside it on the same server
+                shadow = make_url(shadow_url(url)).database
+                dispose_engines(str(shadow))
+                admin = psycopg2.connect(ADMIN_DSN)
+                admin.autocommit = True
+                with admin.cursor() as cursor:
+                    cursor.execute(f'DROP DATABASE IF EXISTS "{shadow}" WITH (FORCE)')
+                admin.close()
+
+
 def test_shadow_claims_go_to_the_shadow_ledger_and_live_never_sees_them(
-    store_url: str, monkeypatch: pytest.MonkeyPatch
+    any_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    store_url = any_store
     monkeypatch.setenv("DROPSHIP_WRITE_MODE", "live")
     live = get_engine(store_url)
     with live.begin() as conn:
@@ -117,7 +138,7 @@ def test_shadow_claims_go_to_the_shadow_ledger_and_live_never_sees_them(
     monkeypatch.setenv("DROPSHIP_WRITE_MODE", "shadow")
     shadow = get_engine(store_url)
     assert shadow.url.render_as_string(hide_password=False) == shadow_url(store_url)
-    assert Path(shadow.url.database or "").name == "store.shadow.db"
+    assert (shadow.url.database or "").endswith((".shadow.db", "_shadow"))
     with shadow.begin() as conn:
         assert [r["topic"] for r in subscription_rows(conn)] == ["ORDERS_CREATE"]  # copied from live
         claim_subscription(conn, "shopify", "REFUNDS_CREATE", "https://x.example/hooks", "shadow-run")
@@ -130,6 +151,8 @@ def test_shadow_claims_go_to_the_shadow_ledger_and_live_never_sees_them(
     with ledger.connect() as conn:
         assert len(subscription_rows(conn)) == 2
 
+    if store_url.startswith("postgresql"):
+        return  # a PostgreSQL shadow ledger is dropped by its operator
     # Shadowing again from live's present state: the shadow ledger is made anew.
     with live.begin() as conn:
         claim_subscription(conn, "shopify", "APP_UNINSTALLED", "https://x.example/hooks", "live-run")
