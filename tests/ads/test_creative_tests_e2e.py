@@ -122,6 +122,14 @@ def test_two_variants_per_product_and_the_loser_paused_once_significant(
         # The campaign itself keeps running on the winner.
         assert row["state"] == "active"
 
+    # The blocking check saw each decided test's loser paused and its winner running.
+    checks = [
+        c
+        for r in results
+        for c in r.get_asset_check_evaluations()
+        if c.check_name == "creative_test_losers_paused"
+    ]
+    assert len(checks) == 2 and all(c.passed for c in checks)  # one per run
     # A later run pauses nothing again.
     assert h.optimise(defs).success
     assert len([a for a in h.rows(store_url, ad_actions) if a["action"] == "pause_ad"]) == 2

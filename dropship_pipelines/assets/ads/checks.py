@@ -9,6 +9,7 @@ from dropship_pipelines.assets.metadata import preview_table
 from dropship_pipelines.resources.ad_policy import AdPolicyResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import ads_queries as q
+from dropship_pipelines.store import creative_test_queries as ct_q
 
 
 def _over_cap(store_db: StoreDatabase, ad_policy: AdPolicyResource) -> dg.AssetCheckResult:
@@ -99,5 +100,39 @@ def ad_metrics_consistent(store_db: StoreDatabase) -> dg.AssetCheckResult:
             "rows": total,
             "impossible": len(records),
             "records": preview_table(records[:20], ("day", "platform", "campaign_id", "spend", "clicks")),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=ad_optimizations,
+    blocking=True,
+    description="Every decided creative test's loser is paused and its winner runs; no ad set holds a "
+    "third variant.",
+)
+def creative_test_losers_paused(store_db: StoreDatabase) -> dg.AssetCheckResult:
+    with store_db.engine().connect() as conn:
+        tests = ct_q.tests(conn)
+        ads = ct_q.variant_ads(conn)
+    wrong = []
+    for (pid, platform), test in tests.items():
+        variants = {v: row for (p, pl, v), row in ads.items() if (p, pl) == (pid, platform)}
+        if len(variants) > 2:
+            wrong.append({"pid": pid, "platform": platform, "problem": f"{len(variants)} variant ads"})
+        if test["state"] != "decided":
+            continue
+        loser, winner = variants.get(test["loser"]) or {}, variants.get(test["winner"]) or {}
+        if loser.get("state") != "paused" or winner.get("state") != "active":
+            problem = (
+                f"loser {test['loser']} {loser.get('state')}, winner {test['winner']} {winner.get('state')}"
+            )
+            wrong.append({"pid": pid, "platform": platform, "problem": problem})
+    return dg.AssetCheckResult(
+        passed=not wrong,
+        metadata={
+            "tests": len(tests),
+            "decided": sum(1 for t in tests.values() if t["state"] == "decided"),
+            "wrong": len(wrong),
+            "records": preview_table(wrong[:20], ("pid", "platform", "problem")),
         },
     )
