@@ -7,6 +7,7 @@ The assets in `assets/fulfillment/` call one function each and turn its result i
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -36,7 +37,7 @@ from dropship_pipelines.rules.fulfillment import (
     order_problem,
     supplier_order_number,
 )
-from dropship_pipelines.services.in_flight import each_in_flight
+from dropship_pipelines.services.in_flight import InFlight, each_in_flight
 from dropship_pipelines.services.order_gate import OrderGate
 from dropship_pipelines.services.profit import payment_row
 from dropship_pipelines.store import fulfillment_queries as q
@@ -44,6 +45,9 @@ from dropship_pipelines.store import refund_queries, tracking_queries
 
 ORDERS_CURSOR = "shopify_orders_updated_at"
 SAVE_BATCH = 200  # orders written to the ledger per transaction
+# Orders in their supplier step at once: each spends most of its time waiting (the gate's store query, a
+# freight quote, the CJ pacer), so CJ's createOrderV2 limit, not one order's round trips, sets the pace.
+SUPPLIER_IN_FLIGHT = 8
 Log = logging.Logger | logging.LoggerAdapter[Any]  # a Dagster context's `log` is one
 VariantMap = dict[str, tuple[str, str]]  # store variant GID or sku -> (supplier vid, pid)
 
@@ -114,12 +118,18 @@ def _order_rows(
 
 
 def read_store_orders(
-    shopify: ShopifyAdminResource, engine: Engine, overlap: timedelta, page_size: int
+    shopify: ShopifyAdminResource,
+    engine: Engine,
+    overlap: timedelta,
+    page_size: int,
+    on_saved: Callable[[list[str]], None] | None = None,
 ) -> OrdersRead:
     """Every order changed since the cursor, upserted into the ledger, and the cursor moved on.
 
     The cursor is the newest `updatedAt` seen; each run re-reads `overlap` before it, so orders that share
-    a second with the cursor or land on a page boundary are never skipped (re-reads are upserts)."""
+    a second with the cursor or land on a page boundary are never skipped (re-reads are upserts).
+    `on_saved` gets the ids of each batch once it is committed (a page's worth, or `SAVE_BATCH`), so the
+    supplier stage can start on them while later pages are read."""
     with engine.connect() as conn:
         cursor = q.get_cursor(conn, ORDERS_CURSOR)
         by_variant, by_sku = q.variant_map(conn)
@@ -141,15 +151,20 @@ def read_store_orders(
             if order["order_id"] not in known:
                 result.new.append(order)
                 result.unmapped_lines += sum(1 for line in lines if not line["vid"])
+        saved = [o["order_id"] for o in orders]
         batch.clear()
+        if on_saved is not None:
+            on_saved(saved)
 
+    # Streamed, a batch is saved per page: the supplier stage waits for no more than one page.
+    batch_size = SAVE_BATCH if on_saved is None else max(1, min(SAVE_BATCH, page_size))
     for order in shopify.orders_since(since, page_size):
         result.read += 1
         batch.append(_order_rows(order, by_variant, by_sku))
         payments.append(payment_row(order))
         if result.cursor is None or order.updated_at > result.cursor:
             result.cursor = order.updated_at
-        if len(batch) >= SAVE_BATCH:
+        if len(batch) >= batch_size:
             flush()
     flush()
     if result.cursor is not None:
@@ -295,6 +310,70 @@ def place_supplier_orders(
         work = q.orders_to_send(conn, max_orders)
         by_variant, by_sku = q.variant_map(conn)
     run = SupplierOrdersRun(candidates=len(work))
+    sender = _sender(supplier, engine, settings, by_variant, by_sku, run, log, gate)
+    each_in_flight(sender, work, at_once=SUPPLIER_IN_FLIGHT)
+    return run
+
+
+def read_and_place_orders(
+    shopify: ShopifyAdminResource,
+    supplier: Supplier,
+    engine: Engine,
+    *,
+    overlap: timedelta,
+    page_size: int,
+    settings: RoutingSettings,
+    max_orders: int,
+    log: Log,
+    gate: OrderGate | None = None,
+) -> tuple[OrdersRead, SupplierOrdersRun]:
+    """`read_store_orders` and `place_supplier_orders` overlapped: the orders waiting in the ledger, then
+    each page's sendable orders as soon as the page is saved, go to the supplier a few at a time while the
+    next pages are read. The store read is bound by Shopify's cost bucket and the supplier orders by CJ's
+    QPS, so side by side the run takes about the longer of the two instead of their sum.
+
+    Each order is handed on once per run (an order re-read on a later page is skipped), and each one goes
+    through the same `_place` as the batch path: claimed in the ledger before its supplier call, a pending
+    claim resolved by asking the supplier first. So a second run overlapping this one (or a re-read in the
+    overlap window) changes when an order is sent, never how often."""
+    with engine.connect() as conn:
+        waiting = q.orders_to_send(conn, max_orders)
+        by_variant, by_sku = q.variant_map(conn)
+    run = SupplierOrdersRun()
+    taken: set[str] = set()
+    # The read stays about two pages ahead of the supplier stage: read as fast as the bucket allows, it
+    # would spend all of Shopify's points while the gate's own queries (same bucket) waited behind it.
+    sender = _sender(supplier, engine, settings, by_variant, by_sku, run, log, gate)
+    with InFlight(sender, at_once=SUPPLIER_IN_FLIGHT, max_waiting=2 * page_size) as stage:
+
+        def offer(orders: list[dict[str, Any]]) -> None:
+            for order in orders:
+                if order["order_id"] in taken or len(taken) >= max_orders:
+                    continue
+                taken.add(order["order_id"])
+                run.candidates += 1
+                stage.submit(order)
+
+        def on_saved(order_ids: list[str]) -> None:
+            with engine.connect() as conn:
+                offer(q.orders_to_send(conn, max_orders, among=order_ids))
+
+        offer(waiting)
+        read = read_store_orders(shopify, engine, overlap, page_size, on_saved=on_saved)
+    return read, run
+
+
+def _sender(
+    supplier: Supplier,
+    engine: Engine,
+    settings: RoutingSettings,
+    by_variant: VariantMap,
+    by_sku: VariantMap,
+    run: SupplierOrdersRun,
+    log: Log,
+    gate: OrderGate | None,
+) -> Callable[[dict[str, Any]], None]:
+    """One order's supplier step: mapped with today's listings, held by the rules, or placed (`_place`)."""
 
     def send(order: dict[str, Any]) -> None:
         lines = _mapped_lines(engine, order, by_variant, by_sku)
@@ -304,12 +383,12 @@ def place_supplier_orders(
                 with engine.begin() as conn:
                     q.hold_order(conn, order["order_id"], problem)
                 log.warning("order %s (%s): held: %s", order["name"], order["order_id"], problem)
-            run.held.append((order["name"], problem))
+            with run.lock:
+                run.held.append((order["name"], problem))
             return
         _place(supplier, engine, settings, order, lines, run, log, gate)
 
-    each_in_flight(send, work)
-    return run
+    return send
 
 
 def _place(

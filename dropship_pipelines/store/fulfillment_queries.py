@@ -89,15 +89,16 @@ def save_orders(conn: Connection, orders: list[dict[str, Any]], lines: list[dict
     upsert(conn, store_order_lines, lines, keys=["line_id"], update=["pid", "vid", "quantity", "sku"])
 
 
-def orders_to_send(conn: Connection, limit: int) -> list[dict[str, Any]]:
-    """Orders not yet at the supplier (new, held, or pending after a killed run), oldest first, with lines."""
+def orders_to_send(conn: Connection, limit: int, among: list[str] | None = None) -> list[dict[str, Any]]:
+    """Orders not yet at the supplier (new, held, or pending after a killed run), oldest first, with lines;
+    `among`: only these orders (the page just read)."""
     done = sa.select(supplier_orders.c.order_id).where(supplier_orders.c.state.in_(("created", "failed")))
-    rows = conn.execute(
-        sa.select(store_orders)
-        .where(store_orders.c.state.in_(("new", "problem")), store_orders.c.order_id.not_in(done))
-        .order_by(store_orders.c.placed_at, store_orders.c.order_id)
-        .limit(limit)
-    ).all()
+    query = sa.select(store_orders).where(
+        store_orders.c.state.in_(("new", "problem")), store_orders.c.order_id.not_in(done)
+    )
+    if among is not None:
+        query = query.where(store_orders.c.order_id.in_(among))
+    rows = conn.execute(query.order_by(store_orders.c.placed_at, store_orders.c.order_id).limit(limit)).all()
     orders = [dict(r._mapping) for r in rows]
     if not orders:
         return []

@@ -1,5 +1,6 @@
 """Order fulfillment assets: store orders -> orders at the supplier -> tracking back to the customer."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -60,64 +61,95 @@ class TrackingConfig(dg.Config):
         )
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "shopify"}, owners=OWNERS, pool="shopify")
-def store_orders(
+class OrdersConfig(StoreOrdersConfig, SupplierOrdersConfig):
+    """Both steps' settings: the two assets are materialized by one step, side by side."""
+
+
+STORE_ORDERS_DOC = """Every order placed on the Shopify store, read incrementally by last change.
+
+The cursor is the newest `updatedAt` seen; each run re-reads an overlap before it, so orders that
+share a second with the cursor or land on a page boundary are never skipped (re-reads are upserts)."""
+
+SUPPLIER_ORDERS_DOC = """Each sendable store order placed once at the supplier (CJ), paid from the balance,
+on the best route.
+
+The ledger row is written before the supplier is called and a pending row is resolved by asking the
+supplier first (`services.fulfillment.place_supplier_orders`), so no order ever reaches the supplier
+twice. Orders that cannot be sent are held with a reason. Before any supplier order is paid, the order
+passes the gate (`services.order_gate`): its cancellation buffer, fraud risk, address, stock and landed
+cost; a failure is a Shopify fulfillment hold with its reason, released or cancelled on the dashboard."""
+
+store_orders = dg.AssetKey("store_orders")
+supplier_orders = dg.AssetKey("supplier_orders")
+
+
+@dg.multi_asset(
+    name="store_and_supplier_orders",
+    specs=[
+        dg.AssetSpec(
+            store_orders,
+            group_name=GROUP,
+            kinds={"python", "shopify"},
+            owners=OWNERS,
+            description=STORE_ORDERS_DOC,
+        ),
+        dg.AssetSpec(
+            supplier_orders,
+            group_name=GROUP,
+            kinds={"python", "cj"},
+            owners=OWNERS,
+            deps=[store_orders],
+            description=SUPPLIER_ORDERS_DOC,
+        ),
+    ],
+    can_subset=True,
+    pool="cj",
+)
+def store_and_supplier_orders(
     context: dg.AssetExecutionContext,
-    config: StoreOrdersConfig,
-    shopify: ShopifyAdminResource,
-    store_db: StoreDatabase,
-) -> dg.MaterializeResult:
-    """Every order placed on the Shopify store, read incrementally by last change.
-
-    The cursor is the newest `updatedAt` seen; each run re-reads an overlap before it, so orders that
-    share a second with the cursor or land on a page boundary are never skipped (re-reads are upserts)."""
-    result = fulfillment.read_store_orders(
-        shopify, store_db.engine(), timedelta(minutes=config.overlap_minutes), config.page_size
-    )
-    for order in result.new[:50]:
-        context.log.info("order %s (%s): new, from %s", order["name"], order["order_id"], order["source"])
-    return dg.MaterializeResult(
-        metadata={
-            "read": result.read,
-            "new": len(result.new),
-            "unmapped_lines": result.unmapped_lines,
-            "cursor": result.cursor_text,
-            "by_state": dg.MetadataValue.json(result.by_state),
-            "new_orders": preview_table(
-                [{**o, "total": o["total_price"]} for o in result.new[:10]],
-                ("name", "order_id", "placed_at", "total", "country_code", "source"),
-            ),
-        }
-    )
-
-
-@dg.asset(group_name=GROUP, kinds={"python", "cj"}, owners=OWNERS, pool="cj", deps=[store_orders])
-def supplier_orders(
-    context: dg.AssetExecutionContext,
-    config: SupplierOrdersConfig,
+    config: OrdersConfig,
     supplier: dg.ResourceParam[Supplier],
     shopify: ShopifyAdminResource,
     order_gate: OrderGatePolicy,
     store_db: StoreDatabase,
-) -> dg.MaterializeResult:
-    """Each sendable store order placed once at the supplier (CJ), paid from the balance, on the best route.
-
-    The ledger row is written before the supplier is called and a pending row is resolved by asking the
-    supplier first (`services.fulfillment.place_supplier_orders`), so no order ever reaches the supplier
-    twice. Orders that cannot be sent are held with a reason. Before any supplier order is paid, the order
-    passes the gate (`services.order_gate`): its cancellation buffer, fraud risk, address, stock and landed
-    cost; a failure is a Shopify fulfillment hold with its reason, released or cancelled on the dashboard."""
+) -> Iterator[dg.MaterializeResult]:
+    """Store orders and supplier orders in one step, so they overlap (issue 16): each page of store orders
+    goes to the supplier as soon as it is saved while the next is read (the read is bound by Shopify's
+    cost bucket, the supplier orders by CJ's QPS). Either asset alone runs as before."""
+    selected = context.selected_asset_keys
+    engine = store_db.engine()
+    overlap = timedelta(minutes=config.overlap_minutes)
+    if supplier_orders not in selected:
+        yield _store_orders_result(
+            context, fulfillment.read_store_orders(shopify, engine, overlap, config.page_size)
+        )
+        return
     gate = OrderGate(
-        store_db.engine(),
+        engine,
         shopify,
         supplier,  # type: ignore[arg-type]  # the CJ client reads stock and prices too
         order_gate.policy(),
         run_id=context.run.run_id,
     )
-    run = fulfillment.place_supplier_orders(
-        supplier, store_db.engine(), config.routing(), config.max_orders_per_run, context.log, gate
-    )
-    return dg.MaterializeResult(
+    if store_orders in selected:
+        read, run = fulfillment.read_and_place_orders(
+            shopify,
+            supplier,
+            engine,
+            overlap=overlap,
+            page_size=config.page_size,
+            settings=config.routing(),
+            max_orders=config.max_orders_per_run,
+            log=context.log,
+            gate=gate,
+        )
+        yield _store_orders_result(context, read)
+    else:
+        run = fulfillment.place_supplier_orders(
+            supplier, engine, config.routing(), config.max_orders_per_run, context.log, gate
+        )
+    yield dg.MaterializeResult(
+        asset_key=supplier_orders,
         metadata={
             "candidates": run.candidates,
             "sent": len(run.sent),
@@ -134,7 +166,28 @@ def supplier_orders(
             "preview": preview_table(
                 run.sent[:10], ("order_number", "supplier_order_id", "route", "cost", "customer_paid")
             ),
-        }
+        },
+    )
+
+
+def _store_orders_result(
+    context: dg.AssetExecutionContext, result: fulfillment.OrdersRead
+) -> dg.MaterializeResult:
+    for order in result.new[:50]:
+        context.log.info("order %s (%s): new, from %s", order["name"], order["order_id"], order["source"])
+    return dg.MaterializeResult(
+        asset_key=store_orders,
+        metadata={
+            "read": result.read,
+            "new": len(result.new),
+            "unmapped_lines": result.unmapped_lines,
+            "cursor": result.cursor_text,
+            "by_state": dg.MetadataValue.json(result.by_state),
+            "new_orders": preview_table(
+                [{**o, "total": o["total_price"]} for o in result.new[:10]],
+                ("name", "order_id", "placed_at", "total", "country_code", "source"),
+            ),
+        },
     )
 
 

@@ -47,7 +47,10 @@ API = "cj"
 TRANSIENT_CODES = {1600000, 1600200, 1600301}  # system busy, too many requests, read timed out
 TOO_MANY_REQUESTS = 1600200
 THROTTLE_PAUSE_S = 1.0  # CJ's QPS window is one second
-IN_FLIGHT_PER_ENDPOINT = 2
+# Calls to one endpoint sent and not yet answered: a stalled server that then serves its queue at once sees
+# at most this many together, and CJ's bucket (its QPS, full while calls come evenly paced) holds them with
+# a call to spare. Two was too few to keep 4/s going once a round trip passed half a second.
+IN_FLIGHT_PER_ENDPOINT = 3
 # Calls go out from several threads at once: one of them fetches (or refreshes) the token, the rest wait
 # for it, so the token endpoints (QPS 1) are asked once and the cache file is written once.
 _TOKEN_LOCK = threading.Lock()
@@ -111,8 +114,9 @@ class CJDropshippingResource(dg.ConfigurableResource):
 
     def _pacers(self, path: str) -> tuple[Pacer, Pacer]:
         # CJ's QPS is per API (endpoint) per account, under a cap for all APIs per IP: one pacer for each,
-        # shared by every instance in the process, at the account level's documented QPS. At most two calls
-        # to an endpoint are unanswered at a time, so a stalled server never serves a burst of them.
+        # shared by every instance in the process, at the account level's documented QPS. At most
+        # IN_FLIGHT_PER_ENDPOINT calls to an endpoint are unanswered at a time, so a stalled server never
+        # serves a bigger burst of them than its bucket holds.
         return (
             pacer(
                 f"cj:{self.base_url}{path}", self.requests_per_second, max_in_flight=IN_FLIGHT_PER_ENDPOINT
