@@ -5,6 +5,7 @@ own (the platforms' attributed purchases per ad click) and organic orders (no ra
 are not recorded), the daily tables' sums over the same window (a card that disagrees with them is
 flagged: the snapshot is stale), when each figure was computed, and the store's own "today"."""
 
+import functools
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -52,24 +53,65 @@ DEFINITIONS = {
 CHECKED = ("sales", "orders", "ad_spend", "profit")
 
 
+# The KPI reads are built once per shape (how many periods, which bounds each has) and reused with the
+# period's days bound as parameters: building a statement of 20 conditional sums per request cost more
+# CPU than running it.
+KPI_ROWS = sa.select(analytics_kpis).order_by(
+    sa.case(PERIOD_ORDER, value=analytics_kpis.c.period, else_=len(PERIOD_ORDER))
+)
+
+
 def kpi_rows(conn: Connection) -> list[dict[str, Any]]:
-    order = sa.case(PERIOD_ORDER, value=analytics_kpis.c.period, else_=len(PERIOD_ORDER))
-    return [dict(r) for r in conn.execute(sa.select(analytics_kpis).order_by(order)).mappings()]
+    return [dict(r) for r in conn.execute(KPI_ROWS).mappings().all()]
 
 
 Period = tuple[date | None, date | None]  # inclusive days, None open
+Shape = tuple[tuple[bool, bool], ...]  # per period: has a first day, has a last day
 
 
-def _days(column: sa.ColumnElement, start: date | None, end: date | None) -> list[sa.ColumnElement[bool]]:
-    return [c for c in (column >= start if start else None, column <= end if end else None) if c is not None]
+def _shape(periods: list[Period]) -> Shape:
+    return tuple((start is not None, end is not None) for start, end in periods)
 
 
-def _within(column: sa.ColumnElement, start: date | None, end: date | None) -> sa.ColumnElement[bool]:
-    return sa.and_(sa.true(), *_days(column, start, end))
+def _bounds(periods: list[Period]) -> dict[str, date]:
+    bound = {f"start_{i}": start for i, (start, _) in enumerate(periods) if start is not None}
+    return bound | {f"end_{i}": end for i, (_, end) in enumerate(periods) if end is not None}
+
+
+def _within(column: sa.ColumnElement, i: int, has_start: bool, has_end: bool) -> sa.ColumnElement[bool]:
+    """Period `i`'s days, its bounds as the parameters `start_i` / `end_i` (`_bounds`)."""
+    first = column >= sa.bindparam(f"start_{i}", type_=column.type) if has_start else None
+    last = column <= sa.bindparam(f"end_{i}", type_=column.type) if has_end else None
+    return sa.and_(sa.true(), *(c for c in (first, last) if c is not None))
 
 
 def _sum_within(column: sa.ColumnElement, within: sa.ColumnElement[bool], label: str) -> sa.Label:
     return sa.func.coalesce(sa.func.sum(sa.case((within, column))), 0).label(label)
+
+
+@functools.lru_cache(maxsize=32)
+def _daily_sums_query(shape: Shape) -> sa.Select:
+    p = analytics_daily_profit.c
+    fields = (("sales", p.revenue), ("orders", p.orders), ("ad_spend", p.ad_spend), ("profit", p.profit))
+    columns: list[sa.ColumnElement] = []
+    for i, bounds in enumerate(shape):
+        within = _within(p.day, i, *bounds)
+        columns += [_sum_within(column, within, f"{field}_{i}") for field, column in fields]
+        columns.append(sa.func.max(sa.case((within, p.computed_at))).label(f"computed_at_{i}"))
+    return sa.select(*columns)
+
+
+@functools.lru_cache(maxsize=32)
+def _attributed_query(shape: Shape) -> sa.Select:
+    d = ad_metrics_day_totals.c
+    return sa.select(*(_sum_within(d.purchases, _within(d.day, i, *b), f"p{i}") for i, b in enumerate(shape)))
+
+
+@functools.lru_cache(maxsize=32)
+def _organic_query(shape: Shape) -> sa.Select:
+    c = order_counts_daily.c
+    columns = (_sum_within(c.orders, _within(c.day, i, *b), f"o{i}") for i, b in enumerate(shape))
+    return sa.select(*columns).where(c.source == "organic")
 
 
 def period_daily_sums(conn: Connection, periods: list[Period]) -> list[dict[str, Any]]:
@@ -77,14 +119,7 @@ def period_daily_sums(conn: Connection, periods: list[Period]) -> list[dict[str,
     pass over the table for every period (conditional sums), not one query per period."""
     if not periods:
         return []
-    p = analytics_daily_profit.c
-    fields = (("sales", p.revenue), ("orders", p.orders), ("ad_spend", p.ad_spend), ("profit", p.profit))
-    columns: list[sa.ColumnElement] = []
-    for i, (start, end) in enumerate(periods):
-        within = _within(p.day, start, end)
-        columns += [_sum_within(column, within, f"{field}_{i}") for field, column in fields]
-        columns.append(sa.func.max(sa.case((within, p.computed_at))).label(f"computed_at_{i}"))
-    row = conn.execute(sa.select(*columns)).one()._mapping
+    row = conn.execute(_daily_sums_query(_shape(periods)), _bounds(periods)).one()._mapping
     cent = Decimal("0.01")
     return [
         {
@@ -108,9 +143,7 @@ def period_attributed_purchases(conn: Connection, periods: list[Period]) -> list
     keeps (`ad_metrics_day_totals`, two rows a day), not from every campaign's row, in one pass."""
     if not periods:
         return []
-    d = ad_metrics_day_totals.c
-    columns = [_sum_within(d.purchases, _within(d.day, *period), f"p{i}") for i, period in enumerate(periods)]
-    return [int(n) for n in conn.execute(sa.select(*columns)).one()]
+    return [int(n) for n in conn.execute(_attributed_query(_shape(periods)), _bounds(periods)).one()]
 
 
 def attributed_purchases(conn: Connection, start: date | None, end: date | None) -> int:
@@ -122,9 +155,7 @@ def period_organic_orders(conn: Connection, periods: list[Period]) -> list[int]:
     database keeps (`order_counts_daily`), not counted over every order of the period."""
     if not periods:
         return []
-    c = order_counts_daily.c
-    columns = [_sum_within(c.orders, _within(c.day, *period), f"o{i}") for i, period in enumerate(periods)]
-    return [int(n) for n in conn.execute(sa.select(*columns).where(c.source == "organic")).one()]
+    return [int(n) for n in conn.execute(_organic_query(_shape(periods)), _bounds(periods)).one()]
 
 
 def organic_orders(conn: Connection, start: date | None, end: date | None) -> int:
