@@ -14,6 +14,19 @@ from dropship_pipelines.cadence import LEDGER_CHANGE_SENSOR_SECONDS, ORDER_DAYS
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.store import analytics_queries as q
 
+# Runs that have not read the ledger yet: queued, or dequeued with their worker not yet started.
+WAITING_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
+
+
+def waiting_days(context: dg.SensorEvaluationContext, job_name: str) -> set[str | None]:
+    """The partitions of the job's runs that have not read the ledger yet."""
+    try:
+        instance = context.instance
+    except dg.DagsterInvariantViolationError:  # a context built without an instance: no queue to read
+        return set()
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name, statuses=WAITING_STATUSES))
+    return {run.tags.get("dagster/partition") for run in runs}
+
 
 def build_ledger_days_sensor(job: Any) -> dg.SensorDefinition:
     @dg.sensor(
@@ -38,6 +51,10 @@ def build_ledger_days_sensor(job: Any) -> dg.SensorDefinition:
         # `>=` re-reads rows stamped in the cursor's own second (SQLite keeps whole seconds); a day's run
         # key is its newest change, so re-reading an unchanged day requests nothing new.
         context.update_cursor(max(changed.values()).isoformat())
+        # A day whose run still waits in the queue reads the ledger when it starts, so it sees this change
+        # too: another run of that day would only queue behind it (a loaded demo queued seven runs of one
+        # day, and the KPI snapshot waited behind all of them).
+        waiting = waiting_days(context, job.name)
         return [
             dg.RunRequest(
                 run_key=f"analytics-{day.isoformat()}-{newest.isoformat()}",
@@ -45,7 +62,7 @@ def build_ledger_days_sensor(job: Any) -> dg.SensorDefinition:
                 tags={"dropship/trigger": "ledger_change"},
             )
             for day, newest in sorted(changed.items())
-            if day not in future
+            if day not in future and day.isoformat() not in waiting
         ]
 
     return analytics_on_ledger_change

@@ -58,3 +58,32 @@ def test_a_late_change_recomputes_only_its_order_day(store: StoreDatabase) -> No
     requests, _ = evaluate(store, cursor)
     new_keys = {r.run_key for r in requests} - {r.run_key for r in first}
     assert [r.partition_key for r in requests if r.run_key in new_keys] == ["2026-11-21"]
+
+
+def test_a_day_whose_run_still_waits_in_the_queue_is_not_asked_for_again(store: StoreDatabase) -> None:
+    # A loaded demo queued seven runs of one day while the first had yet to start: the KPI snapshot
+    # waited behind all of them. A queued run reads the ledger when it starts, so it sees the change too.
+    defs = dg.Definitions.merge(
+        analytics_defs, dg.Definitions(resources={"store_db": store, "pricing": PricingPolicy()})
+    )
+    job = defs.resolve_job_def("analytics_daily_job")
+    with dg.instance_for_test() as instance:
+        # Dequeued, its worker not started (a QUEUED run needs a code location's origin to be made here;
+        # the sensor treats both alike).
+        queued = instance.create_run_for_job(
+            job, tags={"dagster/partition": "2026-11-21"}, status=dg.DagsterRunStatus.NOT_STARTED
+        )
+        started = instance.create_run_for_job(
+            job, tags={"dagster/partition": "2026-11-20"}, status=dg.DagsterRunStatus.STARTED
+        )
+        context = dg.build_sensor_context(instance=instance, resources={"store_db": store}, definitions=defs)
+        result = SENSOR.evaluate_tick(context)
+        # The started run may have read the ledger already: its day is asked for again.
+        assert [r.partition_key for r in result.run_requests or []] == ["2026-11-20"]
+        assert result.cursor
+        instance.report_run_canceled(queued)
+        again = SENSOR.evaluate_tick(
+            dg.build_sensor_context(instance=instance, resources={"store_db": store}, definitions=defs)
+        )
+        assert sorted(r.partition_key for r in again.run_requests or []) == ["2026-11-20", "2026-11-21"]
+        assert started.run_id
