@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -36,7 +37,7 @@ import sqlalchemy as sa
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns
 from dropship_testkit.sandbox_server import free_port
 from dropship_testkit.soak.audit import Ledger, World, audit
-from dropship_testkit.soak.dagster_api import DagsterApi
+from dropship_testkit.soak.dagster_api import IN_PROGRESS, DagsterApi, RunInfo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CENT = Decimal("0.01")
@@ -163,29 +164,50 @@ class CheckResult:
 
 
 def judge(
-    attempts: list[list[Disagreement]], previous_pending: set[str], final: bool
-) -> tuple[bool, list[str], set[str]]:
-    """(agreed, failures, pending keys) from one check's attempts, each the disagreements of a snapshot.
+    attempts: list[list[Disagreement]],
+    previous_pending: dict[str, int],
+    final: bool,
+    refresh_in_flight: bool = False,
+    max_pending: int = 3,
+) -> tuple[bool, list[str], dict[str, int]]:
+    """(agreed, failures, pending) from one check's attempts, each the disagreements of a snapshot;
+    `pending` counts, per disagreement, the consecutive checks that ended on it.
 
     Any attempt with no disagreement is agreement. Otherwise a disagreement of the last attempt fails when
-    it was 'fresh' in every attempt (a card newer than its inputs that still differs), when the previous
-    check left the same one pending, or at the final check (nothing in flight any more)."""
+    it was 'fresh' in every attempt (a card newer than its inputs that still differs), at the final check
+    (nothing in flight any more), or when the previous check ended on it too and no analytics run that
+    would refresh the snapshot is queued or running, or it has lasted more than `max_pending` checks even
+    with one (the snapshot never catches up)."""
     if not attempts or any(not a for a in attempts):
-        return True, [], set()
+        return True, [], {}
     last = attempts[-1]
     always_fresh = set.intersection(*({d.key for d in a if d.freshness == "fresh"} for a in attempts))
     failures = []
+    pending = {d.key: previous_pending.get(d.key, 0) + 1 for d in last}
     for d in last:
         why = None
         if final:
             why = "still disagrees with the world frozen and every run finished"
         elif d.key in always_fresh and len(attempts) > 1:
             why = "the card was computed after its inputs and disagrees in every re-read"
-        elif d.key in previous_pending:
-            why = "disagreed at the previous check too (the snapshot never caught up)"
+        elif pending[d.key] > max_pending:
+            why = f"disagreed at {pending[d.key]} checks in a row (the snapshot never caught up)"
+        elif pending[d.key] > 1 and not refresh_in_flight:
+            why = (
+                "disagreed at the previous check too, and no analytics run is queued or running to refresh it"
+            )
         if why:
             failures.append(f"{d.period} {d.field}: card {d.card} vs {d.table} {d.table_sum} ({why})")
-    return False, failures, {d.key for d in last}
+    return False, failures, pending
+
+
+# Runs that recompute the KPI snapshot or its inputs (the automation's runs are Dagster's __ASSET_JOB).
+REFRESH_JOBS = ("analytics_daily_job", "analytics_job", "ad_metrics_job", "__ASSET_JOB")
+
+
+def refresh_in_flight(runs: list[RunInfo]) -> bool:
+    """An analytics run queued or in progress: a stale snapshot is on its way to being refreshed."""
+    return any(run.job_name in REFRESH_JOBS and run.status in IN_PROGRESS for run in runs)
 
 
 @dataclass
@@ -525,7 +547,13 @@ def sim_today(sandbox_url: str) -> date:
 
 
 def check_once(
-    dashboard: Dashboard, index: int, retries: int, retry_wait_s: float, pending: set[str], final: bool
+    dashboard: Dashboard,
+    index: int,
+    retries: int,
+    retry_wait_s: float,
+    pending: dict[str, int],
+    final: bool,
+    in_flight: Callable[[], bool] | None = None,
 ) -> tuple[CheckResult, set[str]]:
     attempts: list[list[Disagreement]] = []
     snapshot: dict[str, Any] = {}
@@ -539,7 +567,8 @@ def check_once(
             break
         if attempt < retries - 1:
             time.sleep(retry_wait_s)
-    agreed, failures, new_pending = judge(attempts, pending, final)
+    refreshing = bool(attempts[-1]) and in_flight is not None and in_flight()
+    agreed, failures, new_pending = judge(attempts, pending, final, refreshing)
     cards = {
         c["period"]: {k: c.get(k) for k in ("sales", "orders", "ad_spend", "profit", "computed_at")}
         for c in snapshot.get("kpis", {}).get("periods", [])
@@ -671,7 +700,15 @@ def run(args: argparse.Namespace) -> Report:
             demo.start(args.speed)
         dashboard = Dashboard(demo.dashboard_url, demo.token)
         cli = CliRounds(demo, args.concurrency, args.cli_timeout)
-        pending: set[str] = set()
+        pending: dict[str, int] = {}
+        dagster = DagsterApi(demo.dagster_url)
+
+        def in_flight() -> bool:
+            try:
+                return refresh_in_flight(dagster.runs(IN_PROGRESS, limit=500))
+            except (httpx.HTTPError, RuntimeError):
+                return False  # unknown: judged as if nothing would refresh the snapshot
+
         end = time.monotonic() + args.minutes * 60
         index = 0
         while time.monotonic() < end:
@@ -680,7 +717,9 @@ def run(args: argparse.Namespace) -> Report:
             with contextlib.suppress(httpx.HTTPError):
                 cli.start_round(sim_today(demo.sandbox_url))
             try:
-                result, pending = check_once(dashboard, index, args.retries, args.retry_wait, pending, False)
+                result, pending = check_once(
+                    dashboard, index, args.retries, args.retry_wait, pending, False, in_flight
+                )
             except (httpx.HTTPError, KeyError, ValueError) as exc:
                 result = CheckResult(index, datetime.now(UTC).isoformat(), 0, False, error=repr(exc))
             report.checks.append(asdict(result))
@@ -696,12 +735,15 @@ def run(args: argparse.Namespace) -> Report:
         # Settle: the CLI round ends, the world's clock stops (only a demo started here), runs finish.
         cli.finish(args.cli_timeout * 2)
         report.cli_runs = [asdict(r) for r in cli.runs]
+        settled = False
         if started_here:
             httpx.post(f"{demo.sandbox_url}/_sandbox/clock", json={"speed": 0}, timeout=30)
-            if not DagsterApi(demo.dagster_url).wait_idle(args.settle_timeout):
+            settled = dagster.wait_idle(args.settle_timeout)
+            if not settled:
                 report.errors.append("runs still in progress after the settle timeout")
+        # Judged as final only once nothing runs: otherwise as any other check.
         result, pending = check_once(
-            dashboard, index + 1, args.retries, args.retry_wait, pending, final=started_here
+            dashboard, index + 1, args.retries, args.retry_wait, pending, settled, in_flight
         )
         report.checks.append(asdict(result))
         print(f"final check: {'agreed' if result.agreed else result.disagreements}", flush=True)

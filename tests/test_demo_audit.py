@@ -18,6 +18,7 @@ from dropship_pipelines.store.analytics_tables import analytics_daily_profit
 from dropship_pipelines.store.database import get_engine
 from dropship_testkit import demo_audit as da
 from dropship_testkit.databases import store_url_for
+from dropship_testkit.soak.dagster_api import RunInfo
 from tests.dashboard.seed import TOKEN, seed_store
 
 T0 = "2026-11-27T10:00:00Z"
@@ -118,19 +119,37 @@ def fresh(field: str = "sales") -> da.Disagreement:
 
 
 def test_a_disagreement_fails_only_when_it_persists() -> None:
+    key = "all_time:sales:daily"
     # Agreement in any re-read: in-flight change, no failure.
-    assert da.judge([[stale()], []], set(), final=False) == (True, [], set())
+    assert da.judge([[stale()], []], {}, final=False) == (True, [], {})
     # Stale in every re-read: pending, not yet a failure...
-    agreed, failures, pending = da.judge([[stale()], [stale()]], set(), final=False)
-    assert (agreed, failures, pending) == (False, [], {"all_time:sales:daily"})
-    # ... but a failure when the previous check left it pending too, or at the final check.
-    assert da.judge([[stale()], [stale()]], pending, final=False)[1]
-    assert "frozen" in da.judge([[stale()]], set(), final=True)[1][0]
+    agreed, failures, pending = da.judge([[stale()], [stale()]], {}, final=False)
+    assert (agreed, failures, pending) == (False, [], {key: 1})
+    # ... but a failure when the previous check ended on it too and nothing is refreshing the snapshot,
+    (failure,) = da.judge([[stale()], [stale()]], pending, final=False)[1]
+    assert "no analytics run is queued or running" in failure
+    # ... not while an analytics run is on its way, unless that lasts more than three checks,
+    assert da.judge([[stale()]], {key: 2}, final=False, refresh_in_flight=True)[1:] == ([], {key: 3})
+    (failure,) = da.judge([[stale()]], {key: 3}, final=False, refresh_in_flight=True)[1]
+    assert "4 checks in a row" in failure
+    # ... and at the final check, whatever the freshness.
+    assert "frozen" in da.judge([[stale()]], {}, final=True)[1][0]
     # A card computed after its inputs that disagrees in every re-read is real at once.
-    (failure,) = da.judge([[fresh()], [fresh()]], set(), final=False)[1]
+    (failure,) = da.judge([[fresh()], [fresh()]], {}, final=False)[1]
     assert "computed after its inputs" in failure
     # Fresh once and stale once: the snapshot moved between the reads, so only pending.
-    assert da.judge([[fresh()], [stale()]], set(), final=False)[1] == []
+    assert da.judge([[fresh()], [stale()]], {}, final=False)[1] == []
+
+
+def test_an_analytics_run_queued_or_running_is_a_refresh_in_flight() -> None:
+    def run(job: str, status: str) -> RunInfo:
+        return RunInfo(f"{job}-{status}", job, status, {})
+
+    assert da.refresh_in_flight(
+        [run("analytics_daily_job", "QUEUED"), run("order_fulfillment_job", "STARTED")]
+    )
+    assert da.refresh_in_flight([run("__ASSET_JOB", "STARTED")])
+    assert not da.refresh_in_flight([run("analytics_job", "SUCCESS"), run("order_fulfillment_job", "QUEUED")])
 
 
 def test_every_kind_of_duplicate_at_the_sandbox_is_found() -> None:
@@ -253,8 +272,8 @@ def test_one_check_over_the_dashboard_api_agrees_then_a_stale_card_fails_when_it
 ) -> None:
     with TestClient(create_app(seeded, TOKEN, launcher=NoLauncher(), media_dir=tmp_path)) as client:
         dashboard = da.Dashboard("http://testserver", TOKEN, client=client)
-        result, pending = da.check_once(dashboard, 1, 1, 0.0, set(), final=False)
-        assert result.agreed and result.failures == [] and pending == set()
+        result, pending = da.check_once(dashboard, 1, 1, 0.0, {}, final=False)
+        assert result.agreed and result.failures == [] and pending == {}
         assert result.cards["all_time"]["sales"] == "129.95"
 
         # A later day reaches the daily table; the KPI snapshot does not follow.
@@ -268,7 +287,7 @@ def test_one_check_over_the_dashboard_api_agrees_then_a_stale_card_fails_when_it
                 )
             )  # fmt: skip
         try:
-            result, pending = da.check_once(dashboard, 2, 2, 0.0, set(), final=False)
+            result, pending = da.check_once(dashboard, 2, 2, 0.0, {}, final=False)
             assert not result.agreed and result.failures == []  # stale: pending, in flight as far as known
             assert {d["field"] for d in result.disagreements} == {"sales", "orders", "profit"}
             assert {d["freshness"] for d in result.disagreements} == {"stale"}
@@ -292,7 +311,7 @@ def test_a_final_check_with_no_kpi_snapshot_fails(tmp_path: Path) -> None:
         get_engine(url)  # the store's tables, empty
         with TestClient(create_app(url, TOKEN, launcher=NoLauncher(), media_dir=tmp_path)) as client:
             dashboard = da.Dashboard("http://testserver", TOKEN, client=client)
-            during, _ = da.check_once(dashboard, 1, 1, 0.0, set(), final=False)
-            final, _ = da.check_once(dashboard, 2, 1, 0.0, set(), final=True)
+            during, _ = da.check_once(dashboard, 1, 1, 0.0, {}, final=False)
+            final, _ = da.check_once(dashboard, 2, 1, 0.0, {}, final=True)
     assert during.agreed and during.failures == []
     assert final.failures == ["no KPI snapshot at the end of the demo: nothing was checked"]
