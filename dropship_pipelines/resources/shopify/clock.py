@@ -28,12 +28,18 @@ from dropship_pipelines.resources.retry import call_with_retries
 from dropship_pipelines.resources.shopify.client import API, ShopifyAdminResource
 
 PROBE = "{ shop { id } }"
+PROBE_COST = 1.0  # what Shopify charges for it, requested and actual
 
 
 def read_shop_time(shopify: ShopifyAdminResource, attempts: int = 5) -> datetime:
     """Shopify's clock now (a read: retried on throttles and transient failures)."""
 
     def attempt() -> datetime:
+        # Paid from the shop's cost bucket mirror like every other call (PROBE_COST, a point): unbooked, a
+        # run's probes left the mirror that many points above the server's bucket, and a page of orders
+        # sent on the difference came back THROTTLED.
+        bucket = shopify._bucket()
+        reserved = bucket.reserve(PROBE_COST)
         try:
             response = shopify._http.client(shopify.timeout_s).post(
                 shopify.endpoint,
@@ -42,6 +48,11 @@ def read_shop_time(shopify: ShopifyAdminResource, attempts: int = 5) -> datetime
             )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, "clock probe timed out") from exc
+        except httpx.TransportError:
+            bucket.settle(reserved, 0.0)  # never reached Shopify's limiter
+            raise
+        if response.status_code != 200:
+            bucket.settle(reserved, 0.0)
         if response.status_code == 401:
             raise PermanentApiError(API, "invalid access token; check SHOPIFY_ACCESS_TOKEN", code=401)
         raise_if_retryable(API, response, f"HTTP {response.status_code}")
