@@ -15,7 +15,7 @@ from dropship_pipelines.resources.cj.client import CJDropshippingResource
 from dropship_pipelines.resources.shopify.catalog import VariantChange, listing_state, update_variants
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.models import ProductInput, VariantInput
-from dropship_pipelines.resources.write_gate import ShadowIdInLiveCall, is_shadow_id
+from dropship_pipelines.resources.write_gate import ShadowIdInLiveCall, gate_write, is_shadow_id
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.shadow_ledger import existing_shadow_ledger, reset_shadow_ledger, shadow_url
 from dropship_pipelines.store.write_mode_queries import claim_subscription, subscription_rows
@@ -160,3 +160,28 @@ def test_shadow_claims_go_to_the_shadow_ledger_and_live_never_sees_them(
     monkeypatch.setenv("DROPSHIP_WRITE_MODE", "shadow")
     with get_engine(store_url).connect() as conn:
         assert sorted(r["topic"] for r in subscription_rows(conn)) == ["APP_UNINSTALLED", "ORDERS_CREATE"]
+
+
+class _NoLauncher:
+    def launch(self, job_name: str) -> str:
+        raise AssertionError("no run is launched here")
+
+
+def test_the_going_live_page_lists_shadow_writes_after_the_switch_to_live(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from dashboard.api import create_app
+
+    token = "t" * 32
+    monkeypatch.setenv("STORE_DATABASE_URL", store_url)
+    monkeypatch.setenv("DROPSHIP_WRITE_MODE", "shadow")
+    gate_write("cj", "POST /shopping/order/createOrderV2", {"body": {"orderNumber": "S-1"}})
+    monkeypatch.setenv("DROPSHIP_WRITE_MODE", "live")
+    client = TestClient(create_app(store_url, token, launcher=_NoLauncher()))
+    listed = client.get("/api/shadow-writes", headers={"Authorization": f"Bearer {token}"}).json()
+    assert listed["mode"] == "live"
+    assert [i["operation"] for i in listed["items"]] == ["POST /shopping/order/createOrderV2"]
+    with get_engine(store_url).connect() as conn:  # the live store itself holds none
+        assert conn.execute(sa.select(shadow_writes)).first() is None
