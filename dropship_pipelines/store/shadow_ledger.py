@@ -59,11 +59,17 @@ def is_shadow_url(url: str) -> bool:
     )
 
 
+def _in_memory(url: str) -> bool:
+    """A throwaway SQLite store in memory: nothing live to keep apart, and no file to copy."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
 def for_mode(url: str, open_engine: Callable[[str], Engine]) -> str:
     """The URL `get_engine` opens: `url` live, its shadow ledger (made on first use) in shadow mode."""
     from dropship_pipelines.resources.write_gate import write_mode
 
-    if write_mode() == "live" or is_shadow_url(url):
+    if write_mode() == "live" or is_shadow_url(url) or _in_memory(url):
         return url
     shadow = shadow_url(url)
     with _lock:
