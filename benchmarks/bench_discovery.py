@@ -194,14 +194,14 @@ def bench_job(listings: int, max_runs: int, cj_client_rps: float, keep: Path | N
             job = build_defs(discovery_defs).resolve_job_def("product_discovery_job")
             instance = dg.DagsterInstance.ephemeral()
             runs: list[tuple[float, bool]] = []
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for _ in range(max_runs):
                 run_started = time.perf_counter()
                 result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
                 runs.append((time.perf_counter() - run_started, result.success))
                 if len(sandbox.audit().get("listings_created", {})) >= listings:
                     break
-            wall = time.perf_counter() - started
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
             audit = sandbox.audit()
             tallies = tally.snapshot()
     created = audit.get("listings_created", {})
@@ -223,6 +223,10 @@ def bench_job(listings: int, max_runs: int, cj_client_rps: float, keep: Path | N
                 ("products listed (sandbox audit)", str(listed)),
                 ("wall time", f"{wall:.1f} s"),
                 ("listings per minute", f"{rate:.1f}"),
+                (
+                    "CPU per listing (this process: pipelines + sandbox) / share of one core",
+                    f"{1000 * cpu / max(listed, 1):.1f} ms / {cpu / wall:.2f}",
+                ),
                 ("CJ floor for these calls", f"{floor.cj_s:.1f} s ({floor.cj_binding})"),
                 (
                     "Shopify floor for these calls",

@@ -112,6 +112,7 @@ class Phase:
     runs: list[tuple[float, bool]]
     done: int  # orders that reached the phase's goal
     tallies: dict[tuple[str, str], EndpointTally]
+    cpu_s: float = 0.0  # this process's CPU time (the pipelines and the in-process sandbox together)
 
 
 def place_orders(sandbox: RunningSandbox, count: int) -> list[dict[str, Any]]:
@@ -141,15 +142,15 @@ def run_until(
     """Run the job until `progress()` says the phase's goal is met (returns (done, goal))."""
     before = tally.snapshot()
     runs: list[tuple[float, bool]] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for _ in range(max_runs):
         runs.append(run_job(job, instance))
         done, goal = progress()
         console.print(f"  {name}: run {len(runs)} took {runs[-1][0]:.1f} s, {done}/{goal} done")
         if done >= goal:
             break
-    wall = time.perf_counter() - started
-    return Phase(name, wall, runs, progress()[0], difference(tally.snapshot(), before))
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return Phase(name, wall, runs, progress()[0], difference(tally.snapshot(), before), cpu)
 
 
 def phase_figure(phase: Phase, limits: Limits, name: str) -> Figure:
@@ -174,6 +175,10 @@ def phase_rows(phase: Phase, limits: Limits) -> list[tuple[str, str]]:
         ("  runs", ", ".join(f"{s:.1f} s {'ok' if ok else 'FAILED'}" for s, ok in phase.runs)),
         ("  orders done / wall", f"{phase.done} in {phase.wall_s:.1f} s"),
         ("  orders per minute", f"{rate:.1f}"),
+        (
+            "  CPU per order (this process: pipelines + sandbox) / share of one core",
+            f"{1000 * phase.cpu_s / orders:.1f} ms / {phase.cpu_s / phase.wall_s:.2f}",
+        ),
         (
             "  floor for these calls (run, buckets full at start)",
             f"CJ {run_floor.cj_s:.1f} s ({run_floor.cj_binding}), Shopify {run_floor.shopify_s:.1f} s "
@@ -225,6 +230,7 @@ def bench_batch(
         to_supplier.runs + tracking.runs,
         tracking.done,
         difference(tally.snapshot(), before),
+        to_supplier.cpu_s + tracking.cpu_s,
     )
     per = max(len(wanted), 1)
     console.print(calls_table("phase 1, to the supplier: API calls", to_supplier.tallies, per=per))

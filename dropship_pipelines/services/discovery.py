@@ -52,6 +52,12 @@ from dropship_pipelines.store.discovery_tables import supplier_products
 LISTING_SOURCE = "cj"
 SOURCE_TAG = f"source:{LISTING_SOURCE}"
 MAX_LISTING_IMAGES = 5
+# Items in flight at once per step. Each spends most of its time waiting on an answer (CJ's detail then
+# freight, the model, the store), so only with several at once do the limiters, not the round trips, set the
+# pace: CJ's 4/s per endpoint, and the store's 2,000-point bucket, which 100 listings never empty.
+LOOKUPS_IN_FLIGHT = 8
+COPY_IN_FLIGHT = 8
+LISTINGS_IN_FLIGHT = 8
 VARIANT_CAP_REACHED = "VARIANT_THROTTLE_EXCEEDED"  # productSet's userError code past the daily cap
 
 Log = logging.Logger | logging.LoggerAdapter[Any]  # a Dagster context's `log` is one
@@ -205,7 +211,7 @@ def look_up_details(
             )
         done.append(row.pid)
 
-    each_in_flight(look_up, worth_a_look[:max_lookups])
+    each_in_flight(look_up, worth_a_look[:max_lookups], at_once=LOOKUPS_IN_FLIGHT)
     return len(done), failures
 
 
@@ -380,7 +386,7 @@ def write_copy(
         with engine.begin() as conn:
             q.save_copy(conn, row)
 
-    each_in_flight(generate, todo[:max_generations])
+    each_in_flight(generate, todo[:max_generations], at_once=COPY_IN_FLIGHT)
     return run
 
 
@@ -585,7 +591,7 @@ def list_products(
                 "daily variant cap: %d variants left today, %d listings wait", allowed, len(batch) - fits
             )
         batch = batch[:fits]
-    each_in_flight(send, batch + updates)
+    each_in_flight(send, batch + updates, at_once=LISTINGS_IN_FLIGHT)
     return run
 
 
