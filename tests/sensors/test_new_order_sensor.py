@@ -51,3 +51,37 @@ def test_a_run_is_asked_once_when_the_buffer_of_a_waiting_order_ends(
 
     again, cursor = _tick(cursor)
     assert isinstance(again, dg.SkipReason), "the ended buffer asked for a second run"
+
+
+def test_no_second_run_is_asked_while_one_waits_in_the_queue(
+    sandbox: RunningSandbox, store_url: str, pipeline_env: dict[str, str]
+) -> None:
+    # A loaded demo queued a hundred fulfillment runs, one per tick, none started: the run that waits
+    # reads the store's orders when it starts, so it places the new ones too.
+    from dropship_pipelines.assets.fulfillment.defs import fulfillment_defs
+
+    sandbox.control("POST", "/orders/settings", {"organic_multiplier": 0})
+    list_products(sandbox.world, store_url, 2)
+    defs = dg.Definitions.merge(fulfillment_defs, dg.Definitions(resources=build_resources()))
+    job = defs.resolve_job_def("order_fulfillment_job")
+    with dg.instance_for_test() as instance:
+
+        def tick(cursor: str | None) -> tuple[dg.RunRequest | dg.SkipReason, str | None]:
+            with dg.build_sensor_context(
+                cursor=cursor, resources=build_resources(), instance=instance
+            ) as context:
+                return new_store_orders(context), context.cursor
+
+        _, cursor = tick(None)
+        place(sandbox, 2)
+        polled = json.dumps({**json.loads(cursor or "{}"), "polled_at": 0.0})
+        # Dequeued, its worker not started (a QUEUED run needs a code location's origin to be made here).
+        waiting = instance.create_run_for_job(
+            job, asset_selection=frozenset(NEW_ORDER_ASSETS), status=dg.DagsterRunStatus.NOT_STARTED
+        )
+        skipped, cursor = tick(polled)
+        assert isinstance(skipped, dg.SkipReason) and waiting.run_id in (skipped.skip_message or "")
+        instance.report_run_canceled(waiting)
+        asked, _ = tick(json.dumps({**json.loads(cursor or "{}"), "polled_at": 0.0}))
+        assert isinstance(asked, dg.RunRequest), "the orders the waiting run was to place were forgotten"
+        assert asked.tags["dropship/trigger"] == "new-order"
