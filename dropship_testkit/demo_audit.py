@@ -629,6 +629,7 @@ class Report:
     load: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     leftover_processes_killed: list[int] = field(default_factory=list)
+    errors_retried: list[str] = field(default_factory=list)  # a start that failed and was retried
 
     def failures(self) -> list[str]:
         found = [f for c in self.checks for f in c["failures"]]
@@ -697,7 +698,15 @@ def run(args: argparse.Namespace) -> Report:
     try:
         if started_here:
             print(f"starting the demo in {demo.state_dir} (dagster :{demo.dagster_port})", flush=True)
-            demo.start(args.speed)
+            try:
+                demo.start(args.speed)
+            except RuntimeError as exc:
+                # run_sandbox.sh gives each service a minute to answer; on a loaded machine `dagster dev`
+                # can take longer. Its stop ended everything, so the same world starts once more.
+                report.errors_retried = [str(exc)[-500:]]
+                print(f"the demo did not come up, starting it again: {str(exc)[-200:]}", flush=True)
+                demo.process, demo.output = None, []
+                demo.start(args.speed)
         dashboard = Dashboard(demo.dashboard_url, demo.token)
         cli = CliRounds(demo, args.concurrency, args.cli_timeout)
         pending: dict[str, int] = {}
