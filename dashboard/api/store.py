@@ -5,7 +5,7 @@ dashboard's own table is its action log, `dashboard_actions`: every operator act
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -40,6 +40,9 @@ class Store:
     # A store database made before the customer-service workflow existed may lack its tables: the
     # support pages then say so instead of failing.
     support_available: bool
+    # Serialized answers of pages read from a versioned summary (`dashboard_table_versions`): key ->
+    # (the version they were read at, the JSON body). A page checks the version, one row, before reusing.
+    cache: dict[Any, tuple[int, bytes]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, url: str) -> "Store":

@@ -5,6 +5,10 @@
   (migration 0014), so it follows every write to the metrics, whoever makes it; nothing writes it
   directly. `campaigns` is how many metrics rows a total is made of: a total left with none is removed,
   so a day shows up exactly when it has metrics.
+- `dashboard_table_versions`: a counter per summary table the dashboard caches a page of, bumped by
+  triggers on every write to it (migration 0014): `daily` for analytics_daily_profit and
+  analytics_daily_sales. The dashboard keeps /api/metrics/daily's serialized answer per version and
+  answers a repeat from it after reading one row.
 """
 
 import sqlalchemy as sa
@@ -21,4 +25,11 @@ ad_metrics_day_totals = sa.Table(
     sa.Column("purchases", sa.Integer, nullable=False),
     sa.Column("revenue", MONEY, nullable=False),
     sa.Column("campaigns", sa.Integer, nullable=False),
+)
+
+dashboard_table_versions = sa.Table(
+    "dashboard_table_versions",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
 )

@@ -19,6 +19,7 @@ from dropship_pipelines.store import ads_queries as aq
 from dropship_pipelines.store import fulfillment_queries as fq
 from dropship_pipelines.store import order_action_queries as oq
 from dropship_pipelines.store.ads_tables import ad_metrics_daily
+from dropship_pipelines.store.analytics_tables import analytics_daily_profit, analytics_daily_sales
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.fulfillment_tables import (
     FULFILLMENT_FAILED,
@@ -479,3 +480,56 @@ def test_ad_day_totals_follow_every_metrics_write(store_url: str, client: TestCl
         assert attributed_purchases(conn, None, None) == 9 + 5
         assert attributed_purchases(conn, days[1], None) == 5
         assert attributed_purchases(conn, days[2], days[2]) == 0
+
+
+def test_the_daily_page_is_reread_after_every_write_to_its_tables(store_url: str, client: TestClient) -> None:
+    """/api/metrics/daily is served from a cache per version of the daily tables; every insert, update
+    and delete of analytics_daily_profit or analytics_daily_sales (the triggers of migration 0014, so
+    whoever writes) makes the next answer a fresh read, for each range asked."""
+    engine = get_engine(store_url)
+    stamp = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
+
+    def profit_row(day: date, revenue: str) -> dict[str, Any]:
+        money_fields = ("product_cost", "shipping_cost", "payment_fees", "ad_spend", "refunds", "profit")
+        return (
+            {"day": day, "orders": 1, "revenue": Decimal(revenue), "estimated_cost_orders": 0}
+            | {name: Decimal("1.00") for name in money_fields}
+            | {"computed_at": stamp}
+        )
+
+    def sales() -> list[tuple[str, str, int]]:
+        answered = client.get("/api/metrics/daily", headers=BEARER)
+        assert answered.status_code == 200 and answered.headers["content-type"] == "application/json"
+        return [(row["day"], row["sales"], row["items"]) for row in answered.json()]
+
+    assert sales() == []
+    with engine.begin() as conn:
+        conn.execute(analytics_daily_profit.insert(), [profit_row(date(2026, 11, 1), "10.00")])
+    assert sales() == [("2026-11-01", "10.00", 0)]
+    assert sales() == [("2026-11-01", "10.00", 0)]  # from the cache
+    with engine.begin() as conn:
+        conn.execute(analytics_daily_profit.update().values(revenue=Decimal("12.50")))
+    assert sales() == [("2026-11-01", "12.50", 0)]
+    with engine.begin() as conn:
+        conn.execute(
+            analytics_daily_sales.insert(),
+            [
+                {
+                    "day": date(2026, 11, 1),
+                    "orders": 1,
+                    "items": 4,
+                    "sales": Decimal("12.50"),
+                    "computed_at": stamp,
+                }
+            ],
+        )
+    assert sales() == [("2026-11-01", "12.50", 4)]
+    one_day = "/api/metrics/daily?start=2026-11-01&end=2026-11-01"
+    assert len(client.get(one_day, headers=BEARER).json()) == 1
+    with engine.begin() as conn:
+        conn.execute(analytics_daily_profit.insert(), [profit_row(date(2026, 11, 2), "3.00")])
+        conn.execute(
+            sa.delete(analytics_daily_profit).where(analytics_daily_profit.c.day == date(2026, 11, 1))
+        )
+    assert sales() == [("2026-11-02", "3.00", 0)]
+    assert client.get(one_day, headers=BEARER).json() == []

@@ -12,7 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from pydantic import TypeAdapter
 from sqlalchemy.engine import Connection
 
 from dashboard.api import models as m
@@ -26,7 +27,7 @@ from dropship_pipelines.store.analytics_tables import (
     analytics_kpis,
     analytics_top_products,
 )
-from dropship_pipelines.store.dashboard_tables import ad_metrics_day_totals
+from dropship_pipelines.store.dashboard_tables import ad_metrics_day_totals, dashboard_table_versions
 from dropship_pipelines.store.discovery_tables import listings
 from dropship_pipelines.store.fulfillment_tables import order_counts_daily
 
@@ -240,15 +241,34 @@ async def kpis(dashboard: DashboardDep) -> dict:
     return await in_thread(_kpis, dashboard.store, dashboard.store_timezone)
 
 
-def _daily(store: Store, start: date | None, end: date | None) -> list[dict[str, Any]]:
+DAILY_BODY = TypeAdapter(list[m.DailyPoint])
+VERSIONS = dashboard_table_versions.c
+DAILY_VERSION = sa.select(VERSIONS.version).where(VERSIONS.name == "daily")
+CACHED_RANGES = 32  # distinct (start, end) answers kept; past that the cache starts over
+
+
+def daily_body(store: Store, start: date | None, end: date | None) -> bytes:
+    """/api/metrics/daily's JSON: from the cache while the daily tables' version (bumped by triggers on
+    every write to them, migration 0014) is the one it was read at; else read, serialized and kept.
+    The version is read before the rows, so a write between the two makes the next request re-read."""
+    key = ("daily", start, end)
     with store.connect() as conn:
-        return daily_rows(conn, start, end)
+        version = conn.execute(DAILY_VERSION).scalar()
+        cached = store.cache.get(key)
+        if version is not None and cached is not None and cached[0] == version:
+            return cached[1]
+        body = DAILY_BODY.dump_json(DAILY_BODY.validate_python(daily_rows(conn, start, end)))
+    if version is not None:
+        if len(store.cache) >= CACHED_RANGES:
+            store.cache.clear()
+        store.cache[key] = (int(version), body)
+    return body
 
 
 @router.get("/daily", response_model=list[m.DailyPoint])
-async def daily(store: StoreDep, start: Start = None, end: End = None) -> list:
+async def daily(store: StoreDep, start: Start = None, end: End = None) -> Response:
     check_range(start, end)
-    return await in_thread(_daily, store, start, end)
+    return Response(await in_thread(daily_body, store, start, end), media_type="application/json")
 
 
 def _top_products(store: Store, limit: int, offset: int) -> dict[str, Any]:

@@ -8,6 +8,11 @@
   tables, so a re-pull's delete and insert of a day's rows adds one aggregated upsert each); a total
   whose rows are all gone is removed. Backfilled here.
 
+- `dashboard_table_versions` (store/dashboard_tables.py): a version per cached summary, bumped by
+  triggers on every insert, update and delete of analytics_daily_profit and analytics_daily_sales
+  (`daily`), so the dashboard serves /api/metrics/daily (300 days, 87 kB of JSON at a year of trading)
+  from its cache until either table changes, whoever writes it.
+
 The trigger bodies are literal statements, one per dialect, as in 0010.
 
 Revision ID: 0014
@@ -167,6 +172,79 @@ BACKFILL = """
 """
 
 
+# analytics_daily_profit and analytics_daily_sales both make the `daily` version.
+SQLITE_VERSION_TRIGGERS = (
+    """
+    CREATE TRIGGER analytics_daily_profit_version_insert AFTER INSERT ON analytics_daily_profit
+    BEGIN
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'daily';
+    END
+    """,
+    """
+    CREATE TRIGGER analytics_daily_profit_version_update AFTER UPDATE ON analytics_daily_profit
+    BEGIN
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'daily';
+    END
+    """,
+    """
+    CREATE TRIGGER analytics_daily_profit_version_delete AFTER DELETE ON analytics_daily_profit
+    BEGIN
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'daily';
+    END
+    """,
+    """
+    CREATE TRIGGER analytics_daily_sales_version_insert AFTER INSERT ON analytics_daily_sales
+    BEGIN
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'daily';
+    END
+    """,
+    """
+    CREATE TRIGGER analytics_daily_sales_version_update AFTER UPDATE ON analytics_daily_sales
+    BEGIN
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'daily';
+    END
+    """,
+    """
+    CREATE TRIGGER analytics_daily_sales_version_delete AFTER DELETE ON analytics_daily_sales
+    BEGIN
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'daily';
+    END
+    """,
+)
+SQLITE_VERSION_DROPS = (
+    "DROP TRIGGER IF EXISTS analytics_daily_profit_version_insert",
+    "DROP TRIGGER IF EXISTS analytics_daily_profit_version_update",
+    "DROP TRIGGER IF EXISTS analytics_daily_profit_version_delete",
+    "DROP TRIGGER IF EXISTS analytics_daily_sales_version_insert",
+    "DROP TRIGGER IF EXISTS analytics_daily_sales_version_update",
+    "DROP TRIGGER IF EXISTS analytics_daily_sales_version_delete",
+)
+POSTGRESQL_VERSION_TRIGGERS = (
+    """
+    CREATE FUNCTION bump_daily_version() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'daily';
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER analytics_daily_profit_version
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON analytics_daily_profit
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_daily_version()
+    """,
+    """
+    CREATE TRIGGER analytics_daily_sales_version
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON analytics_daily_sales
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_daily_version()
+    """,
+)
+POSTGRESQL_VERSION_DROPS = (
+    "DROP TRIGGER IF EXISTS analytics_daily_profit_version ON analytics_daily_profit",
+    "DROP TRIGGER IF EXISTS analytics_daily_sales_version ON analytics_daily_sales",
+    "DROP FUNCTION IF EXISTS bump_daily_version()",
+)
+
+
 def upgrade() -> None:
     op.create_table(
         "ad_metrics_day_totals",
@@ -183,10 +261,22 @@ def upgrade() -> None:
     for statement in POSTGRESQL_TRIGGERS if postgresql else SQLITE_TRIGGERS:
         op.execute(statement)
     op.execute(BACKFILL)
+    op.create_table(
+        "dashboard_table_versions",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.execute("INSERT INTO dashboard_table_versions (name, version) VALUES ('daily', 1)")
+    for statement in POSTGRESQL_VERSION_TRIGGERS if postgresql else SQLITE_VERSION_TRIGGERS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
+    for statement in POSTGRESQL_VERSION_DROPS if postgresql else SQLITE_VERSION_DROPS:
+        op.execute(statement)
+    op.drop_table("dashboard_table_versions")
     for statement in POSTGRESQL_DROPS if postgresql else SQLITE_DROPS:
         op.execute(statement)
     op.drop_table("ad_metrics_day_totals")
