@@ -22,7 +22,7 @@ from dropship_pipelines.store.fulfillment_tables import fulfillments, store_orde
 from dropship_pipelines.store.profit_tables import supplier_costs
 from dropship_pipelines.store.refund_tables import order_cases
 from dropship_pipelines.store.support_tables import support_replies
-from dropship_testkit.soak.cancellation_audit import audit_cancellations
+from dropship_testkit.soak.cancellation_audit import audit_cancellations, parcel_left
 from dropship_testkit.soak.gate_audit import audit_gate
 from dropship_testkit.soak.money_audit import audit_true_profit
 
@@ -377,6 +377,8 @@ def store_events(world: World) -> dict[str, int]:
         else:
             before += 1
     counts = {kind: len(world.counts(kind)) for kind in STORE_EVENTS}
+    shipped = {str(o.get("orderNum")) for o in world.cj_orders if parcel_left(o)}
+    counts["parcels_lost"] = sum(1 for number in world.counts("parcels_lost") if number in shipped)
     counts["customer_cancellations_before_supplier_paid"] = before
     counts["customer_cancellations_after_supplier_paid"] = after
     for kind in FOLLOW_UPS:

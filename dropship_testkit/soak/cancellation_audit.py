@@ -25,6 +25,12 @@ class Finding(Protocol):
     def __call__(self, area: str, kind: str, key: str, detail: str) -> Any: ...
 
 
+def parcel_left(cj_order: dict[str, Any]) -> bool:
+    """The supplier shipped it (a lost parcel is never delivered: it stays SHIPPED)."""
+    held = bool(cj_order.get("interceptOrderReasons"))
+    return cj_order.get("orderStatus") in ("SHIPPED", "DELIVERED") and not held
+
+
 def _timestamp(moment: Any) -> float | None:
     if moment is None:
         return None
@@ -69,11 +75,13 @@ def audit_cancellations(
         failures += [(number, reason) for number in counts.get(kind, {})]
     # The sandbox counts a lost parcel by its CJ order number (dropship_sandbox/parcels.py); an older world
     # counted it by tracking number.
-    numbers = {o["orderNum"] for o in cj_orders}
+    # A parcel's fate is drawn when CJ is paid: one "lost" whose order CJ then cancelled or held for stock
+    # never left, so it is that failure's, not a lost parcel.
+    numbers = {o["orderNum"]: o for o in cj_orders}
     by_track = {o.get("_sim", {}).get("track_number"): o["orderNum"] for o in cj_orders}
     for key in counts.get(LOST_PARCELS, {}):
         number = key if key in numbers else by_track.get(key)
-        if number is not None:
+        if number is not None and parcel_left(numbers[number]):
             failures.append((number, "lost_parcel"))
     for number, reason in failures:
         tally[f"supplier_{reason}"] += 1

@@ -33,7 +33,12 @@ def test_every_supplier_failure_refunded_or_escalated():
         "parcels_lost": {"TRACK4": 1},
         "cj_disputes_per_order": {"shopify-1:2": 2},
     }
-    cj_orders = [{"orderNum": "shopify-4", "_sim": {"track_number": "TRACK4"}}]
+    cj_orders = [
+        {"orderNum": "shopify-4", "orderStatus": "SHIPPED", "_sim": {"track_number": "TRACK4"}},
+        # Drawn lost at payment, then cancelled by CJ before it shipped: the cancellation's, not lost.
+        {"orderNum": "shopify-2", "orderStatus": "CANCELLED", "_sim": {}},
+    ]
+    counts["parcels_lost"]["shopify-2"] = 1
     cases = [
         {"order_id": "gid://shopify/Order/1", "side": "supplier", "reason": "supplier_cancelled",
          "state": "done", "detail": {"refunded": "20.00"}},
