@@ -10,6 +10,7 @@ import httpx
 
 IN_PROGRESS = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
 FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
+QUEUED = ("QUEUED", "NOT_STARTED")
 _PID = re.compile(r"Started process for run \(pid: (\d+)\)")
 
 _RUNS = """
@@ -146,10 +147,27 @@ class DagsterApi:
                 return status
             time.sleep(2)
 
-    def wait_idle(self, timeout_s: float) -> bool:
+    def wait_idle(self, timeout_s: float, drop_queued: bool = False) -> bool:
+        """True once no run is in progress. `drop_queued`: runs still waiting in the queue are cancelled
+        (they never started: nothing half-done) and only the started ones are waited for."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
+            if drop_queued:
+                self.drop_queued()
             if not self.runs(IN_PROGRESS):
                 return True
             time.sleep(3)
         return False
+
+    def drop_queued(self, keep: tuple[str, ...] = ()) -> int:
+        """Cancel the runs that are queued and not started (but `keep`): how many were."""
+        dropped = 0
+        for run in self.runs(QUEUED):
+            if run.run_id in keep:
+                continue
+            try:
+                self.terminate(run.run_id)
+                dropped += 1
+            except (httpx.HTTPError, RuntimeError):
+                continue  # it started meanwhile, or the webserver is busy: the next pass sees it
+        return dropped
