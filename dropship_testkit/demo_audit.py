@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns
 from dropship_testkit.sandbox_server import free_port
-from dropship_testkit.soak.audit import Ledger, World, audit
+from dropship_testkit.soak.audit import AuditResult, Ledger, World, audit
 from dropship_testkit.soak.dagster_api import IN_PROGRESS, DagsterApi, RunInfo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -675,16 +675,21 @@ def final_duplicates(demo: Demo) -> tuple[list[Duplicate], dict[str, Any]]:
     for finding in result.findings:
         if finding.kind == "duplicated" and (finding.area, finding.key) not in seen:
             found.append(Duplicate(finding.area, finding.key, 0, finding.detail))
-    summary = {
+    return found, audit_summary(result, world.audit)
+
+
+def audit_summary(result: AuditResult, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The world-against-ledger audit's figures for the report (JSON-safe)."""
+    return {
         "orders": result.orders,
         "support": result.support,
         "listings": result.listings,
         "campaigns": result.campaigns,
         "side_effect_duplicates": result.side_effect_duplicates,
-        "sandbox_totals": {k: sum(v.values()) for k, v in world.audit.items()},
-        "not_duplicates": Counter(f.kind for f in result.findings if f.kind != "duplicated"),
+        "sandbox_totals": {k: sum(v.values()) for k, v in counts.items()},
+        # A plain dict: asdict() rebuilds a Counter from its (key, count) pairs, counting the pairs.
+        "not_duplicates": dict(Counter(f.kind for f in result.findings if f.kind != "duplicated")),
     }
-    return found, summary
 
 
 def run(args: argparse.Namespace) -> Report:

@@ -18,6 +18,7 @@ from dropship_pipelines.store.analytics_tables import analytics_daily_profit
 from dropship_pipelines.store.database import get_engine
 from dropship_testkit import demo_audit as da
 from dropship_testkit.databases import store_url_for
+from dropship_testkit.soak.audit import AuditResult, Finding
 from dropship_testkit.soak.dagster_api import RunInfo
 from tests.dashboard.seed import TOKEN, seed_store
 
@@ -315,3 +316,19 @@ def test_a_final_check_with_no_kpi_snapshot_fails(tmp_path: Path) -> None:
             final, _ = da.check_once(dashboard, 2, 1, 0.0, {}, final=True)
     assert during.agreed and during.failures == []
     assert final.failures == ["no KPI snapshot at the end of the demo: nothing was checked"]
+
+
+def test_the_world_against_ledger_figures_write_as_json(tmp_path: Path) -> None:
+    # The 30-minute run lost its final report here: asdict() turned a Counter's items into tuple keys.
+    result = AuditResult(orders={"placed": 2, "lost": 1})
+    result.findings += [
+        Finding("orders", "lost", "#1001", "never read"),
+        Finding("money", "money", "total", "x"),
+    ]
+    report = da.Report("demo_audit", T0, 1.0, str(tmp_path))
+    report.audit = da.audit_summary(result, {"orders_placed": {"gid://shopify/Order/1": 1}})
+    path = tmp_path / "demo-audit.json"
+    report.write(path)
+    written = json.loads(path.read_text())["audit"]
+    assert written["not_duplicates"] == {"lost": 1, "money": 1}
+    assert written["sandbox_totals"] == {"orders_placed": 1}
