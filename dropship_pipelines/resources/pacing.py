@@ -4,12 +4,15 @@ Two shapes of limit, both shared by every thread and resource instance of a proc
 by API account):
 
 - `Pacer`, a request rate (CJ's QPS per endpoint and per IP, TikTok's QPS, Meta's call rate). Calls are
-  spaced `1 / rate` apart, so a server-side bucket of that rate never runs dry. The rate starts at the
-  documented ceiling and is never set above it; a throttle answer halves it and pauses for the API's hint,
-  a usage report near the quota (Meta's `X-Business-Use-Case-Usage`, `X-App-Usage`) slows it in
-  proportion, and every call answered without either wins back a share of the ceiling. `max_in_flight`
-  bounds the calls sent and not yet answered: a server that stalls and then serves its queue at once would
-  otherwise see a burst of them, however evenly they were sent.
+  spaced `1 / rate` apart, so a server-side bucket of that rate never runs dry. With a `burst` it is a
+  token bucket of that many calls, full at the start, refilled at the rate: an idle client's first calls
+  go at once (as the server's own bucket takes them), then one per interval. A burst is set below the
+  server's bucket, so what is left there absorbs calls that arrive bunched after leaving evenly.
+  The rate starts at the documented ceiling and is never set above it; a throttle answer halves it and
+  pauses for the API's hint, a usage report near the quota (Meta's `X-Business-Use-Case-Usage`,
+  `X-App-Usage`) slows it in proportion, and every call answered without either wins back a share of the
+  ceiling. `max_in_flight` bounds the calls sent and not yet answered: a server that stalls and then
+  serves its queue at once would otherwise see a burst of them, however evenly they were sent.
 - `CostBucket`, a calculated-cost leaky bucket (Shopify's GraphQL limiter): a mirror of the server's
   bucket. A call reserves its requested cost before it is sent and waits until the mirror holds it; the
   unused points come back when the answer says what was charged. A `throttleStatus` lowers the mirror
@@ -41,16 +44,23 @@ class Pacer:
         self,
         ceiling: float,
         *,
+        burst: float = 1.0,
         max_in_flight: int | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
+        if burst < 1:
+            raise ValueError(f"a pacer's burst is at least one call, not {burst}")
         self.ceiling = ceiling
+        self.burst = burst
+        # How far ahead of now the bucket's schedule may run: (burst - 1) calls at the ceiling, fixed, so a
+        # slowed rate refills the same time span with fewer calls and never sends more than the burst.
+        self._tolerance = (burst - 1) / ceiling if ceiling > 0 else 0.0
         self.max_in_flight = max_in_flight
         self.rate = ceiling
         self._in_flight = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
         self._clock, self._sleep = clock, sleep
-        self._next = 0.0  # when the next call may go
+        self._next = 0.0  # the schedule's end (GCRA): a call goes at most `_tolerance` before it
         self._usage_share = 1.0  # the rate the last usage report allows, as a share of the ceiling
         self._lock = threading.Lock()
 
@@ -59,13 +69,14 @@ class Pacer:
         return 1.0 / self.rate if self.rate > 0 else 0.0
 
     def wait(self) -> None:
-        """Block until this call's slot; slots are handed out in order, one interval apart."""
+        """Block until this call's slot; slots are handed out in order, one interval apart once the burst
+        is spent (a burst of 1: always one interval apart)."""
         if self.ceiling <= 0:
             return  # unpaced
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
+            slot = max(now, self._next - self._tolerance)
+            self._next = max(self._next, now) + self.interval
         if slot > now:
             self._sleep(slot - now)
 
@@ -89,7 +100,8 @@ class Pacer:
         with self._lock:
             self.rate = max(self.ceiling * MIN_SHARE, self.rate / 2)
             pause = retry_after_s if retry_after_s is not None else self.interval
-            self._next = max(self._next, self._clock() + pause)
+            # The server's bucket is empty: the next call after the pause, the burst refilling from then.
+            self._next = max(self._next, self._clock() + pause + self._tolerance)
 
     def usage(self, used_share: float, regain_s: float | None = None) -> None:
         """The API reported `used_share` (0..1) of its quota used: from `USAGE_SLOWDOWN_FROM` on, the rate
@@ -100,7 +112,7 @@ class Pacer:
             self._usage_share = share
             self.rate = min(self.rate, self.ceiling * share) if share < 1.0 else self.rate
             if regain_s:
-                self._next = max(self._next, self._clock() + regain_s)
+                self._next = max(self._next, self._clock() + regain_s + self._tolerance)
 
 
 class CostBucket:
@@ -177,12 +189,13 @@ _buckets: dict[str, CostBucket] = {}
 _registry_lock = threading.Lock()
 
 
-def pacer(key: str, ceiling: float, max_in_flight: int | None = None) -> Pacer:
+def pacer(key: str, ceiling: float, max_in_flight: int | None = None, burst: float = 1.0) -> Pacer:
     """The process-wide pacer for `key` (an API account and endpoint); a changed setting replaces it."""
     with _registry_lock:
         current = _pacers.get(key)
-        if current is None or (current.ceiling, current.max_in_flight) != (ceiling, max_in_flight):
-            current = _pacers[key] = Pacer(ceiling, max_in_flight=max_in_flight)
+        wanted = (ceiling, max_in_flight, burst)
+        if current is None or (current.ceiling, current.max_in_flight, current.burst) != wanted:
+            current = _pacers[key] = Pacer(ceiling, burst=burst, max_in_flight=max_in_flight)
         return current
 
 
