@@ -9,7 +9,8 @@ what is asked of the platforms, and how a run that died half way is resolved.
   ledger as soon as the platform returns it, all paused until the ad exists, so a launch interrupted half
   way never spends. A resumed launch (a ledger row already there) first looks up, by its deterministic
   name (`find_*`), every object the ledger has no id for: a crash between the platform's create and our
-  ledger write leaves no second campaign.
+  ledger write leaves no second campaign. Several products' launches run at once (`LAUNCHES_IN_FLIGHT`),
+  each its own chain in this order: the claim protocol is per launch, so overlap changes only when.
 - Launch claims: the first launch of a product on a platform INSERTs its ledger row (a second run's INSERT
   loses); a retry takes the row by compare-and-set on `attempts`, and never while another run's launch is
   in flight (a `pending` row without an error, younger than `LAUNCH_LEASE`). Whatever instance, process
@@ -28,6 +29,7 @@ import fnmatch
 import hashlib
 import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -60,12 +62,16 @@ from dropship_pipelines.rules.creative_tests import CHALLENGER, plan_variants
 from dropship_pipelines.rules.pricing import PriceRule
 from dropship_pipelines.rules.shipping_claims import caption_with_claim
 from dropship_pipelines.services import creative_tests
+from dropship_pipelines.services.in_flight import each_in_flight
 from dropship_pipelines.settings import sandbox_host_map
 from dropship_pipelines.store import ad_margin_queries as margin_q
 from dropship_pipelines.store import ads_queries as q
 from dropship_pipelines.store import creative_test_queries as ct_q
 
 Row = dict[str, Any]
+# Launches in flight at once across products and platforms: enough that each platform's pacer, not one
+# launch's round trips and ledger writes, bounds the rate (each launch's own steps stay in order).
+LAUNCHES_IN_FLIGHT = 6
 _PID = re.compile(r"pid:([A-Za-z0-9-]+)")
 
 
@@ -484,9 +490,13 @@ def launch_campaigns(
         work = launch_work(conn, platforms, max_attempts)
         challengers = ct_q.variant_creatives(conn)
     report = LaunchReport(waiting=max(0, len(work) - max_launches))
-    for product, creative, name, row in work[:max_launches]:
-        if name in report.stopped:
-            continue
+    lock = threading.Lock()  # the report, written by every launch in flight
+
+    def launch_one(item: tuple[Row, Row, str, Row | None]) -> None:
+        product, creative, name, row = item
+        with lock:
+            if name in report.stopped:
+                return
         pid = product["pid"]
         try:
             result = launch(
@@ -503,24 +513,32 @@ def launch_campaigns(
             state = "failed" if isinstance(error, PermanentApiError) else "pending"
             with engine.begin() as conn:
                 q.update_launch(conn, pid, name, state=state, last_error=str(error)[:2000])
-            report.failures.append((f"{name}:{pid}", str(error)[:200]))
+            with lock:
+                report.failures.append((f"{name}:{pid}", str(error)[:200]))
+                if isinstance(error, AdPlatformAuthError):
+                    report.stopped[name] = str(error)
             log.warning("product %s on %s: launch failed: %s", pid, name, error)
-            if isinstance(error, AdPlatformAuthError):
-                report.stopped[name] = str(error)
-            continue
+            return
         if result is None:
-            report.claimed_elsewhere += 1
+            with lock:
+                report.claimed_elsewhere += 1
             log.info("product %s on %s: another run is launching it", pid, name)
-            continue
-        report.launched.append(
-            {
-                "pid": pid,
-                "platform": name,
-                "campaign_id": result["campaign_id"],
-                "daily_budget": str(result.get("daily_budget") or ""),
-            }
-        )
+            return
+        with lock:
+            report.launched.append(
+                {
+                    "pid": pid,
+                    "platform": name,
+                    "campaign_id": result["campaign_id"],
+                    "daily_budget": str(result.get("daily_budget") or ""),
+                }
+            )
         log.info("product %s: live on %s as campaign %s", pid, name, result["campaign_id"])
+
+    # Several products' launches at once, each its own chain (claim, then every step in order): one
+    # launch's round trips and ledger writes no longer idle the platform's pacer, which alone bounds the
+    # rate. Refused credentials stop only the launches not yet started on that platform.
+    each_in_flight(launch_one, work[:max_launches], at_once=LAUNCHES_IN_FLIGHT)
     live = {name: p for name, p in platforms.items() if name not in report.stopped}
     report.challengers_added = creative_tests.launch_challengers(
         engine, live, store_url, max_attempts=max_attempts, log=log
