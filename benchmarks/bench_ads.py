@@ -425,7 +425,17 @@ def bench_launch(n_products: int, work: Path, console: Console) -> list[Figure]:
         + ", ".join(f"{k} {v:.0f} ms" for k, v in latency.items())
         + " (the pacers start at "
         + ", ".join(f"{k} {v:g}/s" for k, v in paces.items())
-        + " and slow down only on the platforms' usage or throttle signals)"
+        + " and slow down only on the platforms' usage or throttle signals; with launches in flight"
+        + " together the wait for the pacer is most of it)"
+    )
+    bursts = {
+        "meta": MetaAdsResource.model_fields["burst_requests"].default,
+        "tiktok": TikTokAdsResource.model_fields["burst_requests"].default,
+    }
+    console.print(
+        "the ceiling is the sustained rate; each pacer's opening burst ("
+        + ", ".join(f"{k} {v:g} calls" for k, v in bursts.items())
+        + ", less than the platforms' own buckets hold) can lift a short run a little above it"
     )
     throttled = sum(c.outcome == "throttled" for run in runs for c in run.calls)
     console.print(f"throttled requests (must be 0): {throttled}")
