@@ -165,6 +165,9 @@ class MetaAdsResource(dg.ConfigurableResource):
     # holds, so the third left there absorbs calls that arrive bunched and its usage header (100 % minus
     # the bucket's level) stays under the 75 % from which the pacer slows down.
     burst_requests: float = 20.0
+    # Calls unanswered at once (launches run side by side): a stalled server then serves at most these
+    # together, fewer than the third of its bucket the burst leaves there.
+    max_in_flight: int = 4
     insights_page_size: int = 500
     _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)
     _server_time: datetime | None = PrivateAttr(default=None)  # from the last answer's Date header
@@ -209,8 +212,12 @@ class MetaAdsResource(dg.ConfigurableResource):
                 return ad_shadow.meta_write(path, data, shadowed)
         elif gate_read(API, f"{method} {path}", {"path": path, "params": params, "url": url}):
             return ad_shadow.meta_read()
-        paced = pacer(f"meta:{self.base_url}", self.requests_per_second, burst=self.burst_requests)
-        paced.wait()
+        paced = pacer(
+            f"meta:{self.base_url}",
+            self.requests_per_second,
+            max_in_flight=self.max_in_flight,
+            burst=self.burst_requests,
+        )
         target = url or f"{self.base_url.rstrip('/')}/{self.api_version}/{path.lstrip('/')}"
         if url and _origin(url) not in (_origin(self.base_url), _origin(self._video_url)):
             # A `paging.next` URL comes from the response body and gets our bearer token: follow it only
@@ -218,14 +225,16 @@ class MetaAdsResource(dg.ConfigurableResource):
             raise PayloadError(API, f"{method} {path}: next page on another host ({httpx.URL(url).host})")
         form = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in (data or {}).items()}
         try:
-            response = self._http.client(self.timeout_s).request(
-                method,
-                target,
-                params=params,
-                data=form or None,
-                files=files,
-                headers={"Authorization": f"Bearer {self.access_token}"},
-            )
+            with paced.sending():
+                paced.wait()
+                response = self._http.client(self.timeout_s).request(
+                    method,
+                    target,
+                    params=params,
+                    data=form or None,
+                    files=files,
+                    headers={"Authorization": f"Bearer {self.access_token}"},
+                )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
         _pace_by_usage(paced, response)

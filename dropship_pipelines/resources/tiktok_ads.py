@@ -113,6 +113,9 @@ class TikTokAdsResource(dg.ConfigurableResource):
     # Calls sent at once by an idle client, then one per interval: half of the second's worth the QPS
     # bucket holds, the other half left there for calls that arrive bunched.
     burst_requests: float = 5.0
+    # Calls unanswered at once (launches run side by side): a stalled server then serves at most these
+    # together, fewer than the half of its bucket the burst leaves there.
+    max_in_flight: int = 4
     report_page_size: int = 1000
     _http: PooledHttp = PrivateAttr(default_factory=PooledHttp)
     _server_time: datetime | None = PrivateAttr(default=None)  # from the last answer's Date header
@@ -155,24 +158,30 @@ class TikTokAdsResource(dg.ConfigurableResource):
                 return ad_shadow.tiktok_write(path, body, shadowed)
         elif gate_read(API, f"{method} {path}", {"params": params}):
             return ad_shadow.tiktok_read()
-        paced = pacer(f"tiktok:{self.base_url}", self.requests_per_second, burst=self.burst_requests)
-        paced.wait()
+        paced = pacer(
+            f"tiktok:{self.base_url}",
+            self.requests_per_second,
+            max_in_flight=self.max_in_flight,
+            burst=self.burst_requests,
+        )
         query = None
         if params is not None:
             query = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in params.items()}
             query["advertiser_id"] = self.advertiser_id
         try:
-            response = self._http.client(self.timeout_s).request(
-                method,
-                f"{self.base_url.rstrip('/')}/{path.lstrip('/')}",
-                params=query,
-                json=({"advertiser_id": self.advertiser_id} if advertiser else {}) | body
-                if body is not None
-                else None,
-                data={"advertiser_id": self.advertiser_id, **form} if form is not None else None,
-                files=files,
-                headers={"Access-Token": self.access_token},
-            )
+            with paced.sending():
+                paced.wait()
+                response = self._http.client(self.timeout_s).request(
+                    method,
+                    f"{self.base_url.rstrip('/')}/{path.lstrip('/')}",
+                    params=query,
+                    json=({"advertiser_id": self.advertiser_id} if advertiser else {}) | body
+                    if body is not None
+                    else None,
+                    data={"advertiser_id": self.advertiser_id, **form} if form is not None else None,
+                    files=files,
+                    headers={"Access-Token": self.access_token},
+                )
         except httpx.TimeoutException as exc:
             raise TransientApiError(API, f"{method} {path} timed out after {self.timeout_s}s") from exc
         self._server_time = server_time(response.headers.get_list("date")) or self._server_time
