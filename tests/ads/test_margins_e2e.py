@@ -20,6 +20,7 @@ from dropship_pipelines.resources.ad_platforms import PurchaseEvent
 from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.resources.errors import PermanentApiError
 from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.services import ads as ads_service
 from dropship_pipelines.store.ads_tables import ad_actions, ad_campaigns, ad_purchase_events
 from dropship_pipelines.store.catalog_tables import listing_publication
 from dropship_pipelines.store.database import get_engine
@@ -295,8 +296,15 @@ def test_below_its_own_breakeven_paused_while_a_higher_margin_product_runs(
 
 
 def test_restated_metrics_revive_a_wrongly_killed_ad(
-    pipeline_env: dict, sandbox: RunningSandbox, store_url: str, media_dir: Path
+    pipeline_env: dict,
+    sandbox: RunningSandbox,
+    store_url: str,
+    media_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The sandbox draws each campaign's delivery from its id; launches one at a time hand out the ids in
+    # work order, so this seed's world holds an ad that the first, unrestated numbers kill wrongly.
+    monkeypatch.setattr(ads_service, "LAUNCHES_IN_FLIGHT", 1)
     # The pixels see no purchase: the platforms learn of them only from the store's server events.
     sandbox.control("POST", "/settings", {"pixel_match_rate": 0.0})
     policy = {"min_spend": 10, "learning_conversions": 0, "window_days": 3, "scale_multiple": 50.0}
