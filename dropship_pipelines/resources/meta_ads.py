@@ -12,10 +12,11 @@ go to Meta's video host (`graph-video.facebook.com`, META_VIDEO_BASE_URL) in the
 """
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
@@ -45,6 +46,8 @@ API = "meta"
 THROTTLE_CODES = {4, 17, 32, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80014}
 AUTH_ERROR_CODES = {190, 2500}  # token invalid or expired; no token
 TRANSIENT_CODES = {1, 2}
+T = TypeVar("T")  # a parsed report row: a campaign day or an ad day
+
 INSIGHT_FIELDS = "campaign_id,campaign_name,spend,impressions,clicks,actions,action_values"
 AD_INSIGHT_FIELDS = "ad_id,ad_name,campaign_id,spend,impressions,clicks,actions,action_values"
 # Meta lists one purchase under each of these; they are alternatives, never to be summed.
@@ -398,14 +401,24 @@ class MetaAdsResource(dg.ConfigurableResource):
     # --- reporting -------------------------------------------------------------------------------------
     def campaign_days(self, since: date, until: date) -> list[CampaignDay]:
         """Every campaign's daily numbers in [since, until], all pages."""
+        return self._insight_rows(since, until, "campaign", INSIGHT_FIELDS, campaign_day_from_insight)
+
+    def ad_days(self, since: date, until: date) -> list[AdDay]:
+        """Every ad's daily numbers in [since, until] (insights level=ad): what creative tests judge."""
+        return self._insight_rows(since, until, "ad", AD_INSIGHT_FIELDS, ad_day_from_insight)
+
+    def _insight_rows(
+        self, since: date, until: date, level: str, fields: str, parse: Callable[[dict[str, Any]], T]
+    ) -> list[T]:
+        """One level's daily insights in [since, until], following `paging.next` to the last page."""
         params: dict[str, Any] | None = {
-            "level": "campaign",
+            "level": level,
             "time_increment": 1,
             "time_range": json.dumps({"since": since.isoformat(), "until": until.isoformat()}),
-            "fields": INSIGHT_FIELDS,
+            "fields": fields,
             "limit": self.insights_page_size,
         }
-        rows: list[CampaignDay] = []
+        rows: list[T] = []
         next_url: str | None = None
         while True:
             page = self._call(
@@ -414,39 +427,13 @@ class MetaAdsResource(dg.ConfigurableResource):
                 )
             )
             try:
-                rows += [campaign_day_from_insight(row) for row in page.get("data", [])]
+                rows += [parse(row) for row in page.get("data", [])]
             except (KeyError, ValueError) as exc:
-                raise PayloadError(API, f"insights row not as documented: {exc}") from exc
+                raise PayloadError(API, f"{level} insights row not as documented: {exc}") from exc
             next_url = (page.get("paging") or {}).get("next")
             if not next_url:
                 return rows
             params = None  # `next` carries every parameter
-
-    def ad_days(self, since: date, until: date) -> list[AdDay]:
-        """Every ad's daily numbers in [since, until] (insights level=ad): what creative tests judge."""
-        params: dict[str, Any] | None = {
-            "level": "ad",
-            "time_increment": 1,
-            "time_range": json.dumps({"since": since.isoformat(), "until": until.isoformat()}),
-            "fields": AD_INSIGHT_FIELDS,
-            "limit": self.insights_page_size,
-        }
-        rows: list[AdDay] = []
-        next_url: str | None = None
-        while True:
-            page = self._call(
-                lambda p=params, u=next_url: self._request(
-                    "GET", f"{self._account}/insights", params=p, url=u
-                )
-            )
-            try:
-                rows += [ad_day_from_insight(row) for row in page.get("data", [])]
-            except (KeyError, ValueError) as exc:
-                raise PayloadError(API, f"ad insights row not as documented: {exc}") from exc
-            next_url = (page.get("paging") or {}).get("next")
-            if not next_url:
-                return rows
-            params = None
 
     def reporting_day(self) -> date:
         """The ad account's today: the platform's clock (its Date header) in the account's time zone

@@ -11,10 +11,11 @@ identity (TIKTOK_IDENTITY_ID, of type TIKTOK_IDENTITY_TYPE).
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
@@ -43,6 +44,8 @@ from dropship_pipelines.rules.creative_tests import AdDay
 API = "tiktok"
 RATE_LIMIT_CODES = {40100, 40016}
 AUTH_ERROR_CODES = {40101, 40102, 40104, 40105}  # token missing, invalid, expired, revoked
+T = TypeVar("T")  # a parsed report row: a campaign day or an ad day
+
 REPORT_METRICS = [
     "campaign_name",
     "spend",
@@ -351,35 +354,34 @@ class TikTokAdsResource(dg.ConfigurableResource):
     # --- reporting -------------------------------------------------------------------------------------
     def campaign_days(self, since: date, until: date) -> list[CampaignDay]:
         """Every campaign's daily numbers in [since, until]: windows of at most 30 days, all pages."""
-        rows: list[CampaignDay] = []
-        start = since
-        while start <= until:
-            end = min(until, start + timedelta(days=MAX_REPORT_DAYS - 1))
-            page, total_pages = 1, 1
-            while page <= total_pages:
-                params = {
-                    "report_type": "BASIC",
-                    "data_level": "AUCTION_CAMPAIGN",
-                    "dimensions": ["campaign_id", "stat_time_day"],
-                    "metrics": REPORT_METRICS,
-                    "start_date": start.isoformat(),
-                    "end_date": end.isoformat(),
-                    "page": page,
-                    "page_size": self.report_page_size,
-                }
-                data = self._call(lambda p=params: self._request("GET", "/report/integrated/get/", params=p))
-                try:
-                    rows += [campaign_day_from_report(row) for row in data.get("list", [])]
-                    total_pages = int(data["page_info"]["total_page"])
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise PayloadError(API, f"report not as documented: {exc}") from exc
-                page += 1
-            start = end + timedelta(days=1)
-        return rows
+        return self._report_rows(
+            since,
+            until,
+            "AUCTION_CAMPAIGN",
+            "campaign_id",
+            REPORT_METRICS,
+            campaign_day_from_report,
+            "report",
+        )
 
     def ad_days(self, since: date, until: date) -> list[AdDay]:
         """Every ad's daily numbers in [since, until] (AUCTION_AD by ad_id): what creative tests judge."""
-        rows: list[AdDay] = []
+        return self._report_rows(
+            since, until, "AUCTION_AD", "ad_id", AD_REPORT_METRICS, ad_day_from_report, "ad report"
+        )
+
+    def _report_rows(
+        self,
+        since: date,
+        until: date,
+        data_level: str,
+        id_dimension: str,
+        metrics: list[str],
+        parse: Callable[[dict[str, Any]], T],
+        what: str,
+    ) -> list[T]:
+        """One level's daily report rows in [since, until]: windows of at most 30 days, all pages."""
+        rows: list[T] = []
         start = since
         while start <= until:
             end = min(until, start + timedelta(days=MAX_REPORT_DAYS - 1))
@@ -387,9 +389,9 @@ class TikTokAdsResource(dg.ConfigurableResource):
             while page <= total_pages:
                 params = {
                     "report_type": "BASIC",
-                    "data_level": "AUCTION_AD",
-                    "dimensions": ["ad_id", "stat_time_day"],
-                    "metrics": AD_REPORT_METRICS,
+                    "data_level": data_level,
+                    "dimensions": [id_dimension, "stat_time_day"],
+                    "metrics": metrics,
                     "start_date": start.isoformat(),
                     "end_date": end.isoformat(),
                     "page": page,
@@ -397,10 +399,10 @@ class TikTokAdsResource(dg.ConfigurableResource):
                 }
                 data = self._call(lambda p=params: self._request("GET", "/report/integrated/get/", params=p))
                 try:
-                    rows += [ad_day_from_report(row) for row in data.get("list", [])]
+                    rows += [parse(row) for row in data.get("list", [])]
                     total_pages = int(data["page_info"]["total_page"])
                 except (KeyError, TypeError, ValueError) as exc:
-                    raise PayloadError(API, f"ad report not as documented: {exc}") from exc
+                    raise PayloadError(API, f"{what} not as documented: {exc}") from exc
                 page += 1
             start = end + timedelta(days=1)
         return rows
