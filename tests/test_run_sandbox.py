@@ -13,26 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from dropship_testkit.demo_audit import in_session
 from dropship_testkit.sandbox_server import free_port
 
 ROOT = Path(__file__).parents[1]
 BANNER = "Ctrl-C stops everything."
-
-
-def in_session(session: int) -> set[int]:
-    """Live (not zombie) processes of a session: the script, its services and all their children."""
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, _ppid, _pgrp, sid = stat.rsplit(")", 1)[1].split()[:4]
-        if int(sid) == session and state != "Z":
-            members.add(int(entry.name))
-    return members
 
 
 def kill_all(session: int) -> None:
