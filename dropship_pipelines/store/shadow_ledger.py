@@ -132,8 +132,7 @@ def _make_postgres(live: str, shadow: str, open_engine: Callable[[str], Engine])
                     if sa.inspect(c).has_table(ORIGIN_TABLE):
                         return
             else:
-                with live_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
-                    admin.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                _create_database(live_engine, name or "")
                 copy = open_engine(shadow)  # migrated to the same revision as the live store
             _copy_rows(live_engine, copy)
         finally:
@@ -156,12 +155,30 @@ def _copy_rows(live: Engine, copy: Engine) -> None:
                     sa.text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column.name}
                 ).scalar()
                 if sequence:
-                    highest = f"(SELECT MAX({column.name}) FROM {table.name})"
-                    target.execute(
-                        sa.text(f"SELECT setval(:s, COALESCE({highest}, 0) + 1, false)"), {"s": sequence}
-                    )
-        target.execute(sa.text(f"CREATE TABLE {ORIGIN_TABLE} (copied_at timestamptz DEFAULT now())"))
-        target.execute(sa.text(f"INSERT INTO {ORIGIN_TABLE} DEFAULT VALUES"))
+                    highest = target.execute(sa.select(sa.func.max(column))).scalar() or 0
+                    target.execute(sa.text("SELECT setval(:s, :v, false)"), {"s": sequence, "v": highest + 1})
+        origin = sa.Table(
+            ORIGIN_TABLE,
+            sa.MetaData(),
+            sa.Column("copied_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        )
+        origin.create(target)
+        target.execute(origin.insert())
+
+
+def _create_database(live: Engine, name: str) -> None:
+    """CREATE DATABASE, outside a transaction, the name composed as an identifier by psycopg2 (it cannot
+    be a bound parameter)."""
+    from psycopg2 import sql
+
+    admin = live.raw_connection()
+    try:
+        admin.driver_connection.autocommit = True
+        with admin.driver_connection.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        admin.driver_connection.autocommit = False
+        admin.close()
 
 
 def reset_shadow_ledger(live_url: str) -> None:
