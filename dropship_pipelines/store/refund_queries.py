@@ -241,8 +241,12 @@ def note_store_change(
 
 
 def supplier_orders_to_watch(conn: Connection, limit: int) -> list[dict[str, Any]]:
-    """Supplier orders accepted and not yet shipped nor closed: a supplier failure shows here first."""
+    """Supplier orders accepted and not yet shipped nor closed: a supplier failure shows here first.
+
+    One CJ cancelled is watched until its case exists: the tracking poll may be the first to read the
+    CANCELLED status into the ledger, and the cancellation must still become a supplier failure."""
     s = supplier_orders
+    cancellation_cases = sa.select(order_cases.c.order_id).where(order_cases.c.reason == "supplier_cancelled")
     query = (
         sa.select(s, store_orders.c.name, store_orders.c.cancelled_at)
         .join(store_orders, store_orders.c.order_id == s.c.order_id)
@@ -252,6 +256,11 @@ def supplier_orders_to_watch(conn: Connection, limit: int) -> list[dict[str, Any
             sa.or_(
                 s.c.supplier_status.is_(None),
                 s.c.supplier_status.not_in(("SHIPPED", "DELIVERED", "CANCELLED")),
+                sa.and_(
+                    s.c.supplier_status == "CANCELLED",
+                    store_orders.c.cancelled_at.is_(None),
+                    s.c.order_id.not_in(cancellation_cases),
+                ),
             ),
         )
         .order_by(s.c.created_at)

@@ -173,9 +173,9 @@ def _force_missing_events(system: SoakSystem, control: SandboxControl, outcome: 
             if attempt == 4:
                 raise
             time.sleep(1)
-    if store_events(world)["customer_cancellations_after_supplier_paid"]:
-        return
+    events = store_events(world)
     by_number = {f"shopify-{o['number']}": o for o in world.orders}
+    candidates = []  # paid, unshipped CJ orders nothing has happened to yet
     for cj in sorted(world.cj_orders, key=lambda o: str(o.get("orderNum"))):
         doc = by_number.get(str(cj.get("orderNum")))
         paid = (cj.get("_sim") or {}).get("paid_real_at")
@@ -183,13 +183,29 @@ def _force_missing_events(system: SoakSystem, control: SandboxControl, outcome: 
             continue
         if cj.get("orderStatus") not in ("UNSHIPPED", "CREATED", "UNPAID") or cj.get("interceptOrderReasons"):
             continue
-        gid = f"gid://shopify/Order/{doc['id']}"
-        answer = control.happen("cancel", {"order": gid})
-        outcome.forced_events.append({"event": "cancel_after_supplier_paid", "order": gid,
-                                      "happened": str(answer.get("happened"))})  # fmt: skip
-        console.log(f"forced: the customer of {doc['name']} cancels after CJ was paid ({answer})")
+        candidates.append((cj, doc))
+    # A stock-out after payment is drawn per order too, and the same order may meet its customer's
+    # cancellation first: when none happened, CJ's stock of one paid order runs out now.
+    if not events["supplier_stockouts"]:
+        if len(candidates) < 2 - bool(events["customer_cancellations_after_supplier_paid"]):
+            outcome.errors.append("no paid, unshipped supplier order for a stock-out")
+        elif candidates:
+            cj, doc = candidates.pop()
+            answer = control.happen("stockout", {"orderNumber": str(cj.get("orderNum"))})
+            outcome.forced_events.append({"event": "stockout_after_supplier_paid", "order": doc["name"],
+                                          "happened": str(answer.get("happened"))})  # fmt: skip
+            console.log(f"forced: CJ's stock of {doc['name']} runs out after it was paid ({answer})")
+    if events["customer_cancellations_after_supplier_paid"]:
         return
-    outcome.errors.append("no paid, unshipped supplier order to cancel after payment")
+    if not candidates:
+        outcome.errors.append("no paid, unshipped supplier order to cancel after payment")
+        return
+    cj, doc = candidates[0]
+    gid = f"gid://shopify/Order/{doc['id']}"
+    answer = control.happen("cancel", {"order": gid})
+    outcome.forced_events.append({"event": "cancel_after_supplier_paid", "order": gid,
+                                  "happened": str(answer.get("happened"))})  # fmt: skip
+    console.log(f"forced: the customer of {doc['name']} cancels after CJ was paid ({answer})")
 
 
 def _placed(control: SandboxControl) -> int:
