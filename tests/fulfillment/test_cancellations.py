@@ -321,3 +321,23 @@ def test_bad_input_is_refused_with_a_clear_error(world):
     with pytest.raises(PermanentApiError, match="already exists"):
         cj.call("POST", "/disputes/create", body=body)
     assert sandbox.audit()["cj_disputes_created"] == {"t-1": 1}
+
+
+def test_a_cj_cancellation_the_tracking_poll_read_first_is_still_a_supplier_failure(world):
+    w, sandbox = world, world["sandbox"]
+    cancelled = _sendable(place(sandbox, 3))[0]
+    _read(w)
+    _send(w, pay=True)
+    _clock(sandbox, 5 * HOUR)
+    sandbox.control("POST", "/aftermath/supplier_cancel", {"orderNumber": _number(cancelled)})
+    # The tracking workflow polled CJ first and recorded the status (what its supplier poll writes).
+    with w["engine"].begin() as conn:
+        conn.execute(
+            sa.update(supplier_orders)
+            .where(supplier_orders.c.order_id == cancelled["id"])
+            .values(supplier_status="CANCELLED")
+        )
+    run = _service(w).watch_supplier("run-1", log)
+    assert run.outcomes == {"done": 1}, run.rows
+    assert sandbox.audit()["refunds_created"] == {cancelled["id"]: 1}
+    assert _service(w).watch_supplier("run-2", log).outcomes == {}  # its case exists: not watched again
