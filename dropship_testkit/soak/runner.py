@@ -162,9 +162,10 @@ def _chaos_phase(system: SoakSystem, api: DagsterApi, control: SandboxControl, c
 
 def _force_missing_events(system: SoakSystem, control: SandboxControl, outcome: SoakOutcome,
                           console: Console) -> None:  # fmt: skip
-    """A customer cancellation after the supplier was paid (CJ's cancellation and dispute path) depends on a
-    run paying an order before its customer's cancellation, hours of the world's clock later: when the
-    soak's timing gave none, one customer of a paid, unshipped CJ order cancels now."""
+    """Events that depend on the soak's timing: a customer cancellation after the supplier was paid (CJ's
+    cancellation and dispute path) needs a run to pay an order before its customer cancels, hours of the
+    world's clock later; a CJ cancellation or stock-out needs a paid order the customer kept. Each the
+    timing gave none of happens now through the sandbox's control API, on its own paid, unshipped order."""
     for attempt in range(5):  # the sandbox is running: its state file may be busy for a moment
         try:
             world = World.read(system.world_path)
@@ -184,28 +185,27 @@ def _force_missing_events(system: SoakSystem, control: SandboxControl, outcome: 
         if cj.get("orderStatus") not in ("UNSHIPPED", "CREATED", "UNPAID") or cj.get("interceptOrderReasons"):
             continue
         candidates.append((cj, doc))
-    # A stock-out after payment is drawn per order too, and the same order may meet its customer's
-    # cancellation first: when none happened, CJ's stock of one paid order runs out now.
-    if not events["supplier_stockouts"]:
-        if len(candidates) < 2 - bool(events["customer_cancellations_after_supplier_paid"]):
-            outcome.errors.append("no paid, unshipped supplier order for a stock-out")
-        elif candidates:
-            cj, doc = candidates.pop()
-            answer = control.happen("stockout", {"orderNumber": str(cj.get("orderNum"))})
-            outcome.forced_events.append({"event": "stockout_after_supplier_paid", "order": doc["name"],
-                                          "happened": str(answer.get("happened"))})  # fmt: skip
-            console.log(f"forced: CJ's stock of {doc['name']} runs out after it was paid ({answer})")
-    if events["customer_cancellations_after_supplier_paid"]:
-        return
-    if not candidates:
-        outcome.errors.append("no paid, unshipped supplier order to cancel after payment")
-        return
-    cj, doc = candidates[0]
-    gid = f"gid://shopify/Order/{doc['id']}"
-    answer = control.happen("cancel", {"order": gid})
-    outcome.forced_events.append({"event": "cancel_after_supplier_paid", "order": gid,
-                                  "happened": str(answer.get("happened"))})  # fmt: skip
-    console.log(f"forced: the customer of {doc['name']} cancels after CJ was paid ({answer})")
+    # A CJ cancellation and a stock-out after payment are drawn per order too, and the same order may meet
+    # its customer's cancellation first: each that did not happen is made to happen now, on its own order.
+    missing = [
+        (name, event, body)
+        for name, event, body in (
+            ("supplier_stockouts", "stockout", "orderNumber"),
+            ("supplier_cancellations", "supplier_cancel", "orderNumber"),
+            ("customer_cancellations_after_supplier_paid", "cancel", "order"),
+        )
+        if not events[name]
+    ]
+    for name, event, field_name in missing:
+        if not candidates:
+            outcome.errors.append(f"no paid, unshipped supplier order left to force {name}")
+            continue
+        cj, doc = candidates.pop(0)
+        ref = f"gid://shopify/Order/{doc['id']}" if field_name == "order" else str(cj.get("orderNum"))
+        answer = control.happen(event, {field_name: ref})
+        outcome.forced_events.append({"event": name, "order": doc["name"],
+                                      "happened": str(answer.get("happened"))})  # fmt: skip
+        console.log(f"forced: {name} on {doc['name']} ({answer})")
 
 
 def _placed(control: SandboxControl) -> int:
