@@ -8,33 +8,13 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from dropship_pipelines.media import encode, storyboard, timeline
 from dropship_pipelines.media.video_ad import VideoAdSpec
+from tests.media.photos import product_photo
 
 PHOTOS = (((900, 900), 30), ((600, 900), 140), ((1400, 600), 220))
-
-
-def _photo(path: Path, size: tuple[int, int], hue: int) -> Path:
-    """A product-photo-like image: a gradient, a light round 'product' with a dark outline, a coloured box."""
-    w, h = size
-    x = np.linspace(0, 1, w, dtype=np.float32)[None, :]
-    y = np.linspace(0, 1, h, dtype=np.float32)[:, None]
-    rgb = np.stack(
-        [
-            np.broadcast_to((hue + 120 * x) % 256, (h, w)),
-            np.broadcast_to(80 + 120 * y, (h, w)),
-            np.broadcast_to(200 - 100 * x * y, (h, w)),
-        ],
-        axis=-1,
-    ).astype(np.uint8)
-    img = Image.fromarray(rgb)
-    draw = ImageDraw.Draw(img)
-    draw.ellipse((w * 0.2, h * 0.2, w * 0.8, h * 0.8), fill=(245, 240, 230), outline=(20, 20, 20), width=4)
-    draw.rectangle((w * 0.4, h * 0.35, w * 0.6, h * 0.65), fill=(hue, 60, 150))
-    img.save(path)
-    return path
 
 
 class _CountingRender:
@@ -78,7 +58,7 @@ def test_the_encoders_frames_are_the_rgb_frames_as_ffmpeg_converted_them(tmp_pat
     """The look is unchanged by compositing in YUV: at times inside scenes, crossfades, fades and the end
     card, the yuv420p frame equals ffmpeg's conversion of the plan's RGB frame to a level or two in Y'
     (rounding) and on average to under a level in chroma (averaged over 2x2 blocks where ffmpeg filters)."""
-    images = tuple(_photo(tmp_path / f"{i}.png", size, hue) for i, (size, hue) in enumerate(PHOTOS))
+    images = tuple(product_photo(tmp_path / f"{i}.png", size, hue) for i, (size, hue) in enumerate(PHOTOS))
     spec = VideoAdSpec(
         image_paths=images,
         headline="This lamp changed my evenings",

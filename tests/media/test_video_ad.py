@@ -16,7 +16,6 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from dropship_pipelines.media import storyboard, text, video_ad
 from dropship_pipelines.media.images import InvalidImageError
@@ -28,27 +27,7 @@ from dropship_pipelines.media.video_ad import (
     render_video_ad,
     spec_fingerprint,
 )
-
-
-def _product_image(path: Path, size: tuple[int, int], hue: int) -> Path:
-    """A product-photo-like image: gradient background, a 'product' shape, a label — cheap to encode."""
-    w, h = size
-    x = np.linspace(0, 1, w, dtype=np.float32)[None, :]
-    y = np.linspace(0, 1, h, dtype=np.float32)[:, None]
-    rgb = np.stack(
-        [
-            np.broadcast_to((hue + 120 * x) % 256, (h, w)),
-            np.broadcast_to(80 + 120 * y, (h, w)),
-            np.broadcast_to(200 - 100 * x * y, (h, w)),
-        ],
-        axis=-1,
-    ).astype(np.uint8)
-    img = Image.fromarray(rgb)
-    draw = ImageDraw.Draw(img)
-    draw.ellipse((w * 0.2, h * 0.2, w * 0.8, h * 0.8), fill=(245, 240, 230), outline=(20, 20, 20), width=4)
-    draw.rectangle((w * 0.4, h * 0.35, w * 0.6, h * 0.65), fill=(hue, 60, 150))
-    img.save(path)
-    return path
+from tests.media.photos import product_photo
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +35,9 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ...]:
     """Three images of different sizes, aspects and formats (square JPEG, portrait PNG, landscape JPEG)."""
     root = tmp_path_factory.mktemp("images")
     return (
-        _product_image(root / "square.jpg", (900, 900), 30),
-        _product_image(root / "portrait.png", (600, 900), 140),
-        _product_image(root / "landscape.jpg", (1400, 600), 220),
+        product_photo(root / "square.jpg", (900, 900), 30),
+        product_photo(root / "portrait.png", (600, 900), 140),
+        product_photo(root / "landscape.jpg", (1400, 600), 220),
     )
 
 
@@ -194,12 +173,12 @@ def test_fingerprint_follows_image_bytes_not_paths(images: tuple[Path, ...], tmp
     assert spec_fingerprint(_spec(copies)) == spec_fingerprint(base)
 
     changed = tmp_path / "changed.jpg"
-    _product_image(changed, (900, 900), 31)  # same size and format, different pixels
+    product_photo(changed, (900, 900), 31)  # same size and format, different pixels
     assert spec_fingerprint(_spec((changed, *images[1:]))) != spec_fingerprint(base)
 
     # Same path, new bytes behind it: a different ad.
     before = spec_fingerprint(_spec(copies))
-    _product_image(copies[0], (900, 900), 99)
+    product_photo(copies[0], (900, 900), 99)
     assert spec_fingerprint(_spec(copies)) != before
 
 
