@@ -188,8 +188,8 @@ def _force_missing_events(system: SoakSystem, control: SandboxControl, outcome: 
     # A CJ cancellation and a stock-out after payment are drawn per order too, and the same order may meet
     # its customer's cancellation first: each that did not happen is made to happen now, on its own order.
     missing = [
-        (name, event, body)
-        for name, event, body in (
+        (name, event, field_name)
+        for name, event, field_name in (
             ("supplier_stockouts", "stockout", "orderNumber"),
             ("supplier_cancellations", "supplier_cancel", "orderNumber"),
             ("customer_cancellations_after_supplier_paid", "cancel", "order"),
