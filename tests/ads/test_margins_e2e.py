@@ -40,6 +40,14 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(autouse=True)
+def launches_in_work_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox draws each campaign's delivery (its orders, a wrongly killed ad) from its id; launches
+    one at a time hand out the ids in work order, so each seed's world is the one these tests assert on.
+    Launches in flight together are tested in test_launch_in_flight.py."""
+    monkeypatch.setattr(ads_service, "LAUNCHES_IN_FLIGHT", 1)
+
+
 def launched(defs: dg.Definitions, products: int, days: int, sandbox: RunningSandbox) -> None:
     h.list_products(defs, products)
     assert h.launch(defs).success
@@ -300,11 +308,7 @@ def test_restated_metrics_revive_a_wrongly_killed_ad(
     sandbox: RunningSandbox,
     store_url: str,
     media_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The sandbox draws each campaign's delivery from its id; launches one at a time hand out the ids in
-    # work order, so this seed's world holds an ad that the first, unrestated numbers kill wrongly.
-    monkeypatch.setattr(ads_service, "LAUNCHES_IN_FLIGHT", 1)
     # The pixels see no purchase: the platforms learn of them only from the store's server events.
     sandbox.control("POST", "/settings", {"pixel_match_rate": 0.0})
     policy = {"min_spend": 10, "learning_conversions": 0, "window_days": 3, "scale_multiple": 50.0}
