@@ -26,6 +26,7 @@ from dropship_pipelines.resources.shopify.models import (
     AddressInput,
     Fulfillment,
     MailingAddress,
+    OrderChange,
     OrderFulfillments,
     OrderStamp,
     OrderState,
@@ -214,13 +215,30 @@ class ShopifyAdminResource(dg.ConfigurableResource):
             after = page["pageInfo"]["endCursor"]
 
     # --- orders and fulfillments (api-contracts.md §1.5-1.7) -----------------------------------------
-    def orders_since(self, updated_since: str | None, page_size: int = 20) -> Iterator[StoreOrder]:
-        """Every order updated at or after `updated_since` (ISO; None = all), oldest change first."""
-        query = f"updated_at:>='{updated_since}'" if updated_since else ""
+    def orders_since(
+        self, updated_since: str | None, page_size: int = 20, *, inclusive: bool = True
+    ) -> Iterator[StoreOrder]:
+        """Every order updated at or after `updated_since` (ISO; None = all; `inclusive=False`: strictly
+        after it), oldest change first."""
+        op = ">=" if inclusive else ">"
+        query = f"updated_at:{op}'{updated_since}'" if updated_since else ""
         after = None
         while True:
             page = self.execute(ORDERS_SINCE, {"first": page_size, "after": after, "query": query})["orders"]
             yield from _parse(list[StoreOrder], page["nodes"], "orders")
+            if not page["pageInfo"]["hasNextPage"]:
+                return
+            after = page["pageInfo"]["endCursor"]
+
+    def order_changes(self, since: str, through: str, page_size: int = 250) -> Iterator[OrderChange]:
+        """Id and `updatedAt` of every order last changed between `since` and `through` (ISO, both
+        inclusive), oldest change first: ~1 point per order where the full read costs ~14, so a re-read
+        window can be checked against the ledger and only what it lacks read in full."""
+        query = f"updated_at:>='{since}' updated_at:<='{through}'"
+        after = None
+        while True:
+            page = self.execute(ORDER_CHANGES, {"first": page_size, "after": after, "query": query})["orders"]
+            yield from _parse(list[OrderChange], page["nodes"], "order changes")
             if not page["pageInfo"]["hasNextPage"]:
                 return
             after = page["pageInfo"]["endCursor"]
@@ -425,13 +443,23 @@ NEWEST_ORDER = """
 query NewestOrder { orders(first: 1, sortKey: CREATED_AT, reverse: true) { nodes { id name createdAt } } }
 """
 
+ORDER_CHANGES = """
+query OrderChanges($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id updatedAt }
+  }
+}
+"""
+
+# What a whole-order post needs and nothing more: the fulfillment orders' ids and states, and the
+# fulfillments already there (empty, so free, unless an earlier post landed). Line items are not asked
+# for: fulfillmentCreate without line items fulfils the whole fulfillment order. ~4 points an order.
 ORDER_FULFILLMENT_ORDERS = """
 query OrderFulfillmentOrders($id: ID!) {
   order(id: $id) {
     id displayFulfillmentStatus
-    fulfillmentOrders(first: 5) {
-      nodes { id status lineItems(first: 10) { nodes { id remainingQuantity lineItem { id } } } }
-    }
+    fulfillmentOrders(first: 5) { nodes { id status } }
     fulfillments(first: 5) { id status trackingInfo(first: 3) { company number url } }
   }
 }

@@ -92,6 +92,13 @@ class StoreOrder(ShopifyModel):
         return next((t[len(prefix) :] for t in self.tags if t.startswith(prefix)), None)
 
 
+class OrderChange(ShopifyModel):
+    """When an order last changed, as the store's change listing reads it."""
+
+    id: str
+    updated_at: datetime = Field(alias="updatedAt")
+
+
 class OrderStamp(ShopifyModel):
     """The newest order, as the sensor's cheap probe reads it (`created_at` as Shopify spells it)."""
 
