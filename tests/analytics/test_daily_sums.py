@@ -292,13 +292,18 @@ def test_one_run_reads_the_ledger_once_for_both_daily_tables(mixed_store: str) -
     )
     assert result.success
     assert all(check.passed for check in result.get_asset_check_evaluations())
-    # one materialisation per day and asset, each with the read of the whole run
+    # one materialisation per day and asset, each with its own day of the run's one read
+    events = result.get_asset_materialization_events()
+    assert len(events) == 2 * DAYS
     reads = {
-        (event.asset_key, json.dumps(event.materialization.metadata[assets.LEDGER_READ].value))
-        for event in result.get_asset_materialization_events()
+        (event.asset_key, event.partition): event.materialization.metadata[assets.LEDGER_READ].value
+        for event in events
     }
     assert {key for key, _ in reads} == {assets.daily_sales.key, assets.daily_profit.key}
-    assert len({read for _, read in reads}) == 1
+    assert len({read["computed_at"] for read in reads.values()}) == 1
+    for (_, partition), read in reads.items():
+        assert set(read["days"]) == {partition}
+        assert json.dumps(read) == json.dumps(reads[(assets.daily_sales.key, partition)])
     engine = get_engine(mixed_store)
     with engine.connect() as conn:
         stamps = {

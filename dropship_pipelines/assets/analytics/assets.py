@@ -5,6 +5,7 @@ its `analytics_*` table; when they run is told in this package's docstring.
 """
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import dagster as dg
 import pandas as pd
@@ -111,6 +112,30 @@ def _read_metadata(computed_at: datetime, snapshot: dict) -> dg.MetadataValue:
     return dg.MetadataValue.json({"computed_at": computed_at.isoformat(), **snapshot})
 
 
+def record_partitions(
+    context: dg.AssetExecutionContext,
+    rows: list[dict],
+    fields: tuple[str, ...],
+    computed_at: datetime,
+    ledger_read: dict[str, dict[str, int]],
+) -> None:
+    """Each partition's materialisation carries its own day only: its figures and the ledger's totals of
+    that day as read (what the blocking check compares with). Metadata given to the whole result would be
+    copied onto every partition of a range: a 300-day backfill then stored and serialised 300 x 300 days."""
+    by_day = {row["day"].isoformat(): row for row in rows}
+    for key in context.partition_keys:
+        row = by_day.get(key)
+        figures = {
+            name: _money(row[name]) if isinstance(row[name], Decimal) else row[name]
+            for name in fields
+            if row is not None and row[name] is not None
+        }
+        read = {"days": {key: ledger_read[key]}} if key in ledger_read else {"days": {}}
+        context.add_asset_metadata(
+            {**figures, LEDGER_READ: _read_metadata(computed_at, read)}, partition_key=key
+        )
+
+
 def _replace_days(store_db: StoreDatabase, table: sa.Table, first: date, end: date, rows: list[dict]) -> None:
     """Delete-then-insert the window in one transaction, so re-runs and backfills are idempotent."""
     with store_db.engine().begin() as conn:
@@ -148,15 +173,8 @@ def daily_sales(
     ]
     _replace_days(store_db, analytics_daily_sales, first, end, rows)
     context.log.info("daily_sales %s..%s: %d day(s) with orders", first, end, len(rows))
-    return dg.MaterializeResult(
-        metadata={
-            "days": len(rows),
-            "orders": sum(r["orders"] for r in rows),
-            "sales": _money(sum(r["sales"] for r in rows)),
-            "preview": preview_table(rows[-10:], ("day", "orders", "items", "sales", "aov")),
-            LEDGER_READ: _read_metadata(computed_at, {"days": ledger_read}),
-        }
-    )
+    record_partitions(context, rows, ("orders", "items", "sales", "aov"), computed_at, ledger_read)
+    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -198,17 +216,12 @@ def daily_profit(
         for r in daily.itertuples()
     ]
     _replace_days(store_db, analytics_daily_profit, first, end, rows)
-    return dg.MaterializeResult(
-        metadata={
-            "days": len(rows),
-            "revenue": _money(sum(r["revenue"] for r in rows)),
-            "ad_spend": _money(sum(r["ad_spend"] for r in rows)),
-            "profit": _money(sum(r["profit"] for r in rows)),
-            "estimated_cost_orders": sum(r["estimated_cost_orders"] for r in rows),
-            "preview": preview_table(rows[-10:], ("day", "revenue", "ad_spend", "payment_fees", "profit")),
-            LEDGER_READ: _read_metadata(computed_at, {"days": ledger_read}),
-        }
+    context.log.info(
+        "daily_profit %s..%s: %d day(s), profit %s", first, end, len(rows), sum(r["profit"] for r in rows)
     )
+    fields = ("orders", "revenue", "ad_spend", "payment_fees", "profit", "estimated_cost_orders")
+    record_partitions(context, rows, fields, computed_at, ledger_read)
+    return dg.MaterializeResult()
 
 
 def kpi_periods(today: date) -> dict[str, tuple[date | None, date | None]]:

@@ -44,25 +44,44 @@ from dropship_pipelines.store.analytics_tables import (
 
 
 def _recorded_read(context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, key: str) -> dict | None:
-    """The input snapshot the asset recorded: from its materialisation in this run (a blocking check runs
-    right after its asset), else from its latest materialisation."""
+    """The input snapshot the asset recorded: from its materialisations in this run (a blocking check runs
+    right after its asset), else from its latest materialisation. A daily asset records each day on that
+    day's partition (`assets.record_partitions`): the days of the run's partitions are merged; they share
+    one `computed_at`, the moment of the run's one read."""
     instance = context.instance
     try:
         run_id = context.run.run_id
     except dg.DagsterError:  # invoked directly, outside a run: only the latest materialisation is known
         run_id = None
+    records = (
+        instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+        if run_id
+        else []
+    )
     events = [
-        event
-        for event in (
-            instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION) if run_id else []
-        )
-        if event.asset_materialization is not None and event.asset_materialization.asset_key == asset_key
+        record.event_log_entry
+        for record in records
+        if record.asset_key == asset_key and record.event_log_entry.asset_materialization is not None
     ]
-    latest = events[-1] if events else instance.get_latest_materialization_event(asset_key)
-    if latest is None or latest.asset_materialization is None:
+    if not events:
+        latest = instance.get_latest_materialization_event(asset_key)
+        events = [latest] if latest is not None and latest.asset_materialization is not None else []
+    reads = []
+    for event in events:
+        value = event.asset_materialization.metadata.get(key)  # type: ignore[union-attr]
+        if isinstance(value, dg.JsonMetadataValue) and isinstance(value.value, dict):
+            reads.append(value.value)
+    if not reads:
         return None
-    value = latest.asset_materialization.metadata.get(key)
-    return value.value if isinstance(value, dg.JsonMetadataValue) and isinstance(value.value, dict) else None
+    merged = dict(reads[-1])
+    if "days" in merged:
+        merged["days"] = {
+            day: totals
+            for read in reads
+            if read.get("computed_at") == merged.get("computed_at")
+            for day, totals in read.get("days", {}).items()
+        }
+    return merged
 
 
 def _same_moment(stamp: object, recorded: str | None) -> bool:
