@@ -1,0 +1,83 @@
+"""The store read's re-read window (issue 16): each run checks the overlap before its cursor with the store's
+change listing (id and updatedAt) against the ledger and reads in full only what the ledger lacks, so a
+run after a burst no longer re-reads every unchanged order of it at ~14 points each."""
+
+from collections import Counter
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
+from dropship_pipelines.services import fulfillment
+from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.fulfillment_tables import store_orders
+from dropship_testkit.ledger_seed import list_products
+from tests.fulfillment.helpers import place
+
+OVERLAP = fulfillment.timedelta(minutes=2)
+
+
+@pytest.fixture
+def world(sandbox, store_url, pipeline_env, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    sandbox.control("POST", "/orders/settings", {"organic_multiplier": 0})
+    list_products(sandbox.world, store_url, 2)
+    shopify = ShopifyAdminResource(
+        shop_url=pipeline_env["SHOPIFY_SHOP_URL"], access_token=pipeline_env["SHOPIFY_ACCESS_TOKEN"]
+    )
+    nodes: Counter[str] = Counter()  # orders answered, by operation
+    original = ShopifyAdminResource.execute
+
+    def counted(self: ShopifyAdminResource, query: str, variables: Any = None, **kw: Any) -> Any:
+        data = original(self, query, variables, **kw)
+        name = query.split("(", 1)[0].split()[-1]
+        if isinstance(data, dict) and isinstance(data.get("orders"), dict):
+            nodes[name] += len(data["orders"]["nodes"])
+        return data
+
+    monkeypatch.setattr(ShopifyAdminResource, "execute", counted)
+    return {"engine": get_engine(store_url), "shopify": shopify, "nodes": nodes}
+
+
+def _read(w: dict[str, Any]) -> fulfillment.OrdersRead:
+    w["nodes"].clear()
+    return fulfillment.read_store_orders(w["shopify"], w["engine"], OVERLAP, page_size=2)
+
+
+def test_unchanged_orders_in_the_window_are_listed_not_read_again(world, sandbox) -> None:
+    placed = place(sandbox, 5)
+    first = _read(world)
+    assert first.read == 5 and len(first.new) == 5
+    again = _read(world)
+    # All five sit in the window before the cursor: listed (id, updatedAt), none read in full again.
+    assert world["nodes"]["OrderChanges"] == 5
+    assert world["nodes"]["OrdersSince"] == 0 and again.read == 0
+    assert again.cursor == first.cursor
+
+    # One the ledger holds at an older change (a change the last read could not see yet): read in full.
+    missed = placed[2]["id"]
+    with world["engine"].begin() as conn:
+        conn.execute(
+            sa.update(store_orders)
+            .where(store_orders.c.order_id == missed)
+            .values(store_updated_at=first.cursor - fulfillment.timedelta(hours=1))  # type: ignore[operator]
+        )
+    healed = _read(world)
+    # Read again from its change on (the full read is one stream: here the whole same-second burst).
+    assert healed.read >= 1 and world["nodes"]["OrdersSince"] == healed.read
+    with world["engine"].connect() as conn:
+        held = conn.scalar(
+            sa.select(store_orders.c.store_updated_at).where(store_orders.c.order_id == missed)
+        )
+    assert fulfillment.q.aware(held) >= first.cursor - OVERLAP  # type: ignore[operator]
+    assert _read(world).read == 0  # and the window is as the ledger holds it again
+
+
+def test_a_new_order_after_the_cursor_is_read_in_full(world, sandbox) -> None:
+    place(sandbox, 2)
+    _read(world)
+    sandbox.control("POST", "/clock", {"advance_seconds": 5})
+    [late] = place(sandbox, 1)
+    after = _read(world)
+    assert [o["order_id"] for o in after.new] == [late["id"]]
+    assert world["nodes"]["OrdersSince"] == 1
