@@ -274,6 +274,27 @@ def product_sales(conn: Connection) -> pd.DataFrame:
     return frame
 
 
+def product_units_revenue(conn: Connection) -> pd.DataFrame:
+    """Per product: units and revenue (cents) of counted orders, the ledger's own figures without the
+    listing joins of `product_sales`: what the top-products follow check compares, read from the two
+    covering indexes alone."""
+    lines = store_order_lines.c
+    query = (
+        sa.select(
+            lines.pid,
+            sa.func.sum(lines.quantity).label("units"),
+            cents(sa.func.sum(lines.quantity * lines.unit_price)).label("revenue"),
+        )
+        .select_from(store_order_lines.join(store_orders, store_orders.c.order_id == lines.order_id))
+        .where(COUNTED, lines.pid.is_not(None))
+        .group_by(lines.pid)
+    )
+    frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=["pid", "units", "revenue"])
+    for col in ("units", "revenue"):
+        frame[col] = frame[col].astype("int64")
+    return frame
+
+
 def campaign_totals(conn: Connection) -> pd.DataFrame:
     """Per platform and campaign, all time: spend, delivery and attributed revenue (money in cents)."""
     m = ad_metrics_daily.c

@@ -352,7 +352,7 @@ def top_products_follow_ledger(
                 analytics_top_products.c.pid, analytics_top_products.c.units, analytics_top_products.c.revenue
             )
         ).all()
-        ledger = q.product_sales(conn).set_index("pid")
+        ledger = q.product_units_revenue(conn).set_index("pid")
     wrong: dict[str, Any] = {}
     for pid, units, revenue in ours:
         theirs = (
