@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
+from dropship_pipelines.store.dashboard_tables import dashboard_table_versions
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.support_tables import support_messages, support_replies, support_tickets
 
@@ -40,9 +42,9 @@ class Store:
     # A store database made before the customer-service workflow existed may lack its tables: the
     # support pages then say so instead of failing.
     support_available: bool
-    # Serialized answers of pages read from a versioned summary (`dashboard_table_versions`): key ->
-    # (the version they were read at, the JSON body). A page checks the version, one row, before reusing.
-    cache: dict[Any, tuple[int, bytes]] = field(default_factory=dict)
+    # Serialized answers of the read pages (dashboard/api/cache.py): key -> (the version sum of the tables
+    # they were read from, the answer). A page checks the sum, one small read, before reusing.
+    cache: dict[Any, tuple[int, Any]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, url: str) -> "Store":
@@ -113,6 +115,22 @@ def count_label(total: int, exact: bool) -> str:
 
 
 # --- the dashboard's action log ------------------------------------------------------------------------
+ACTIONS_VERSION = "dashboard_actions"  # its counter in dashboard_table_versions (the pages that show it)
+
+
+def bump_version(conn: Connection, name: str) -> None:
+    """Count a write the dashboard makes to its own log, in the writer's transaction: the table has no
+    trigger (it is the dashboard's, made by `Store.open`), and these two functions are its only writers."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    versions = dashboard_table_versions
+    statement = insert(versions).values(name=name, version=1)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[versions.c.name], set_={"version": versions.c.version + 1}
+        )
+    )
+
+
 def record_action(conn: Connection, kind: str, target: str, detail: dict, status: str, message: str) -> int:
     result = conn.execute(
         dashboard_actions.insert().values(
@@ -124,6 +142,7 @@ def record_action(conn: Connection, kind: str, target: str, detail: dict, status
             created_at=datetime.now(UTC),
         )
     )
+    bump_version(conn, ACTIONS_VERSION)
     return int(result.inserted_primary_key[0])
 
 
@@ -133,3 +152,4 @@ def update_action(conn: Connection, action_id: int, status: str, message: str) -
         .where(dashboard_actions.c.action_id == action_id)
         .values(status=status, message=message)
     )
+    bump_version(conn, ACTIONS_VERSION)

@@ -7,8 +7,10 @@
   so a day shows up exactly when it has metrics.
 - `dashboard_table_versions`: a counter per summary table the dashboard caches a page of, bumped by
   triggers on every write to it (migration 0014): `daily` for analytics_daily_profit and
-  analytics_daily_sales. The dashboard keeps /api/metrics/daily's serialized answer per version and
-  answers a repeat from it after reading one row.
+  analytics_daily_sales; and one per table a dashboard page reads (migration 0016: named after the table,
+  and on PostgreSQL split in shards `<table>#<n>` per writing backend, so writers do not wait on one row).
+  The dashboard keeps each page's serialized answer with the sum of its tables' counters and answers a
+  repeat from it after reading that sum (dashboard/api/cache.py).
 """
 
 import sqlalchemy as sa

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from dashboard.api import models as m
 from dashboard.api.actions import ActionUnavailable
+from dashboard.api.cache import Cached
 from dashboard.api.deps import (
     ACTION,
     DashboardDep,
@@ -27,7 +28,6 @@ from dashboard.api.deps import (
 )
 from dashboard.api.media import OutsideMediaDir, confined_video, creative_video_url
 from dashboard.api.store import (
-    Store,
     dashboard_actions,
     in_thread,
     page,
@@ -204,48 +204,68 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _campaigns(store: Store, platform: str | None, state: str | None, limit: int, offset: int) -> dict:
-    with store.connect() as conn:
-        return page_of(*campaign_rows(conn, platform, state, limit, offset), limit, offset)
+# The tables each page is read from (dashboard/api/cache.py); `dashboard_actions` holds the pauses.
+CAMPAIGNS = Cached(
+    m.Page[m.Campaign],
+    (
+        "ad_campaigns",
+        "analytics_ad_performance",
+        "listings",
+        "ad_creatives",
+        "dashboard_actions",
+        "creative_tests",
+        "ad_variant_ads",
+    ),
+)
+# The window's newest day is the newest day of ad_metrics_daily, which is the newest day of its totals:
+# the triggers keep a day's totals exactly while the day has metrics.
+AD_DAILY = Cached(list[dict[str, Any]], ("ad_metrics_day_totals",))
+ACTIONS = Cached(m.Page[m.AdAction], ("ad_actions", "dashboard_actions", "ad_campaigns", "listings"))
 
 
 @router.get("/campaigns", response_model=m.Page[m.Campaign])
 async def campaigns(
     store: StoreDep, platform: Text = None, state: Text = None, limit: Limit = 50, offset: Offset = 0
-) -> dict:
-    return await in_thread(_campaigns, store, platform, state, limit, offset)
+) -> Response:
+    key = ("campaigns", platform, state, limit, offset)
+    return await CAMPAIGNS.respond(
+        store, key, lambda conn: page_of(*campaign_rows(conn, platform, state, limit, offset), limit, offset)
+    )
 
 
-def _ad_daily(
-    store: Store, start: date | None, end: date | None, platform: str | None
-) -> tuple[date | None, date | None, list[dict[str, Any]]]:
-    with store.connect() as conn:
-        first, last = daily_window(conn, start, end)
-        check_range(first, last)
-        return first, last, daily_rows(conn, first, last, platform)
+def ad_daily_answer(
+    conn: Connection, start: date | None, end: date | None, platform: str | None
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The rows of /ads/daily and the headers naming the days they are for."""
+    first, last = daily_window(conn, start, end)
+    check_range(first, last)
+    rows = daily_rows(conn, first, last, platform)
+    headers = {
+        "X-Window-Start": first.isoformat() if first else "",
+        "X-Window-End": last.isoformat() if last else "",
+    }
+    shown = [{k: (str(v) if k in ("spend", "revenue") else v) for k, v in row.items()} for row in rows]
+    return shown, headers
 
 
 @router.get("/daily", response_model=list[dict[str, Any]])
-async def ad_daily(
-    store: StoreDep, response: Response, start: Start = None, end: End = None, platform: Text = None
-) -> list:
+async def ad_daily(store: StoreDep, start: Start = None, end: End = None, platform: Text = None) -> Response:
     """Daily spend and return per platform over [start, end]; by default the last 30 days with metrics.
     The days answered for are in the `X-Window-Start` / `X-Window-End` headers."""
     check_range(start, end)
-    first, last, rows = await in_thread(_ad_daily, store, start, end, platform)
-    response.headers["X-Window-Start"] = first.isoformat() if first else ""
-    response.headers["X-Window-End"] = last.isoformat() if last else ""
-    return [{k: (str(v) if k in ("spend", "revenue") else v) for k, v in row.items()} for row in rows]
-
-
-def _actions(store: Store, limit: int, offset: int) -> dict:
-    with store.connect() as conn:
-        return page_of(*action_rows(conn, limit, offset), limit, offset)
+    key = ("ads-daily", start, end, platform)
+    body, headers = await in_thread(
+        AD_DAILY.answer, store, key, lambda conn: ad_daily_answer(conn, start, end, platform)
+    )
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/actions", response_model=m.Page[m.AdAction])
-async def actions(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> dict:
-    return await in_thread(_actions, store, limit, offset)
+async def actions(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> Response:
+    key = ("ad-actions", limit, offset)
+    return await ACTIONS.respond(
+        store, key, lambda conn: page_of(*action_rows(conn, limit, offset), limit, offset)
+    )
 
 
 @router.get(

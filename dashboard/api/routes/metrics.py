@@ -9,14 +9,13 @@ import functools
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Response
-from pydantic import TypeAdapter
 from sqlalchemy.engine import Connection
 
 from dashboard.api import models as m
+from dashboard.api.cache import Cached
 from dashboard.api.clock import store_today
 from dashboard.api.deps import DashboardDep, End, Limit, Offset, Start, StoreDep, Text, check_range, page_of
 from dashboard.api.store import Store, in_thread, page
@@ -27,7 +26,7 @@ from dropship_pipelines.store.analytics_tables import (
     analytics_kpis,
     analytics_top_products,
 )
-from dropship_pipelines.store.dashboard_tables import ad_metrics_day_totals, dashboard_table_versions
+from dropship_pipelines.store.dashboard_tables import ad_metrics_day_totals
 from dropship_pipelines.store.discovery_tables import listings
 from dropship_pipelines.store.fulfillment_tables import order_counts_daily
 
@@ -231,37 +230,24 @@ def daily_rows(conn: Connection, start: date | None, end: date | None) -> list[d
     return [dict(r) for r in conn.execute(query.order_by(p.day)).mappings()]
 
 
-def _kpis(store: Store, zone: ZoneInfo) -> dict[str, Any]:
-    with store.connect() as conn:
-        return kpi_report(conn, store_today(zone), zone.key)
+KPIS = Cached(m.KpiReport, ("analytics_kpis", "daily", "ad_metrics_day_totals", "order_counts_daily"))
 
 
 @router.get("/kpis", response_model=m.KpiReport)
-async def kpis(dashboard: DashboardDep) -> dict:
-    return await in_thread(_kpis, dashboard.store, dashboard.store_timezone)
+async def kpis(dashboard: DashboardDep) -> Response:
+    zone = dashboard.store_timezone
+    today = store_today(zone)  # part of the answer: a new day is a new answer
+    key = ("kpis", today, zone.key)
+    return await KPIS.respond(dashboard.store, key, lambda conn: kpi_report(conn, today, zone.key))
 
 
-DAILY_BODY = TypeAdapter(list[m.DailyPoint])
-VERSIONS = dashboard_table_versions.c
-DAILY_VERSION = sa.select(VERSIONS.version).where(VERSIONS.name == "daily")
-CACHED_RANGES = 32  # distinct (start, end) answers kept; past that the cache starts over
+DAILY = Cached(list[m.DailyPoint], ("daily",))
 
 
 def daily_body(store: Store, start: date | None, end: date | None) -> bytes:
-    """/api/metrics/daily's JSON: from the cache while the daily tables' version (bumped by triggers on
-    every write to them, migration 0014) is the one it was read at; else read, serialized and kept.
-    The version is read before the rows, so a write between the two makes the next request re-read."""
-    key = ("daily", start, end)
-    with store.connect() as conn:
-        version = conn.execute(DAILY_VERSION).scalar()
-        cached = store.cache.get(key)
-        if version is not None and cached is not None and cached[0] == version:
-            return cached[1]
-        body = DAILY_BODY.dump_json(DAILY_BODY.validate_python(daily_rows(conn, start, end)))
-    if version is not None:
-        if len(store.cache) >= CACHED_RANGES:
-            store.cache.clear()
-        store.cache[key] = (int(version), body)
+    """/api/metrics/daily's JSON: kept while the daily tables' version (bumped by triggers on every write
+    to them, migration 0014) is the one it was read at (dashboard/api/cache.py)."""
+    body, _ = DAILY.answer(store, ("daily", start, end), lambda conn: (daily_rows(conn, start, end), {}))
     return body
 
 
@@ -271,29 +257,35 @@ async def daily(store: StoreDep, start: Start = None, end: End = None) -> Respon
     return Response(await in_thread(daily_body, store, start, end), media_type="application/json")
 
 
-def _top_products(store: Store, limit: int, offset: int) -> dict[str, Any]:
+TOP_PRODUCTS = Cached(m.Page[m.TopProduct], ("analytics_top_products",))
+AD_PERFORMANCE = Cached(m.Page[m.AdPerformance], ("analytics_ad_performance", "listings"))
+
+
+def top_product_page(conn: Connection, limit: int, offset: int) -> dict[str, Any]:
     t = analytics_top_products
-    with store.connect() as conn:
-        return page_of(*page(conn, sa.select(t), [t.c.rank], limit, offset), limit, offset)
+    return page_of(*page(conn, sa.select(t), [t.c.rank], limit, offset), limit, offset)
 
 
 @router.get("/top-products", response_model=m.Page[m.TopProduct])
-async def top_products(store: StoreDep, limit: Limit = 20, offset: Offset = 0) -> dict:
-    return await in_thread(_top_products, store, limit, offset)
+async def top_products(store: StoreDep, limit: Limit = 20, offset: Offset = 0) -> Response:
+    key = ("top-products", limit, offset)
+    return await TOP_PRODUCTS.respond(store, key, lambda conn: top_product_page(conn, limit, offset))
 
 
-def _ad_performance(store: Store, platform: str | None, limit: int, offset: int) -> dict[str, Any]:
+def ad_performance_page(conn: Connection, platform: str | None, limit: int, offset: int) -> dict[str, Any]:
     t = analytics_ad_performance
     query = sa.select(t, listings.c.title).select_from(t.outerjoin(listings, listings.c.pid == t.c.pid))
     if platform:
         query = query.where(t.c.platform == platform)
     order = [t.c.spend.desc(), t.c.platform, t.c.campaign_id]
-    with store.connect() as conn:
-        return page_of(*page(conn, query, order, limit, offset), limit, offset)
+    return page_of(*page(conn, query, order, limit, offset), limit, offset)
 
 
 @router.get("/ad-performance", response_model=m.Page[m.AdPerformance])
 async def ad_performance(
     store: StoreDep, platform: Text = None, limit: Limit = 50, offset: Offset = 0
-) -> dict:
-    return await in_thread(_ad_performance, store, platform, limit, offset)
+) -> Response:
+    key = ("ad-performance", platform, limit, offset)
+    return await AD_PERFORMANCE.respond(
+        store, key, lambda conn: ad_performance_page(conn, platform, limit, offset)
+    )

@@ -14,11 +14,12 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy.engine import Connection
 
 from dashboard.api import models as m
 from dashboard.api.actions import ActionUnavailable
+from dashboard.api.cache import ORDERS, Cached
 from dashboard.api.deps import (
     ACTION,
     DashboardDep,
@@ -32,11 +33,9 @@ from dashboard.api.deps import (
 )
 from dashboard.api.runs import RunLaunchError
 from dashboard.api.store import (
-    Store,
     bind_time,
     bounded_count,
     count_label,
-    in_thread,
     record_action,
     update_action,
     utc,
@@ -177,9 +176,7 @@ def release_hold(conn: Connection, order_id: str) -> str:
     return found.problem or ""
 
 
-def _orders(store: Store, *args: Any) -> dict[str, Any]:
-    with store.connect() as conn:
-        return order_rows(conn, *args)
+ORDER_PAGE = Cached(m.OrderPage[m.Order], ORDERS)
 
 
 @router.get("/orders", response_model=m.OrderPage[m.Order])
@@ -192,13 +189,14 @@ async def orders(
     limit: Limit = 50,
     offset: Offset = 0,
     after: Cursor = None,
-) -> dict:
+) -> Response:
     """Orders newest first. Page with `after` (the previous page's `next_after`); `offset` still works
     but skips rows one by one. `total` counts up to 10,000 (`total_exact` false past that)."""
     check_range(start, end)
     if after and offset:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give after or offset, not both")
-    return await in_thread(_orders, store, state, needs_attention, start, end, limit, offset, after)
+    args = (state, needs_attention, start, end, limit, offset, after)
+    return await ORDER_PAGE.respond(store, ("orders", *args), lambda conn: order_rows(conn, *args))
 
 
 @router.post(

@@ -5,14 +5,15 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy.engine import Connection
 
 from dashboard.api import models as m
 from dashboard.api.actions import ActionConflict, ActionRefused
+from dashboard.api.cache import ORDERS, Cached
 from dashboard.api.deps import ACTION, DashboardDep, Limit, Offset, StoreDep, Text, page_of
 from dashboard.api.reasons import reason_text
-from dashboard.api.store import Store, dashboard_actions, in_thread, page, record_action, update_action
+from dashboard.api.store import Store, dashboard_actions, page, record_action, update_action
 from dropship_pipelines.store.fulfillment_tables import fulfillments, store_orders, supplier_orders
 from dropship_pipelines.store.support_tables import support_messages, support_replies, support_tickets
 
@@ -170,11 +171,20 @@ def order_facts(conn: Connection, names: set[str]) -> dict[str, dict[str, Any]]:
     return {row["name"]: dict(row) for row in conn.execute(query.where(o.name.in_(sorted(names)))).mappings()}
 
 
-def replies_page(store: Store, state: str | None, limit: int, offset: int) -> dict[str, Any]:
+# The tables each page is read from (dashboard/api/cache.py): a reply shows its order's facts and the
+# operator's decision (dashboard_actions).
+REPLY_TABLES = ("support_replies", "support_tickets", "support_messages", "dashboard_actions", *ORDERS)
+REPLIES = Cached(m.Page[m.Reply], REPLY_TABLES)
+TICKETS = Cached(m.Page[m.Ticket], ("support_tickets", "support_replies"))
+
+
+async def replies_page(store: Store, state: str | None, limit: int, offset: int) -> Response | dict:
     if not store.support_available:
         return page_of([], 0, limit, offset)
-    with store.connect() as conn:
-        return page_of(*reply_rows(conn, state, limit, offset), limit, offset)
+    key = ("replies", state, limit, offset)
+    return await REPLIES.respond(
+        store, key, lambda conn: page_of(*reply_rows(conn, state, limit, offset), limit, offset)
+    )
 
 
 def escalation(store: Store, reply_key: str) -> dict[str, Any]:
@@ -195,26 +205,28 @@ async def support_status(store: StoreDep) -> dict:
     return {"available": store.support_available, "note": "" if store.support_available else NO_SUPPORT}
 
 
-def _tickets(store: Store, status: str | None, limit: int, offset: int) -> dict[str, Any]:
-    with store.connect() as conn:
-        return page_of(*ticket_rows(conn, status, limit, offset), limit, offset)
-
-
 @router.get("/tickets", response_model=m.Page[m.Ticket])
-async def tickets(store: StoreDep, status: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
+async def tickets(
+    store: StoreDep, status: Text = None, limit: Limit = 50, offset: Offset = 0
+) -> Response | dict:
     if not store.support_available:
         return page_of([], 0, limit, offset)
-    return await in_thread(_tickets, store, status, limit, offset)
+    key = ("tickets", status, limit, offset)
+    return await TICKETS.respond(
+        store, key, lambda conn: page_of(*ticket_rows(conn, status, limit, offset), limit, offset)
+    )
 
 
 @router.get("/replies", response_model=m.Page[m.Reply])
-async def replies(store: StoreDep, state: Text = None, limit: Limit = 50, offset: Offset = 0) -> dict:
-    return await in_thread(replies_page, store, state, limit, offset)
+async def replies(
+    store: StoreDep, state: Text = None, limit: Limit = 50, offset: Offset = 0
+) -> Response | dict:
+    return await replies_page(store, state, limit, offset)
 
 
 @router.get("/escalations", response_model=m.Page[m.Reply])
-async def escalations(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> dict:
-    return await in_thread(replies_page, store, ESCALATED, limit, offset)
+async def escalations(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> Response | dict:
+    return await replies_page(store, ESCALATED, limit, offset)
 
 
 @router.post(
