@@ -259,15 +259,7 @@ def product_sales(conn: Connection) -> pd.DataFrame:
     )
     columns = ["pid", "title", "orders", "units", "revenue", "product_cost", "shipping_cost"]
     frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=columns)
-    spend = pd.DataFrame.from_records(
-        conn.execute(
-            sa.select(ad_metrics_daily.c.pid, cents(sa.func.sum(ad_metrics_daily.c.spend)).label("ad_spend"))
-            .where(ad_metrics_daily.c.pid.is_not(None))
-            .group_by(ad_metrics_daily.c.pid)
-        ).all(),
-        columns=["pid", "ad_spend"],
-    )
-    frame = frame.merge(spend, on="pid", how="left").fillna({"ad_spend": 0})
+    frame = frame.merge(product_ad_spend(conn), on="pid", how="left").fillna({"ad_spend": 0})
     for col in ("orders", "units", "revenue", "product_cost", "shipping_cost", "ad_spend"):
         frame[col] = frame[col].astype("int64")
     frame["title"] = frame["title"].fillna("").astype(str)
@@ -293,6 +285,18 @@ def product_units_revenue(conn: Connection) -> pd.DataFrame:
     for col in ("units", "revenue"):
         frame[col] = frame[col].astype("int64")
     return frame
+
+
+def product_ad_spend(conn: Connection) -> pd.DataFrame:
+    """Ad spend per product (cents), all time and platforms."""
+    return pd.DataFrame.from_records(
+        conn.execute(
+            sa.select(ad_metrics_daily.c.pid, cents(sa.func.sum(ad_metrics_daily.c.spend)).label("ad_spend"))
+            .where(ad_metrics_daily.c.pid.is_not(None))
+            .group_by(ad_metrics_daily.c.pid)
+        ).all(),
+        columns=["pid", "ad_spend"],
+    )
 
 
 def campaign_totals(conn: Connection) -> pd.DataFrame:
@@ -587,11 +591,28 @@ def _whole(expr: Any) -> sa.ColumnElement:
     return sa.cast(expr, sa.BigInteger)
 
 
+# What `product_figures` returns beside PRODUCT_MONEY: `product_sales`' columns (the listing's costs as
+# `product_cost` / `shipping_cost`, so the actual ones of PRODUCT_MONEY are renamed `actual_*`).
+PRODUCT_SALES = ("pid", "title", "orders", "units", "revenue", "product_cost", "shipping_cost")
+ACTUAL = {"product_cost": "actual_product_cost", "shipping_cost": "actual_shipping_cost"}
+
+
 def product_profit_sums(conn: Connection, rule: PriceRule) -> pd.DataFrame:
     """`rules/profit.product_profit` of every counted order, done by the database: each order's costs,
     fees, money given back and profit before ads shared among its lines with a product by line revenue,
     floored, the remainder cents to its largest line (ties: the first line id), summed per product.
     Returns `pid` and PRODUCT_MONEY in integer cents, one row per product sold."""
+    frame = product_figures(conn, rule).drop(columns=list(ACTUAL))
+    return frame.rename(columns={v: k for k, v in ACTUAL.items()}).loc[:, ["pid", *PRODUCT_MONEY]]
+
+
+def product_figures(conn: Connection, rule: PriceRule) -> pd.DataFrame:
+    """`product_sales` without its ad spend (units, revenue, the listing's costs per product) and
+    `product_profit_sums` (PRODUCT_MONEY, the actual costs as `actual_product_cost` /
+    `actual_shipping_cost`) in one pass over the lines: on SQLite a pass over every line joined to its
+    order is most of the top-products snapshot's time. Money in integer cents; per product each line's
+    amount is whole cents before it is summed (as `product_sales` rounds the sum: equal, the amounts being
+    exact cents)."""
     charged, actual = _cost_known()
     money_back = _money_back_per_order()
     actions = _refund_actions_per_order()
@@ -609,6 +630,9 @@ def product_profit_sums(conn: Connection, rule: PriceRule) -> pd.DataFrame:
             lines.order_id,
             lines.pid,
             lines.line_id,
+            lines.quantity,
+            line_revenue.label("line_revenue"),
+            sa.func.coalesce(listings.c.title, lines.title).label("title"),
             sa.case((line_revenue > 0, line_revenue), else_=0).label("weight"),
             cents(lines.quantity * unit_cost).label("est_cost"),
             cents(lines.quantity * sa.func.coalesce(listings.c.shipping_cost, 0)).label("est_shipping"),
@@ -655,6 +679,11 @@ def product_profit_sums(conn: Connection, rule: PriceRule) -> pd.DataFrame:
         p.revenue,
         p.payment_fees,
         p.money_back,
+        p.quantity,
+        p.line_revenue,
+        p.title,
+        p.est_cost.label("line_est_cost"),
+        p.est_shipping.label("line_est_shipping"),
         _whole(sa.func.sum(p.est_cost).over(**order)).label("est_cost"),
         _whole(sa.func.sum(p.est_shipping).over(**order)).label("est_shipping"),
         _whole(sa.func.sum(sa.case((has_product, p.weight), else_=0)).over(**order)).label("total"),
@@ -680,6 +709,11 @@ def product_profit_sums(conn: Connection, rule: PriceRule) -> pd.DataFrame:
             t.order_id,
             t.pid,
             t.rank,
+            t.quantity,
+            t.line_revenue,
+            t.title,
+            t.line_est_cost,
+            t.line_est_shipping,
             *(sa.cast(amount, sa.BigInteger).label(f"{name}_all") for name, amount in amounts.items()),
             *(_floor_div_by(amount * weight, total).label(name) for name, amount in amounts.items()),
         )
@@ -690,6 +724,12 @@ def product_profit_sums(conn: Connection, rule: PriceRule) -> pd.DataFrame:
     # 4. the remainder of each order (its amount less its lines' floored shares) to its largest line
     with_remainder = sa.select(
         s.pid,
+        s.order_id,
+        s.quantity,
+        s.line_revenue,
+        s.title,
+        s.line_est_cost,
+        s.line_est_shipping,
         *(
             (
                 s[name]
@@ -705,8 +745,19 @@ def product_profit_sums(conn: Connection, rule: PriceRule) -> pd.DataFrame:
         ),
     ).subquery("with_remainder")
     r = with_remainder.c
-    query = sa.select(r.pid, *(sa.func.sum(r[name]).label(name) for name in PRODUCT_MONEY)).group_by(r.pid)
-    frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=["pid", *PRODUCT_MONEY])
-    for column in PRODUCT_MONEY:
+    query = sa.select(
+        r.pid,
+        sa.func.max(r.title).label("title"),
+        sa.func.count(sa.distinct(r.order_id)).label("orders"),
+        sa.func.sum(r.quantity).label("units"),
+        sa.func.sum(r.line_revenue).label("revenue"),
+        sa.func.sum(r.line_est_cost).label("product_cost"),
+        sa.func.sum(r.line_est_shipping).label("shipping_cost"),
+        *(sa.func.sum(r[name]).label(ACTUAL.get(name, name)) for name in PRODUCT_MONEY),
+    ).group_by(r.pid)
+    money = [*PRODUCT_SALES[2:], *(ACTUAL.get(name, name) for name in PRODUCT_MONEY)]
+    frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=[*PRODUCT_SALES[:2], *money])
+    for column in money:
         frame[column] = frame[column].astype("int64")
+    frame["title"] = frame["title"].fillna("").astype(str)
     return frame

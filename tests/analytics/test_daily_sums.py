@@ -329,3 +329,19 @@ def test_product_profit_in_the_database_equals_the_per_order_sharing(mixed_store
         theirs[column] = theirs[column].astype("int64")
     assert len(ours) > 10
     pd.testing.assert_frame_equal(ours, theirs)
+
+
+def test_product_figures_in_one_pass_equal_product_sales(mixed_store: str) -> None:
+    """The top products' one pass over the lines gives `product_sales`' units, orders, revenue and
+    listing costs per product, to the cent, and the ledger's own units and revenue per product."""
+    with q.consistent_read(get_engine(mixed_store)) as conn:
+        ours = q.product_figures(conn, PriceRule())
+        theirs = q.product_sales(conn).drop(columns="ad_spend")
+        lean = q.product_units_revenue(conn)
+    columns = list(q.PRODUCT_SALES)
+    ours = ours.loc[:, columns].sort_values("pid").reset_index(drop=True)
+    theirs = theirs.loc[:, columns].sort_values("pid").reset_index(drop=True)
+    assert len(ours) > 10
+    pd.testing.assert_frame_equal(ours, theirs)
+    lean = lean.sort_values("pid").reset_index(drop=True)
+    pd.testing.assert_frame_equal(ours.loc[:, ["pid", "units", "revenue"]], lean)

@@ -332,20 +332,11 @@ def compute_top_products(
     money given back shared among its lines by line revenue (rules/profit.py `product_profit`), less the
     product's ad spend."""
     with q.consistent_read(store_db.engine()) as conn:
-        frame = q.product_sales(conn)
-        # shared by the database (the per-order sharing of `money.product_profit`, to the cent)
-        shared = q.product_profit_sums(conn, rule or PriceRule())
-    if len(frame):
-        shared = shared[["pid", "payment_fees", "money_back", "order_profit"]]
-        frame = frame.merge(shared, on="pid", how="left")
-        known = frame["order_profit"].notna()
-        frame = frame.fillna({"payment_fees": 0, "money_back": 0})
-        # no counted order shared yet: the listing's estimate, no fees
-        frame["order_profit"] = frame["order_profit"].where(
-            known, frame["revenue"] - frame["product_cost"] - frame["shipping_cost"]
-        )
-        for col in ("payment_fees", "money_back", "order_profit"):
-            frame[col] = frame[col].astype("int64")
+        # the sales and the per-order sharing of `money.product_profit` (to the cent) in one pass
+        frame = q.product_figures(conn, rule or PriceRule())
+        spend = q.product_ad_spend(conn)
+    frame = frame.merge(spend, on="pid", how="left").fillna({"ad_spend": 0})
+    frame["ad_spend"] = frame["ad_spend"].astype("int64")
     frame["contribution"] = (
         frame["revenue"] - frame["product_cost"] - frame["shipping_cost"] - frame["ad_spend"]
     )
