@@ -61,8 +61,8 @@ def save_detail(
     )
 
 
-def evaluation_inputs(conn: Connection) -> list[dict[str, Any]]:
-    """Every catalog product with a fresh detail, with its variants' costs folded in."""
+def evaluation_inputs(conn: Connection, pids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every catalog product with a fresh detail (or only `pids`), with its variants' costs folded in."""
     variant_cost = (
         sa.select(
             supplier_variants.c.pid,
@@ -92,6 +92,8 @@ def evaluation_inputs(conn: Connection) -> list[dict[str, Any]]:
         )
         .where(supplier_products.c.detail_hash == supplier_products.c.content_hash)
     )
+    if pids is not None:
+        query = query.where(supplier_products.c.pid.in_(pids))
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
@@ -99,7 +101,7 @@ def save_candidates(conn: Connection, rows: list[dict[str, Any]]) -> None:
     upsert(conn, product_candidates, rows, keys=["pid"])
 
 
-def accepted_for_copy(conn: Connection) -> list[dict[str, Any]]:
+def accepted_for_copy(conn: Connection, pids: list[str] | None = None) -> list[dict[str, Any]]:
     query = (
         sa.select(
             product_candidates.c.pid,
@@ -119,6 +121,8 @@ def accepted_for_copy(conn: Connection) -> list[dict[str, Any]]:
         .where(product_candidates.c.status == "accepted")
         .order_by(product_candidates.c.score.desc())
     )
+    if pids is not None:
+        query = query.where(product_candidates.c.pid.in_(pids))
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
@@ -136,8 +140,8 @@ def save_copy(conn: Connection, row: dict[str, Any]) -> None:
     upsert(conn, product_copy, [row], keys=["pid"])
 
 
-def listing_work(conn: Connection) -> list[dict[str, Any]]:
-    """Accepted products with good copy, joined to their ledger row if they have one."""
+def listing_work(conn: Connection, pids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Accepted products with good copy (or only `pids`), joined to their ledger row if they have one."""
     query = (
         sa.select(
             product_candidates,
@@ -163,6 +167,8 @@ def listing_work(conn: Connection) -> list[dict[str, Any]]:
         .where(product_candidates.c.status == "accepted", product_copy.c.status == "ok")
         .order_by(product_candidates.c.score.desc())
     )
+    if pids is not None:
+        query = query.where(product_candidates.c.pid.in_(pids))
     return [dict(row._mapping) for row in conn.execute(query)]
 
 

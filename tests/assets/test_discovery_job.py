@@ -33,6 +33,16 @@ def run(config: dict | None = None) -> dg.ExecuteInProcessResult:
     )
 
 
+def listings_metadata(result: dg.ExecuteInProcessResult) -> dict:
+    """`store_listings`' materialization (made in one step with the candidates and their copy)."""
+    key = dg.AssetKey("store_listings")
+    return next(
+        dict(e.materialization.metadata)
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == key
+    )
+
+
 def rows(store_url: str, table: sa.Table) -> list[sa.Row]:
     with get_engine(store_url).connect() as conn:
         return conn.execute(sa.select(table)).all()
@@ -52,7 +62,7 @@ def test_one_run_lists_products_with_ai_copy(
     for listing in listed:
         assert listing.store_product_id.startswith("gid://shopify/Product/")
         assert copies[listing.pid].title == listing.title and copies[listing.pid].status == "ok"
-    metadata = result.asset_materializations_for_node("store_listings")[0].metadata
+    metadata = listings_metadata(result)
     assert metadata["listed"].value == 8
 
 
@@ -138,7 +148,7 @@ def test_price_rule_change_reprices_existing_listings(pipeline_env: dict, store_
         }
     )
     assert result.success
-    assert result.asset_materializations_for_node("store_listings")[0].metadata["updated"].value == 0
+    assert listings_metadata(result)["updated"].value == 0
     catalog = build_defs(discovery_defs).resolve_job_def("catalog_sync_job")
     synced = catalog.execute_in_process(
         run_config={

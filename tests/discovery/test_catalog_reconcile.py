@@ -11,7 +11,15 @@ from dropship_pipelines.rules.pricing import PriceRule, unit_profit
 from dropship_pipelines.store.catalog_tables import listing_publication, price_lineage
 from dropship_pipelines.store.discovery_tables import listing_variants, listings
 from dropship_testkit.sandbox_server import RunningSandbox
-from tests.discovery.catalog_helpers import change, list_products, metadata, rows, run_catalog, store_product
+from tests.discovery.catalog_helpers import (
+    change,
+    list_products,
+    listing_moved_by_rise,
+    metadata,
+    rows,
+    run_catalog,
+    store_product,
+)
 
 
 def _one_listing(store_url: str) -> tuple[object, list]:
@@ -28,8 +36,7 @@ def test_price_rise_reprices_within_one_reconcile_with_lineage(
     # Nothing changed at the supplier since the listing: nothing is written.
     assert metadata(first, "catalog_reconcile")["failed"] == 0
     assert metadata(first, "catalog_reconcile")["repriced_variants"] == 0
-    listing, variants = _one_listing(store_url)
-    variant = variants[0]
+    listing, variant = listing_moved_by_rise(store_url, Decimal("1.08"))
     old_cost = Decimal(variant.unit_cost)
     change(sandbox, pid=listing.pid, vid=variant.vid, kind="cost", price=float(old_cost * Decimal("1.08")))
     result = run_catalog("catalog_reconcile")
@@ -58,8 +65,10 @@ def test_daily_move_limit_holds_a_big_rise_back(
     pipeline_env: dict, sandbox: RunningSandbox, store_url: str
 ) -> None:
     list_products()
-    listing, variants = _one_listing(store_url)
-    variant = variants[0]
+    # The rule asks for more than a day's 5 %, and from $20 those 5 % reach the next .99 ending.
+    listing, variant = listing_moved_by_rise(
+        store_url, Decimal("1.3"), min_price=Decimal("20"), beyond=Decimal("0.05")
+    )
     new_cost = Decimal(variant.unit_cost) * Decimal("1.3")
     change(sandbox, pid=listing.pid, vid=variant.vid, kind="cost", price=float(new_cost))
     run_catalog("catalog_reconcile", {"max_daily_move": 0.05})

@@ -10,7 +10,15 @@ from dropship_pipelines.store import catalog_queries
 from dropship_pipelines.store.database import get_engine
 from dropship_pipelines.store.discovery_tables import listing_variants, listings
 from dropship_testkit.sandbox_server import RunningSandbox
-from tests.discovery.catalog_helpers import LIST_FEW, change, list_products, rows, run_catalog, store_product
+from tests.discovery.catalog_helpers import (
+    LIST_FEW,
+    asset_metadata,
+    change,
+    list_products,
+    rows,
+    run_catalog,
+    store_product,
+)
 
 
 def _created_today(sandbox: RunningSandbox, count: int) -> None:
@@ -26,7 +34,7 @@ def test_sandbox_refuses_variants_past_the_daily_cap_and_the_listing_waits(
     sandbox.control("POST", "/supplier/store_size", {"extra_variants": 50_000})
     _created_today(sandbox, 1_000)  # the store's allowance is used up (by another app, say)
     result = list_products()
-    failures = result.asset_materializations_for_node("store_listings")[0].metadata["failures"].value
+    failures = asset_metadata(result, "store_listings")["failures"].value
     assert failures.records, "the store should have refused the new variants"
     assert all("Daily variant creation limit" in r.data["reason"] for r in failures.records)
     # not failed for good: they are tried again (tomorrow)

@@ -20,6 +20,7 @@ from dropship_testkit.sandbox_server import RunningSandbox, serving
 from tests.discovery.catalog_helpers import (
     change,
     list_products,
+    listing_moved_by_rise,
     metadata,
     receiver,
     rows,
@@ -48,8 +49,7 @@ def test_price_rise_reaches_the_store_within_seconds_by_webhook(
     pipeline_env: dict, sandbox: RunningSandbox, store_url: str
 ) -> None:
     list_products()
-    listing = sorted(rows(store_url, listings, listings.c.status == "listed"), key=lambda r: r.pid)[0]
-    variant = rows(store_url, listing_variants, listing_variants.c.pid == listing.pid)[0]
+    listing, variant = listing_moved_by_rise(store_url, Decimal("1.08"))
     with receiver(store_url) as url:
         subscribe(sandbox, url)
         started = time.monotonic()

@@ -29,6 +29,7 @@ from dropship_pipelines.store.discovery_tables import product_copy
 from dropship_testkit.pipelines import SMALL_VIDEO, build_ads_defs
 from dropship_testkit.sandbox_server import RunningSandbox
 from tests.ads import helpers as h
+from tests.discovery.catalog_helpers import asset_metadata
 
 US_ONLY_FREE = [{"name": "Domestic", "countries": ["US"], "rates": [{"name": "Free", "price": "0"}]}]
 PRODUCTS = 3
@@ -183,7 +184,7 @@ def test_without_a_delivery_profile_nothing_is_claimed_and_a_change_of_terms_res
     assert shipping_profiles(shopify(pipeline_env)) == []
     result = h.list_products(defs, PRODUCTS)
     # Every listing is sent again without its claim, and no copy was written again for it.
-    assert result.asset_materializations_for_node("store_listings")[0].metadata["updated"].value == PRODUCTS
+    assert asset_metadata(result, "store_listings")["updated"].value == PRODUCTS
     found = listing_claims(pipeline_env)
     assert len(found) == 2 * PRODUCTS and all(texts == set() for texts in found), found
     again = {r["pid"]: r["generated_at"] for r in h.rows(store_url, product_copy)}

@@ -10,9 +10,32 @@ from dropship_pipelines.sensors.catalog import CATALOG_SYNC_JOB, supplier_messag
 
 CATALOG_ASSETS = dg.AssetSelection.assets(catalog.supplier_change_events, catalog.catalog_reconcile)
 
+STREAMED = ("product_candidates", "product_copy", "store_listings")
+
+
+@dg.config_mapping(
+    config_schema={
+        section: dg.Field(dg.Permissive(), is_required=False)
+        for section in ("ops", "resources", "execution", "loggers")
+    }
+)
+def per_asset_config(outer: dict) -> dict:
+    """The job's config, per asset as it always was (`ops: {store_listings: {config: ...}}`): the three
+    assets streamed in one step take theirs under its name. Everything else passes as it is."""
+    outer = dict(outer)
+    ops = dict(outer.pop("ops", None) or {})
+    streamed = {name: ops.pop(name)["config"] for name in STREAMED if (ops.get(name) or {}).get("config")}
+    if streamed:
+        step = dict(ops.get(assets.discover_and_list.op.name) or {})
+        step["config"] = {**(step.get("config") or {}), **streamed}
+        ops[assets.discover_and_list.op.name] = step
+    return {**outer, "ops": ops}
+
+
 product_discovery_job = dg.define_asset_job(
     "product_discovery_job",
     selection=dg.AssetSelection.groups(assets.GROUP) - CATALOG_ASSETS,
+    config=per_asset_config,
     executor_def=dg.in_process_executor,  # a run's floor is process start-up; steps are sequential anyway
     tags={WORKFLOW_TAG: "discovery"},
     description="Pull the supplier catalog, pick and price candidates, write copy, list on the store.",
