@@ -31,7 +31,7 @@ from dropship_pipelines.rules.carriers import shopify_tracking
 from dropship_pipelines.rules.fulfillment import tracking_url
 from dropship_pipelines.rules.tracking import TrackingPolicy, may_notify, scanned, stall
 from dropship_pipelines.services.fulfillment import Log
-from dropship_pipelines.services.in_flight import each_in_flight
+from dropship_pipelines.services.in_flight import InFlight
 from dropship_pipelines.store import fulfillment_queries as fq
 from dropship_pipelines.store import tracking_queries as q
 
@@ -39,6 +39,7 @@ Outcome = Literal["posted", "found", "failed", "waiting_scan"]
 # The supplier-failure path a lost parcel goes to (the cancellations workflow); looked up at run time so
 # tracking works before that module exists, and a lost parcel waits (flagged) until it does.
 FAILURE_MODULE = "dropship_pipelines.services.order_cancellations"
+FO_CHUNK = 50  # orders whose fulfillment orders are read in one request (an id-range page)
 
 
 @dataclass
@@ -192,19 +193,43 @@ def sync_tracking(
             if parcel["stall"]:
                 run.stalls[parcel["stall"]] = run.stalls.get(parcel["stall"], 0) + 1
 
+    store: dict[str, OrderFulfillments] = {}  # order id -> its fulfillment orders, read a chunk at a time
+
+    def to_post(row: dict[str, Any]) -> bool:
+        if row["fulfillment_state"] == "posted":
+            return False
+        if row["fulfillment_state"] == "failed" and (row["fulfillment_attempts"] or 0) >= max_attempts:
+            return False
+        first_scan = parcels[row["order_id"]]["first_scan_at"]
+        return may_notify(policy, first_scan) or row["supplier_status"] == "DELIVERED"
+
     def step(row: dict[str, Any]) -> None:
-        parcel = parcels[row["order_id"]]
         if row["fulfillment_state"] != "posted":
             if row["fulfillment_state"] == "failed" and (row["fulfillment_attempts"] or 0) >= max_attempts:
                 return
-            if not may_notify(policy, parcel["first_scan_at"]) and row["supplier_status"] != "DELIVERED":
+            if not to_post(row):
                 run.count("waiting_scan", row)
                 return
-            run.count(_fulfil(shopify, engine, row, events.get(row["track_number"]), log), row)
+            event = events.get(row["track_number"])
+            run.count(_fulfil(shopify, engine, row, event, log, store.get(row["order_id"])), row)
         elif row["posted_number"] and row["track_number"] != row["posted_number"] and row["fulfillment_id"]:
             _update_number(shopify, engine, row, events.get(row["track_number"]), run, log)
 
-    each_in_flight(step, shipped)
+    # The posts' fulfillment-order reads go a chunk of orders per request (id ranges) just ahead of the
+    # posts, which start on the first chunk while the next is read: one request per order instead of two.
+    posting = sorted((r for r in shipped if to_post(r)), key=_by_order_number)
+    with InFlight(step, max_waiting=FO_CHUNK) as pool:
+        for row in shipped:
+            if not to_post(row):
+                pool.submit(row)
+        for start in range(0, len(posting), FO_CHUNK):
+            chunk = posting[start : start + FO_CHUNK]
+            try:
+                store.update(shopify.fulfillment_orders_of([r["order_id"] for r in chunk]))
+            except ApiError as error:  # each order then reads its own before posting
+                log.warning("fulfillment orders of %d orders not read: %s", len(chunk), error)
+            for row in chunk:
+                pool.submit(row)
     for row in rows:
         lost = parcels.get(row["order_id"], {}).get("stall") == "lost" and row["failure_reported_at"] is None
         if lost and _report_lost(engine, shopify, supplier, row, parcels[row["order_id"]], run_id, log):
@@ -215,6 +240,11 @@ def sync_tracking(
     return run
 
 
+def _by_order_number(row: dict[str, Any]) -> int:
+    """An order's number in its GID: neighbouring orders go in one fulfillment-order read."""
+    return int(row["order_id"].rsplit("/", 1)[-1])
+
+
 def _tracking(row: dict[str, Any], event: TrackingEvent | None, number: str) -> TrackingInfo:
     url = tracking_url(row["carrier"], number, row["tracking_url"])
     mapped = shopify_tracking(row["carrier"], event.last_mile_carrier if event else None, url)
@@ -222,15 +252,26 @@ def _tracking(row: dict[str, Any], event: TrackingEvent | None, number: str) -> 
 
 
 def _fulfil(
-    shopify: ShopifyAdminResource, engine: Engine, row: dict[str, Any], event: TrackingEvent | None, log: Log
+    shopify: ShopifyAdminResource,
+    engine: Engine,
+    row: dict[str, Any],
+    event: TrackingEvent | None,
+    log: Log,
+    known: OrderFulfillments | None = None,
 ) -> Outcome:
-    """Post one fulfillment with tracking (the customer emailed); "posted", "found" or "failed"."""
+    """Post one fulfillment with tracking (the customer emailed); "posted", "found" or "failed".
+
+    `known` is the order as this run read it moments ago (its fulfillment orders and fulfillments), else it
+    is read here. Read before or after the claim, it is read after any earlier run's post; a post racing
+    another live run's is refused by the store (the fulfillment order is closed) and then looked up."""
     order_id, track = row["order_id"], row["track_number"]
     tracking = _tracking(row, event, track)
     with engine.begin() as conn:
         fq.begin_fulfillment(conn, order_id, track, row["carrier"], tracking.url)
     try:
-        order = _store_order(shopify, order_id)
+        order = known or _store_order(shopify, order_id)
+        if known is not None and not order.open_fulfillment_order_ids:  # changed since? (a hold released)
+            order = _store_order(shopify, order_id)
         open_ids = order.open_fulfillment_order_ids
         if not open_ids:
             done = order.fulfillment_tracking(track)  # posted by a run that died before recording it
