@@ -16,6 +16,7 @@ import uvicorn
 
 from dashboard.api import create_app
 from dashboard.api.actions import campaign_pauser, order_canceller, reply_sender
+from dashboard.api.app import freeze_startup_heap
 from dashboard.api.runs import DEFAULT_JOBS
 from dropship_pipelines.settings import store_database_url
 from dropship_pipelines.webhooks.app import webhook_router
@@ -45,6 +46,7 @@ def main() -> int:
     )
     app.include_router(webhook_router(store_url=store_url))  # Shopify posts orders/create here
     app.include_router(cj_webhook_router(store_url=store_url))  # CJ posts PRODUCT / STOCK messages here
+    freeze_startup_heap()
     uvicorn.run(
         app,
         host=os.environ.get("DASHBOARD_HOST", "127.0.0.1"),
