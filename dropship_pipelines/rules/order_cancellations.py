@@ -19,6 +19,7 @@ insufficient balance refunds nobody (the order can still be sent once the balanc
 escalated to the operator.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -89,6 +90,22 @@ def hold_failure(reasons: tuple[str, ...] | list[str]) -> FailureReason | None:
     a hold it lifts by itself or that needs our answer (an address review: the order gate's business)."""
     text = " ".join(reasons).lower()
     return FailureReason.OUT_OF_STOCK if any(word in text for word in STOCK_WORDS) else None
+
+
+# The supplier's ways of saying an order will not ship: CJ holds it for stock, and may cancel it later. Each
+# is the same failure of the same order, so the first one the ledger records is its case (one refund, one
+# dispute); a later word of the other kind adds nothing. A lost or damaged parcel has left the warehouse.
+NOT_SHIPPING = frozenset({FailureReason.SUPPLIER_CANCELLED, FailureReason.OUT_OF_STOCK})
+
+
+def covering_failure(reason: FailureReason, known: Collection[str]) -> str | None:
+    """The failure the ledger already has for an order that this new `reason` is the same failure as (the
+    reason itself, or the other way of saying the order will not ship); None when `reason` is new."""
+    if reason in known:
+        return reason
+    if reason in NOT_SHIPPING:
+        return next((k for k in sorted(known) if k in NOT_SHIPPING), None)  # a StrEnum equals its value
+    return None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from dropship_pipelines.rules.order_cancellations import (
     FailureReason,
     StoreCancelDecision,
     SupplierSide,
+    covering_failure,
     dispute_message,
     failure_reason,
     hold_failure,
@@ -461,8 +462,8 @@ class OrderCancellations:
                 if reason is None:
                     continue
                 with self.engine.connect() as conn:
-                    known = q.get_case(conn, f"supplier:{row['order_id']}:{reason.value}")
-                if known is not None:
+                    known = q.supplier_case_reasons(conn, row["order_id"])
+                if covering_failure(reason, known) is not None:
                     continue  # handled (or being handled: the open cases are taken up below)
                 with self.engine.begin() as conn:
                     q.set_supplier_status(conn, row["order_id"], order.status or "CANCELLED")
@@ -541,10 +542,15 @@ class OrderCancellations:
         reason = reason if isinstance(reason, FailureReason) else failure_reason(reason)
         key = f"supplier:{order_id}:{reason.value}"
         with self.engine.begin() as conn:
+            q.lock_order_failures(conn, order_id)  # first: runs claiming this order's failure go one by one
             order = aq.store_order(conn, order_id)
             if order is None:
                 raise ValueError(f"order {order_id} is not in the ledger")
             placed = aq.supplier_order(conn, order_id)
+            covered = covering_failure(reason, q.supplier_case_reasons(conn, order_id))
+            if covered is not None and covered != reason:  # the same failure told another way: its case
+                reason = failure_reason(covered)
+                key = f"supplier:{order_id}:{reason.value}"
             q.open_case(
                 conn,
                 {

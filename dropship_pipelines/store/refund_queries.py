@@ -28,6 +28,8 @@ REFUND_UPDATE = (
 )
 # The financial statuses of an order nothing happened to since checkout.
 UNCHANGED_STATUSES = ("PAID", "PENDING", "AUTHORIZED", "PARTIALLY_PAID", "UNKNOWN")
+# The supplier failures that mean an order will not ship (rules.order_cancellations.NOT_SHIPPING).
+NOT_SHIPPING_REASONS = ("supplier_cancelled", "out_of_stock")
 # A chargeback's money is gone unless the store wins it (an open one is counted: it is held from payout).
 CHARGEBACK_KEPT_STATUSES = ("WON",)
 
@@ -96,6 +98,21 @@ def open_case(conn: Connection, row: dict[str, Any]) -> bool:
     values = {"state": "open", "known_at": now(), **row}
     result = conn.execute(_insert(conn, order_cases).values(**values).on_conflict_do_nothing())
     return result.rowcount == 1
+
+
+def lock_order_failures(conn: Connection, order_id: str) -> None:
+    """Serialize, per order, the runs that claim a supplier failure: a no-op update of the order's supplier
+    row takes its row lock on PostgreSQL and the write lock on SQLite, so what `supplier_case_reasons` reads
+    next in this transaction stays true until it commits."""
+    s = supplier_orders
+    conn.execute(sa.update(s).where(s.c.order_id == order_id).values(order_id=s.c.order_id))
+
+
+def supplier_case_reasons(conn: Connection, order_id: str) -> set[str]:
+    """The reasons of the supplier failures the ledger has a case for, of one order."""
+    c = order_cases
+    rows = conn.execute(sa.select(c.c.reason).where(c.c.order_id == order_id, c.c.side == "supplier"))
+    return {str(r.reason) for r in rows}
 
 
 def get_case(conn: Connection, case_key: str) -> dict[str, Any] | None:
@@ -246,21 +263,19 @@ def supplier_orders_to_watch(conn: Connection, limit: int) -> list[dict[str, Any
     One CJ cancelled is watched until its case exists: the tracking poll may be the first to read the
     CANCELLED status into the ledger, and the cancellation must still become a supplier failure."""
     s = supplier_orders
-    cancellation_cases = sa.select(order_cases.c.order_id).where(order_cases.c.reason == "supplier_cancelled")
+    # An order with a case for not shipping (held for stock, or cancelled) has its failure: not polled again.
+    not_shipping = sa.select(order_cases.c.order_id).where(order_cases.c.reason.in_(NOT_SHIPPING_REASONS))
     query = (
         sa.select(s, store_orders.c.name, store_orders.c.cancelled_at)
         .join(store_orders, store_orders.c.order_id == s.c.order_id)
         .where(
             s.c.state == "created",
             s.c.supplier_order_id.is_not(None),
+            s.c.order_id.not_in(not_shipping),
             sa.or_(
                 s.c.supplier_status.is_(None),
                 s.c.supplier_status.not_in(("SHIPPED", "DELIVERED", "CANCELLED")),
-                sa.and_(
-                    s.c.supplier_status == "CANCELLED",
-                    store_orders.c.cancelled_at.is_(None),
-                    s.c.order_id.not_in(cancellation_cases),
-                ),
+                sa.and_(s.c.supplier_status == "CANCELLED", store_orders.c.cancelled_at.is_(None)),
             ),
         )
         .order_by(s.c.created_at)

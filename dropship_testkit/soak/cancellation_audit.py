@@ -18,6 +18,9 @@ FAILURE_KINDS = {  # the sandbox's audit kind (keyed by CJ orderNumber) -> the l
     "supplier_cancellations": "supplier_cancelled",
     "supplier_stockouts": "out_of_stock",
 }
+# An order CJ held for stock and then cancelled did one thing: it did not ship. Either reason's case (one
+# refund, one dispute) is its handling; a second case would be the double refund or dispute.
+NOT_SHIPPING = ("supplier_cancelled", "out_of_stock")
 LOST_PARCELS = "parcels_lost"  # keyed by CJ order number (dropship_sandbox/parcels.py)
 
 
@@ -83,15 +86,23 @@ def audit_cancellations(
         number = key if key in numbers else by_track.get(key)
         if number is not None and parcel_left(numbers[number]):
             failures.append((number, "lost_parcel"))
+    judged: set[tuple[str, str]] = set()
     for number, reason in failures:
         tally[f"supplier_{reason}"] += 1
         row = by_number.get(number)
         if row is None:
             continue  # never in the ledger: the orders audit reports it
-        if row["order_id"] in cancelled_in_store and (row["order_id"], reason) not in supplier_cases:
+        same = NOT_SHIPPING if reason in NOT_SHIPPING else (reason,)
+        if (number, same[0]) in judged:
+            continue  # held for stock and cancelled: one failure, judged once
+        judged.add((number, same[0]))
+        case = next(
+            (supplier_cases[(row["order_id"], r)] for r in same if (row["order_id"], r) in supplier_cases),
+            None,
+        )
+        if row["order_id"] in cancelled_in_store and case is None:
             tally["failure_of_a_cancelled_order"] += 1
             continue
-        case = supplier_cases.get((row["order_id"], reason))
         refunded = bool(case and (case.get("detail") or {}).get("refunded"))
         if case is not None and case["state"] == "escalated":
             tally["failures_escalated"] += 1
@@ -113,6 +124,14 @@ def audit_cancellations(
                 )
             )
 
+    reasons_by_order: dict[str, set[str]] = {}
+    for order_id, reason in supplier_cases:
+        reasons_by_order.setdefault(order_id, set()).add(reason)
+    for order_id, reasons in sorted(reasons_by_order.items()):
+        if set(NOT_SHIPPING) <= reasons:
+            findings.append(
+                finding("cancellations", "duplicated", order_id, "two cases for one order that did not ship")
+            )
     for key, count in counts.get("cj_disputes_per_order", {}).items():
         if count > 1:
             findings.append(finding("cancellations", "duplicated", key, f"{count} CJ disputes"))

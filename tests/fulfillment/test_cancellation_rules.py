@@ -11,6 +11,7 @@ from dropship_pipelines.rules.order_cancellations import (
     FailureReason,
     StoreCancelDecision,
     SupplierSide,
+    covering_failure,
     dispute_message,
     failure_reason,
     hold_failure,
@@ -70,3 +71,21 @@ def test_hold_reasons_and_named_reasons() -> None:
     with pytest.raises(ValueError, match="refund_window_days"):
         FailurePolicy(refund_window_days=-1)
     assert len(dispute_message("#1001", "lost_parcel", ["x" * 600])) == 500
+
+
+@pytest.mark.parametrize(
+    ("reason", "known", "covered"),
+    [
+        (FailureReason.OUT_OF_STOCK, set(), None),
+        (FailureReason.OUT_OF_STOCK, {"out_of_stock"}, "out_of_stock"),
+        (FailureReason.SUPPLIER_CANCELLED, {"out_of_stock"}, "out_of_stock"),  # held, then cancelled
+        (FailureReason.OUT_OF_STOCK, {"supplier_cancelled"}, "supplier_cancelled"),
+        (FailureReason.LOST_PARCEL, {"supplier_cancelled"}, None),  # a parcel that left: another failure
+        (FailureReason.SUPPLIER_CANCELLED, {"lost_parcel"}, None),
+        (FailureReason.DAMAGED_PARCEL, {"damaged_parcel", "lost_parcel"}, "damaged_parcel"),
+    ],
+)
+def test_an_order_that_will_not_ship_is_one_failure(
+    reason: FailureReason, known: set[str], covered: str | None
+) -> None:
+    assert covering_failure(reason, known) == covered

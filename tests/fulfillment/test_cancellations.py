@@ -341,3 +341,52 @@ def test_a_cj_cancellation_the_tracking_poll_read_first_is_still_a_supplier_fail
     assert run.outcomes == {"done": 1}, run.rows
     assert sandbox.audit()["refunds_created"] == {cancelled["id"]: 1}
     assert _service(w).watch_supplier("run-2", log).outcomes == {}  # its case exists: not watched again
+
+
+def _stockout_then_cancel(w: dict[str, Any], watch_between: bool) -> dict[str, Any]:
+    sandbox = w["sandbox"]
+    held = _sendable(place(sandbox, 4))[0]
+    _read(w)
+    _send(w, pay=True)
+    _clock(sandbox, 0.5 * 86400)
+    assert sandbox.control("POST", "/aftermath/stockout", {"orderNumber": _number(held)})["happened"]
+    service = _service(w)
+    if watch_between:
+        assert service.watch_supplier("run-1", log).outcomes == {"done": 1}
+    _clock(sandbox, 3 * 86400)  # CJ gives up on the held order: it cancels it
+    assert sandbox.control("POST", "/aftermath/supplier_cancel", {"orderNumber": _number(held)})["happened"]
+    service.watch_supplier("run-2", log)
+    assert service.watch_supplier("run-3", log).outcomes == {}
+    return held
+
+
+@pytest.mark.parametrize("watch_between", [True, False], ids=["hold-seen-first", "both-seen-at-once"])
+def test_a_stockout_then_the_suppliers_cancellation_is_one_failure(world, watch_between):
+    """An order that will not ship is one failure however CJ says so (held for stock, then cancelled):
+    one refund, one dispute, one case; the later word is the same failure, not a second one."""
+    held = _stockout_then_cancel(world, watch_between)
+    audit = world["sandbox"].audit()
+    assert audit["refunds_created"] == {held["id"]: 1}
+    assert list(audit["cj_disputes_per_order"].values()) == [1], audit["cj_disputes_per_order"]
+    cases = [c for c in _cases(world).values() if c["order_id"] == held["id"]]
+    assert len(cases) == 1 and cases[0]["state"] == "done", cases
+    first = "out_of_stock" if watch_between else "supplier_cancelled"
+    assert cases[0]["reason"] == first
+
+
+def test_a_stockout_found_weeks_later_is_still_a_supplier_failure(world):
+    """The soak's settle phase: CJ holds a paid order for stock, and the next run comes 44 days later."""
+    w, sandbox = world, world["sandbox"]
+    held = _sendable(place(sandbox, 4))[0]
+    _read(w)
+    _send(w, pay=True)
+    _clock(sandbox, 0.5 * 86400)
+    assert sandbox.control("POST", "/aftermath/stockout", {"orderNumber": _number(held)})["happened"]
+    _clock(sandbox, 44.5 * 86400)
+    _read(w)
+    service = _service(w)
+    service.read_store_changes("run-1", log)
+    service.handle_store_cancellations("run-1", log)
+    run = service.watch_supplier("run-1", log)
+    assert run.outcomes == {"done": 1}, run.rows
+    assert _cases(w)[f"supplier:{held['id']}:out_of_stock"]["state"] == "done"

@@ -56,3 +56,16 @@ def test_every_supplier_failure_refunded_or_escalated():
         ("lost", "shopify-4"),
     ]
     assert all(f.fails for f in findings)
+
+
+def test_held_for_stock_then_cancelled_is_one_failure():
+    counts = {"supplier_cancellations": {"shopify-1": 1}, "supplier_stockouts": {"shopify-1": 1}}
+    cj_orders = [{"orderNum": "shopify-1", "orderStatus": "CANCELLED", "_sim": {}}]
+    case = {"order_id": "gid://shopify/Order/1", "side": "supplier", "state": "done",
+            "detail": {"refunded": "20.00"}}  # fmt: skip
+    for reason in ("supplier_cancelled", "out_of_stock"):  # whichever word the ledger read first
+        report, findings = _run(cj_orders, counts, [{**case, "reason": reason}])
+        assert not findings and report["failures_refunded"] == 1 and report["failures_unhandled"] == 0
+    both = [{**case, "reason": "supplier_cancelled"}, {**case, "reason": "out_of_stock"}]
+    report, findings = _run(cj_orders, counts, both)
+    assert [(f.kind, f.key) for f in findings] == [("duplicated", "gid://shopify/Order/1")]
