@@ -59,6 +59,7 @@ class Pacer:
         self.max_in_flight = max_in_flight
         self.rate = ceiling
         self._in_flight = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._waited = threading.local()  # this thread's call waited for an in-flight place
         self._clock, self._sleep = clock, sleep
         self._next = 0.0  # the schedule's end (GCRA): a call goes at most `_tolerance` before it
         self._usage_share = 1.0  # the rate the last usage report allows, as a share of the ceiling
@@ -73,9 +74,13 @@ class Pacer:
         is spent (a burst of 1: always one interval apart)."""
         if self.ceiling <= 0:
             return  # unpaced
+        # A call that waited for an in-flight place gets no burst: the server held the calls before it
+        # and may answer them at once, each spending its bucket, while the schedule fell behind.
+        backlogged = getattr(self._waited, "flag", False)
+        self._waited.flag = False
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next - self._tolerance)
+            slot = max(now, self._next - (0.0 if backlogged else self._tolerance))
             self._next = max(self._next, now) + self.interval
         if slot > now:
             self._sleep(slot - now)
@@ -86,8 +91,14 @@ class Pacer:
         if self._in_flight is None:
             yield
             return
-        with self._in_flight:
+        if not self._in_flight.acquire(blocking=False):
+            self._in_flight.acquire()
+            self._waited.flag = True  # read by this thread's `wait` inside the block
+        try:
             yield
+        finally:
+            self._waited.flag = False
+            self._in_flight.release()
 
     def succeeded(self) -> None:
         """A call answered without a throttle: win back part of the ceiling (up to what usage allows)."""
