@@ -68,6 +68,7 @@ MAX_LISTING_IMAGES = 5
 LOOKUPS_IN_FLIGHT = 8
 COPY_IN_FLIGHT = 8
 LISTINGS_IN_FLIGHT = 8
+CATALOG_PAGES_IN_FLIGHT = 3  # CJ's per-endpoint bucket (its QPS, 4) less one spare: they go at once
 VARIANT_CAP_REACHED = "VARIANT_THROTTLE_EXCEEDED"  # productSet's userError code past the daily cap
 
 Log = logging.Logger | logging.LoggerAdapter[Any]  # a Dagster context's `log` is one
@@ -104,8 +105,13 @@ def refresh_catalog(supplier: Supplier, engine: Engine, page_size: int, max_page
     """Every product of the supplier's list upserted by pid; malformed records kept with their reason."""
     fetched_at = q.now()
     result = CatalogRefresh()
-    for page in range(1, max_pages + 1):
-        listed = supplier.catalog_page(page, page_size)
+    # The first page says how many there are; the rest are asked for together (each endpoint's pacer
+    # sends them as fast as CJ's limit allows) and read in page order.
+    first = supplier.catalog_page(1, page_size)
+    pages = min(max_pages, -(-first.total // page_size)) if first.products else 1
+    with ThreadPoolExecutor(max_workers=CATALOG_PAGES_IN_FLIGHT, thread_name_prefix="catalog") as pool:
+        rest = list(pool.map(lambda page: supplier.catalog_page(page, page_size), range(2, pages + 1)))
+    for listed in [first, *rest]:
         result.supplier_total = listed.total
         for product in listed.products:
             if product.malformed:
@@ -113,7 +119,7 @@ def refresh_catalog(supplier: Supplier, engine: Engine, page_size: int, max_page
                 if not product.pid:
                     continue
             result.rows.append(_catalog_row(product, fetched_at))
-        if page * page_size >= listed.total or not listed.products:
+        if not listed.products:
             break
     with engine.begin() as conn:
         known = {
