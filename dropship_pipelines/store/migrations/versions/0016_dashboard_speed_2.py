@@ -4,8 +4,8 @@
 read from its serialized answer after one small read of the versions of the tables that answer is made
 of (dashboard/api/cache.py), and reads the ledger again after any write to them, whoever makes it.
 
-- SQLite: one row per table (`name` = the table), bumped per row written. SQLite has one writer at a
-  time, so the row adds no waiting; it costs one keyed upsert per row written.
+- SQLite: one row per table (`name` = the table, made here), bumped per row written. SQLite has one
+  writer at a time, so the row adds no waiting; it costs one keyed update per row written.
 - PostgreSQL: per statement (a COPY of a million orders bumps once). The row bumped is the table's shard
   for the writing backend (`<table>#<backend pid mod 8>`): the row is locked until the writer commits, and
   one row per table would make every two transactions writing the same table wait on each other (and
@@ -55,388 +55,357 @@ VERSIONED = (
     "support_replies",
     "support_messages",
 )
-# --- SQLite: one row per table, bumped per row written (SQLite has no statement triggers; it has one
-# writer at a time, so the row is never contended).
+# --- SQLite: one row per table (made here), bumped per row written: SQLite has no statement triggers,
+# and one writer at a time, so the row is never contended. A plain keyed update, not an upsert: it is paid
+# on every row of a bulk load.
 SQLITE_TRIGGERS = (
     """
     CREATE TRIGGER store_orders_version_insert AFTER INSERT ON store_orders
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('store_orders', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'store_orders';
     END
     """,
     """
     CREATE TRIGGER store_orders_version_update AFTER UPDATE ON store_orders
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('store_orders', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'store_orders';
     END
     """,
     """
     CREATE TRIGGER store_orders_version_delete AFTER DELETE ON store_orders
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('store_orders', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'store_orders';
     END
     """,
     """
     CREATE TRIGGER supplier_orders_version_insert AFTER INSERT ON supplier_orders
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('supplier_orders', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'supplier_orders';
     END
     """,
     """
     CREATE TRIGGER supplier_orders_version_update AFTER UPDATE ON supplier_orders
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('supplier_orders', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'supplier_orders';
     END
     """,
     """
     CREATE TRIGGER supplier_orders_version_delete AFTER DELETE ON supplier_orders
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('supplier_orders', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'supplier_orders';
     END
     """,
     """
     CREATE TRIGGER fulfillments_version_insert AFTER INSERT ON fulfillments
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('fulfillments', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'fulfillments';
     END
     """,
     """
     CREATE TRIGGER fulfillments_version_update AFTER UPDATE ON fulfillments
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('fulfillments', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'fulfillments';
     END
     """,
     """
     CREATE TRIGGER fulfillments_version_delete AFTER DELETE ON fulfillments
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('fulfillments', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'fulfillments';
     END
     """,
     """
     CREATE TRIGGER product_candidates_version_insert AFTER INSERT ON product_candidates
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('product_candidates', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'product_candidates';
     END
     """,
     """
     CREATE TRIGGER product_candidates_version_update AFTER UPDATE ON product_candidates
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('product_candidates', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'product_candidates';
     END
     """,
     """
     CREATE TRIGGER product_candidates_version_delete AFTER DELETE ON product_candidates
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('product_candidates', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'product_candidates';
     END
     """,
     """
     CREATE TRIGGER listings_version_insert AFTER INSERT ON listings
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('listings', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'listings';
     END
     """,
     """
     CREATE TRIGGER listings_version_update AFTER UPDATE ON listings
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('listings', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'listings';
     END
     """,
     """
     CREATE TRIGGER listings_version_delete AFTER DELETE ON listings
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('listings', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'listings';
     END
     """,
     """
     CREATE TRIGGER ad_campaigns_version_insert AFTER INSERT ON ad_campaigns
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_campaigns', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_campaigns';
     END
     """,
     """
     CREATE TRIGGER ad_campaigns_version_update AFTER UPDATE ON ad_campaigns
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_campaigns', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_campaigns';
     END
     """,
     """
     CREATE TRIGGER ad_campaigns_version_delete AFTER DELETE ON ad_campaigns
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_campaigns', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_campaigns';
     END
     """,
     """
     CREATE TRIGGER ad_creatives_version_insert AFTER INSERT ON ad_creatives
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_creatives', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_creatives';
     END
     """,
     """
     CREATE TRIGGER ad_creatives_version_update AFTER UPDATE ON ad_creatives
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_creatives', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_creatives';
     END
     """,
     """
     CREATE TRIGGER ad_creatives_version_delete AFTER DELETE ON ad_creatives
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_creatives', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_creatives';
     END
     """,
     """
     CREATE TRIGGER ad_actions_version_insert AFTER INSERT ON ad_actions
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_actions', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_actions';
     END
     """,
     """
     CREATE TRIGGER ad_actions_version_update AFTER UPDATE ON ad_actions
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_actions', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_actions';
     END
     """,
     """
     CREATE TRIGGER ad_actions_version_delete AFTER DELETE ON ad_actions
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_actions', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_actions';
     END
     """,
     """
     CREATE TRIGGER creative_tests_version_insert AFTER INSERT ON creative_tests
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('creative_tests', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'creative_tests';
     END
     """,
     """
     CREATE TRIGGER creative_tests_version_update AFTER UPDATE ON creative_tests
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('creative_tests', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'creative_tests';
     END
     """,
     """
     CREATE TRIGGER creative_tests_version_delete AFTER DELETE ON creative_tests
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('creative_tests', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'creative_tests';
     END
     """,
     """
     CREATE TRIGGER ad_variant_ads_version_insert AFTER INSERT ON ad_variant_ads
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_variant_ads', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_variant_ads';
     END
     """,
     """
     CREATE TRIGGER ad_variant_ads_version_update AFTER UPDATE ON ad_variant_ads
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_variant_ads', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_variant_ads';
     END
     """,
     """
     CREATE TRIGGER ad_variant_ads_version_delete AFTER DELETE ON ad_variant_ads
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_variant_ads', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_variant_ads';
     END
     """,
     """
     CREATE TRIGGER analytics_kpis_version_insert AFTER INSERT ON analytics_kpis
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('analytics_kpis', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'analytics_kpis';
     END
     """,
     """
     CREATE TRIGGER analytics_kpis_version_update AFTER UPDATE ON analytics_kpis
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('analytics_kpis', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'analytics_kpis';
     END
     """,
     """
     CREATE TRIGGER analytics_kpis_version_delete AFTER DELETE ON analytics_kpis
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('analytics_kpis', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'analytics_kpis';
     END
     """,
     """
     CREATE TRIGGER analytics_top_products_version_insert AFTER INSERT ON analytics_top_products
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('analytics_top_products', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'analytics_top_products';
     END
     """,
     """
     CREATE TRIGGER analytics_top_products_version_update AFTER UPDATE ON analytics_top_products
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('analytics_top_products', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'analytics_top_products';
     END
     """,
     """
     CREATE TRIGGER analytics_top_products_version_delete AFTER DELETE ON analytics_top_products
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('analytics_top_products', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'analytics_top_products';
     END
     """,
     """
     CREATE TRIGGER analytics_ad_performance_version_insert AFTER INSERT ON analytics_ad_performance
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('analytics_ad_performance', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'analytics_ad_performance';
     END
     """,
     """
     CREATE TRIGGER analytics_ad_performance_version_update AFTER UPDATE ON analytics_ad_performance
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('analytics_ad_performance', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'analytics_ad_performance';
     END
     """,
     """
     CREATE TRIGGER analytics_ad_performance_version_delete AFTER DELETE ON analytics_ad_performance
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('analytics_ad_performance', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'analytics_ad_performance';
     END
     """,
     """
     CREATE TRIGGER ad_metrics_day_totals_version_insert AFTER INSERT ON ad_metrics_day_totals
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_metrics_day_totals', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_metrics_day_totals';
     END
     """,
     """
     CREATE TRIGGER ad_metrics_day_totals_version_update AFTER UPDATE ON ad_metrics_day_totals
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_metrics_day_totals', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_metrics_day_totals';
     END
     """,
     """
     CREATE TRIGGER ad_metrics_day_totals_version_delete AFTER DELETE ON ad_metrics_day_totals
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('ad_metrics_day_totals', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'ad_metrics_day_totals';
     END
     """,
     """
     CREATE TRIGGER order_counts_daily_version_insert AFTER INSERT ON order_counts_daily
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('order_counts_daily', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'order_counts_daily';
     END
     """,
     """
     CREATE TRIGGER order_counts_daily_version_update AFTER UPDATE ON order_counts_daily
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('order_counts_daily', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'order_counts_daily';
     END
     """,
     """
     CREATE TRIGGER order_counts_daily_version_delete AFTER DELETE ON order_counts_daily
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('order_counts_daily', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'order_counts_daily';
     END
     """,
     """
     CREATE TRIGGER support_tickets_version_insert AFTER INSERT ON support_tickets
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('support_tickets', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'support_tickets';
     END
     """,
     """
     CREATE TRIGGER support_tickets_version_update AFTER UPDATE ON support_tickets
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('support_tickets', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'support_tickets';
     END
     """,
     """
     CREATE TRIGGER support_tickets_version_delete AFTER DELETE ON support_tickets
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('support_tickets', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'support_tickets';
     END
     """,
     """
     CREATE TRIGGER support_replies_version_insert AFTER INSERT ON support_replies
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('support_replies', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'support_replies';
     END
     """,
     """
     CREATE TRIGGER support_replies_version_update AFTER UPDATE ON support_replies
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('support_replies', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'support_replies';
     END
     """,
     """
     CREATE TRIGGER support_replies_version_delete AFTER DELETE ON support_replies
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('support_replies', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'support_replies';
     END
     """,
     """
     CREATE TRIGGER support_messages_version_insert AFTER INSERT ON support_messages
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('support_messages', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'support_messages';
     END
     """,
     """
     CREATE TRIGGER support_messages_version_update AFTER UPDATE ON support_messages
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('support_messages', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'support_messages';
     END
     """,
     """
     CREATE TRIGGER support_messages_version_delete AFTER DELETE ON support_messages
     BEGIN
-        INSERT INTO dashboard_table_versions (name, version) VALUES ('support_messages', 1)
-        ON CONFLICT (name) DO UPDATE SET version = version + 1;
+        UPDATE dashboard_table_versions SET version = version + 1 WHERE name = 'support_messages';
     END
     """,
 )
+SQLITE_COUNTERS = """
+    INSERT INTO dashboard_table_versions (name, version) VALUES
+        ('store_orders', 1),
+        ('supplier_orders', 1),
+        ('fulfillments', 1),
+        ('product_candidates', 1),
+        ('listings', 1),
+        ('ad_campaigns', 1),
+        ('ad_creatives', 1),
+        ('ad_actions', 1),
+        ('creative_tests', 1),
+        ('ad_variant_ads', 1),
+        ('analytics_kpis', 1),
+        ('analytics_top_products', 1),
+        ('analytics_ad_performance', 1),
+        ('ad_metrics_day_totals', 1),
+        ('order_counts_daily', 1),
+        ('support_tickets', 1),
+        ('support_replies', 1),
+        ('support_messages', 1)
+    ON CONFLICT (name) DO NOTHING
+"""
 SQLITE_DROPS = (
     "DROP TRIGGER IF EXISTS store_orders_version_insert",
     "DROP TRIGGER IF EXISTS store_orders_version_update",
@@ -611,6 +580,8 @@ POSTGRESQL_DROPS = (
 
 def upgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
+    if not postgresql:
+        op.execute(SQLITE_COUNTERS)
     for statement in POSTGRESQL_TRIGGERS if postgresql else SQLITE_TRIGGERS:
         op.execute(statement)
 
