@@ -34,6 +34,7 @@ Sleep = Callable[[float], None]
 USAGE_SLOWDOWN_FROM = 0.75  # share of a reported quota from which calls slow down (Meta's own advice)
 RECOVERY_CALLS = 20  # calls answered cleanly that win back the ceiling after a halving
 MIN_SHARE = 0.05  # the slowest a pacer goes, as a share of its ceiling
+LATE_S = 0.05  # a call that leaves this much after its slot was held up (by the machine, not the pacer)
 SLACK_S = 0.01  # a cost reservation waits this much longer: the server's clock and rounding are not ours
 
 
@@ -84,6 +85,13 @@ class Pacer:
             self._next = max(self._next, now) + self.interval
         if slot > now:
             self._sleep(slot - now)
+            woke = self._clock()
+            if woke - slot > LATE_S and self._tolerance:
+                # Woken late (a loaded machine): the calls given slots before this one are leaving late
+                # too, together, so the schedule's idle credit is not real: the next call goes one
+                # interval after this one, as from an empty bucket.
+                with self._lock:
+                    self._next = max(self._next, woke + self._tolerance + self.interval)
 
     @contextlib.contextmanager
     def sending(self) -> Iterator[None]:

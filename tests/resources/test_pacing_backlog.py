@@ -48,3 +48,25 @@ def test_an_idle_pacer_with_places_free_keeps_its_burst() -> None:
             paced.wait()
             sent_at.append(clock.now)
     assert sent_at[:3] == [sent_at[0]] * 3 and sent_at[3] == pytest.approx(sent_at[0] + 0.25)
+
+
+class LateClock(FakeClock):
+    """Every sleep oversleeps by `late` seconds, as threads on a loaded machine do."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self.late = late
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds + (self.late if seconds > 0 else 0.0))
+
+
+def test_a_late_wake_up_spends_none_of_the_burst() -> None:
+    clock = LateClock(late=1.0)
+    paced = Pacer(4.0, burst=3, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        paced.wait()  # the burst: no sleep
+    paced.wait()  # its slot is 0.25 s on; it wakes 1 s late
+    woke = clock.now
+    paced.wait()  # without the rule the schedule's credit would send this one at once
+    assert clock.now >= woke + 0.25
