@@ -5,6 +5,7 @@ happens twice.
 
 The assets in `assets/fulfillment/` call one function each and turn its result into metadata."""
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -44,6 +45,9 @@ from dropship_pipelines.store import fulfillment_queries as q
 from dropship_pipelines.store import refund_queries, tracking_queries
 
 ORDERS_CURSOR = "shopify_orders_updated_at"
+# {order id: updatedAt} of the orders read in full within the re-read window before the cursor (JSON):
+# what the next run's change listing of that window is checked against.
+WINDOW_SEEN = "shopify_orders_window_seen"
 SAVE_BATCH = 200  # orders written to the ledger per transaction
 # Orders in their supplier step at once: each spends most of its time waiting (the gate's store query, a
 # freight quote, the CJ pacer), so CJ's createOrderV2 limit, not one order's round trips, sets the pace.
@@ -130,21 +134,26 @@ def read_store_orders(
 
     The cursor is the newest `updatedAt` seen; each run looks again `overlap` before it, so orders that
     share a second with the cursor or land on a page boundary are never skipped. That window is checked
-    with the store's change listing (id and `updatedAt`, ~1 point an order) against the ledger: only an
-    order the ledger lacks at that `updatedAt` is read in full again (~14 points), with everything changed
-    after the cursor. Re-reading the whole window in full cost every run after a burst ~14 points per
-    order of the burst, for nothing (issue 16: 4,162 of the tracking run's 9,191 points).
+    with the store's change listing (id and `updatedAt`, ~1 point an order) against what the last full
+    reads saw in it (`WINDOW_SEEN`; not the ledger's `store_updated_at`, which a webhook moves without
+    reading the order): only an order they did not see at that `updatedAt` is read in full again (~14
+    points), with everything changed after the cursor. Re-reading the whole window in full cost every run
+    after a burst ~14 points per order of the burst, for nothing (issue 16: 4,162 of the tracking run's
+    9,191 points).
     `on_saved` gets the ids of each batch once it is committed (a page's worth, or `SAVE_BATCH`), so the
     supplier stage can start on them while later pages are read."""
     with engine.connect() as conn:
         cursor = q.get_cursor(conn, ORDERS_CURSOR)
+        recorded = q.get_cursor(conn, WINDOW_SEEN)
         by_variant, by_sku = q.variant_map(conn)
+    seen: dict[str, str] | None = json.loads(recorded) if recorded else None
     result = OrdersRead(cursor=_parse_time(cursor) if cursor else None)
     since, inclusive = cursor, True
     if cursor:
-        missed = _window_missed(shopify, engine, _iso(_parse_time(cursor) - overlap), cursor)
-        # Nothing missed: strictly after the cursor (the window itself is as the ledger holds it).
+        missed = _window_missed(shopify, _iso(_parse_time(cursor) - overlap), cursor, seen)
+        # Nothing missed: strictly after the cursor (the window is as the last reads saw it).
         since, inclusive = (_iso(min(missed)), True) if missed else (cursor, False)
+    read_now: dict[str, str] = {}
     batch: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     payments: list[dict[str, Any]] = []  # gateway, fees, refunds, presentment currency (true profit)
 
@@ -170,6 +179,7 @@ def read_store_orders(
     batch_size = SAVE_BATCH if on_saved is None else max(1, min(SAVE_BATCH, page_size))
     for order in shopify.orders_since(since, page_size, inclusive=inclusive):
         result.read += 1
+        read_now[order.id] = _iso(order.updated_at)
         batch.append(_order_rows(order, by_variant, by_sku))
         payments.append(payment_row(order))
         if result.cursor is None or order.updated_at > result.cursor:
@@ -178,20 +188,25 @@ def read_store_orders(
             flush()
     flush()
     if result.cursor is not None:
+        # What the next run's window holds as read: the orders read in full within it, now or before.
+        start = _iso(result.cursor - overlap)
+        window = {k: v for k, v in {**(seen or {}), **read_now}.items() if v >= start}
         with engine.begin() as conn:
             q.set_cursor(conn, ORDERS_CURSOR, _iso(result.cursor))
+            q.set_cursor(conn, WINDOW_SEEN, json.dumps(window, sort_keys=True))
     with engine.connect() as conn:
         result.by_state = q.state_counts(conn)
     return result
 
 
-def _window_missed(shopify: ShopifyAdminResource, engine: Engine, since: str, through: str) -> list[datetime]:
-    """`updatedAt` of each order changed in [since, through] that the ledger does not hold as changed then
-    (a page boundary or a same-second change the last read did not see)."""
-    changes = list(shopify.order_changes(since, through))
-    with engine.connect() as conn:
-        held = q.store_updated_at(conn, [c.id for c in changes])
-    return [c.updated_at for c in changes if held.get(c.id) != c.updated_at]
+def _window_missed(
+    shopify: ShopifyAdminResource, since: str, through: str, seen: dict[str, str] | None
+) -> list[datetime]:
+    """`updatedAt` of each order changed in [since, through] that no full read saw as changed then (a
+    page boundary, a same-second change, the search index trailing). No record (the first run after an
+    upgrade): every order in the window, read in full once as before."""
+    changes = shopify.order_changes(since, through)
+    return [c.updated_at for c in changes if seen is None or seen.get(c.id) != _iso(c.updated_at)]
 
 
 # --- supplier orders ----------------------------------------------------------------------------------

@@ -83,19 +83,6 @@ def known_order_ids(conn: Connection, order_ids: list[str]) -> set[str]:
     return set(conn.scalars(sa.select(store_orders.c.order_id).where(store_orders.c.order_id.in_(order_ids))))
 
 
-def store_updated_at(conn: Connection, order_ids: list[str]) -> dict[str, datetime]:
-    """The store's `updatedAt` the ledger last read for each of these orders (timezone-aware)."""
-    out: dict[str, datetime] = {}
-    for start in range(0, len(order_ids), 500):  # bound the IN list
-        rows = conn.execute(
-            sa.select(store_orders.c.order_id, store_orders.c.store_updated_at).where(
-                store_orders.c.order_id.in_(order_ids[start : start + 500])
-            )
-        )
-        out.update({r.order_id: aware(r.store_updated_at) for r in rows})  # type: ignore[misc]
-    return out
-
-
 def save_orders(conn: Connection, orders: list[dict[str, Any]], lines: list[dict[str, Any]]) -> None:
     """Insert new orders as state 'new'; refresh what the store may change on known ones (never `state`)."""
     upsert(conn, store_orders, orders, keys=["order_id"], update=ORDER_UPDATE_COLUMNS)

@@ -1,7 +1,8 @@
 """The store read's re-read window (issue 16): each run checks the overlap before its cursor with the store's
-change listing (id and updatedAt) against the ledger and reads in full only what the ledger lacks, so a
-run after a burst no longer re-reads every unchanged order of it at ~14 points each."""
+change listing (id and updatedAt) against what the full reads saw there, and reads in full only what they
+did not see, so a run after a burst no longer re-reads every unchanged order of it at ~14 points each."""
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -10,8 +11,9 @@ import sqlalchemy as sa
 
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.services import fulfillment
+from dropship_pipelines.store import fulfillment_queries as q
 from dropship_pipelines.store.database import get_engine
-from dropship_pipelines.store.fulfillment_tables import store_orders
+from dropship_pipelines.store.schema import sync_cursors
 from dropship_testkit.ledger_seed import list_products
 from tests.fulfillment.helpers import place
 
@@ -54,23 +56,30 @@ def test_unchanged_orders_in_the_window_are_listed_not_read_again(world, sandbox
     assert world["nodes"]["OrdersSince"] == 0 and again.read == 0
     assert again.cursor == first.cursor
 
-    # One the ledger holds at an older change (a change the last read could not see yet): read in full.
+    # One the last read did not see at its change (the search index trailing) while the ledger holds that
+    # updatedAt already (a webhook's note_store_change moves it without reading the order): the listing
+    # finds it unread, and it is read in full.
     missed = placed[2]["id"]
     with world["engine"].begin() as conn:
-        conn.execute(
-            sa.update(store_orders)
-            .where(store_orders.c.order_id == missed)
-            .values(store_updated_at=first.cursor - fulfillment.timedelta(hours=1))  # type: ignore[operator]
-        )
+        seen = json.loads(q.get_cursor(conn, fulfillment.WINDOW_SEEN) or "{}")
+        assert set(seen) == {o["id"] for o in placed}
+        del seen[missed]
+        q.set_cursor(conn, fulfillment.WINDOW_SEEN, json.dumps(seen))
     healed = _read(world)
     # Read again from its change on (the full read is one stream: here the whole same-second burst).
     assert healed.read >= 1 and world["nodes"]["OrdersSince"] == healed.read
     with world["engine"].connect() as conn:
-        held = conn.scalar(
-            sa.select(store_orders.c.store_updated_at).where(store_orders.c.order_id == missed)
-        )
-    assert fulfillment.q.aware(held) >= first.cursor - OVERLAP  # type: ignore[operator]
-    assert _read(world).read == 0  # and the window is as the ledger holds it again
+        assert missed in json.loads(q.get_cursor(conn, fulfillment.WINDOW_SEEN) or "{}")
+    assert _read(world).read == 0  # and the window is as the reads saw it again
+
+
+def test_no_record_of_the_window_reads_it_in_full_once(world, sandbox) -> None:
+    place(sandbox, 3)
+    _read(world)
+    with world["engine"].begin() as conn:  # a store read from before the record existed
+        conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.name == fulfillment.WINDOW_SEEN))
+    assert _read(world).read == 3
+    assert _read(world).read == 0
 
 
 def test_a_new_order_after_the_cursor_is_read_in_full(world, sandbox) -> None:
