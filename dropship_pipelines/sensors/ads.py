@@ -28,6 +28,7 @@ from dropship_pipelines.cadence import (
     WEAK_ADS_SENSOR_SECONDS,
 )
 from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.sensors.run_queue import waiting_run_for
 from dropship_pipelines.services import ad_conversions
 from dropship_pipelines.store import ads_queries as q
 
@@ -176,6 +177,9 @@ def build_ad_orders_sensor(job: Any) -> dg.SensorDefinition:
         key = f"ad-orders-{len(waiting)}-{newest}"
         if key == context.cursor:
             return dg.SkipReason(f"{len(waiting)} ad order(s) wait; the last run moved none of them")
+        queued = waiting_run_for(context, job.name, AD_PURCHASE_EVENTS)
+        if queued:  # it reads the ledger when it starts: these orders are its
+            return dg.SkipReason(f"{len(waiting)} ad order(s) wait; run {queued} will report them")
         context.update_cursor(key)
         return dg.RunRequest(
             run_key=key,

@@ -12,20 +12,13 @@ import dagster as dg
 
 from dropship_pipelines.cadence import LEDGER_CHANGE_SENSOR_SECONDS, ORDER_DAYS
 from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.sensors.run_queue import waiting_runs
 from dropship_pipelines.store import analytics_queries as q
-
-# Runs that have not read the ledger yet: queued, or dequeued with their worker not yet started.
-WAITING_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 
 
 def waiting_days(context: dg.SensorEvaluationContext, job_name: str) -> set[str | None]:
     """The partitions of the job's runs that have not read the ledger yet."""
-    try:
-        instance = context.instance
-    except dg.DagsterInvariantViolationError:  # a context built without an instance: no queue to read
-        return set()
-    runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name, statuses=WAITING_STATUSES))
-    return {run.tags.get("dagster/partition") for run in runs}
+    return {run.tags.get("dagster/partition") for run in waiting_runs(context, job_name)}
 
 
 def build_ledger_days_sensor(job: Any) -> dg.SensorDefinition:

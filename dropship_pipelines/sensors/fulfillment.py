@@ -14,6 +14,7 @@ from dropship_pipelines.resources.order_gate_policy import OrderGatePolicy
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.clock import read_shop_time
 from dropship_pipelines.resources.store_db import StoreDatabase
+from dropship_pipelines.sensors.run_queue import waiting_run_for
 from dropship_pipelines.store import fulfillment_queries as q
 from dropship_pipelines.store.fulfillment_tables import store_orders, supplier_orders
 
@@ -24,21 +25,9 @@ ORDERS_CREATE = "orders/create"
 NEW_ORDER_ASSETS = [dg.AssetKey("store_orders"), dg.AssetKey("supplier_orders")]
 
 
-# Runs that have not read the store yet: queued, or dequeued with their worker not yet started.
-WAITING_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
-
-
 def waiting_run(context: dg.SensorEvaluationContext) -> str | None:
     """A fulfillment run that places supplier orders and has yet to start, if one waits in the queue."""
-    try:
-        instance = context.instance
-    except dg.DagsterInvariantViolationError:  # a context built without an instance: no queue to read
-        return None
-    runs = instance.get_runs(filters=dg.RunsFilter(job_name=FULFILLMENT_JOB, statuses=WAITING_STATUSES))
-    for run in runs:
-        if run.asset_selection is None or dg.AssetKey("supplier_orders") in run.asset_selection:
-            return run.run_id
-    return None
+    return waiting_run_for(context, FULFILLMENT_JOB, dg.AssetKey("supplier_orders"))
 
 
 def waiting_placed_at(conn: Connection) -> list[datetime]:

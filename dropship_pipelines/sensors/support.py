@@ -7,6 +7,7 @@ import dagster as dg
 from dropship_pipelines.cadence import NEW_MESSAGE_SENSOR_SECONDS
 from dropship_pipelines.resources.errors import ApiError
 from dropship_pipelines.resources.support_channel import SupportChannel
+from dropship_pipelines.sensors.run_queue import waiting_runs
 
 
 def build_new_message_sensor(job: Any) -> dg.SensorDefinition:
@@ -30,6 +31,9 @@ def build_new_message_sensor(job: Any) -> dg.SensorDefinition:
         stamp = newest.isoformat()
         if seen and stamp <= seen:
             return dg.SkipReason(f"no customer message newer than {seen}")
+        waiting = waiting_runs(context, job.name)
+        if waiting:  # it reads the helpdesk when it starts: the new message is its; the cursor stays
+            return dg.SkipReason(f"a new message; run {waiting[0].run_id}, queued, will read it")
         context.update_cursor(stamp)
         return dg.RunRequest(run_key=f"support-{stamp}", tags={"dropship/trigger": "new_message"})
 
