@@ -55,6 +55,11 @@ def get_engine(url: str) -> Engine:
     return _open(shadow_ledger.for_mode(normalise_url(url), _open))
 
 
+def live_engine(url: str) -> Engine:
+    """The engine of the store at `url` itself, whatever the write mode (the shadow ledger's keeper)."""
+    return _open(normalise_url(url))
+
+
 def forget_engine(url: str) -> None:
     """Close and drop this process's engine of `url` (a database removed under it)."""
     with _lock:

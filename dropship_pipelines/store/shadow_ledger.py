@@ -118,26 +118,35 @@ def _make_sqlite(live: str, shadow: str, open_engine: Callable[[str], Engine]) -
         tmp.replace(target)  # atomic: a shadow ledger exists only complete
 
 
+@contextmanager
+def _database_lock(live: Engine, name: str) -> Any:
+    """A session advisory lock on the live server, per shadow database: its making and its removal, by any
+    process, go one at a time. Yields the connection holding it."""
+    key = {"n": f"shadow_ledger:{name}"}
+    with live.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:n))"), key)
+        try:
+            yield conn
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:n))"), key)
+            conn.commit()
+
+
 def _make_postgres(live: str, shadow: str, open_engine: Callable[[str], Engine]) -> None:
     live_engine = open_engine(live)
     name = make_url(shadow).database
-    with live_engine.connect() as conn:
-        conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:n))"), {"n": f"shadow_ledger:{name}"})
-        try:
-            query = sa.text("SELECT 1 FROM pg_database WHERE datname = :n")
-            exists = conn.execute(query, {"n": name}).first()
-            if exists:
-                copy = open_engine(shadow)
-                with copy.connect() as c:
-                    if sa.inspect(c).has_table(ORIGIN_TABLE):
-                        return
-            else:
-                _create_database(live_engine, name or "")
-                copy = open_engine(shadow)  # migrated to the same revision as the live store
-            _copy_rows(live_engine, copy)
-        finally:
-            conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:n))"), {"n": f"shadow_ledger:{name}"})
-            conn.commit()
+    with _database_lock(live_engine, name or "") as conn:
+        query = sa.text("SELECT 1 FROM pg_database WHERE datname = :n")
+        exists = conn.execute(query, {"n": name}).first()
+        if exists:
+            copy = open_engine(shadow)
+            with copy.connect() as c:
+                if sa.inspect(c).has_table(ORIGIN_TABLE):
+                    return
+        else:
+            _create_database(live_engine, name or "")
+            copy = open_engine(shadow)  # migrated to the same revision as the live store
+        _copy_rows(live_engine, copy)
 
 
 def _copy_rows(live: Engine, copy: Engine) -> None:
@@ -167,22 +176,28 @@ def _copy_rows(live: Engine, copy: Engine) -> None:
 
 
 def _create_database(live: Engine, name: str) -> None:
-    """CREATE DATABASE, outside a transaction, the name composed as an identifier by psycopg2 (it cannot
-    be a bound parameter)."""
+    _database_ddl(live, "CREATE DATABASE {}", name)
+
+
+def _database_ddl(live: Engine, statement: str, name: str) -> None:
+    """CREATE / DROP DATABASE, outside a transaction (PostgreSQL runs neither inside one), the name composed
+    as an identifier by psycopg2 (it cannot be a bound parameter)."""
     from psycopg2 import sql
 
     admin = live.raw_connection()
     try:
         admin.driver_connection.autocommit = True
         with admin.driver_connection.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            cursor.execute(sql.SQL(statement).format(sql.Identifier(name)))
     finally:
         admin.driver_connection.autocommit = False
         admin.close()
 
 
 def reset_shadow_ledger(live_url: str) -> None:
-    """Remove the shadow ledger of `live_url` (SQLite): the next shadow run copies the live store again."""
+    """Remove the shadow ledger of `live_url`: the next shadow run copies the live store again. A SQLite
+    ledger's file goes; a PostgreSQL ledger's database is dropped, its open sessions ended (a shadow run
+    still writing to it fails, and its retry opens the new copy)."""
     from dropship_pipelines.store import database
 
     shadow = shadow_url(live_url)
@@ -190,7 +205,11 @@ def reset_shadow_ledger(live_url: str) -> None:
         _seeded.discard(shadow)
     database.forget_engine(shadow)
     if make_url(shadow).get_backend_name() != "sqlite":
-        raise NotImplementedError(f"drop the database of {make_url(shadow).database} to reset it")
+        name = make_url(shadow).database or ""
+        live = database.live_engine(live_url)
+        with _database_lock(live, name):
+            _database_ddl(live, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+        return
     target = Path(make_url(shadow).database or "")
     for path in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
         path.unlink(missing_ok=True)
