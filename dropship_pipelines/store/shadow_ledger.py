@@ -234,3 +234,23 @@ def existing_shadow_ledger(live: Engine) -> Engine | None:
             if not conn.execute(query, {"n": make_url(shadow).database}).first():
                 return None
     return database._open(shadow)  # as it is: no copy made, whatever the mode
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dropship_pipelines.store.shadow_ledger reset`: remove the shadow ledger of the store at
+    STORE_DATABASE_URL (or `--url`), so the next shadow run copies live's present state."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m dropship_pipelines.store.shadow_ledger")
+    parser.add_argument("command", choices=("reset",))
+    parser.add_argument("--url", default=os.environ.get("STORE_DATABASE_URL"), help="the live store's URL")
+    args = parser.parse_args(argv)
+    if not args.url:
+        parser.error("no store: set STORE_DATABASE_URL or pass --url")
+    reset_shadow_ledger(args.url)
+    print(f"removed the shadow ledger of {make_url(args.url).render_as_string(hide_password=True)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -17,7 +17,8 @@ from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.models import ProductInput, VariantInput
 from dropship_pipelines.resources.write_gate import ShadowIdInLiveCall, gate_write, is_shadow_id
 from dropship_pipelines.store.database import get_engine
-from dropship_pipelines.store.shadow_ledger import existing_shadow_ledger, reset_shadow_ledger, shadow_url
+from dropship_pipelines.store.shadow_ledger import existing_shadow_ledger, shadow_url
+from dropship_pipelines.store.shadow_ledger import main as shadow_ledger_main
 from dropship_pipelines.store.write_mode_queries import claim_subscription, subscription_rows
 from dropship_pipelines.store.write_mode_tables import shadow_writes
 from dropship_sandbox import credentials
@@ -154,7 +155,7 @@ def test_shadow_claims_go_to_the_shadow_ledger_and_live_never_sees_them(
     # Shadowing again from live's present state: the shadow ledger is made anew.
     with live.begin() as conn:
         claim_subscription(conn, "shopify", "APP_UNINSTALLED", "https://x.example/hooks", "live-run")
-    reset_shadow_ledger(store_url)
+    assert shadow_ledger_main(["reset", "--url", store_url]) == 0  # the operator's command
     monkeypatch.setenv("DROPSHIP_WRITE_MODE", "shadow")
     with get_engine(store_url).connect() as conn:
         assert sorted(r["topic"] for r in subscription_rows(conn)) == ["APP_UNINSTALLED", "ORDERS_CREATE"]
