@@ -70,13 +70,18 @@ class Cached:
         read: Callable[[Connection], tuple[Any, dict[str, str]]],
     ) -> tuple[bytes, dict[str, str]]:
         """The page's (body, headers): kept, or `read` on the same connection and kept."""
-        with store.connect() as conn:
+
+        def kept_or_read(conn: Connection) -> tuple[int, tuple[bytes, dict[str, str]], bool]:
             version = versions_sum(conn, self.tables)
             kept = store.cache.get(key)
             if kept is not None and kept[0] == version:
-                return kept[1]
+                return version, kept[1], True
             value, headers = read(conn)
-        answer = (self.serialize(value), headers)
+            return version, (self.serialize(value), headers), False
+
+        version, answer, was_kept = store.read(kept_or_read)
+        if was_kept:
+            return answer
         if len(store.cache) >= KEPT_ANSWERS:
             store.cache.clear()
         store.cache[key] = (version, answer)

@@ -4,6 +4,7 @@ Every page reads the pipelines' SQLAlchemy tables (`dropship_pipelines.store.*_t
 dashboard's own table is its action log, `dashboard_actions`: every operator action, and what came of it.
 """
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,23 @@ dashboard_actions = sa.Table(
 )
 
 SUPPORT_TABLES = (support_tickets, support_replies, support_messages)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+_read_engines: dict[str, Engine] = {}
+_read_engines_lock = threading.Lock()
+
+
+def _read_engine(engine: Engine) -> Engine:
+    """One pre-ping-less engine per database per process, as `get_engine` keeps one engine: a test
+    process builds many apps, and each its own pool would hold connections open."""
+    key = engine.url.render_as_string(hide_password=False)
+    with _read_engines_lock:
+        reads = _read_engines.get(key)
+        if reads is None:
+            reads = _read_engines[key] = sa.create_engine(engine.url)
+        return reads
 
 
 @dataclass(frozen=True)
@@ -45,20 +63,36 @@ class Store:
     # Serialized answers of the read pages (dashboard/api/cache.py): key -> (the version sum of the tables
     # they were read from, the answer). A page checks the sum, one small read, before reusing.
     cache: dict[Any, tuple[int, Any]] = field(default_factory=dict)
+    # PostgreSQL: the engine of the kept pages' reads, without the shared engine's pre-ping. A kept page
+    # is answered after one small read; the ping doubled its round trips to the server (and its waits
+    # for the server's process to be scheduled). A connection found dead is retried once (`read`).
+    reads: Engine | None = None
 
     @classmethod
     def open(cls, url: str) -> "Store":
         engine = get_engine(url)
         dashboard_metadata.create_all(engine, checkfirst=True)
         inspector = sa.inspect(engine)
-        return cls(engine, all(inspector.has_table(table.name) for table in SUPPORT_TABLES))
+        reads = _read_engine(engine) if engine.dialect.name == "postgresql" else None
+        return cls(engine, all(inspector.has_table(table.name) for table in SUPPORT_TABLES), reads=reads)
 
     def connect(self) -> Connection:
         return self.engine.connect()
 
-
-P = ParamSpec("P")
-R = TypeVar("R")
+    def read(self, work: Callable[[Connection], R]) -> R:
+        """`work` on a connection of the read engine; once more on a fresh one if the server had closed
+        the first (a restart: the disconnect invalidates every pooled connection, so one retry does)."""
+        if self.reads is None:
+            with self.engine.connect() as conn:
+                return work(conn)
+        try:
+            with self.reads.connect() as conn:
+                return work(conn)
+        except sa.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        with self.reads.connect() as conn:
+            return work(conn)
 
 
 async def in_thread(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

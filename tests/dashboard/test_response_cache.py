@@ -126,3 +126,23 @@ def test_a_kept_page_is_read_again_after_a_write_to_the_tables_it_shows(
                 sa.text("DELETE FROM dashboard_actions WHERE kind = 'pause_campaign' AND target = :target"),
                 {"target": f"{campaign['platform']}:{campaign['campaign_id']}"},
             )
+
+
+def test_a_page_answers_after_the_database_closed_its_connections(
+    client: TestClient, seeded_url: str
+) -> None:
+    """PostgreSQL: the pages' reads skip the pre-ping, so a connection the server closed (a restart) is
+    found dead by the read itself, which is retried once on a fresh one."""
+    engine = get_engine(seeded_url)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's reads use the shared engine")
+    assert client.get("/api/orders?limit=5", headers=BEARER).status_code == 200
+    with engine.connect() as conn:
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    for path in ("/api/orders?limit=5", "/api/products/candidates"):
+        assert client.get(path, headers=BEARER).status_code == 200, path
