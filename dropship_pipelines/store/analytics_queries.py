@@ -351,7 +351,13 @@ def order_days_changed_since(conn: Connection, since: datetime | None) -> dict[d
     )
     if since is not None:
         bound = _bound(conn, since)
-        query = query.where(sa.or_(store_orders.c.updated_at >= bound, supplier_orders.c.updated_at >= bound))
+        # the orders stamped since, from each table's `updated_at` index (an OR across the outer join
+        # would read every order)
+        changed = sa.union(
+            sa.select(store_orders.c.order_id).where(store_orders.c.updated_at >= bound),
+            sa.select(supplier_orders.c.order_id).where(supplier_orders.c.updated_at >= bound),
+        ).subquery("changed")
+        query = query.where(store_orders.c.order_id.in_(sa.select(changed.c.order_id)))
     return {
         date.fromisoformat(str(row.day)[:10]): as_utc_datetime(row.newest)
         for row in conn.execute(query.group_by(day))
