@@ -750,15 +750,15 @@ def discover_and_list(
         )
     # Leaving the block waited for every copy (which hand on to listings) and then every listing.
     candidates = CandidateRun(evaluate_candidates(engine, thresholds, rule), looked_up, failures)
-    copied = write_copy(
-        llm, engine, max(0, max_generations - stream.copy.generated), max_attempts, log, skip=stream.copied()
-    )
+    # The batch steps get what the stream left of the run's bounds (a failed attempt spent its share,
+    # as it does in the batch).
+    copied = write_copy(llm, engine, stream.generations_left(), max_attempts, log, skip=stream.copied())
     listed = list_products(
         shopify,
         engine,
         rule,
         vendor=vendor,
-        max_listings=max(0, max_listings - len(stream.listing.listed)),
+        max_listings=stream.listings_left(),
         log=log,
         free_over=stream.free_over(),
         run_id=run_id,
@@ -839,14 +839,21 @@ class _Stream:
         self._listed = listed
 
     def budget(self, max_generations: int, max_attempts: int, max_listings: int) -> None:
-        self._generations_left, self._max_attempts, self._listings_left = (
-            max_generations,
-            max_attempts,
-            max_listings,
-        )
+        self._generations_left, self._max_attempts = max_generations, max_attempts
+        self._listings_left = self._max_listings = max_listings
+        self._fresh_sent = 0
 
     def stages(self, copy_stage: "InFlight[_Plan]", listing_stage: InFlight[str]) -> None:
         self._copy_stage, self._listing_stage = copy_stage, listing_stage
+
+    def generations_left(self) -> int:
+        return max(0, self._generations_left)
+
+    def listings_left(self) -> int:
+        """New listings the run may still send: its bound less those the stream sent (a place reserved
+        for a product whose copy then failed goes back, as the batch gives it to the next product)."""
+        with self._lock:
+            return max(0, self._max_listings - self._fresh_sent)
 
     def free_over(self) -> Decimal | None:
         return self._free_over.result()
@@ -938,6 +945,7 @@ class _Stream:
             return  # the candidates' blocking check fails on it; nothing priced under cost goes out
         with self._lock:
             self._sent.add(pid)
+            self._fresh_sent += item["listing_status"] != "listed"
             if self._lister is None:
                 self._lister = _Lister(
                     self.shopify,
