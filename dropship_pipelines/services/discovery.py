@@ -179,7 +179,8 @@ def look_up_details(
     product's failure never stops the batch; a transient one is looked up again next run. Products are
     looked up a few at a time, so the detail and freight endpoints are both kept at their limit.
     `looked_up(pid)` is called for each product whose detail is saved, on a lookup's thread and in
-    lookup order, so a pipeline can carry it on while the next lookups are with the supplier."""
+    lookup order, so a pipeline can carry it on while the next lookups are with the supplier (it should
+    hand the product on and return: a later lookup's thread waits for it)."""
     with engine.connect() as conn:
         listed = q.listed_pids(conn)
         stale = q.products_needing_detail(conn, q.now() - max_age)
@@ -740,15 +741,26 @@ def discover_and_list(
     rule, changed shipping terms): they decide the same way, and the stream's products are left alone."""
     stream = _Stream(llm, shopify, engine, thresholds, rule, log, run_id, vendor, listing_country)
     stream.budget(max_generations, max_attempts, max_listings)
+    # Evaluation has a thread of its own (one, so products are decided in lookup order): a lookup's
+    # thread only hands its product on and goes back to CJ, never waiting on the store database.
     with (
         InFlight(stream.list_one, at_once=LISTINGS_IN_FLIGHT) as listing_stage,
         InFlight[_Plan](stream.copy_one, at_once=COPY_IN_FLIGHT) as copy_stage,
+        InFlight(stream.evaluate_one, at_once=1) as evaluation_stage,
     ):
         stream.stages(copy_stage, listing_stage)
         looked_up, failures = look_up_details(
-            supplier, engine, thresholds, country, max_lookups, max_age, log, looked_up=stream.evaluate_one
+            supplier,
+            engine,
+            thresholds,
+            country,
+            max_lookups,
+            max_age,
+            log,
+            looked_up=evaluation_stage.submit,
         )
-    # Leaving the block waited for every copy (which hand on to listings) and then every listing.
+    # Leaving the block waited for every evaluation, then every copy (they hand on to listings), then
+    # every listing.
     candidates = CandidateRun(evaluate_candidates(engine, thresholds, rule), looked_up, failures)
     # The batch steps get what the stream left of the run's bounds (a failed attempt spent its share,
     # as it does in the batch).
@@ -869,8 +881,9 @@ class _Stream:
     # --- the stages ---------------------------------------------------------------------------------
     def evaluate_one(self, pid: str) -> None:
         """A product just looked up, decided as the batch would. Called in lookup order (best hint
-        first), so what it is given of the run's copy, listings and variant cap does not depend on which
-        answer came back first: accepted, it goes on to the model with its place in the store reserved."""
+        first, on the evaluation stage's one thread), so what it is given of the run's copy, listings
+        and variant cap does not depend on which answer came first: accepted, it goes on to the model
+        with its place in the store reserved."""
         with self.engine.connect() as conn:
             inputs = q.evaluation_inputs(conn, [pid])
         if not inputs:
