@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
+from dropship_pipelines.resources.shopify.clock import read_shop_time
 from dropship_pipelines.resources.shopify.models import (
     MailingAddress,
     StoreOrder,
@@ -148,6 +149,9 @@ def read_store_orders(
         by_variant, by_sku = q.variant_map(conn)
     seen: dict[str, str] | None = json.loads(recorded) if recorded else None
     result = OrdersRead(cursor=_parse_time(cursor) if cursor else None)
+    # Before any read, the store's clock less a second's margin for the reading's own age: each full read
+    # below happened after it (settled_reads).
+    read_from = read_shop_time(shopify) - timedelta(seconds=1)
     since, inclusive = cursor, True
     if cursor:
         missed = _window_missed(shopify, _iso(_parse_time(cursor) - overlap), cursor, seen)
@@ -190,7 +194,9 @@ def read_store_orders(
     if result.cursor is not None:
         # What the next run's window holds as read: the orders read in full within it, now or before.
         start = _iso(result.cursor - overlap)
-        window = {k: v for k, v in {**(seen or {}), **read_now}.items() if v >= start}
+        unsettled = read_now.keys() - settled_reads(read_now, read_from).keys()
+        merged = {**(seen or {}), **read_now}
+        window = {k: v for k, v in merged.items() if v >= start and k not in unsettled}
         with engine.begin() as conn:
             q.set_cursor(conn, ORDERS_CURSOR, _iso(result.cursor))
             q.set_cursor(conn, WINDOW_SEEN, json.dumps(window, sort_keys=True))
@@ -207,6 +213,16 @@ def _window_missed(
     upgrade): every order in the window, read in full once as before."""
     changes = shopify.order_changes(since, through)
     return [c.updated_at for c in changes if seen is None or seen.get(c.id) != _iso(c.updated_at)]
+
+
+def settled_reads(read_now: dict[str, str], read_from: datetime) -> dict[str, str]:
+    """The full reads a later change would show in `updatedAt`. It counts whole seconds, so a read made
+    within the second of the order's `updatedAt` may have been followed, in that same second, by a change
+    that keeps it (a customer's cancellation a moment after checkout): such an order is not recorded as
+    seen, and the next run reads it in full again. `read_from` is the store's clock before the reads began
+    (each read happened after it)."""
+    second = read_from.replace(microsecond=0)
+    return {order_id: at for order_id, at in read_now.items() if _parse_time(at) < second}
 
 
 # --- supplier orders ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.services import fulfillment
 from dropship_pipelines.store import fulfillment_queries as q
 from dropship_pipelines.store.database import get_engine
+from dropship_pipelines.store.fulfillment_tables import store_orders
 from dropship_pipelines.store.schema import sync_cursors
 from dropship_testkit.ledger_seed import list_products
 from tests.fulfillment.helpers import place
@@ -41,6 +42,11 @@ def world(sandbox, store_url, pipeline_env, monkeypatch: pytest.MonkeyPatch) -> 
     return {"engine": get_engine(store_url), "shopify": shopify, "nodes": nodes}
 
 
+def _later(sandbox: Any) -> None:
+    """The store's clock moves past the orders' second: a read now is one a later change would show in."""
+    sandbox.control("POST", "/clock", {"advance_seconds": 2})
+
+
 def _read(w: dict[str, Any]) -> fulfillment.OrdersRead:
     w["nodes"].clear()
     return fulfillment.read_store_orders(w["shopify"], w["engine"], OVERLAP, page_size=2)
@@ -48,6 +54,7 @@ def _read(w: dict[str, Any]) -> fulfillment.OrdersRead:
 
 def test_unchanged_orders_in_the_window_are_listed_not_read_again(world, sandbox) -> None:
     placed = place(sandbox, 5)
+    _later(sandbox)
     first = _read(world)
     assert first.read == 5 and len(first.new) == 5
     again = _read(world)
@@ -75,6 +82,7 @@ def test_unchanged_orders_in_the_window_are_listed_not_read_again(world, sandbox
 
 def test_no_record_of_the_window_reads_it_in_full_once(world, sandbox) -> None:
     place(sandbox, 3)
+    _later(sandbox)
     _read(world)
     with world["engine"].begin() as conn:  # a store read from before the record existed
         conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.name == fulfillment.WINDOW_SEEN))
@@ -84,9 +92,28 @@ def test_no_record_of_the_window_reads_it_in_full_once(world, sandbox) -> None:
 
 def test_a_new_order_after_the_cursor_is_read_in_full(world, sandbox) -> None:
     place(sandbox, 2)
+    _later(sandbox)
     _read(world)
     sandbox.control("POST", "/clock", {"advance_seconds": 5})
     [late] = place(sandbox, 1)
+    _later(sandbox)
     after = _read(world)
     assert [o["order_id"] for o in after.new] == [late["id"]]
     assert world["nodes"]["OrdersSince"] == 1
+
+
+def test_an_order_read_within_its_own_second_is_read_again(world, sandbox) -> None:
+    """updatedAt counts whole seconds: a cancellation in the second the order was read keeps the updatedAt
+    that read saw, so that read is not recorded as seen and the next run reads the order in full."""
+    [order] = place(sandbox, 1)
+    first = _read(world)  # the same second as the order's checkout
+    assert first.read == 1
+    with world["engine"].connect() as conn:
+        assert order["id"] not in json.loads(q.get_cursor(conn, fulfillment.WINDOW_SEEN) or "{}")
+    assert sandbox.control("POST", "/aftermath/cancel", {"order": order["id"]})["happened"]
+    again = _read(world)
+    assert again.read == 1 and world["nodes"]["OrdersSince"] == 1
+    with world["engine"].connect() as conn:
+        row = sa.select(store_orders.c.cancelled_at).where(store_orders.c.order_id == order["id"])
+        cancelled_at = conn.scalar(row)
+    assert cancelled_at is not None, "the cancellation in the order's own second was never read"
