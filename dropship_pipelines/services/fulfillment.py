@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
-from dropship_pipelines.resources.shopify.clock import read_shop_time
+from dropship_pipelines.resources.shopify.clock import ShopClock
 from dropship_pipelines.resources.shopify.models import (
     MailingAddress,
     StoreOrder,
@@ -149,9 +149,11 @@ def read_store_orders(
         by_variant, by_sku = q.variant_map(conn)
     seen: dict[str, str] | None = json.loads(recorded) if recorded else None
     result = OrdersRead(cursor=_parse_time(cursor) if cursor else None)
-    # Before any read, the store's clock less a second's margin for the reading's own age: each full read
-    # below happened after it (settled_reads).
-    read_from = read_shop_time(shopify) - timedelta(seconds=1)
+    # The store's clock before each page is asked for: every order on the page was read after it
+    # (settled_reads). One reading a run; between, the machine's time since (the Date header's whole
+    # second and a sandbox clock running ahead only make it earlier, so it stays a lower bound).
+    clock = ShopClock(shopify, max_age_s=3600.0)
+    read_after: dict[str, datetime] = {}
     since, inclusive = cursor, True
     if cursor:
         missed = _window_missed(shopify, _iso(_parse_time(cursor) - overlap), cursor, seen)
@@ -181,20 +183,27 @@ def read_store_orders(
 
     # Streamed, a batch is saved per page: the supplier stage waits for no more than one page.
     batch_size = SAVE_BATCH if on_saved is None else max(1, min(SAVE_BATCH, page_size))
-    for order in shopify.orders_since(since, page_size, inclusive=inclusive):
-        result.read += 1
-        read_now[order.id] = _iso(order.updated_at)
-        batch.append(_order_rows(order, by_variant, by_sku))
-        payments.append(payment_row(order))
-        if result.cursor is None or order.updated_at > result.cursor:
-            result.cursor = order.updated_at
-        if len(batch) >= batch_size:
-            flush()
+    pages = shopify.order_pages_since(since, page_size, inclusive=inclusive)
+    while True:
+        asked_at = clock()
+        page = next(pages, None)
+        if page is None:
+            break
+        for order in page:
+            result.read += 1
+            read_now[order.id] = _iso(order.updated_at)
+            read_after[order.id] = asked_at
+            batch.append(_order_rows(order, by_variant, by_sku))
+            payments.append(payment_row(order))
+            if result.cursor is None or order.updated_at > result.cursor:
+                result.cursor = order.updated_at
+            if len(batch) >= batch_size:
+                flush()
     flush()
     if result.cursor is not None:
         # What the next run's window holds as read: the orders read in full within it, now or before.
         start = _iso(result.cursor - overlap)
-        unsettled = read_now.keys() - settled_reads(read_now, read_from).keys()
+        unsettled = read_now.keys() - settled_reads(read_now, read_after).keys()
         merged = {**(seen or {}), **read_now}
         window = {k: v for k, v in merged.items() if v >= start and k not in unsettled}
         with engine.begin() as conn:
@@ -215,14 +224,17 @@ def _window_missed(
     return [c.updated_at for c in changes if seen is None or seen.get(c.id) != _iso(c.updated_at)]
 
 
-def settled_reads(read_now: dict[str, str], read_from: datetime) -> dict[str, str]:
+def settled_reads(read_now: dict[str, str], read_after: dict[str, datetime]) -> dict[str, str]:
     """The full reads a later change would show in `updatedAt`. It counts whole seconds, so a read made
     within the second of the order's `updatedAt` may have been followed, in that same second, by a change
     that keeps it (a customer's cancellation a moment after checkout): such an order is not recorded as
-    seen, and the next run reads it in full again. `read_from` is the store's clock before the reads began
-    (each read happened after it)."""
-    second = read_from.replace(microsecond=0)
-    return {order_id: at for order_id, at in read_now.items() if _parse_time(at) < second}
+    seen, and the next run reads it in full again. `read_after[id]` is the store's clock before the order's
+    page was asked for."""
+    return {
+        order_id: at
+        for order_id, at in read_now.items()
+        if _parse_time(at) < read_after[order_id].replace(microsecond=0)
+    }
 
 
 # --- supplier orders ----------------------------------------------------------------------------------

@@ -220,12 +220,20 @@ class ShopifyAdminResource(dg.ConfigurableResource):
     ) -> Iterator[StoreOrder]:
         """Every order updated at or after `updated_since` (ISO; None = all; `inclusive=False`: strictly
         after it), oldest change first."""
+        for page in self.order_pages_since(updated_since, page_size, inclusive=inclusive):
+            yield from page
+
+    def order_pages_since(
+        self, updated_since: str | None, page_size: int = 20, *, inclusive: bool = True
+    ) -> Iterator[list[StoreOrder]]:
+        """`orders_since` a page at a time: each page is asked for when the one before it is done with, so
+        a caller can tell when each was read."""
         op = ">=" if inclusive else ">"
         query = f"updated_at:{op}'{updated_since}'" if updated_since else ""
         after = None
         while True:
             page = self.execute(ORDERS_SINCE, {"first": page_size, "after": after, "query": query})["orders"]
-            yield from _parse(list[StoreOrder], page["nodes"], "orders")
+            yield _parse(list[StoreOrder], page["nodes"], "orders")
             if not page["pageInfo"]["hasNextPage"]:
                 return
             after = page["pageInfo"]["endCursor"]
