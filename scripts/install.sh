@@ -11,6 +11,10 @@ if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet uv
 fi
 uv sync --frozen --all-groups --compile-bytecode --quiet
+# The project's own modules too: uv compiles only what it installs, and with PYTHONDONTWRITEBYTECODE=1 (set
+# on this kind of machine) every `dagster job execute` would compile them again (~0.4 CPU s a run).
+uv run --frozen python -m compileall -q -j 0 dropship_pipelines dropship_sandbox dropship_testkit \
+    dashboard/__init__.py dashboard/__main__.py dashboard/api >/dev/null
 
 if ! command -v chromium >/dev/null 2>&1 && [ "${DROPSHIP_SKIP_BROWSER:-0}" != "1" ]; then
     SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
