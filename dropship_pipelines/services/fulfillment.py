@@ -149,11 +149,11 @@ def read_store_orders(
         by_variant, by_sku = q.variant_map(conn)
     seen: dict[str, str] | None = json.loads(recorded) if recorded else None
     result = OrdersRead(cursor=_parse_time(cursor) if cursor else None)
-    # The store's clock before each page is asked for: every order on the page was read after it
-    # (settled_reads). One reading a run; between, the machine's time since (the Date header's whole
-    # second and a sandbox clock running ahead only make it earlier, so it stays a lower bound).
+    # The store's clock before each page is asked for: every order on the page was read after it. One
+    # reading a run; between, the machine's time since (the Date header's whole second and a sandbox
+    # clock running ahead only make it earlier, so it stays a lower bound).
     clock = ShopClock(shopify, max_age_s=3600.0)
-    read_after: dict[str, datetime] = {}
+    unsettled: set[str] = set()  # read within their updatedAt's second (read_within_its_second)
     since, inclusive = cursor, True
     if cursor:
         missed = _window_missed(shopify, _iso(_parse_time(cursor) - overlap), cursor, seen)
@@ -192,7 +192,8 @@ def read_store_orders(
         for order in page:
             result.read += 1
             read_now[order.id] = _iso(order.updated_at)
-            read_after[order.id] = asked_at
+            if read_within_its_second(order.updated_at, asked_at):
+                unsettled.add(order.id)
             batch.append(_order_rows(order, by_variant, by_sku))
             payments.append(payment_row(order))
             if result.cursor is None or order.updated_at > result.cursor:
@@ -203,7 +204,6 @@ def read_store_orders(
     if result.cursor is not None:
         # What the next run's window holds as read: the orders read in full within it, now or before.
         start = _iso(result.cursor - overlap)
-        unsettled = read_now.keys() - settled_reads(read_now, read_after).keys()
         merged = {**(seen or {}), **read_now}
         window = {k: v for k, v in merged.items() if v >= start and k not in unsettled}
         with engine.begin() as conn:
@@ -224,17 +224,12 @@ def _window_missed(
     return [c.updated_at for c in changes if seen is None or seen.get(c.id) != _iso(c.updated_at)]
 
 
-def settled_reads(read_now: dict[str, str], read_after: dict[str, datetime]) -> dict[str, str]:
-    """The full reads a later change would show in `updatedAt`. It counts whole seconds, so a read made
-    within the second of the order's `updatedAt` may have been followed, in that same second, by a change
-    that keeps it (a customer's cancellation a moment after checkout): such an order is not recorded as
-    seen, and the next run reads it in full again. `read_after[id]` is the store's clock before the order's
-    page was asked for."""
-    return {
-        order_id: at
-        for order_id, at in read_now.items()
-        if _parse_time(at) < read_after[order_id].replace(microsecond=0)
-    }
+def read_within_its_second(updated_at: datetime, asked_at: datetime) -> bool:
+    """A full read a later change might not show in: `updatedAt` counts whole seconds, so a read made
+    within the second of the order's `updatedAt` may be followed, in that same second, by a change that
+    keeps it (a customer's cancellation a moment after checkout). Such an order is not recorded as seen,
+    and the next run reads it in full again. `asked_at` is the store's clock before its page was asked for."""
+    return updated_at >= asked_at.replace(microsecond=0)
 
 
 # --- supplier orders ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from sqlalchemy.engine import Engine
 
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
-from dropship_pipelines.resources.shopify.client import ShopifyAdminResource, ShopifyUserError
+from dropship_pipelines.resources.shopify.client import ShopifyAdminResource, ShopifyUserError, gid_number
 from dropship_pipelines.resources.shopify.clock import read_shop_time
 from dropship_pipelines.resources.shopify.models import Fulfillment, OrderFulfillments, TrackingInfo
 from dropship_pipelines.resources.supplier import SHIPPED_STATUSES, Supplier, TrackingEvent
@@ -195,17 +195,18 @@ def sync_tracking(
 
     store: dict[str, OrderFulfillments] = {}  # order id -> its fulfillment orders, read a chunk at a time
 
+    def given_up(row: dict[str, Any]) -> bool:
+        return row["fulfillment_state"] == "failed" and (row["fulfillment_attempts"] or 0) >= max_attempts
+
     def to_post(row: dict[str, Any]) -> bool:
-        if row["fulfillment_state"] == "posted":
-            return False
-        if row["fulfillment_state"] == "failed" and (row["fulfillment_attempts"] or 0) >= max_attempts:
+        if row["fulfillment_state"] == "posted" or given_up(row):
             return False
         first_scan = parcels[row["order_id"]]["first_scan_at"]
         return may_notify(policy, first_scan) or row["supplier_status"] == "DELIVERED"
 
     def step(row: dict[str, Any]) -> None:
         if row["fulfillment_state"] != "posted":
-            if row["fulfillment_state"] == "failed" and (row["fulfillment_attempts"] or 0) >= max_attempts:
+            if given_up(row):
                 return
             if not to_post(row):
                 run.count("waiting_scan", row)
@@ -217,7 +218,8 @@ def sync_tracking(
 
     # The posts' fulfillment-order reads go a chunk of orders per request (id ranges) just ahead of the
     # posts, which start on the first chunk while the next is read: one request per order instead of two.
-    posting = sorted((r for r in shipped if to_post(r)), key=_by_order_number)
+    # In id order, so neighbouring orders share a range.
+    posting = sorted((r for r in shipped if to_post(r)), key=lambda r: gid_number(r["order_id"]))
     with InFlight(step, max_waiting=FO_CHUNK) as pool:
         for row in shipped:
             if not to_post(row):
@@ -238,11 +240,6 @@ def sync_tracking(
         status = row["supplier_status"] or "unknown"
         run.supplier_status[status] = run.supplier_status.get(status, 0) + 1
     return run
-
-
-def _by_order_number(row: dict[str, Any]) -> int:
-    """An order's number in its GID: neighbouring orders go in one fulfillment-order read."""
-    return int(row["order_id"].rsplit("/", 1)[-1])
 
 
 def _tracking(row: dict[str, Any], event: TrackingEvent | None, number: str) -> TrackingInfo:

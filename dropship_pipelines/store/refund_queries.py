@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from dropship_pipelines.rules.order_cancellations import NOT_SHIPPING
 from dropship_pipelines.store.fulfillment_tables import store_orders, supplier_orders
 from dropship_pipelines.store.fulfillment_tables import webhook_events as webhook_table
 from dropship_pipelines.store.refund_tables import (
@@ -28,8 +29,6 @@ REFUND_UPDATE = (
 )
 # The financial statuses of an order nothing happened to since checkout.
 UNCHANGED_STATUSES = ("PAID", "PENDING", "AUTHORIZED", "PARTIALLY_PAID", "UNKNOWN")
-# The supplier failures that mean an order will not ship (rules.order_cancellations.NOT_SHIPPING).
-NOT_SHIPPING_REASONS = ("supplier_cancelled", "out_of_stock")
 # A chargeback's money is gone unless the store wins it (an open one is counted: it is held from payout).
 CHARGEBACK_KEPT_STATUSES = ("WON",)
 
@@ -264,7 +263,9 @@ def supplier_orders_to_watch(conn: Connection, limit: int) -> list[dict[str, Any
     CANCELLED status into the ledger, and the cancellation must still become a supplier failure."""
     s = supplier_orders
     # An order with a case for not shipping (held for stock, or cancelled) has its failure: not polled again.
-    not_shipping = sa.select(order_cases.c.order_id).where(order_cases.c.reason.in_(NOT_SHIPPING_REASONS))
+    not_shipping = sa.select(order_cases.c.order_id).where(
+        order_cases.c.reason.in_([r.value for r in NOT_SHIPPING])
+    )
     query = (
         sa.select(s, store_orders.c.name, store_orders.c.cancelled_at)
         .join(store_orders, store_orders.c.order_id == s.c.order_id)

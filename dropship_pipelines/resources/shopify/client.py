@@ -206,10 +206,19 @@ class ShopifyAdminResource(dg.ConfigurableResource):
 
     def products_tagged(self, tag: str) -> Iterator[TaggedProduct]:
         """Every product carrying `tag`, with all its tags."""
+        pages = self._pages(PRODUCTS_TAGGED, {"query": f"tag:{tag}"}, "products", TaggedProduct, "products")
+        for page in pages:
+            yield from page
+
+    def _pages(
+        self, document: str, variables: dict[str, Any], connection: str, model: Any, what: str
+    ) -> Iterator[list[Any]]:
+        """Each page of a paginated connection (`pageInfo { hasNextPage endCursor }`), parsed as `model`s
+        (`what` names them in a payload error); a page is asked for when the one before it is done with."""
         after = None
         while True:
-            page = self.execute(PRODUCTS_TAGGED, {"after": after, "query": f"tag:{tag}"})["products"]
-            yield from _parse(list[TaggedProduct], page["nodes"], "products")
+            page = self.execute(document, {**variables, "after": after})[connection]
+            yield _parse(list[model], page["nodes"], what)
             if not page["pageInfo"]["hasNextPage"]:
                 return
             after = page["pageInfo"]["endCursor"]
@@ -230,26 +239,17 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         a caller can tell when each was read."""
         op = ">=" if inclusive else ">"
         query = f"updated_at:{op}'{updated_since}'" if updated_since else ""
-        after = None
-        while True:
-            page = self.execute(ORDERS_SINCE, {"first": page_size, "after": after, "query": query})["orders"]
-            yield _parse(list[StoreOrder], page["nodes"], "orders")
-            if not page["pageInfo"]["hasNextPage"]:
-                return
-            after = page["pageInfo"]["endCursor"]
+        variables = {"first": page_size, "query": query}
+        yield from self._pages(ORDERS_SINCE, variables, "orders", StoreOrder, "orders")
 
     def order_changes(self, since: str, through: str, page_size: int = 250) -> Iterator[OrderChange]:
         """Id and `updatedAt` of every order last changed between `since` and `through` (ISO, both
         inclusive), oldest change first: ~1 point per order where the full read costs ~14, so a re-read
         window can be checked against the ledger and only what it lacks read in full."""
         query = f"updated_at:>='{since}' updated_at:<='{through}'"
-        after = None
-        while True:
-            page = self.execute(ORDER_CHANGES, {"first": page_size, "after": after, "query": query})["orders"]
-            yield from _parse(list[OrderChange], page["nodes"], "order changes")
-            if not page["pageInfo"]["hasNextPage"]:
-                return
-            after = page["pageInfo"]["endCursor"]
+        variables = {"first": page_size, "query": query}
+        for page in self._pages(ORDER_CHANGES, variables, "orders", OrderChange, "order changes"):
+            yield from page
 
     def newest_order(self) -> OrderStamp | None:
         """The most recently created order (id, name, createdAt): a cheap probe for sensors."""
@@ -269,7 +269,7 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         where one `order(id)` read is 4 points and a request); an order alone is read by itself. Orders in
         a range that were not asked for (at most one between two asked) are dropped; a missing order is
         absent from the answer."""
-        numbers = sorted({_gid_number(i): i for i in order_ids}.items())
+        numbers = sorted({gid_number(i): i for i in order_ids}.items())
         found: dict[str, OrderFulfillments] = {}
         for run in _id_runs([n for n, _ in numbers], page_size):
             wanted = {gid for n, gid in numbers if run[0] <= n <= run[-1]}
@@ -277,17 +277,10 @@ class ShopifyAdminResource(dg.ConfigurableResource):
                 order = self.fulfillment_orders(next(iter(wanted)))
                 found.update({order.id: order} if order else {})
                 continue
-            query, after = f"id:>={run[0]} id:<={run[-1]}", None
-            while True:
-                page = self.execute(
-                    ORDERS_FULFILLMENT_ORDERS, {"first": page_size, "after": after, "query": query}
-                )["orders"]
-                for order in _parse(list[OrderFulfillments], page["nodes"], "orders' fulfillment orders"):
-                    if order.id in wanted:
-                        found[order.id] = order
-                if not page["pageInfo"]["hasNextPage"]:
-                    break
-                after = page["pageInfo"]["endCursor"]
+            variables = {"first": page_size, "query": f"id:>={run[0]} id:<={run[-1]}"}
+            what = "orders' fulfillment orders"
+            for page in self._pages(ORDERS_FULFILLMENT_ORDERS, variables, "orders", OrderFulfillments, what):
+                found.update((order.id, order) for order in page if order.id in wanted)
         return found
 
     def create_fulfillment(
@@ -433,7 +426,8 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         return _parse(Fulfillment, payload["fulfillment"], "fulfillmentTrackingInfoUpdate")
 
 
-def _gid_number(gid: str) -> int:
+def gid_number(gid: str) -> int:
+    """The number at the end of a Shopify GID (`gid://shopify/Order/5600000000001`): ids in creation order."""
     return int(gid.rsplit("/", 1)[-1])
 
 
