@@ -1,12 +1,11 @@
 """Every resource the code location uses, built once with its settings (secrets as `EnvVar`)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from dropship_pipelines.resources.ad_policy import AdPolicyResource
 from dropship_pipelines.resources.cj.client import CJDropshippingResource
-from dropship_pipelines.resources.email_channel.resource import EmailChannelResource
 from dropship_pipelines.resources.helpdesk import HelpdeskResource
 from dropship_pipelines.resources.llm import LlmResource
 from dropship_pipelines.resources.meta_ads import MetaAdsResource
@@ -18,10 +17,17 @@ from dropship_pipelines.resources.support_policy import SupportPolicyResource
 from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
 from dropship_pipelines.settings import LIVE_CJ_BASE_URL, LIVE_OPENAI_BASE_URL, env, image_hosts
 
+if TYPE_CHECKING:  # imported by `support_channel` for a store that uses it
+    from dropship_pipelines.resources.email_channel.resource import EmailChannelResource
 
-def support_channel() -> HelpdeskResource | EmailChannelResource:
+
+def support_channel() -> "HelpdeskResource | EmailChannelResource":
     """The helpdesk API, or for a store without one (SUPPORT_CHANNEL=email) its support mailbox."""
     if env("SUPPORT_CHANNEL", "helpdesk") == "email":
+        # Imported only here: the mailbox brings imapclient and the MIME stack, which loading the code
+        # location for a store on the helpdesk (every `dagster job execute`) does not need.
+        from dropship_pipelines.resources.email_channel.resource import EmailChannelResource
+
         return EmailChannelResource(
             imap_host=dg.EnvVar("EMAIL_IMAP_HOST"),
             imap_port=dg.EnvVar.int("EMAIL_IMAP_PORT"),

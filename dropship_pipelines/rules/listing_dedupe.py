@@ -1,12 +1,12 @@
 """One listing per product: supplier products with near-identical titles, or the same main image, are the
-same product sold twice (suppliers copy each other's listings); the store lists it once."""
+same product sold twice (suppliers copy each other's listings); the store lists it once.
+
+numpy and rapidfuzz are imported by `duplicates`, not here: loading the code location (every `dagster job
+execute`) imports this module through the discovery service and need not import them."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-import numpy as np
-from rapidfuzz import fuzz, process
 
 TITLE_SIMILARITY = 90  # token_set_ratio from which two titles name the same product
 
@@ -31,6 +31,9 @@ def duplicates(offers: Sequence[Offer]) -> dict[str, str]:
     listed ones, then by score)."""
     if not offers:
         return {}
+    import numpy as np  # here, not at module level: see the module's docstring
+    from rapidfuzz import fuzz, process
+
     titles = [offer.title.lower() for offer in offers]
     similar = process.cdist(
         titles, titles, scorer=fuzz.token_set_ratio, score_cutoff=TITLE_SIMILARITY, dtype=np.uint8

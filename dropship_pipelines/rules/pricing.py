@@ -4,7 +4,12 @@ The rule is stated once, over arrays of integer cents (`retail_prices`, `compare
 `unit_profits`); the `Decimal` functions below it run the same code on a batch of one. Every parameter of
 the rule is an exact fraction, so the arithmetic is integer ceiling/half-up division on numerators and
 denominators: no float ever rounds a cent. Where a batch's amounts are large enough that the products could
-leave int64, the same code runs on Python integers (exact at any size, only slower)."""
+leave int64, the same code runs on Python integers (exact at any size, only slower).
+
+numpy is imported by the functions that compute, not here: `PriceRule` is read by every workflow's
+definitions, and loading the code location (every `dagster job execute`) need not import numpy (~0.06 s)."""
+
+from __future__ import annotations
 
 import functools
 import hashlib
@@ -12,15 +17,17 @@ from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from math import lcm
+from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
+
+    Cents = NDArray[np.int64]  # or an object array of Python ints when int64 could overflow
 
 CENT = Decimal("0.01")
 # int64 holds 9.2e18; staying under 2**62 leaves headroom for the sums of two products
 _INT64_SAFE = 2**62
-
-Cents = NDArray[np.int64]  # or an object array of Python ints when int64 could overflow
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,8 @@ def money(cents: int | np.integer) -> Decimal:
 
 
 def cents_array(values: ArrayLike) -> NDArray[np.int64]:
+    import numpy as np  # here, not at module level: see the module's docstring
+
     return np.asarray(values, dtype=np.int64)
 
 
@@ -136,11 +145,11 @@ def _ceil_div(numerator: Cents, denominator: int) -> Cents:
 
 def _wide_enough(largest: int, array: Cents) -> Cents:
     """The array as int64 when `largest` (a bound on every intermediate) fits, else as Python integers."""
-    return array if largest < _INT64_SAFE else np.asarray(array).astype(object)
+    return array if largest < _INT64_SAFE else array.astype(object)
 
 
 def _max_abs(values: Cents) -> int:
-    return max(int(np.max(values)), -int(np.min(values))) if np.size(values) else 0
+    return max(int(values.max()), -int(values.min())) if values.size else 0
 
 
 def _lift_bound(numerator_bound: int, denominator: int, ending: _Ending) -> int:
@@ -173,6 +182,8 @@ def retail_prices(cost_cents: ArrayLike, shipping_cents: ArrayLike, rule: PriceR
     largest_landed = _max_abs(cost) + _max_abs(shipping) + 1
     bound = _lift_bound(largest_landed * max(m1, m2) + max(n1, n2), t.q, t.ending)
     landed = _wide_enough(bound, cost + shipping)
+    import numpy as np  # here, not at module level: see the module's docstring
+
     return _lift_to_ending(np.maximum(landed * m1 + n1, landed * m2 + n2), t.q, t.ending)
 
 
@@ -204,6 +215,8 @@ def unit_profits(
 # --- the same rule on one amount ----------------------------------------------------------------------
 def lift_to_ending(amount: Decimal, ending: Decimal) -> Decimal:
     """The smallest price >= amount that ends in `ending` (12.31 -> 12.99, 12.99 -> 12.99)."""
+    import numpy as np  # here, not at module level: see the module's docstring
+
     exact = _exact(amount, 100)
     lifted = _lift_to_ending(np.array([exact.numerator], dtype=object), exact.denominator, _ending(ending))
     return money(lifted[0])

@@ -36,12 +36,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.engine import Connection, Engine
 
-from dropship_pipelines.media.video_ad import VideoAdSpec, render_video_ad
 from dropship_pipelines.resources import host_map
 from dropship_pipelines.resources.ad_platforms import AdPlatform, AdPlatformAuthError, AdText
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
@@ -67,6 +66,9 @@ from dropship_pipelines.settings import sandbox_host_map
 from dropship_pipelines.store import ad_margin_queries as margin_q
 from dropship_pipelines.store import ads_queries as q
 from dropship_pipelines.store import creative_test_queries as ct_q
+
+if TYPE_CHECKING:  # the renderer is imported where a video is made: see `make_creative`
+    from dropship_pipelines.media.video_ad import VideoAdSpec
 
 Row = dict[str, Any]
 # Launches in flight at once across products and platforms: enough that each platform's pacer, not one
@@ -234,6 +236,10 @@ def make_creative(
     problems = copy_problems(copy, work.facts)
     if problems:
         raise LlmOutputError("; ".join(problems))
+    # Imported here, not at module level: the renderer brings PIL, numpy and ffmpeg's locator, and loading
+    # the code location (every `dagster job execute`, whatever its job) imports this module.
+    from dropship_pipelines.media.video_ad import VideoAdSpec, render_video_ad
+
     paths = tuple(download_image(url, media / "images", image_hosts) for url in work.images)
     hooks = tuple(h.strip() for h in copy.hooks if h.strip())
     compare_at = work.facts["compare_at_price"]
@@ -267,10 +273,12 @@ def make_creative(
     }
 
 
-def render_challenger(control: VideoAdSpec, hooks: tuple[str, ...], media: Path) -> Row:
+def render_challenger(control: "VideoAdSpec", hooks: tuple[str, ...], media: Path) -> Row:
     """The creative test's challenger (price-first, `rules.creative_tests.plan_variants`) of a control
     just rendered: its row for `ad_creative_variants` (failed, with the reason, if it cannot be made; the
     control still runs alone then)."""
+    from dropship_pipelines.media.video_ad import render_video_ad  # see `make_creative`
+
     row: Row = {"variant": CHALLENGER, "opening": "price", "generated_at": q.now()}
     try:
         _, plan = plan_variants(control.headline, hooks, len(control.image_paths))
