@@ -51,9 +51,6 @@ def test_definitions_do_not_import_what_only_work_needs(imported: set[str]) -> N
     assert _loaded(imported, LAZY) == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="analytics modules import pandas at module level until issue 16's rewrite"
-)
 def test_definitions_do_not_import_pandas_or_numpy(imported: set[str]) -> None:
     assert _loaded(imported, ANALYTICS_PENDING) == []
 

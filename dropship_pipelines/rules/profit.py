@@ -21,14 +21,18 @@
 Money is summed in integer cents, so totals reconcile with the ledger to the cent.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from dropship_pipelines.rules.pricing import CENT, PriceRule, fee_cents, fees
+
+if TYPE_CHECKING:  # pandas/numpy cost ~0.3 s to import: loaded by the functions that compute
+    import numpy as np
+    import pandas as pd
 
 DISPUTE_FEE = Decimal("15.00")  # Shopify Payments' chargeback fee, when the dispute does not record one
 # Gateways whose fees Shopify does not report, at their published standard rate (PriceRule's fee part).
@@ -92,6 +96,8 @@ def order_fee(total_price: Decimal, rule: PriceRule) -> Decimal:
 
 def order_fee_cents(revenue_cents: pd.Series | np.ndarray, rule: PriceRule) -> np.ndarray:
     """`order_fee` for many orders at once, in exact integer arithmetic (pricing's `fee_cents`)."""
+    import numpy as np
+
     return np.asarray(fee_cents(np.asarray(revenue_cents, dtype=np.int64), rule), dtype=np.int64)
 
 
@@ -131,6 +137,8 @@ def unreported_fee_rules(rule: PriceRule) -> tuple[dict[str, FeeTerms], FeeTerms
 
 def payment_fee_cents(frame: pd.DataFrame, rule: PriceRule) -> np.ndarray:
     """Each order's payment fees: the reported ones (`fee_cents` >= 0), else its gateway's rule."""
+    import numpy as np
+
     reported = frame["fee_cents"].to_numpy(dtype=np.int64)
     out = reported.copy()
     missing = reported < 0
@@ -311,6 +319,8 @@ def product_profit(orders: pd.DataFrame, lines: pd.DataFrame, rule: PriceRule) -
     `orders`: ORDER_COLUMNS + PROFIT_COLUMNS rows; `lines`: `order_id`, `pid`, `revenue_cents` (one row
     per line of a counted order with a product). Returns per pid: PRODUCT_MONEY in integer cents, where
     `order_profit` is the orders' profit before ad spend shared by line revenue."""
+    import pandas as pd
+
     empty = pd.DataFrame(columns=["pid", *PRODUCT_MONEY])
     if not len(orders) or not len(lines):
         return empty

@@ -4,12 +4,13 @@ Days are UTC calendar days of `store_orders.placed_at` (SQLite stores the UTC wa
 converted to UTC). Windows are half-open: start <= placed_at < end.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -29,6 +30,9 @@ from dropship_pipelines.store.fulfillment_tables import store_order_lines, store
 from dropship_pipelines.store.order_action_tables import order_actions
 from dropship_pipelines.store.profit_tables import order_payments, supplier_costs
 from dropship_pipelines.store.refund_tables import order_refunds
+
+if TYPE_CHECKING:  # pandas/numpy cost ~0.3 s to import: loaded by the functions that compute
+    import pandas as pd
 
 COUNTED = sa.and_(store_orders.c.state != "cancelled", store_orders.c.cancelled_at.is_(None))
 
@@ -100,11 +104,15 @@ def _window(conn: Connection, start: datetime, end: datetime) -> sa.ColumnElemen
 
 
 def _as_day(series: pd.Series) -> pd.Series:
+    import pandas as pd
+
     return pd.to_datetime(series.astype(str)).dt.date
 
 
 def order_frame(conn: Connection, start: datetime, end: datetime) -> pd.DataFrame:
     """One row per counted order placed in the window, with its costs (ORDER_COLUMNS, money in cents)."""
+    import pandas as pd
+
     unit_cost = sa.func.coalesce(listing_variants.c.unit_cost, listings.c.unit_cost, 0)
     lines = (
         sa.select(
@@ -171,6 +179,8 @@ def order_frame(conn: Connection, start: datetime, end: datetime) -> pd.DataFram
 
 def ad_spend_frame(conn: Connection, start: date, end: date) -> pd.DataFrame:
     """Ad spend per day (all platforms), days start <= day < end."""
+    import pandas as pd
+
     query = (
         sa.select(ad_metrics_daily.c.day, cents(sa.func.sum(ad_metrics_daily.c.spend)).label("spend_cents"))
         .where(ad_metrics_daily.c.day >= start, ad_metrics_daily.c.day < end)
@@ -207,6 +217,8 @@ def ledger_totals_by_day(
 ) -> pd.DataFrame:
     """The ledger's own per-day totals (independent of the analytics code) for the reconciliation checks;
     days [first, end) when given."""
+    import pandas as pd
+
     day = day_of(conn, store_orders.c.placed_at).label("day")
     order_query = (
         sa.select(day, sa.func.count().label("orders"), cents(sa.func.sum(store_orders.c.total_price)))
@@ -234,6 +246,8 @@ def ledger_totals_by_day(
 
 def product_sales(conn: Connection) -> pd.DataFrame:
     """Per product: orders, units, revenue and listing-based costs of counted orders (money in cents)."""
+    import pandas as pd
+
     unit_cost = sa.func.coalesce(listing_variants.c.unit_cost, listings.c.unit_cost, 0)
     query = (
         sa.select(
@@ -270,6 +284,8 @@ def product_units_revenue(conn: Connection) -> pd.DataFrame:
     """Per product: units and revenue (cents) of counted orders, the ledger's own figures without the
     listing joins of `product_sales`: what the top-products follow check compares, read from the two
     covering indexes alone."""
+    import pandas as pd
+
     lines = store_order_lines.c
     query = (
         sa.select(
@@ -289,6 +305,8 @@ def product_units_revenue(conn: Connection) -> pd.DataFrame:
 
 def product_ad_spend(conn: Connection) -> pd.DataFrame:
     """Ad spend per product (cents), all time and platforms."""
+    import pandas as pd
+
     return pd.DataFrame.from_records(
         conn.execute(
             sa.select(ad_metrics_daily.c.pid, cents(sa.func.sum(ad_metrics_daily.c.spend)).label("ad_spend"))
@@ -301,6 +319,8 @@ def product_ad_spend(conn: Connection) -> pd.DataFrame:
 
 def campaign_totals(conn: Connection) -> pd.DataFrame:
     """Per platform and campaign, all time: spend, delivery and attributed revenue (money in cents)."""
+    import pandas as pd
+
     m = ad_metrics_daily.c
     query = sa.select(
         m.platform,
@@ -373,6 +393,8 @@ def as_utc_datetime(value: object) -> datetime:
 def product_lines(conn: Connection) -> pd.DataFrame:
     """Each line of a counted order that has a product: order, product, line revenue in cents (what
     true profit per product shares an order's costs by)."""
+    import pandas as pd
+
     query = (
         sa.select(
             store_order_lines.c.order_id,
@@ -563,6 +585,8 @@ def daily_line_sums(conn: Connection, start: datetime, end: datetime) -> sa.Sele
 def daily_sums(conn: Connection, start: datetime, end: datetime, rule: PriceRule) -> pd.DataFrame:
     """The orders' per-day sums (rules/profit.DAY_SUMS, integer cents) of the counted orders placed in
     [start, end), from two aggregations in the database (orders, lines) read in the caller's snapshot."""
+    import pandas as pd
+
     orders = pd.DataFrame.from_records(
         conn.execute(daily_order_sums(conn, start, end, rule)).all(),
         columns=[c for c in DAY_SUMS if c != "items"],
@@ -619,6 +643,8 @@ def product_figures(conn: Connection, rule: PriceRule) -> pd.DataFrame:
     order is most of the top-products snapshot's time. Money in integer cents; per product each line's
     amount is whole cents before it is summed (as `product_sales` rounds the sum: equal, the amounts being
     exact cents)."""
+    import pandas as pd
+
     charged, actual = _cost_known()
     money_back = _money_back_per_order()
     actions = _refund_actions_per_order()

@@ -6,9 +6,9 @@ its `analytics_*` table; when they run is told in this package's docstring.
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 import sqlalchemy as sa
 
 from dropship_pipelines.assets.metadata import preview_table
@@ -25,6 +25,9 @@ from dropship_pipelines.store.analytics_tables import (
     analytics_kpis,
     analytics_top_products,
 )
+
+if TYPE_CHECKING:  # pandas/numpy cost ~0.3 s to import: loaded by the functions that compute
+    import pandas as pd
 
 GROUP = "analytics"
 OWNERS = ["team:store"]
@@ -60,7 +63,7 @@ DAILY_READ = "daily_read"
 
 def daily_frame(
     store_db: StoreDatabase, pricing: PricingPolicy, first: date, end: date
-) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+) -> tuple["pd.DataFrame", dict[str, dict[str, int]]]:
     """Sales and profit for days [first, end): one row per day that had an order or ad spend; and the
     ledger's own totals of those days (orders, sales, ad spend), read in the same snapshot. The database
     sums the orders by day (`analytics_queries.daily_sums`): a few hundred rows come back, not every order."""
@@ -83,13 +86,13 @@ def daily_frame(
 # backfill, in-process) the first computes it and the second takes it, so the ledger is read once per run
 # and both tables come from one snapshot. Keyed by run and window; an entry is taken once, and a run that
 # materialises only one of the two leaves at most one small frame behind (the oldest is dropped).
-_SHARED_DAILY: dict[tuple[str, date, date, PriceRule], tuple[datetime, pd.DataFrame, dict]] = {}
+_SHARED_DAILY: dict[tuple[str, date, date, PriceRule], tuple[datetime, "pd.DataFrame", dict]] = {}
 _SHARED_DAILY_KEEP = 4
 
 
 def shared_daily_frame(
     context: dg.AssetExecutionContext, store_db: StoreDatabase, pricing: PricingPolicy
-) -> tuple[datetime, pd.DataFrame, dict[str, dict[str, int]]]:
+) -> tuple[datetime, "pd.DataFrame", dict[str, dict[str, int]]]:
     """The window's daily frame, its ledger read and the moment stamped before the read: computed by the
     first of the two daily assets to run in this run, reused by the other."""
     first, end = _days(context)
@@ -257,6 +260,8 @@ def daily_profit_sums(conn: sa.Connection) -> dict[str, int]:
 def compute_kpis(store_db: StoreDatabase, today: date) -> tuple[list[dict], dict[str, int]]:
     """KPI rows per period, from the daily profit table and the ad platforms' clicks; and the daily
     table's all-time sums read in the same snapshot."""
+    import pandas as pd
+
     with q.consistent_read(store_db.engine()) as conn:
         sums = daily_profit_sums(conn)
         daily = pd.DataFrame.from_records(
@@ -394,6 +399,8 @@ def top_products(
 
 
 def compute_ad_performance(store_db: StoreDatabase) -> list[dict]:
+    import pandas as pd
+
     with store_db.engine().connect() as conn:
         frame = q.campaign_totals(conn)
     computed_at = _now()

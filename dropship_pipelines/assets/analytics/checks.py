@@ -8,10 +8,9 @@ whose ledger changed since are named in the result (the ledger sensor recomputes
 """
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import pandas as pd
 import sqlalchemy as sa
 
 from dropship_pipelines.assets.analytics.assets import (
@@ -41,6 +40,9 @@ from dropship_pipelines.store.analytics_tables import (
     analytics_kpis,
     analytics_top_products,
 )
+
+if TYPE_CHECKING:  # pandas/numpy cost ~0.3 s to import: loaded by the functions that compute
+    import pandas as pd
 
 
 def _recorded_read(context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, key: str) -> dict | None:
@@ -88,7 +90,9 @@ def _same_moment(stamp: object, recorded: str | None) -> bool:
     return recorded is not None and q.as_utc_datetime(stamp) == datetime.fromisoformat(recorded)
 
 
-def _table_frame(conn: sa.Connection, table: sa.Table, columns: list[str]) -> pd.DataFrame:
+def _table_frame(conn: sa.Connection, table: sa.Table, columns: list[str]) -> "pd.DataFrame":
+    import pandas as pd
+
     frame = pd.DataFrame.from_records(
         conn.execute(sa.select(*(table.c[c] for c in columns))).all(), columns=columns
     )
@@ -102,7 +106,7 @@ def _table_frame(conn: sa.Connection, table: sa.Table, columns: list[str]) -> pd
 STAMP_RESOLUTION = timedelta(milliseconds=50)
 
 
-def _settled(conn: sa.Connection, ours: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def _settled(conn: sa.Connection, ours: "pd.DataFrame") -> tuple["pd.DataFrame", list[str]]:
     """The days whose orders have not changed since they were computed, and the days that have: orders
     keep arriving while a run computes, and those days are recomputed by the next run (the ledger sensor
     asks for them), so they are reported as pending instead of failing the check."""
@@ -117,13 +121,15 @@ def _settled(conn: sa.Connection, ours: pd.DataFrame) -> tuple[pd.DataFrame, lis
 
 
 def _against_recorded_read(
-    conn: sa.Connection, ours: pd.DataFrame, read: dict | None
-) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    conn: sa.Connection, ours: "pd.DataFrame", read: dict | None
+) -> tuple["pd.DataFrame", "pd.DataFrame", list[str]]:
     """The rows to compare and the ledger totals to compare them with, and the days not compared.
 
     Rows this asset's recorded read computed are compared with that read; the other rows (another run's)
     with the ledger now, except the days whose orders changed since those rows were computed. The days
     whose ledger changed since the read are also named."""
+    import pandas as pd
+
     ledger_now = q.ledger_totals_by_day(conn)
     recorded_days = (read or {}).get("days", {})
     mine = ours["day"].map(lambda d: d.isoformat() in recorded_days) & ours["computed_at"].map(
@@ -146,7 +152,7 @@ def _against_recorded_read(
     return compared.reset_index(drop=True), expected.reset_index(drop=True), sorted({*pending, *changed})
 
 
-def _mismatches(analytics: pd.DataFrame, ledger: pd.DataFrame, pairs: dict[str, str]) -> list[dict]:
+def _mismatches(analytics: "pd.DataFrame", ledger: "pd.DataFrame", pairs: dict[str, str]) -> list[dict]:
     """Days present in the analytics table whose totals differ from the ledger's."""
     merged = analytics.merge(ledger, on="day", how="left").fillna(0)
     wrong = []
