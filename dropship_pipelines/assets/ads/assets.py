@@ -1,7 +1,9 @@
 """Ads: a video ad and a campaign per platform for every new listing; daily metrics; budget optimisation.
 
 The steps each asset takes with the ledger and the platforms are in `dropship_pipelines.services.ads`;
-when to pause or scale is in `dropship_pipelines.rules.ad_rules`."""
+when to pause or scale is in `dropship_pipelines.rules.ad_rules`. The services are imported by the assets
+that use them: loading the code location (every `dagster job execute`, whatever its job) defines these
+assets but need not import the services and what they bring (issue 16's run floor)."""
 
 from datetime import date
 from pathlib import Path
@@ -18,7 +20,6 @@ from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.tiktok_ads import TikTokAdsResource
 from dropship_pipelines.rules.ad_metrics import totals
-from dropship_pipelines.services import ad_conversions, ads, creative_tests, discovery
 
 GROUP = "ads"
 OWNERS = ["team:growth"]
@@ -67,6 +68,8 @@ def ad_creatives(
 
     Cached by content (product facts, images, video settings): an unchanged product is never sent to the
     model or rendered again. An unusable answer is recorded and retried next run, up to a limit."""
+    from dropship_pipelines.services import ads, discovery  # here: see the module docstring
+
     report = ads.make_creatives(
         store_db.engine(),
         llm,
@@ -114,6 +117,8 @@ def ad_campaigns(
     Idempotent: the ledger row is written before each create, and a resumed launch looks its campaign,
     ad set and ad up by their deterministic names at the platform before creating them, so a product
     never gets a second campaign. Expired credentials stop that platform (and fail the run by name)."""
+    from dropship_pipelines.services import ads  # here: see the module docstring
+
     platforms = ads.platforms_by_name(meta_ads, tiktok_ads)
     unknown = set(config.platforms) - set(platforms)
     if unknown:
@@ -169,6 +174,8 @@ def ad_purchase_events(
     """One purchase event per ad-attributed order to Meta's Conversions API and TikTok's Events API
     (event id = the order id, email and phone as SHA-256 digests), each claimed in the ledger before it is
     sent, so the platforms learn which clicks bought and optimise delivery on it."""
+    from dropship_pipelines.services import ad_conversions, ads  # here: see the module docstring
+
     platforms = ads.platforms_by_name(meta_ads, tiktok_ads)
     report = ad_conversions.report_purchases(
         store_db.engine(),
@@ -214,6 +221,8 @@ def ad_metrics(
 
     `below_kill_threshold` counts the live campaigns the ad rule would pause on the metrics now stored
     (the weak-ads sensor starts the optimisation on it)."""
+    from dropship_pipelines.services import ads, creative_tests  # here: see the module docstring
+
     window = context.partition_key_range
     first, last = date.fromisoformat(window.start), date.fromisoformat(window.end)
     engine = store_db.engine()
@@ -280,6 +289,8 @@ def ad_optimizations(
     Every decision that changes something is recorded in `ad_actions` with its reason and numbers,
     before it is applied (dry run: only proposed). Campaigns still learning (counted in conversions since
     their last significant edit) are left alone."""
+    from dropship_pipelines.services import ads, creative_tests  # here: see the module docstring
+
     report = ads.optimise_campaigns(
         store_db.engine(),
         ads.platforms_by_name(meta_ads, tiktok_ads),

@@ -20,7 +20,6 @@ from dropship_pipelines.sensors.ads import (
     build_new_listing_sensor,
     build_weak_ads_sensor,
 )
-from dropship_pipelines.services import ads
 
 TAGS = {WORKFLOW_TAG: "ads"}  # one ads run at a time (tag concurrency in dagster.yaml)
 
@@ -73,6 +72,9 @@ def ad_metrics_hourly(
     keys = AD_REPORT_DAYS.get_partition_keys(current_time=now)
     if not keys:
         return dg.SkipReason("no reporting day yet")
+    # Imported here: loading the code location (every `dagster job execute`) need not import the service.
+    from dropship_pipelines.services import ads
+
     platform_day = ads.reporting_day([meta_ads, tiktok_ads])
     days = restated_days(platform_day, keys)
     if days is None:

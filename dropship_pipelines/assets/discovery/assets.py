@@ -1,7 +1,11 @@
-"""Product discovery assets: supplier catalog -> priced candidates -> AI copy -> listings on the store."""
+"""Product discovery assets: supplier catalog -> priced candidates -> AI copy -> listings on the store.
+
+The discovery service is imported by the assets that use it: loading the code location (every `dagster job
+execute`, whatever its job) defines these assets but need not import the service and what it brings."""
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -14,7 +18,9 @@ from dropship_pipelines.resources.supplier import Supplier
 from dropship_pipelines.rules.pricing import PriceRule
 from dropship_pipelines.rules.scoring import Thresholds
 from dropship_pipelines.rules.shipping_claims import shipping_claim
-from dropship_pipelines.services import discovery
+
+if TYPE_CHECKING:
+    from dropship_pipelines.services import discovery
 
 GROUP = "discovery"
 OWNERS = ["team:store"]
@@ -67,6 +73,8 @@ def supplier_catalog(
     """Every product the supplier (CJ Dropshipping) offers, refreshed from its product list.
 
     Malformed records are kept with the reason they cannot be used, never dropped silently."""
+    from dropship_pipelines.services import discovery  # here: see the module docstring
+
     result = discovery.refresh_catalog(supplier, store_db.engine(), config.page_size, config.max_pages)
     rows = result.rows
     context.log.info(
@@ -148,6 +156,8 @@ def discover_and_list(
     store_db: StoreDatabase,
 ):
     """Candidates looked up, written up and listed, each product carried on as soon as it is ready."""
+    from dropship_pipelines.services import discovery  # here: see the module docstring
+
     selected = context.selected_asset_keys
     candidates_config, copy_config, listing_config = (
         config.product_candidates,
@@ -215,7 +225,7 @@ def discover_and_list(
 
 
 def _candidates_result(
-    context: dg.AssetExecutionContext, run: discovery.CandidateRun, rule: PriceRule
+    context: dg.AssetExecutionContext, run: "discovery.CandidateRun", rule: PriceRule
 ) -> dg.MaterializeResult:
     accepted = run.accepted
     context.log.info(
@@ -245,7 +255,7 @@ def _candidates_result(
     )
 
 
-def _copy_result(run: discovery.CopyRun) -> dg.MaterializeResult:
+def _copy_result(run: "discovery.CopyRun") -> dg.MaterializeResult:
     return dg.MaterializeResult(
         asset_key=product_copy,
         metadata={
@@ -260,7 +270,7 @@ def _copy_result(run: discovery.CopyRun) -> dg.MaterializeResult:
     )
 
 
-def _listings_result(run: discovery.ListingRun, free_over: Decimal | None) -> dg.MaterializeResult:
+def _listings_result(run: "discovery.ListingRun", free_over: Decimal | None) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         asset_key=store_listings,
         metadata={

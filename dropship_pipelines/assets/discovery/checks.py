@@ -1,4 +1,7 @@
-"""Data-quality guards of the discovery workflow; the blocking ones stand between us and a wrong price."""
+"""Data-quality guards of the discovery workflow; the blocking ones stand between us and a wrong price.
+
+The discovery service is imported by the check that reads the store through it: loading the code location
+(every `dagster job execute`) need not import it."""
 
 from collections.abc import Sequence
 from decimal import Decimal
@@ -12,7 +15,6 @@ from dropship_pipelines.resources.pricing import PricingPolicy
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.rules.pricing import PriceRule, unit_profit
-from dropship_pipelines.services.discovery import store_products_by_pid
 from dropship_pipelines.store.discovery_tables import (
     listing_variants,
     listings,
@@ -94,6 +96,8 @@ def listings_priced_above_cost(store_db: StoreDatabase, pricing: PricingPolicy) 
     description="The store holds at most one product per supplier product (counted at the store).",
 )
 def no_duplicate_listings(shopify: ShopifyAdminResource, store_db: StoreDatabase) -> dg.AssetCheckResult:
+    from dropship_pipelines.services.discovery import store_products_by_pid  # see the module docstring
+
     per_pid = store_products_by_pid(shopify)
     duplicates = [{"pid": pid, "products": ", ".join(ids)} for pid, ids in per_pid.items() if len(ids) > 1]
     with store_db.engine().connect() as conn:

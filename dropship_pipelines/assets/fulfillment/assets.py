@@ -1,8 +1,12 @@
-"""Order fulfillment assets: store orders -> orders at the supplier -> tracking back to the customer."""
+"""Order fulfillment assets: store orders -> orders at the supplier -> tracking back to the customer.
+
+The services are imported by the assets that use them: loading the code location (every `dagster job
+execute`, whatever its job) defines these assets but need not import the services and what they bring."""
 
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -12,8 +16,9 @@ from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.store_db import StoreDatabase
 from dropship_pipelines.resources.supplier import Supplier
 from dropship_pipelines.rules.tracking import TrackingPolicy
-from dropship_pipelines.services import fulfillment, tracking
-from dropship_pipelines.services.order_gate import OrderGate
+
+if TYPE_CHECKING:
+    from dropship_pipelines.services import fulfillment
 
 GROUP = "fulfillment"
 OWNERS = ["team:store"]
@@ -35,7 +40,9 @@ class SupplierOrdersConfig(dg.Config):
     quote_max_age_hours: int = 24
     pay_with_balance: bool = True  # the supplier pays itself from the account balance and ships
 
-    def routing(self) -> fulfillment.RoutingSettings:
+    def routing(self) -> "fulfillment.RoutingSettings":
+        from dropship_pipelines.services import fulfillment  # here: see the module docstring
+
         return fulfillment.RoutingSettings(
             max_shipping_days=self.max_shipping_days,
             value_of_a_day=Decimal(str(self.value_of_a_day)),
@@ -116,6 +123,9 @@ def store_and_supplier_orders(
     """Store orders and supplier orders in one step, so they overlap (issue 16): each page of store orders
     goes to the supplier as soon as it is saved while the next is read (the read is bound by Shopify's
     cost bucket, the supplier orders by CJ's QPS). Either asset alone runs as before."""
+    from dropship_pipelines.services import fulfillment  # here: see the module docstring
+    from dropship_pipelines.services.order_gate import OrderGate
+
     selected = context.selected_asset_keys
     engine = store_db.engine()
     overlap = timedelta(minutes=config.overlap_minutes)
@@ -171,7 +181,7 @@ def store_and_supplier_orders(
 
 
 def _store_orders_result(
-    context: dg.AssetExecutionContext, result: fulfillment.OrdersRead
+    context: dg.AssetExecutionContext, result: "fulfillment.OrdersRead"
 ) -> dg.MaterializeResult:
     for order in result.new[:50]:
         context.log.info("order %s (%s): new, from %s", order["name"], order["order_id"], order["source"])
@@ -207,6 +217,8 @@ def shipment_tracking(
 
     The ledger row is written first and the store's own fulfillment orders are read before posting, so a
     run killed after Shopify accepted never fulfils (or emails) twice."""
+    from dropship_pipelines.services import tracking  # here: see the module docstring
+
     run = tracking.sync_tracking(
         supplier,
         shopify,
