@@ -1,7 +1,8 @@
 """Loading the code location imports only what defining the jobs needs (issue 16: every `dagster job
 execute` pays for it, whatever the job). Libraries used only where work is done are imported there: the
-video renderer's (PIL, numpy, ffmpeg's locator), the LLM SDK, the mailbox's (imapclient) and the
-deduplication's (rapidfuzz).
+array rules' and analytics' (numpy, pandas), the video renderer's (PIL, ffmpeg's locator), the LLM SDK, the
+mailbox's (imapclient) and the deduplication's (rapidfuzz); so are the services of the ads, discovery and
+fulfillment assets.
 
 Checked in a fresh interpreter, as `dagster job execute` starts one: this test process has imported
 them already."""
@@ -26,10 +27,10 @@ LAZY = (
     "imapclient",
     "dropship_pipelines.media",
     "dropship_pipelines.resources.email_channel",
+    "dropship_pipelines.services.ads",
+    "dropship_pipelines.services.discovery",
+    "dropship_pipelines.services.fulfillment",
 )
-# The analytics workflow still imports pandas (and so numpy) at module level; issue 16's rewrite of the
-# analytics modules takes them out. Strict: when it lands this test passes, and the marker must go.
-ANALYTICS_PENDING = ("pandas", "numpy")
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_definitions_do_not_import_what_only_work_needs(imported: set[str]) -> N
 
 
 def test_definitions_do_not_import_pandas_or_numpy(imported: set[str]) -> None:
-    assert _loaded(imported, ANALYTICS_PENDING) == []
+    assert _loaded(imported, ("pandas", "numpy")) == []
 
 
 def test_support_channel_builds_the_mailbox_when_the_store_uses_email(
