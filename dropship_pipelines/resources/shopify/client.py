@@ -39,6 +39,7 @@ from dropship_pipelines.resources.shopify.models import (
 from dropship_pipelines.resources.write_gate import gate_read, gate_write, graphql_mutation
 
 API = "shopify"
+MAX_PAGE = 250  # the most a connection's `first` may ask for
 
 
 # Points a query is assumed to cost before Shopify has costed it once (a page of orders asks ~250).
@@ -126,7 +127,10 @@ class ShopifyAdminResource(dg.ConfigurableResource):
     ) -> dict[str, Any]:
         """Run one GraphQL operation and return its `data`, retrying throttles and transient failures
         (`retry=False`: one attempt, for a write whose caller looks for its effect before trying again)."""
-        key = hashlib.sha1(query.encode()).hexdigest()
+        # The requested cost grows with the page asked for: remembered per query and page size, so a
+        # small page's cost is never what a large one of the same query reserves.
+        first = (variables or {}).get("first")
+        key = hashlib.sha1(f"{query}|{first}".encode()).hexdigest()
         mutation = graphql_mutation(query)
         if mutation:  # every store write is a mutation: shadow mode records it here instead
             shadowed = gate_write(API, mutation, variables or {})
@@ -242,14 +246,36 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         variables = {"first": page_size, "query": query}
         yield from self._pages(ORDERS_SINCE, variables, "orders", StoreOrder, "orders")
 
-    def order_changes(self, since: str, through: str, page_size: int = 250) -> Iterator[OrderChange]:
+    def order_changes(
+        self, since: str, through: str, page_size: int = 250, *, through_inclusive: bool = True
+    ) -> Iterator[OrderChange]:
         """Id and `updatedAt` of every order last changed between `since` and `through` (ISO, both
-        inclusive), oldest change first: ~1 point per order where the full read costs ~14, so a re-read
-        window can be checked against the ledger and only what it lacks read in full."""
-        query = f"updated_at:>='{since}' updated_at:<='{through}'"
-        variables = {"first": page_size, "query": query}
+        inclusive; `through_inclusive=False`: before it), oldest change first: ~1 point per order where
+        the full read costs ~14, so a re-read window can be checked against the ledger and only what it
+        lacks read in full."""
+        variables = {"first": page_size, "query": _changed_between(since, through, through_inclusive)}
         for page in self._pages(ORDER_CHANGES, variables, "orders", OrderChange, "order changes"):
             yield from page
+
+    def changed_count_is(self, since: str, before: str, count: int) -> bool:
+        """Whether exactly `count` orders last changed at or after `since` and before `before` (ISO), told
+        by page boundaries alone: pages of `pageInfo` (~3 points a request whatever the page's size) step
+        over `count - 1` orders and one more is asked for, where the change listing pays a point an order.
+        A second in which a burst of orders changed is checked for ~7 points instead of one per order."""
+        query = _changed_between(since, before, False)
+        after: str | None = None
+        left = count - 1  # orders stepped over before the last one is asked for
+        while left > 0:
+            size = min(MAX_PAGE, left)
+            variables = {"first": size, "after": after, "query": query}
+            page = self.execute(ORDER_COUNT_PAGE, variables)["orders"]["pageInfo"]
+            if not page["hasNextPage"]:
+                return False  # fewer than `count`
+            left -= size
+            after = page["endCursor"]
+        variables = {"first": 2 if count > 0 else 1, "after": after, "query": query}
+        nodes = self.execute(ORDER_COUNT_LAST, variables)["orders"]["nodes"]
+        return len(nodes) == (1 if count > 0 else 0)
 
     def newest_order(self) -> OrderStamp | None:
         """The most recently created order (id, name, createdAt): a cheap probe for sensors."""
@@ -426,6 +452,10 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         return _parse(Fulfillment, payload["fulfillment"], "fulfillmentTrackingInfoUpdate")
 
 
+def _changed_between(since: str, through: str, inclusive: bool) -> str:
+    return f"updated_at:>='{since}' updated_at:{'<=' if inclusive else '<'}'{through}'"
+
+
 def gid_number(gid: str) -> int:
     """The number at the end of a Shopify GID (`gid://shopify/Order/5600000000001`): ids in creation order."""
     return int(gid.rsplit("/", 1)[-1])
@@ -496,6 +526,22 @@ query OrderChanges($first: Int!, $after: String, $query: String) {
     pageInfo { hasNextPage endCursor }
     nodes { id updatedAt }
   }
+}
+"""
+
+# Page boundaries only (`changed_count_is`): what a page holds is not asked for, so it costs ~3 points.
+# Sorted as ORDER_COUNT_LAST, whose page starts at this one's end cursor.
+ORDER_COUNT_PAGE = """
+query OrderCountPage($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+ORDER_COUNT_LAST = """
+query OrderCountLast($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) { nodes { id } }
 }
 """
 
