@@ -40,6 +40,10 @@ Outcome = Literal["posted", "found", "failed", "waiting_scan"]
 # tracking works before that module exists, and a lost parcel waits (flagged) until it does.
 FAILURE_MODULE = "dropship_pipelines.services.order_cancellations"
 FO_CHUNK = 50  # orders whose fulfillment orders are read in one request (an id-range page)
+# Posts in flight at once: each spends most of its time on round trips and ledger writes, and with 4 a run
+# of 300 posted ~14 a second, 140 points where the bucket restores 100, so its 2,000 lasted the whole run
+# and the run was bound by the round trips, not by Shopify's limit.
+POSTS_IN_FLIGHT = 8
 
 
 @dataclass
@@ -155,6 +159,45 @@ def _parcel(row: dict[str, Any], event: TrackingEvent | None, policy: TrackingPo
     }
 
 
+def _observe(
+    supplier: Supplier,
+    engine: Engine,
+    rows: list[dict[str, Any]],
+    batch_size: int,
+    policy: TrackingPolicy,
+    moment: datetime,
+    run: TrackingRun,
+    events: dict[str, TrackingEvent],
+    parcels: dict[str, dict[str, Any]],
+    log: Log,
+) -> list[dict[str, Any]]:
+    """Steps 1, 2 and 5 for a batch of open supplier orders: their status polled, their parcels' carrier
+    events read (into `events`), their parcel rows saved (into `parcels`, stalls counted in `run`). The
+    batch's shipped orders (a tracking number) are returned for their posts."""
+    run.poll_errors += _poll_supplier(supplier, engine, rows, batch_size, log)
+    shipped = [r for r in rows if r["supplier_status"] in SHIPPED_STATUSES and r["track_number"]]
+    # Delivered parcels are asked once more only when their scans were never seen (a short route).
+    asked = [r for r in shipped if r["supplier_status"] != "DELIVERED" or r["first_scan_at"] is None]
+    found, errors = _carrier_events(supplier, asked, batch_size, log)
+    run.poll_errors += errors
+    events.update(found)
+    saved = []
+    for row in rows:
+        if row["supplier_status"] == "CANCELLED":
+            continue
+        parcel = _parcel(row, found.get(row["track_number"] or ""), policy, moment)
+        if row["supplier_status"] == "DELIVERED" and row["carrier_status"] is None and not found:
+            parcel["carrier_status"] = "Delivered"
+        parcels[row["order_id"]] = parcel
+        saved.append(parcel)
+        if parcel["stall"]:
+            with run.lock:
+                run.stalls[parcel["stall"]] = run.stalls.get(parcel["stall"], 0) + 1
+    with engine.begin() as conn:
+        q.save_parcels(conn, saved)
+    return shipped
+
+
 def sync_tracking(
     supplier: Supplier,
     shopify: ShopifyAdminResource,
@@ -174,25 +217,8 @@ def sync_tracking(
     with engine.connect() as conn:
         rows = q.open_parcels(conn)
     run = TrackingRun(open=len(rows))
-    run.poll_errors = _poll_supplier(supplier, engine, rows, batch_size, log)
-    shipped = [r for r in rows if r["supplier_status"] in SHIPPED_STATUSES and r["track_number"]]
-    # Delivered parcels are asked once more only when their scans were never seen (a short route).
-    asked = [r for r in shipped if r["supplier_status"] != "DELIVERED" or r["first_scan_at"] is None]
-    events, errors = _carrier_events(supplier, asked, batch_size, log)
-    run.poll_errors += errors
-    parcels = {}
-    with engine.begin() as conn:
-        for row in rows:
-            if row["supplier_status"] == "CANCELLED":
-                continue
-            parcel = _parcel(row, events.get(row["track_number"] or ""), policy, moment)
-            if row["supplier_status"] == "DELIVERED" and row["carrier_status"] is None and not events:
-                parcel["carrier_status"] = "Delivered"
-            q.save_parcel(conn, parcel)
-            parcels[row["order_id"]] = parcel
-            if parcel["stall"]:
-                run.stalls[parcel["stall"]] = run.stalls.get(parcel["stall"], 0) + 1
-
+    events: dict[str, TrackingEvent] = {}  # track number -> the carrier's latest word
+    parcels: dict[str, dict[str, Any]] = {}  # order id -> its parcel row as this run saved it
     store: dict[str, OrderFulfillments] = {}  # order id -> its fulfillment orders, read a chunk at a time
 
     def given_up(row: dict[str, Any]) -> bool:
@@ -216,22 +242,28 @@ def sync_tracking(
         elif row["posted_number"] and row["track_number"] != row["posted_number"] and row["fulfillment_id"]:
             _update_number(shopify, engine, row, events.get(row["track_number"]), run, log)
 
-    # The posts' fulfillment-order reads go a chunk of orders per request (id ranges) just ahead of the
-    # posts, which start on the first chunk while the next is read: one request per order instead of two.
-    # In id order, so neighbouring orders share a range.
-    posting = sorted((r for r in shipped if to_post(r)), key=lambda r: gid_number(r["order_id"]))
-    with InFlight(step, max_waiting=FO_CHUNK) as pool:
-        for row in shipped:
-            if not to_post(row):
-                pool.submit(row)
-        for start in range(0, len(posting), FO_CHUNK):
-            chunk = posting[start : start + FO_CHUNK]
-            try:
-                store.update(shopify.fulfillment_orders_of([r["order_id"] for r in chunk]))
-            except ApiError as error:  # each order then reads its own before posting
-                log.warning("fulfillment orders of %d orders not read: %s", len(chunk), error)
-            for row in chunk:
-                pool.submit(row)
+    # A batch of supplier orders goes on to its posts as soon as its polls are answered, so the posts
+    # (bound by Shopify's bucket) start while the next batch is polled (CJ): polled whole first, the
+    # bucket sat full for the polls' half second of every run (issue 16).
+    with InFlight(step, at_once=POSTS_IN_FLIGHT, max_waiting=FO_CHUNK) as pool:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            shipped = _observe(supplier, engine, batch, batch_size, policy, moment, run, events, parcels, log)
+            for row in shipped:
+                if not to_post(row):
+                    pool.submit(row)
+            # The posts' fulfillment-order reads go a chunk of orders per request (id ranges) just ahead
+            # of the posts, which start on the first chunk while the next is read: one request per order
+            # instead of two. In id order, so neighbouring orders share a range.
+            posting = sorted((r for r in shipped if to_post(r)), key=lambda r: gid_number(r["order_id"]))
+            for at in range(0, len(posting), FO_CHUNK):
+                chunk = posting[at : at + FO_CHUNK]
+                try:
+                    store.update(shopify.fulfillment_orders_of([r["order_id"] for r in chunk]))
+                except ApiError as error:  # each order then reads its own before posting
+                    log.warning("fulfillment orders of %d orders not read: %s", len(chunk), error)
+                for row in chunk:
+                    pool.submit(row)
     for row in rows:
         lost = parcels.get(row["order_id"], {}).get("stall") == "lost" and row["failure_reported_at"] is None
         if lost and _report_lost(engine, shopify, supplier, row, parcels[row["order_id"]], run_id, log):

@@ -72,7 +72,14 @@ def open_parcels(conn: Connection) -> list[dict[str, Any]]:
 
 
 def save_parcel(conn: Connection, row: dict[str, Any]) -> None:
-    upsert(conn, parcel_tracking, [{**row, "updated_at": now()}], keys=["order_id"])
+    save_parcels(conn, [row])
+
+
+def save_parcels(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Parcel rows with the same columns, in one statement (a run's 300 took 0.3 s one by one, before the
+    first fulfillment post could go)."""
+    stamp = now()
+    upsert(conn, parcel_tracking, [{**row, "updated_at": stamp} for row in rows], keys=["order_id"])
 
 
 def report_failure(conn: Connection, order_id: str, outcome: str, reported: bool) -> None:
