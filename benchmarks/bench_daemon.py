@@ -14,6 +14,14 @@ the gate's cancellation buffer, `--buffer-minutes` of the world's clock, i.e. th
 here) to its supplier order seen at the sandbox (its audit, read every 0.25 s). `--runs-per-job 0` skips
 the throughput phase.
 
+Where those seconds go: each order is followed through the run that placed it (the fulfillment run whose
+order step had started last when its supplier order appeared) and that run's sensor tick, and the way is cut
+at the marks the instance records: the tick's start, the run's creation, its dequeue, the worker's process
+up, the run's start (definitions loaded, plan built), the order step's start, the supplier order. A stage
+is the time between two marks after the order may go (an order a run already on its way picked up spends
+nothing in the stages that run had passed), so each order's stages add up to its latency; printed as
+p50/p95 per stage, with the sensor's tick spacing and evaluation time.
+
 Starts the whole system (sandbox, dashboard, `dagster dev` = webserver + daemon) on free ports, with the
 repository's run queue and limits but the instance stored in a fresh PostgreSQL database. Queues
 `--runs-per-job` runs of each cheap workflow job (fulfillment, customer service, analytics, ad
@@ -27,6 +35,8 @@ webserver during the load.
 """
 
 import argparse
+import itertools
+import json
 import math
 import os
 import tempfile
@@ -49,6 +59,18 @@ from dropship_testkit.soak.dagster_api import FINISHED, DagsterApi
 from dropship_testkit.soak.system import REPO_ROOT, SoakSystem
 
 LATENCY_GOAL_S = 10.0
+ORDER_STEP = "store_and_supplier_orders"  # the fulfillment step that reads the store and places orders
+NEW_ORDER_SENSOR = "new_store_orders"
+# The marks an order's way passes through, in order, and the stage that ends at each.
+MARKS = (
+    ("tick", "may go -> sensor tick starts (the daemon's loop and the sensor's interval)"),
+    ("created", "tick -> run created (the evaluation, the run request)"),
+    ("dequeued", "created -> dequeued (the queue: its interval, limits, a run ahead)"),
+    ("process", "dequeued -> run worker's process up (the launcher)"),
+    ("run_start", "process -> run started (definitions loaded, plan built)"),
+    ("step", "run started -> order step starts (resources, the step's pool slot)"),
+    ("supplier", "step -> supplier order at CJ (store read, gate, createOrderV2)"),
+)
 JOBS = ("order_fulfillment_job", "customer_service_job", "analytics_job", "ad_optimization_job")
 DASHBOARD_PAGES = ("/api/metrics/kpis", "/api/orders?limit=50", "/api/support/tickets?limit=50")
 
@@ -58,6 +80,177 @@ def instance_yaml(postgres_url: str, max_concurrent: int) -> str:
     config["storage"] = {"postgres": {"postgres_url": postgres_url}}
     config["concurrency"]["runs"]["max_concurrent_runs"] = max_concurrent
     return yaml.safe_dump(config)
+
+
+_RUN_EVENTS = """
+query Events($runId: ID!) {
+  logsForRun(runId: $runId) {
+    __typename
+    ... on EventConnection {
+      events { __typename ... on MessageEvent { timestamp message } ... on StepEvent { stepKey } }
+    }
+  }
+}"""
+
+_TICKS = """
+query Ticks($selector: SensorSelector!) {
+  sensorOrError(sensorSelector: $selector) {
+    __typename
+    ... on Sensor { sensorState { ticks(limit: 2000) { timestamp endTimestamp status runIds } } }
+  }
+}"""
+
+_TIMES_BY_JOB = """
+query Times($job: String!) {
+  runsOrError(filter: {pipelineName: $job}, limit: 500) {
+    ... on Runs { results { runId status creationTime startTime endTime tags { key value } } }
+  }
+}"""
+
+_REPOSITORY = "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
+
+
+def graphql(dagster_url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(f"{dagster_url}/graphql", json={"query": query, "variables": variables}, timeout=60)
+    response.raise_for_status()
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(f"GraphQL error: {body['errors'][0].get('message')}")
+    return body["data"]
+
+
+def run_marks(dagster_url: str, run_id: str) -> dict[str, float]:
+    """When the run passed each mark (epoch seconds), from its event log: the first of each kind."""
+    data = graphql(dagster_url, _RUN_EVENTS, {"runId": run_id})["logsForRun"]
+    marks: dict[str, float] = {}
+    for event in data.get("events", []) if data["__typename"] == "EventConnection" else []:
+        at = int(event["timestamp"]) / 1000
+        kind = event["__typename"]
+        name = {
+            # the coordinator's dequeue reports "starting", then hands the run to the launcher
+            "RunStartingEvent": "dequeued",
+            "RunStartEvent": "run_start",
+            "RunSuccessEvent": "end",
+            "RunFailureEvent": "end",
+        }.get(kind)
+        if kind == "EngineEvent" and (event.get("message") or "").startswith("Started process for run"):
+            name = "process"
+        if kind == "ExecutionStepStartEvent" and event.get("stepKey") == ORDER_STEP:
+            name = "step"
+        if name:
+            marks.setdefault(name, at)
+    return marks
+
+
+def sensor_ticks(dagster_url: str, sensor_name: str) -> list[dict[str, Any]]:
+    """The sensor's ticks, oldest first (timestamp, endTimestamp, status, runIds)."""
+    node = graphql(dagster_url, _REPOSITORY, {})["repositoriesOrError"]["nodes"][0]
+    selector = {
+        "repositoryName": node["name"],
+        "repositoryLocationName": node["location"]["name"],
+        "sensorName": sensor_name,
+    }
+    data = graphql(dagster_url, _TICKS, {"selector": selector})["sensorOrError"]
+    if data["__typename"] != "Sensor":
+        return []
+    return sorted(data["sensorState"]["ticks"], key=lambda tick: tick["timestamp"])
+
+
+def order_stages(
+    may_go: float, supplier_at: float, run: dict[str, float], tick_at: float | None
+) -> dict[str, float]:
+    """Each stage's seconds of one order's way (epoch seconds in): the marks of the run that placed it,
+    each taken no earlier than the order may go nor than the mark before it, so the stages add up to the
+    order's latency. A mark the run lacks (no tick: a schedule's run) spends nothing."""
+    marks = {**run, "tick": tick_at if tick_at is not None else run.get("created"), "supplier": supplier_at}
+    previous = may_go
+    stages: dict[str, float] = {}
+    for name, _ in MARKS:
+        at = marks.get(name)
+        at = previous if at is None else min(max(at, previous), supplier_at)
+        stages[name] = at - previous
+        previous = at
+    return stages
+
+
+def latency_breakdown(
+    dagster_url: str, orders: dict[str, tuple[float, float]], since: float, timeline: Path | None = None
+) -> list[tuple[str, str]]:
+    """Rows: per-stage p50/p95 of the orders' ways (`orders`: number -> (may go, at the supplier), epoch
+    seconds), how many a run already on its way took, and the new-order sensor's tick spacing. With
+    `timeline`, every run's and order's marks are written there as JSON (seconds after `since`)."""
+    runs = graphql(dagster_url, _TIMES_BY_JOB, {"job": JOBS[0]})["runsOrError"]["results"]
+    runs = [r for r in runs if r["creationTime"] >= since - 120]  # the runs of the latency window
+    marks = {r["runId"]: {"created": r["creationTime"], **run_marks(dagster_url, r["runId"])} for r in runs}
+    if timeline is not None:
+        trigger = {
+            r["runId"]: {t["key"]: t["value"] for t in r["tags"]}.get("dropship/trigger") for r in runs
+        }
+        relative = {
+            "runs": {
+                run_id: {"trigger": trigger[run_id], **{k: round(v - since, 2) for k, v in m.items()}}
+                for run_id, m in sorted(marks.items(), key=lambda item: item[1]["created"])
+            },
+            "orders": {n: [round(go - since, 2), round(at - since, 2)] for n, (go, at) in orders.items()},
+        }
+        timeline.write_text(json.dumps(relative, indent=1) + "\n")
+    ticks = sensor_ticks(dagster_url, NEW_ORDER_SENSOR)
+    tick_of = {run_id: t["timestamp"] for t in ticks for run_id in t["runIds"]}
+    stages: dict[str, list[float]] = defaultdict(list)
+    in_flight = unmatched = 0
+    for may_go, at in orders.values():
+        # the run whose order step had started last when the supplier order was seen (one at a time: the
+        # workflow's limit, and the step's `cj` pool)
+        started = [(m["step"], run_id) for run_id, m in marks.items() if "step" in m and m["step"] <= at]
+        if not started:
+            unmatched += 1
+            continue
+        run_id = max(started)[1]
+        in_flight += marks[run_id]["created"] < may_go
+        for name, seconds in order_stages(may_go, at, marks[run_id], tick_of.get(run_id)).items():
+            stages[name].append(seconds)
+    rows = [
+        (label, f"{percentile(stages[name], 0.5):.1f} / {percentile(stages[name], 0.95):.1f} s")
+        for name, label in MARKS
+    ]
+    # the runs' own way, whole (not cut at any order's moment), and how often an order step starts: an
+    # order that may go waits for the next start
+    lifecycle = [
+        ("created", "dequeued"),
+        ("dequeued", "process"),
+        ("process", "run_start"),
+        ("run_start", "step"),
+        ("step", "end"),
+    ]
+    for first, then in lifecycle:
+        spans = [m[then] - m[first] for m in marks.values() if first in m and then in m]
+        rows.append(
+            (
+                f"  fulfillment runs: {first} -> {then}",
+                f"{percentile(spans, 0.5):.1f} / {percentile(spans, 0.95):.1f} s ({len(spans)} runs)",
+            )
+        )
+    steps = sorted(m["step"] for m in marks.values() if "step" in m and m["step"] >= since)
+    spacing = [b - a for a, b in itertools.pairwise(steps)]
+    rows.append(
+        (
+            "  order steps: spacing of their starts",
+            f"{percentile(spacing, 0.5):.1f} / {percentile(spacing, 0.95):.1f} s",
+        )
+    )
+    window = [t for t in ticks if t["timestamp"] >= since]
+    gaps = [b["timestamp"] - a["timestamp"] for a, b in itertools.pairwise(window)]
+    evaluations = [t["endTimestamp"] - t["timestamp"] for t in window if t["endTimestamp"]]
+    rows += [
+        ("orders taken by a run created before they could go / not matched", f"{in_flight} / {unmatched}"),
+        (
+            f"{NEW_ORDER_SENSOR} ticks: spacing p50 / p95, evaluation p50 / p95",
+            f"{percentile(gaps, 0.5):.1f} / {percentile(gaps, 0.95):.1f} s, "
+            f"{percentile(evaluations, 0.5):.1f} / {percentile(evaluations, 0.95):.1f} s"
+            f" ({len(window)} ticks)",
+        ),
+    ]
+    return rows
 
 
 class Prober(threading.Thread):
@@ -98,9 +291,16 @@ class BenchSystem(SoakSystem):
 
 
 def measure_latency(
-    system: SoakSystem, seconds: float, every: float, buffer_minutes: float, console: Console
+    system: SoakSystem,
+    seconds: float,
+    every: float,
+    buffer_minutes: float,
+    console: Console,
+    timeline: Path | None = None,
 ) -> tuple[Figure, list[tuple[str, str]]]:
-    """Orders placed steadily, each timed from when it may first go to its supplier order at the sandbox."""
+    """Orders placed steadily, each timed from when it may first go to its supplier order at the sandbox;
+    the rows end with where each order's seconds went."""
+    wall = time.time() - time.monotonic()  # this machine's monotonic clock to the instance's epoch seconds
     buffer_s = buffer_minutes * 60 / system.speed  # the world's buffer in this machine's seconds
     with httpx.Client(base_url=f"{system.sandbox_url}/_sandbox", timeout=30) as control:
 
@@ -130,6 +330,7 @@ def measure_latency(
             f"{buffer_minutes:g} world minutes = {buffer_s:.0f} s here"
         )
         load_before = os.getloadavg()[0]
+        since = time.time()
         placed: dict[str, tuple[float, str | None]] = {}  # supplier order number -> (may go at, defect)
         seen: dict[str, float] = {}
         next_at = time.monotonic()
@@ -150,6 +351,8 @@ def measure_latency(
         duplicates = sum(1 for count in at_supplier().values() if count > 1)
     sendable = {n: at for n, (at, defect) in placed.items() if defect is None}
     latencies = [seen[n] - at for n, at in sendable.items() if n in seen]
+    ways = {n: (at + wall, seen[n] + wall) for n, at in sendable.items() if n in seen}
+    breakdown = latency_breakdown(system.dagster_url, ways, since, timeline)
     rows = [
         ("orders placed / sendable / at the supplier", f"{len(placed)} / {len(sendable)} / {len(latencies)}"),
         (
@@ -160,6 +363,8 @@ def measure_latency(
         ("cancellation buffer (world minutes / seconds here)", f"{buffer_minutes:g} / {buffer_s:.0f} s"),
         ("supplier orders created more than once (must be 0)", str(duplicates)),
         ("load average at the start / end", f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"),
+        ("where the seconds go, per stage p50 / p95:", ""),
+        *breakdown,
     ]
     figure = Figure(
         "order placed (or its buffer's end) -> supplier order on the daemon, p95 (baseline: a 30 s poll)",
@@ -184,6 +389,9 @@ def main() -> int:
     parser.add_argument(
         "--sqlite", action="store_true", help="the repository's dagster.yaml as it is (SQLite storage)"
     )
+    parser.add_argument(
+        "--timeline", type=Path, default=None, metavar="PATH", help="write each run's and order's marks"
+    )
     add_json_option(parser)
     args = parser.parse_args()
     console = Console()
@@ -203,7 +411,12 @@ def main() -> int:
             api.wait([api.launch("product_discovery_job")], timeout_s=600)
             if args.latency_seconds > 0:
                 figure, latency_rows = measure_latency(
-                    system, args.latency_seconds, args.latency_every, args.buffer_minutes, console
+                    system,
+                    args.latency_seconds,
+                    args.latency_every,
+                    args.buffer_minutes,
+                    console,
+                    args.timeline,
                 )
                 console.print(figures_table("order -> supplier order on the daemon", latency_rows))
                 figures.append(figure)
