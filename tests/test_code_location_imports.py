@@ -10,6 +10,7 @@ them already."""
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -33,15 +34,27 @@ LAZY = (
 )
 
 
-@pytest.fixture(scope="module")
-def imported() -> set[str]:
+def _load_definitions(before: str = "") -> dict[str, Any]:
+    """What a fresh interpreter holds once it has imported the definitions (`before` runs first)."""
     probe = (
-        "import json, sys\nimport dropship_pipelines.definitions\nprint(json.dumps(sorted(sys.modules)))\n"
+        f"import gc, json, sys\n{before}\nimport dropship_pipelines.definitions\n"
+        "print(json.dumps({'modules': sorted(sys.modules), 'collecting': gc.isenabled(),"
+        " 'frozen': gc.get_freeze_count()}))\n"
     )
     finished = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
-    return set(json.loads(finished.stdout.splitlines()[-1]))
+    return json.loads(finished.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, Any]:
+    return _load_definitions()
+
+
+@pytest.fixture(scope="module")
+def imported(loaded: dict[str, Any]) -> set[str]:
+    return set(loaded["modules"])
 
 
 def _loaded(imported: set[str], packages: tuple[str, ...]) -> list[str]:
@@ -54,6 +67,18 @@ def test_definitions_do_not_import_what_only_work_needs(imported: set[str]) -> N
 
 def test_definitions_do_not_import_pandas_or_numpy(imported: set[str]) -> None:
     assert _loaded(imported, ("pandas", "numpy")) == []
+
+
+def test_definitions_are_frozen_out_of_garbage_collection_and_the_collector_is_on_again(
+    loaded: dict[str, Any],
+) -> None:
+    """Later collections skip what loading built (issue 16); the collector itself is not left off."""
+    assert loaded["collecting"] is True
+    assert loaded["frozen"] > 100_000
+
+
+def test_a_collector_turned_off_before_loading_stays_off() -> None:
+    assert _load_definitions(before="gc.disable()")["collecting"] is False
 
 
 def test_support_channel_builds_the_mailbox_when_the_store_uses_email(
