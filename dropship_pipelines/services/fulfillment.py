@@ -10,6 +10,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -55,6 +56,7 @@ SAVE_BATCH = 200  # orders written to the ledger per transaction
 # Orders the last reads saw changed in one second of the re-read window from which that second is counted
 # (`changed_count_is`, ~7 points) instead of listed (a point an order): a burst placed at once.
 COUNTED_SECOND = 16
+WINDOW_CALLS = 4  # the window check's counts and listings asked at once
 # Orders in their supplier step at once: each spends most of its time waiting (the gate's store query, a
 # freight quote, the CJ pacer), so CJ's createOrderV2 limit, not one order's round trips, sets the pace.
 # On the shared 2-core box at load 15-40 an order's dozen waits took 2-4 s: 8 left the pacer idle (0.59-0.72
@@ -154,10 +156,11 @@ def read_store_orders(
         by_variant, by_sku = q.variant_map(conn)
     seen: dict[str, str] | None = json.loads(recorded) if recorded else None
     result = OrdersRead(cursor=_parse_time(cursor) if cursor else None)
-    # The store's clock before each page is asked for: every order on the page was read after it. One
-    # reading a run; between, the machine's time since (the Date header's whole second and a sandbox
-    # clock running ahead only make it earlier, so it stays a lower bound).
-    clock = ShopClock(shopify, max_age_s=3600.0)
+    # The store's clock before each page is asked for: every order on the page was read after it. Read
+    # from the Date of the run's newest answer (the window check's, the page before), a probe only when
+    # the run has had none; between, the machine's time since (the Date header's whole second and a
+    # sandbox clock running ahead only make it earlier, so it stays a lower bound).
+    clock = ShopClock(shopify, max_age_s=3600.0, from_answers=True)
     unsettled: set[str] = set()  # read within their updatedAt's second (read_within_its_second)
     since, inclusive = cursor, True
     counted: set[str] = set()  # seconds of the window checked by their count (`_window_missed`)
@@ -249,15 +252,24 @@ def _window_missed(
         return _missed(shopify.order_changes(since, through), {}), set()
     at_second = Counter(at for at in seen.values() if since <= at <= through)
     dense = sorted(at for at, n in at_second.items() if n >= COUNTED_SECOND)
-    counted = {at for at in dense if shopify.changed_count_is(at, _next_second(at), at_second[at])}
-    changes = []
+    ranges: list[tuple[str, str, bool]] = []  # the listed rest: the ranges between the dense seconds
     start = since
-    for at in sorted(counted):  # the listed rest: the ranges between the counted seconds
+    for at in dense:
         if start < at:
-            changes += shopify.order_changes(start, at, through_inclusive=False)
+            ranges.append((start, at, False))
         start = _next_second(at)
     if start <= through:
-        changes += shopify.order_changes(start, through)
+        ranges.append((start, through, True))
+    # Side by side: each is a round trip or two before the run's first page (or post) can go.
+    with ThreadPoolExecutor(max_workers=WINDOW_CALLS, thread_name_prefix="window") as pool:
+        counts = [pool.submit(shopify.changed_count_is, at, _next_second(at), at_second[at]) for at in dense]
+        listings = [
+            pool.submit(lambda r: list(shopify.order_changes(r[0], r[1], through_inclusive=r[2])), r)
+            for r in ranges
+        ]
+        counted = {at for at, count in zip(dense, counts, strict=True) if count.result()}
+        changes = [change for listing in listings for change in listing.result()]
+    changes += _listed(shopify, [at for at in dense if at not in counted])
     while left := {
         seen[c.id] for c in changes if seen.get(c.id) in counted and seen[c.id] != _iso(c.updated_at)
     }:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from dropship_pipelines.resources.shopify import clock
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.services import fulfillment
 from dropship_pipelines.store import fulfillment_queries as q
@@ -181,3 +182,27 @@ def test_an_unseen_order_standing_in_for_one_that_changed_is_read(world, sandbox
         assert conn.scalar(row) is not None
     assert healed.read >= 2
     assert _read(world).read == 0
+
+
+def test_a_run_that_has_called_the_store_reads_its_clock_from_the_answers(
+    world, sandbox, monkeypatch
+) -> None:
+    """The store's clock before each page comes from the Date of the run's newest answer: a run whose window
+    check called the store makes no clock probe of its own."""
+    probes: list[object] = []
+    original = clock.read_shop_time
+
+    def counted(shopify: ShopifyAdminResource, attempts: int = 5) -> Any:
+        probes.append(shopify)
+        return original(shopify, attempts)
+
+    monkeypatch.setattr(clock, "read_shop_time", counted)
+    place(sandbox, 2)
+    _later(sandbox)
+    _read(world)  # no cursor: nothing asked of the store before the first page
+    assert len(probes) == 1
+    _later(sandbox)
+    [late] = place(sandbox, 1)
+    again = _read(world)
+    assert len(probes) == 1, "the clock was probed although the window check had just been answered"
+    assert [o["order_id"] for o in again.new] == [late["id"]]

@@ -3,8 +3,11 @@ answers parsed into the typed models of `models.py`."""
 
 import functools
 import hashlib
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +15,7 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr, TypeAdapter, ValidationError
 
+from dropship_pipelines.resources.ad_platforms import server_time
 from dropship_pipelines.resources.errors import (
     PayloadError,
     PermanentApiError,
@@ -44,6 +48,8 @@ MAX_PAGE = 250  # the most a connection's `first` may ask for
 
 # Points a query is assumed to cost before Shopify has costed it once (a page of orders asks ~250).
 UNKNOWN_QUERY_COST = 250.0
+_answered_at: dict[str, tuple[float, datetime]] = {}  # shop URL -> its newest answer (last_answer_time)
+_answers_lock = threading.Lock()
 _requested_cost: dict[str, float] = {}  # query hash -> the requestedQueryCost Shopify last reported
 
 
@@ -164,6 +170,7 @@ class ShopifyAdminResource(dg.ConfigurableResource):
                 raise PermanentApiError(
                     API, f"HTTP {response.status_code}: {response.text[:300]}", code=response.status_code
                 )
+            _note_answer_time(self.shop_url, response)
             try:
                 body = response.json()
             except ValueError as exc:
@@ -450,6 +457,20 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         if payload["userErrors"]:
             raise ShopifyUserError("fulfillmentTrackingInfoUpdate", payload["userErrors"])
         return _parse(Fulfillment, payload["fulfillment"], "fulfillmentTrackingInfoUpdate")
+
+
+def _note_answer_time(shop_url: str, response: httpx.Response) -> None:
+    moment = server_time(response.headers.get_list("date"))
+    if moment is not None:
+        with _answers_lock:
+            _answered_at[shop_url] = (time.monotonic(), moment.astimezone(UTC))
+
+
+def last_answer_time(shop_url: str) -> tuple[float, datetime] | None:
+    """(this machine's monotonic time, the store's `Date`) of the newest answer from this shop: the store's
+    clock then, to the whole second, read with no call of its own (resources/shopify/clock.py)."""
+    with _answers_lock:
+        return _answered_at.get(shop_url)
 
 
 def _changed_between(since: str, through: str, inclusive: bool) -> str:

@@ -25,7 +25,7 @@ from dropship_pipelines.resources.errors import (
     raise_if_retryable,
 )
 from dropship_pipelines.resources.retry import call_with_retries
-from dropship_pipelines.resources.shopify.client import API, ShopifyAdminResource
+from dropship_pipelines.resources.shopify.client import API, ShopifyAdminResource, last_answer_time
 
 PROBE = "{ shop { id } }"
 PROBE_COST = 1.0  # what Shopify charges for it, requested and actual
@@ -72,12 +72,19 @@ class ShopClock:
 
     shopify: ShopifyAdminResource
     max_age_s: float = 1.0
+    # Also the `Date` of the shop's answers to this process's other calls made since this clock was made
+    # (each newer reading taken as it comes): a caller that has just called the store needs no probe.
+    from_answers: bool = False
     _last: tuple[float, datetime] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _made: float = field(default_factory=time.monotonic, repr=False)
 
     def __call__(self) -> datetime:
         with self._lock:
             mono = time.monotonic()
+            answered = last_answer_time(self.shopify.shop_url) if self.from_answers else None
+            if answered is not None and answered[0] >= max(self._made, self._last[0] if self._last else 0):
+                self._last = answered
             if self._last is None or mono - self._last[0] >= self.max_age_s:
                 self._last = (mono, read_shop_time(self.shopify))
                 return self._last[1]
