@@ -8,13 +8,14 @@ import dagster as dg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from dropship_pipelines.assets.wiring import WORKFLOW_TAG
 from dropship_pipelines.cadence import NEW_ORDER_POLL_SECONDS, NEW_ORDER_SENSOR_SECONDS
 from dropship_pipelines.resources.errors import ApiError
 from dropship_pipelines.resources.order_gate_policy import OrderGatePolicy
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
 from dropship_pipelines.resources.shopify.clock import read_shop_time
 from dropship_pipelines.resources.store_db import StoreDatabase
-from dropship_pipelines.sensors.run_queue import waiting_run_for
+from dropship_pipelines.sensors.run_queue import IN_PROGRESS_STATUSES, job_runs, waiting_run_for
 from dropship_pipelines.store import fulfillment_queries as q
 from dropship_pipelines.store.fulfillment_tables import store_orders, supplier_orders
 
@@ -23,11 +24,32 @@ ORDERS_CREATE = "orders/create"
 # A new order only needs these two steps; shipment tracking waits for the five-minute schedule, so the
 # run that places a fresh order is as short as it can be.
 NEW_ORDER_ASSETS = [dg.AssetKey("store_orders"), dg.AssetKey("supplier_orders")]
+# The new-order runs go in two lanes, each a `dropship/workflow` value of its own that the run queue keeps
+# to one run at a time (as every workflow): so the next run's worker starts (most of a run's time, issue
+# 16) while the previous run places its orders, instead of after that run ended. One lane: an order that
+# may go waited for the run ahead to end and the next one's start-up, 2 of them at p95 (bench_daemon).
+# Their order steps still go one at a time (the `cj` pool), as with the schedule's run of the whole job,
+# and the ledger's claims and CJ's order number keep each order placed once whatever overlaps.
+NEW_ORDER_LANES = ("fulfillment-orders-1", "fulfillment-orders-2")
+# Dagster's run priority: the queue dequeues these runs ahead of the other workflows' (the analytics, ads
+# and support runs the five-minute marks bring held the instance's few run slots while orders waited), and
+# their order step claims its `cj` pool slot ahead of the other workflows' waiting steps.
+PRIORITY_TAG = "dagster/priority"
+NEW_ORDER_PRIORITY = 10
 
 
 def waiting_run(context: dg.SensorEvaluationContext) -> str | None:
     """A fulfillment run that places supplier orders and has yet to start, if one waits in the queue."""
     return waiting_run_for(context, FULFILLMENT_JOB, dg.AssetKey("supplier_orders"))
+
+
+def order_lane(context: dg.SensorEvaluationContext) -> str:
+    """The lane for the next new-order run: one no run of the job holds, else the one whose run is the
+    oldest (it frees first)."""
+    runs = job_runs(context, FULFILLMENT_JOB, IN_PROGRESS_STATUSES)  # newest first
+    held = [lane for run in runs if (lane := run.tags.get(WORKFLOW_TAG)) in NEW_ORDER_LANES]
+    free = [lane for lane in NEW_ORDER_LANES if lane not in held]
+    return free[0] if free else held[-1]
 
 
 def waiting_placed_at(conn: Connection) -> list[datetime]:
@@ -127,9 +149,10 @@ def new_store_orders(
         context.update_cursor(json.dumps({**cursor, "polled_at": polled_at}))
         return dg.SkipReason(f"{reason}; run {queued} waits in the queue and will place them")
     context.update_cursor(json.dumps(state))
-    context.log.info("fulfillment run requested: %s", reason)
+    lane = order_lane(context)
+    context.log.info("fulfillment run requested in lane %s: %s", lane, reason)
     return dg.RunRequest(
         run_key=f"orders-{newest_created}-{event_seq}-{state['buffer_placed_through']}",
         asset_selection=NEW_ORDER_ASSETS,
-        tags={"dropship/trigger": trigger},
+        tags={"dropship/trigger": trigger, WORKFLOW_TAG: lane, PRIORITY_TAG: str(NEW_ORDER_PRIORITY)},
     )

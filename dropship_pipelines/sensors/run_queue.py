@@ -6,15 +6,29 @@ import dagster as dg
 
 # Runs that have not read their source yet: queued, or dequeued with their worker not yet started.
 WAITING_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
+# Runs that hold (or wait for) a place in the run queue's limits.
+IN_PROGRESS_STATUSES = [
+    *WAITING_STATUSES,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
-def waiting_runs(context: dg.SensorEvaluationContext, job_name: str) -> list[dg.DagsterRun]:
-    """The job's runs that have yet to start; none for a context built without an instance (a test's)."""
+def job_runs(
+    context: dg.SensorEvaluationContext, job_name: str, statuses: list[dg.DagsterRunStatus]
+) -> list[dg.DagsterRun]:
+    """The job's runs in `statuses`, newest first; none for a context built without an instance (a test's)."""
     try:
         instance = context.instance
     except dg.DagsterInvariantViolationError:
         return []
-    return list(instance.get_runs(filters=dg.RunsFilter(job_name=job_name, statuses=WAITING_STATUSES)))
+    return list(instance.get_runs(filters=dg.RunsFilter(job_name=job_name, statuses=statuses)))
+
+
+def waiting_runs(context: dg.SensorEvaluationContext, job_name: str) -> list[dg.DagsterRun]:
+    """The job's runs that have yet to start."""
+    return job_runs(context, job_name, WAITING_STATUSES)
 
 
 def waiting_run_for(context: dg.SensorEvaluationContext, job_name: str, asset: dg.AssetKey) -> str | None:
