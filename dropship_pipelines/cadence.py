@@ -22,6 +22,8 @@ ANALYTICS_NIGHTLY_CRON = "15 0 * * *"  # close the previous day
 SNAPSHOT_AUDIT_CRON = "*/15 * * * *"  # the snapshots' follow checks, also when the snapshot did not run
 
 # --- event triggers (how often a sensor looks) --------------------------------------------------------
+# Dagster's sensor daemon looks at its sensors every 5 s (a constant of its loop, not configurable in
+# 1.13), so a sensor of 3 s ticks on every one of those looks: every 5 s (bench_daemon's tick spacing).
 NEW_ORDER_SENSOR_SECONDS = 3  # reads the ledger's webhook events only: cheap, and the order waits on it
 NEW_ORDER_POLL_SECONDS = 30  # inside that sensor: how often the store itself is asked for a newer order
 SUPPLIER_EVENT_SENSOR_SECONDS = 3  # reads the ledger's supplier webhook messages only; a price waits on it
