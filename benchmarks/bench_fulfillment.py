@@ -137,6 +137,8 @@ class Phase:
     cpu_s: float = 0.0  # this process's CPU time (the pipelines and the in-process sandbox together)
     full_s: float = 0.0  # time the sandbox's Shopify bucket sat full (its restore thrown away)
     work: frozenset[str] | None = None  # Shopify operations the ceiling counts (None: every call made)
+    drained_at_s: float | None = None  # when the Shopify bucket first ran low (BucketWatch)
+    slack_s: float = 0.0  # time it held more than a tenth of its points after that
 
     def ceiling_tallies(self) -> dict[tuple[str, str], EndpointTally]:
         if self.work is None:
@@ -153,15 +155,24 @@ class BucketWatch:
             f"shopify:{settings.shop_domain}", settings.shopify_bucket, settings.shopify_restore_rate
         )
         self.full_s = 0.0
+        # Once the bucket first ran low (its head start spent): when, and how long it held more than a
+        # tenth of its points afterwards (the job not keeping up with the restore: round trips, CPU).
+        self.drained_at_s: float | None = None
+        self.slack_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        last = time.perf_counter()
+        started = last = time.perf_counter()
         while not self._stop.wait(0.02):
             now = time.perf_counter()
-            if self._bucket.level() >= self._bucket.capacity - 1:
+            level = self._bucket.level()
+            if level >= self._bucket.capacity - 1:
                 self.full_s += now - last
+            if self.drained_at_s is None and level < self._bucket.capacity / 10:
+                self.drained_at_s = now - started
+            elif self.drained_at_s is not None and level >= self._bucket.capacity / 10:
+                self.slack_s += now - last
             last = now
 
     def __enter__(self) -> "BucketWatch":
@@ -212,7 +223,9 @@ def run_until(
                 break
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     tallies = difference(tally.snapshot(), before)
-    return Phase(name, wall, runs, progress()[0], tallies, cpu, watch.full_s, work)
+    return Phase(
+        name, wall, runs, progress()[0], tallies, cpu, watch.full_s, work, watch.drained_at_s, watch.slack_s
+    )
 
 
 def phase_figure(phase: Phase, limits: Limits, name: str) -> Figure:
@@ -255,6 +268,12 @@ def phase_rows(phase: Phase, limits: Limits) -> list[tuple[str, str]]:
             f"{steady_ceiling:.1f} ({steady.binding})",
         ),
         ("  Shopify bucket full (restore thrown away)", f"{phase.full_s:.1f} s of {phase.wall_s:.1f} s"),
+        (
+            "  Shopify bucket first below a tenth / above a tenth after that",
+            f"{phase.drained_at_s:.1f} s / {phase.slack_s:.1f} s"
+            if phase.drained_at_s is not None
+            else "never",
+        ),
     ]
     if phase.work is not None:
         all_ceiling = orders / every_call.seconds * 60 if every_call.seconds else math.inf
