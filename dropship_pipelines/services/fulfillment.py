@@ -247,7 +247,9 @@ def _window_missed(
     is taken as seen, ~7 points where listing a burst of 300 cost 305 (issue 16: 0.84 of the tracking
     run's ceiling). An order the reads never saw there would have to stand in for one seen there that has
     changed since, and that one is found at its new `updatedAt`: in the window's listing (the second is
-    then listed after all, here) or in the full read after the cursor (read_store_orders lists it then)."""
+    then listed after all, here) or in the full read after the cursor (read_store_orders lists it then).
+    Not found: one deleted from the store (`orderDelete`, an archived or cancelled order) in the very second
+    an unseen one changed in; that one is read at its next change."""
     if seen is None:
         return _missed(shopify.order_changes(since, through), {}), set()
     at_second = Counter(at for at in seen.values() if since <= at <= through)
