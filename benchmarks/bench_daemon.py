@@ -3,7 +3,7 @@ stays responsive meanwhile; and an order's way from the store to the supplier on
 
     uv run python -m benchmarks.bench_daemon [--runs-per-job 25] [--max-concurrent 3] [--speed 60]
                                               [--latency-seconds 60 --latency-every 5 --buffer-minutes 60]
-                                              [--json PATH]
+                                              [--timeline PATH] [--json PATH]
 
 Latency (first, unless `--latency-seconds 0`): organic orders off and no risky or badly addressed orders,
 one order placed at the sandbox every `--latency-every` seconds for `--latency-seconds`. Each goes the
@@ -15,12 +15,15 @@ here) to its supplier order seen at the sandbox (its audit, read every 0.25 s). 
 the throughput phase.
 
 Where those seconds go: each order is followed through the run that placed it (the fulfillment run whose
-order step had started last when its supplier order appeared) and that run's sensor tick, and the way is cut
-at the marks the instance records: the tick's start, the run's creation, its dequeue, the worker's process
-up, the run's start (definitions loaded, plan built), the order step's start, the supplier order. A stage
+order step had started last when its supplier order appeared: order steps go one at a time, on the `cj`
+pool) and that run's sensor tick, and the way is cut at the marks the instance records: the tick's start,
+the run's creation, its dequeue, the worker's process up, the run's start (definitions loaded, plan
+built), the order step's start, the supplier order. A stage
 is the time between two marks after the order may go (an order a run already on its way picked up spends
 nothing in the stages that run had passed), so each order's stages add up to its latency; printed as
-p50/p95 per stage, with the sensor's tick spacing and evaluation time.
+p50/p95 per stage, with the runs' own lifecycle (each span whole), how far apart the order steps start (an
+order that may go waits for the next), and the sensor's tick spacing and evaluation time. `--timeline PATH`
+writes every run's and order's marks as JSON.
 
 Starts the whole system (sandbox, dashboard, `dagster dev` = webserver + daemon) on free ports, with the
 repository's run queue and limits but the instance stored in a fresh PostgreSQL database. Queues
