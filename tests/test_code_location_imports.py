@@ -31,6 +31,8 @@ LAZY = (
     "dropship_pipelines.services.ads",
     "dropship_pipelines.services.discovery",
     "dropship_pipelines.services.fulfillment",
+    "graphql",  # graphql-core answers shadow mode's Shopify calls only
+    "dropship_pipelines.resources.shopify.shadow",
 )
 
 

@@ -25,7 +25,6 @@ from dropship_pipelines.resources.errors import (
 from dropship_pipelines.resources.http import PooledHttp
 from dropship_pipelines.resources.pacing import CostBucket, cost_bucket
 from dropship_pipelines.resources.retry import call_with_retries
-from dropship_pipelines.resources.shopify import shadow
 from dropship_pipelines.resources.shopify.models import (
     AddressInput,
     Fulfillment,
@@ -141,8 +140,12 @@ class ShopifyAdminResource(dg.ConfigurableResource):
         if mutation:  # every store write is a mutation: shadow mode records it here instead
             shadowed = gate_write(API, mutation, variables or {})
             if shadowed is not None:  # answered as Shopify would have, with synthetic GIDs
+                from dropship_pipelines.resources.shopify import shadow  # graphql-core: shadow mode only
+
                 return shadow.mutation_answer(query, variables or {}, shadowed)
         elif gate_read(API, query[:80], variables or {}):  # names an object only shadow mode made
+            from dropship_pipelines.resources.shopify import shadow
+
             return shadow.read_answer(query, variables or {})
 
         def attempt() -> dict[str, Any]:
