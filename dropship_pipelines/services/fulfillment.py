@@ -8,6 +8,7 @@ The assets in `assets/fulfillment/` call one function each and turn its result i
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -196,8 +197,13 @@ def read_store_orders(
 
     def read_from(since: str | None, inclusive: bool) -> None:
         pages = shopify.order_pages_since(since, page_size, inclusive=inclusive)
+        newest: datetime | None = None  # the latest updatedAt this read has reached
         while True:
             asked_at = clock()
+            if newest is not None and read_within_its_second(newest, asked_at):
+                # The read has caught up with the store's present (a burst): the rest of it waits out
+                # that second, so what the next pages hold is settled instead of read again next run.
+                asked_at = wait_out_second(clock, newest)
             page = next(pages, None)
             if page is None:
                 break
@@ -210,6 +216,8 @@ def read_store_orders(
                 payments.append(payment_row(order))
                 if result.cursor is None or order.updated_at > result.cursor:
                     result.cursor = order.updated_at
+                if newest is None or order.updated_at > newest:
+                    newest = order.updated_at
                 if len(batch) >= batch_size:
                     flush()
         flush()
@@ -303,6 +311,24 @@ def read_within_its_second(updated_at: datetime, asked_at: datetime) -> bool:
     keeps it (a customer's cancellation a moment after checkout). Such an order is not recorded as seen,
     and the next run reads it in full again. `asked_at` is the store's clock before its page was asked for."""
     return updated_at >= asked_at.replace(microsecond=0)
+
+
+# At most this long waiting out a second (the clock is a lower bound that may lag the store by its Date
+# header's whole second): past it the pages are read anyway and the next run reads the unsettled again.
+WAIT_OUT_SECOND_MAX_S = 2.5
+
+
+def wait_out_second(
+    clock: Callable[[], datetime], updated_at: datetime, sleep: Callable[[float], None] = time.sleep
+) -> datetime:
+    """Sleep until the store's clock has left `updated_at`'s second; the clock's reading then."""
+    waited, now = 0.0, clock()
+    while read_within_its_second(updated_at, now) and waited < WAIT_OUT_SECOND_MAX_S:
+        pause = max(0.05, (updated_at.replace(microsecond=0) + timedelta(seconds=1) - now).total_seconds())
+        sleep(pause)
+        waited += pause
+        now = clock()
+    return now
 
 
 # --- supplier orders ----------------------------------------------------------------------------------

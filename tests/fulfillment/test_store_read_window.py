@@ -4,6 +4,7 @@ did not see, so a run after a burst no longer re-reads every unchanged order of 
 
 import json
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -206,3 +207,35 @@ def test_a_run_that_has_called_the_store_reads_its_clock_from_the_answers(
     again = _read(world)
     assert len(probes) == 1, "the clock was probed although the window check had just been answered"
     assert [o["order_id"] for o in again.new] == [late["id"]]
+
+
+def test_a_read_that_catches_up_with_a_burst_waits_out_its_second(world, sandbox) -> None:
+    """Read at once, a burst is read within its own second: only the read's first page is left to read
+    again; the later pages wait until that second is over, so the next run does not re-read the burst."""
+    place(sandbox, 6)  # three pages of two, in the same second (or across into the next)
+    assert _read(world).read == 6
+    with world["engine"].connect() as conn:
+        seconds = {
+            at.replace(microsecond=0) for at in conn.scalars(sa.select(store_orders.c.store_updated_at))
+        }
+    # the first page is read again; so is, when the burst crossed into a second second, the next page's
+    # share of that second (read as soon as it began)
+    assert len(_seen(world)) >= (4 if len(seconds) == 1 else 2), (_seen(world), seconds)
+
+
+def test_waiting_out_a_second_sleeps_until_the_clock_has_left_it() -> None:
+    moment = [datetime(2026, 11, 1, 0, 0, 1, 300_000, tzinfo=UTC)]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        moment[0] += timedelta(seconds=seconds)
+
+    now = fulfillment.wait_out_second(lambda: moment[0], datetime(2026, 11, 1, 0, 0, 1, tzinfo=UTC), sleep)
+    assert now == datetime(2026, 11, 1, 0, 0, 2, tzinfo=UTC) and slept == [0.7]
+    # already past it: no sleep; a clock that never moves is given up on, not waited for forever
+    assert fulfillment.wait_out_second(lambda: now, datetime(2026, 11, 1, 0, 0, 1, tzinfo=UTC), sleep) == now
+    stuck = datetime(2026, 11, 1, 0, 0, 5, tzinfo=UTC)
+    slept.clear()
+    fulfillment.wait_out_second(lambda: stuck, stuck, slept.append)
+    assert sum(slept) >= fulfillment.WAIT_OUT_SECOND_MAX_S and len(slept) < 10
