@@ -189,15 +189,33 @@ def read_store_orders(
                 result.unmapped_lines += sum(1 for line in lines if not line["vid"])
         saved = [o["order_id"] for o in orders]
         batch.clear()
-        if on_saved is not None:
+        if on_saved is not None and not rereading:
             on_saved(saved)
 
     # Streamed, a batch is saved per page: the supplier stage waits for no more than one page.
     batch_size = SAVE_BATCH if on_saved is None else max(1, min(SAVE_BATCH, page_size))
 
+    rereading = False  # a burst's first page read again: the supplier stage has had those orders
+
+    def take(order: StoreOrder, asked_at: datetime) -> None:
+        read_now[order.id] = _iso(order.updated_at)
+        if read_within_its_second(order.updated_at, asked_at):
+            unsettled.add(order.id)
+        else:
+            unsettled.discard(order.id)
+        batch.append(_order_rows(order, by_variant, by_sku))
+        payments.append(payment_row(order))
+        if result.cursor is None or order.updated_at > result.cursor:
+            result.cursor = order.updated_at
+        if len(batch) >= batch_size:
+            flush()
+
     def read_from(since: str | None, inclusive: bool) -> None:
+        nonlocal rereading
         pages = shopify.order_pages_since(since, page_size, inclusive=inclusive)
         newest: datetime | None = None  # the latest updatedAt this read has reached
+        first: list[StoreOrder] = []  # the read's first page
+        pages_read = 0
         while True:
             asked_at = clock()
             if newest is not None and read_within_its_second(newest, asked_at):
@@ -207,20 +225,25 @@ def read_store_orders(
             page = next(pages, None)
             if page is None:
                 break
+            first = first or list(page)
+            pages_read += 1
             for order in page:
                 result.read += 1
-                read_now[order.id] = _iso(order.updated_at)
-                if read_within_its_second(order.updated_at, asked_at):
-                    unsettled.add(order.id)
-                batch.append(_order_rows(order, by_variant, by_sku))
-                payments.append(payment_row(order))
-                if result.cursor is None or order.updated_at > result.cursor:
-                    result.cursor = order.updated_at
+                take(order, asked_at)
                 if newest is None or order.updated_at > newest:
                     newest = order.updated_at
-                if len(batch) >= batch_size:
-                    flush()
         flush()
+        if pages_read > 1 and any(o.id in unsettled for o in first):
+            # A burst: its first page, read within its second, would leave the whole burst to be read
+            # again next run (a second is re-read from its start). That page alone is read again now.
+            asked_at = wait_out_second(clock, max(o.updated_at for o in first))
+            rereading = True
+            try:
+                for order in next(shopify.order_pages_since(since, page_size, inclusive=inclusive), []):
+                    take(order, asked_at)
+                flush()
+            finally:
+                rereading = False
 
     read_from(since, inclusive)
     # A counted second one of its orders has left since (read now at a later change) may hide an order
