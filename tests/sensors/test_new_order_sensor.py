@@ -12,6 +12,7 @@ from dropship_pipelines.sensors.fulfillment import NEW_ORDER_ASSETS, new_store_o
 from dropship_testkit.ledger_seed import list_products
 from dropship_testkit.sandbox_server import RunningSandbox
 from tests.fulfillment.helpers import created_at_supplier, place, run_fulfillment
+from tests.sensors.helpers import tick_new_orders
 
 
 def _tick(cursor: str | None) -> tuple[dg.RunRequest | dg.SkipReason, str | None]:
@@ -67,10 +68,7 @@ def test_no_second_run_is_asked_while_one_waits_in_the_queue(
     with dg.instance_for_test() as instance:
 
         def tick(cursor: str | None) -> tuple[dg.RunRequest | dg.SkipReason, str | None]:
-            with dg.build_sensor_context(
-                cursor=cursor, resources=build_resources(), instance=instance
-            ) as context:
-                return new_store_orders(context), context.cursor
+            return tick_new_orders(instance, cursor)
 
         _, cursor = tick(None)
         place(sandbox, 2)

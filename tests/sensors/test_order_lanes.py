@@ -7,18 +7,17 @@ import json
 import dagster as dg
 
 from dropship_pipelines.assets.wiring import WORKFLOW_TAG
-from dropship_pipelines.resources.catalog import build_resources
 from dropship_pipelines.sensors.fulfillment import (
     FULFILLMENT_JOB,
     NEW_ORDER_LANES,
     NEW_ORDER_PRIORITY,
     PRIORITY_TAG,
-    new_store_orders,
     order_lane,
 )
 from dropship_testkit.ledger_seed import list_products
 from dropship_testkit.sandbox_server import RunningSandbox
 from tests.fulfillment.helpers import place
+from tests.sensors.helpers import tick_new_orders
 
 
 @dg.op
@@ -80,10 +79,7 @@ def test_the_sensors_run_request_names_its_lane_and_priority(
     with dg.instance_for_test() as instance:
 
         def tick(cursor: str | None) -> tuple[dg.RunRequest | dg.SkipReason, str | None]:
-            with dg.build_sensor_context(
-                cursor=cursor, resources=build_resources(), instance=instance
-            ) as context:
-                return new_store_orders(context), context.cursor
+            return tick_new_orders(instance, cursor)
 
         _, cursor = tick(None)
         place(sandbox, 1)
