@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from dropship_pipelines.resources.errors import ApiError, PermanentApiError
 from dropship_pipelines.resources.shopify.client import ShopifyAdminResource
+from dropship_pipelines.resources.shopify.clock import read_shop_time
 from dropship_pipelines.resources.shopify.models import AddressInput, OrderState
 from dropship_pipelines.resources.supplier import UNPAID_STATUSES, OrderAlreadyPaidError, Supplier
 from dropship_pipelines.rules.reply_draft import ActionKind
@@ -279,7 +280,9 @@ class OrderActions:
         if amount <= 0:
             raise _Refused("nothing is left to refund")
         placed_on = order["placed_at"].date()
-        if not self.policy.refund_within_policy(amount, placed_on, q.now().date()):
+        # The window is counted on the store's clock, as the order's date is (not this machine's: the
+        # same rule as the supplier-failure refunds, services/order_cancellations.py).
+        if not self.policy.refund_within_policy(amount, placed_on, read_shop_time(self.store).date()):
             raise _Refused("outside the policy's refund limit or window")
         refund = self.store.create_refund(remote, amount, note=key)
         return {"amount": refund.amount, "currency": refund.currency, "remote_id": refund.id}
