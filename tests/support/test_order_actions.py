@@ -295,3 +295,30 @@ def test_an_address_change_asked_in_a_message_is_made_when_the_operator_lets_the
     (reply,) = replies_to(world, ticket)
     assert "We have updated the shipping address of your order." in reply
     assert stored["address1"] not in reply  # the address itself is never echoed
+
+
+@pytest.mark.parametrize("machine_days_ahead", [0, 400])
+def test_the_refund_window_is_counted_on_the_stores_clock(
+    support_world, monkeypatch: pytest.MonkeyPatch, machine_days_ahead: int
+) -> None:
+    """The order's date is the store's: so is "today". A refund inside the window on the store's clock is
+    made however far this machine's calendar has run on (the sandbox world is set in the past)."""
+    from datetime import timedelta
+
+    from dropship_pipelines.store import order_action_queries
+
+    real_now = order_action_queries.now
+    monkeypatch.setattr(order_action_queries, "now", lambda: real_now() + timedelta(days=machine_days_ahead))
+    world: SupportWorld = support_world(orders=4, daily_rate=0.0)
+    world.sandbox.control("POST", "/llm", EXACT)
+    shipped = world.order("#1003")
+    world.writes(
+        "Hello, I want a refund for order #1003, it is not what I expected.",
+        intent="refund",
+        email=shipped.email,
+        order=shipped.name,
+    )
+    assert world.run().success
+    done = {(a["order_name"], a["kind"]) for a in actions(world) if a["state"] == "done"}
+    assert ("#1003", "refund") in done
+    assert audit(world, "refunds") or world.store_order("#1003")["refunds"]
