@@ -248,7 +248,7 @@ def read_store_orders(
     read_from(since, inclusive)
     # A counted second one of its orders has left since (read now at a later change) may hide an order
     # the reads never saw in its place: that second is listed after all, and what it lacks read in full.
-    while left := {s for o, at in read_now.items() if (s := (seen or {}).get(o)) in counted and s != at}:
+    while left := _left_counted(seen or {}, counted, read_now.items()):
         counted -= left
         missed = _missed(_listed(shopify, sorted(left)), {**(seen or {}), **read_now})
         if missed:
@@ -303,12 +303,16 @@ def _window_missed(
         counted = {at for at, count in zip(dense, counts, strict=True) if count.result()}
         changes = [change for listing in listings for change in listing.result()]
     changes += _listed(shopify, [at for at in dense if at not in counted])
-    while left := {
-        seen[c.id] for c in changes if seen.get(c.id) in counted and seen[c.id] != _iso(c.updated_at)
-    }:
+    while left := _left_counted(seen, counted, ((c.id, _iso(c.updated_at)) for c in changes)):
         counted -= left
         changes += _listed(shopify, sorted(left))
     return _missed(changes, seen), counted
+
+
+def _left_counted(seen: dict[str, str], counted: set[str], reads: Iterable[tuple[str, str]]) -> set[str]:
+    """The counted seconds a seen order has left since (`reads`: order id and its `updatedAt` now): each may
+    hide an order the reads never saw in its place, so it is listed after all."""
+    return {second for order_id, at in reads if (second := seen.get(order_id)) in counted and second != at}
 
 
 def _next_second(at: str) -> str:
