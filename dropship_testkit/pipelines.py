@@ -65,7 +65,9 @@ def recompute_analytics(
     )
 
 
-def recompute_floor(first: date, last: date) -> AnalyticsRecompute:
+def recompute_floor(
+    first: date, last: date, instance: dg.DagsterInstance | None = None
+) -> AnalyticsRecompute:
     """`recompute_analytics` with every asset and check a stand-in that does nothing but what Dagster
     records: the same keys, partitions, backfill policy and checks, and each partition's metadata of the
     same shape. What the recompute costs before it reads a row (one planned and one materialisation event
@@ -80,7 +82,7 @@ def recompute_floor(first: date, last: date) -> AnalyticsRecompute:
         {},
         first,
         last,
-        dg.DagsterInstance.ephemeral(),
+        instance or dg.DagsterInstance.ephemeral(),
     )
 
 

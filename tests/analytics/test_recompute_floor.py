@@ -4,7 +4,6 @@ write the same kinds and numbers of events, so the floor it prints is what the r
 from collections import Counter
 
 import dagster as dg
-import pytest
 
 from dropship_pipelines.store.database import get_engine
 from dropship_testkit.ledger_seed import FIRST_DAY, LAST_DAY, seed_hand_computed_ledger
@@ -21,15 +20,14 @@ def _event_counts(instance: dg.DagsterInstance) -> Counter[str]:
     return counts
 
 
-def test_the_floor_writes_what_the_recompute_writes(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_floor_writes_what_the_recompute_writes(store_url: str) -> None:
     seed_hand_computed_ledger(get_engine(store_url))
     real = dg.DagsterInstance.ephemeral()
     outcome = recompute_analytics(store_url, FIRST_DAY, LAST_DAY, instance=real)
     assert outcome.failed_checks == []
 
     stand_in = dg.DagsterInstance.ephemeral()
-    monkeypatch.setattr(dg.DagsterInstance, "ephemeral", staticmethod(lambda: stand_in))
-    floor = recompute_floor(FIRST_DAY, LAST_DAY)
+    floor = recompute_floor(FIRST_DAY, LAST_DAY, instance=stand_in)
     assert floor.failed_checks == []
     assert set(floor.seconds) == set(outcome.seconds)
 
